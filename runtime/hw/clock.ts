@@ -1,0 +1,139 @@
+/**
+ * The event clock: a discrete-event scheduler in simulated nanoseconds.
+ *
+ * Events run in (time, priority, sequence) order, so two events at the same instant run
+ * in a fixed order whatever the insertion pattern. Kernel code runs "on the CPU" between
+ * events: it calls {@link EventClock.advance} to spend time, and device events due in that
+ * span run first — which is how a device gets to DMA between two MMIO writes.
+ *
+ * @module
+ */
+import { Prng } from "./prng.ts";
+
+/** Handle of a scheduled event. */
+export interface Scheduled {
+  readonly at: number;
+  readonly label: string;
+  cancelled: boolean;
+}
+
+interface Entry extends Scheduled {
+  prio: number;
+  seq: number;
+  fn: () => void;
+}
+
+/** Default priorities: lower runs first at equal times. */
+export const PRIO = { HW: 10, DEVICE: 20, KERNEL: 30 } as const;
+
+/** A deterministic discrete-event scheduler. */
+export class EventClock {
+  private heap: Entry[] = [];
+  private seq = 0;
+  private t = 0;
+  /** Events executed so far. */
+  executed = 0;
+  /** The root random stream. */
+  readonly rng: Prng;
+
+  constructor(readonly seed: number) {
+    this.rng = new Prng(seed);
+  }
+
+  /** Current simulated time in ns. */
+  get now(): number {
+    return this.t;
+  }
+
+  /** Schedules `fn` at absolute time `at` (not before now). */
+  at(at: number, fn: () => void, label = "", prio: number = PRIO.DEVICE): Scheduled {
+    const e: Entry = {
+      at: Math.max(at, this.t),
+      prio,
+      seq: this.seq++,
+      fn,
+      label,
+      cancelled: false,
+    };
+    this.push(e);
+    return e;
+  }
+
+  /** Schedules `fn` after `delay` ns. */
+  after(delay: number, fn: () => void, label = "", prio: number = PRIO.DEVICE): Scheduled {
+    return this.at(this.t + delay, fn, label, prio);
+  }
+
+  /** Cancels a scheduled event (it stays in the queue but will not run). */
+  cancel(s: Scheduled | undefined): void {
+    if (s) s.cancelled = true;
+  }
+
+  /** Runs every event due up to and including `until`, then sets the time to `until`. */
+  runUntil(until: number): void {
+    while (this.heap.length && this.heap[0].at <= until) {
+      const e = this.pop()!;
+      if (e.cancelled) continue;
+      this.t = e.at;
+      this.executed++;
+      e.fn();
+    }
+    if (until > this.t) this.t = until;
+  }
+
+  /** Spends `ns` of CPU time: device events due meanwhile run first. */
+  advance(ns: number): void {
+    this.runUntil(this.t + ns);
+  }
+
+  /** Time of the next pending (not cancelled) event, or Infinity. */
+  nextEventAt(): number {
+    while (this.heap.length && this.heap[0].cancelled) this.pop();
+    return this.heap.length ? this.heap[0].at : Infinity;
+  }
+
+  /** Number of queued events (cancelled ones included until they surface). */
+  get pending(): number {
+    return this.heap.length;
+  }
+
+  private less(a: Entry, b: Entry): boolean {
+    return a.at !== b.at ? a.at < b.at : a.prio !== b.prio ? a.prio < b.prio : a.seq < b.seq;
+  }
+
+  private push(e: Entry): void {
+    const h = this.heap;
+    h.push(e);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  private pop(): Entry | undefined {
+    const h = this.heap;
+    if (!h.length) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l], h[m])) m = l;
+        if (r < h.length && this.less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+/** Nanoseconds helpers. */
+export const ns = { us: 1_000, ms: 1_000_000, s: 1_000_000_000 } as const;

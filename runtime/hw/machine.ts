@@ -1,0 +1,196 @@
+/**
+ * The machine: physical memory, the event clock, the IOMMUs and the PCI devices, and the
+ * bus that connects them. Every device access goes through the IOMMU that covers its
+ * DeviceID; what reaches memory is decided there and by the memory map.
+ *
+ * The machine knows nothing of kernels. A kernel installs the CPU's interrupt handler and
+ * drives devices and IOMMUs through their MMIO windows in physical memory.
+ *
+ * @module
+ */
+import { EventClock } from "./clock.ts";
+import type { DmaOutcome, MsiOutcome } from "./iommu/iommu.ts";
+import { AmdIommu, type IommuConfig } from "./iommu/iommu.ts";
+import { MMIO_WINDOW } from "./layouts/mmio.ts";
+import { PhysMem, type Region } from "./memory.ts";
+
+/** What a device learns about one of its DMA accesses. */
+export type DmaResult =
+  | { ok: true; spa: number }
+  | { ok: false; why: "iommu-abort" | "master-abort"; detail: string };
+
+/** A DMA access as the bus saw it (for observers). */
+export interface DmaRecord {
+  t: number;
+  devid: number;
+  iova: number;
+  pasid?: number;
+  len: number;
+  write: boolean;
+  outcome: DmaOutcome;
+  /** Set when the IOMMU let the access through but it hit a hole (master abort). */
+  masterAbort?: boolean;
+}
+
+/** An interrupt as the bus saw it. */
+export interface MsiRecord {
+  t: number;
+  devid: number;
+  address: number;
+  data: number;
+  outcome: MsiOutcome | { kind: "not-msi" };
+}
+
+/** Observer of bus traffic. */
+export interface BusObserver {
+  dma?(r: DmaRecord): void;
+  msi?(r: MsiRecord): void;
+}
+
+/** The part of the machine a device uses: its port onto the bus. */
+export interface BusPort {
+  readonly clock: EventClock;
+  dmaWrite(devid: number, addr: number, data: ArrayLike<number>, pasid?: number): DmaResult;
+  dmaRead(devid: number, addr: number, out: Uint32Array, pasid?: number): DmaResult;
+  /** ATS translation request (no event on failure); used by devices with PRI. */
+  atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome;
+  /** PCIe page request (PRI) through the device's IOMMU. */
+  pageRequest(devid: number, pasid: number, addr: number, write: boolean, tag: number): boolean;
+  msi(devid: number, address: number, data: number): void;
+}
+
+/** Something on the PCI bus. */
+export interface BusDevice {
+  readonly devid: number;
+  readonly name: string;
+  /** Attaches the device to the bus (called once by the machine). */
+  attach(bus: BusPort, mem: PhysMem): void;
+  /** Answer to a page request (COMPLETE_PPR_REQUEST). */
+  pprResponse?(pasid: number, tag: number, status: number): void;
+}
+
+/** Where device interrupts go once the IOMMU delivered them. */
+export type CpuInterruptHandler = (
+  vector: number,
+  source: { devid?: number; iommu?: number },
+) => void;
+
+/** Machine configuration. */
+export interface MachineConfig {
+  seed: number;
+  memoryMap: Region[];
+  iommus: IommuConfig[];
+  /** Which IOMMU (by index) covers each DeviceID; the rest fall to IOMMU 0. */
+  iommuOf?: (devid: number) => number;
+}
+
+/** The MSI address window (0xFEE00000–0xFEEFFFFF). */
+export const MSI_WINDOW = { base: 0xfee0_0000, size: 0x10_0000 } as const;
+
+/** A whole machine. */
+export class Machine implements BusPort {
+  readonly clock: EventClock;
+  readonly mem: PhysMem;
+  readonly iommus: AmdIommu[];
+  readonly devices = new Map<number, BusDevice>();
+  readonly observers: BusObserver[] = [];
+  /** The CPU's interrupt entry (installed by the running kernel). */
+  cpuInterrupt: CpuInterruptHandler = () => {};
+  private readonly iommuOf: (devid: number) => number;
+
+  constructor(cfg: MachineConfig) {
+    this.clock = new EventClock(cfg.seed);
+    this.mem = new PhysMem(cfg.memoryMap);
+    this.iommuOf = cfg.iommuOf ?? (() => 0);
+    this.iommus = cfg.iommus.map((c) => {
+      const u = new AmdIommu(c, this.mem, this.clock);
+      this.mem.mapMmio(c.mmioBase, MMIO_WINDOW, `AMD-Vi ${c.index} MMIO`, u);
+      u.irq = () => this.cpuInterrupt(-1, { iommu: c.index });
+      u.pprResponse = (devid, pasid, tag, status) =>
+        this.devices.get(devid)?.pprResponse?.(pasid, tag, status);
+      return u;
+    });
+  }
+
+  /** Plugs a device into the bus. */
+  addDevice(d: BusDevice): void {
+    if (this.devices.has(d.devid)) {
+      throw new Error(`DeviceID 0x${d.devid.toString(16)} already present`);
+    }
+    this.devices.set(d.devid, d);
+    d.attach(this, this.mem);
+  }
+
+  /** The IOMMU covering `devid`. */
+  iommuFor(devid: number): AmdIommu {
+    return this.iommus[this.iommuOf(devid)] ?? this.iommus[0];
+  }
+
+  private access(devid: number, addr: number, len: number, write: boolean, pasid?: number) {
+    const iommu = this.iommus.length ? this.iommuFor(devid) : undefined;
+    const outcome: DmaOutcome = iommu
+      ? iommu.translate({ devid, addr, len, write, pasid })
+      : { kind: "untranslated", spa: addr, why: "iommu-off" };
+    const rec: DmaRecord = { t: this.clock.now, devid, iova: addr, pasid, len, write, outcome };
+    let result: DmaResult;
+    if (outcome.kind === "abort") {
+      result = { ok: false, why: "iommu-abort", detail: outcome.why };
+    } else if (this.mem.dmaTarget(outcome.spa, len) === "abort") {
+      rec.masterAbort = true;
+      result = {
+        ok: false,
+        why: "master-abort",
+        detail: `no RAM at 0x${outcome.spa.toString(16)}`,
+      };
+    } else {
+      result = { ok: true, spa: outcome.spa };
+    }
+    return { rec, result };
+  }
+
+  /** A device's DMA write (within one page). Observers see it before memory changes. */
+  dmaWrite(devid: number, addr: number, data: ArrayLike<number>, pasid?: number): DmaResult {
+    const { rec, result } = this.access(devid, addr, data.length * 4, true, pasid);
+    for (const o of this.observers) o.dma?.(rec);
+    if (result.ok) this.mem.writeDwords(result.spa, data);
+    return result;
+  }
+
+  /** A device's DMA read (within one page). Aborted reads return all ones. */
+  dmaRead(devid: number, addr: number, out: Uint32Array, pasid?: number): DmaResult {
+    const { rec, result } = this.access(devid, addr, out.length * 4, false, pasid);
+    for (const o of this.observers) o.dma?.(rec);
+    if (result.ok) this.mem.readDwords(result.spa, out.length, out);
+    else out.fill(0xffff_ffff);
+    return result;
+  }
+
+  /** ATS translation request. */
+  atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome {
+    if (!this.iommus.length) return { kind: "untranslated", spa: addr, why: "iommu-off" };
+    return this.iommuFor(devid).translate({ devid, addr, len: 4, write, pasid, ats: true });
+  }
+
+  /** PCIe page request through the device's IOMMU. */
+  pageRequest(devid: number, pasid: number, addr: number, write: boolean, tag: number): boolean {
+    return this.iommus.length
+      ? this.iommuFor(devid).pageRequest(devid, pasid, addr, write, tag)
+      : false;
+  }
+
+  /** A device's MSI: remapped by its IOMMU, then delivered to the CPU. */
+  msi(devid: number, address: number, data: number): void {
+    const t = this.clock.now;
+    if (address < MSI_WINDOW.base || address >= MSI_WINDOW.base + MSI_WINDOW.size) {
+      for (const o of this.observers) {
+        o.msi?.({ t, devid, address, data, outcome: { kind: "not-msi" } });
+      }
+      return;
+    }
+    const outcome: MsiOutcome = this.iommus.length
+      ? this.iommuFor(devid).remapInterrupt({ devid, address, data })
+      : { kind: "forwarded", vector: data & 0xff, dest: (address >>> 12) & 0xff };
+    for (const o of this.observers) o.msi?.({ t, devid, address, data, outcome });
+    if (outcome.kind !== "blocked") this.cpuInterrupt(outcome.vector, { devid });
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * A bnx2-like Ethernet controller.
+ *
+ * Not bnx2's real register map — a small one with the same behaviours that matter across a
+ * panic: an RX descriptor ring the driver refills (producer doorbell), descriptors
+ * prefetched a few at a time, frames DMA-written into the posted buffers, a status block
+ * written after RX activity (host coalescing) and a statistics block written every
+ * `STATS_TICKS` µs. Frames keep arriving from the network whatever the host does; the
+ * engines keep running until the driver stops them (`DMA_STOP`, then poll `PENDING`, the
+ * way bnx2_wait_dma_complete does) or resets the chip.
+ *
+ * @module
+ */
+import type { Prng } from "../prng.ts";
+import { type DeviceConfig, DmaDevice } from "./device.ts";
+
+/** Register offsets of the NIC's BAR0. */
+export const NIC_REG = {
+  /** bit0 ENABLE (DMA engines), bit1 INT_EN, bit2 SOFT_RESET (self-clearing). */
+  CTRL: 0x00,
+  /** Read-only: bit0 ACTIVE (engines running), bit1 PENDING (transactions outstanding). */
+  STATUS: 0x04,
+  /** Write 1: stop all DMA engines (MISC_ENABLE_CLR_BITS-like). */
+  DMA_STOP: 0x08,
+  RX_RING_LO: 0x10,
+  RX_RING_HI: 0x14,
+  /** Number of 16-byte descriptors in the RX ring. */
+  RX_RING_ENTRIES: 0x18,
+  /** Producer index doorbell (driver writes the index after its last posted descriptor). */
+  RX_PROD: 0x1c,
+  STATUS_BLK_LO: 0x20,
+  STATUS_BLK_HI: 0x24,
+  STATS_BLK_LO: 0x28,
+  STATS_BLK_HI: 0x2c,
+  STATS_TICKS_US: 0x30,
+  /** Host-coalescing delay between RX activity and the status block write / MSI, µs. */
+  COAL_TICKS_US: 0x34,
+  MSI_ADDR: 0x38,
+  MSI_DATA: 0x3c,
+  /** Read-only: the consumer index (next descriptor the NIC will use). */
+  RX_CONS: 0x40,
+  /** Read-only: frames dropped for lack of posted buffers. */
+  RX_DROPS: 0x44,
+} as const;
+
+/** CTRL bits. */
+export const NIC_CTRL = { ENABLE: 1, INT_EN: 2, SOFT_RESET: 4 } as const;
+/** STATUS bits. */
+export const NIC_STATUS = { ACTIVE: 1, PENDING: 2 } as const;
+/** Bytes per RX descriptor: dw0/dw1 buffer address, dw2 buffer length, dw3 flags. */
+export const NIC_RX_DESC_BYTES = 16;
+/** Dwords of the status block: index, rx consumer, drops, frames. */
+export const NIC_STATUS_BLK_DWORDS = 16;
+/** Dwords of the statistics block. */
+export const NIC_STATS_BLK_DWORDS = 64;
+
+/** The network side of the NIC: who sends it frames. */
+export interface NicTraffic {
+  /** Mean frames per second arriving from the wire (0 = idle link). */
+  framesPerSecond: number;
+  /** Frame size in bytes. */
+  frameBytes: number;
+}
+
+/** NIC configuration. */
+export interface NicConfig extends DeviceConfig {
+  traffic: NicTraffic;
+  /** Descriptors fetched per prefetch (default 4). */
+  prefetch?: number;
+  /** Time the engines take to drain after DMA_STOP, ns (default 5 µs). */
+  drainNs?: number;
+}
+
+/** Bytes of each page of a frame the model actually writes (the rest is not modelled). */
+const MODELLED_BYTES_PER_PAGE = 64;
+
+/** A bnx2-like NIC. */
+export class Nic extends DmaDevice {
+  readonly barSize = 0x1000;
+  private cache: { addr: number; len: number }[] = [];
+  private fetchIdx = 0;
+  private statusIdx = 0;
+  private coalescePending = false;
+  private statsTimer = false;
+  private rng!: Prng;
+  readonly stats = { frames: 0, bytes: 0, drops: 0, rxAborts: 0, statusWrites: 0, statsWrites: 0 };
+
+  constructor(override readonly cfg: NicConfig) {
+    super(cfg, 0x48 / 4);
+  }
+
+  protected override powerOn(): void {
+    this.rng = this.bus.clock.rng.fork(`nic:${this.devid}`);
+    this.scheduleArrival();
+  }
+
+  private scheduleArrival(): void {
+    const fps = this.cfg.traffic.framesPerSecond;
+    if (fps <= 0) return;
+    // The wire is not part of the chip: reset() does not stop frames arriving.
+    this.bus.clock.after(this.rng.exp(1e9 / fps), () => {
+      this.frameArrives();
+      this.scheduleArrival();
+    }, `${this.name}:wire`);
+  }
+
+  private get enabled(): boolean {
+    return (this.regs[NIC_REG.CTRL >>> 2] & NIC_CTRL.ENABLE) !== 0 && !this.halted;
+  }
+
+  override read32(offset: number): number {
+    if (offset === NIC_REG.STATUS) {
+      let s = this.regs[NIC_REG.STATUS >>> 2];
+      if (this.enabled) s |= NIC_STATUS.ACTIVE;
+      return s;
+    }
+    return super.read32(offset);
+  }
+
+  write32(offset: number, value: number): void {
+    const i = offset >>> 2;
+    if (i >= this.regs.length) return;
+    switch (offset) {
+      case NIC_REG.STATUS:
+      case NIC_REG.RX_CONS:
+      case NIC_REG.RX_DROPS:
+        return; // read-only
+      case NIC_REG.CTRL:
+        if (value & NIC_CTRL.SOFT_RESET) return this.reset();
+        this.regs[i] = value;
+        this.startStatsTimer();
+        return;
+      case NIC_REG.DMA_STOP:
+        if (value & 1) this.stopDma();
+        return;
+      case NIC_REG.RX_RING_LO:
+      case NIC_REG.RX_RING_HI:
+        this.regs[i] = value;
+        this.cache = [];
+        this.fetchIdx = this.regs[NIC_REG.RX_CONS >>> 2];
+        return;
+      case NIC_REG.STATS_TICKS_US:
+      case NIC_REG.STATS_BLK_LO:
+      case NIC_REG.STATS_BLK_HI:
+        this.regs[i] = value;
+        this.startStatsTimer();
+        return;
+      default:
+        this.regs[i] = value;
+    }
+  }
+
+  private stopDma(): void {
+    this.regs[NIC_REG.CTRL >>> 2] &= ~NIC_CTRL.ENABLE;
+    this.regs[NIC_REG.STATUS >>> 2] |= NIC_STATUS.PENDING;
+    this.cache = [];
+    this.schedule(this.cfg.drainNs ?? 5_000, () => {
+      this.regs[NIC_REG.STATUS >>> 2] &= ~NIC_STATUS.PENDING;
+    }, "drain");
+  }
+
+  protected override onReset(): void {
+    this.cache = [];
+    this.fetchIdx = 0;
+    this.statusIdx = 0;
+    this.coalescePending = false;
+    this.statsTimer = false;
+  }
+
+  private ringEntries(): number {
+    return this.regs[NIC_REG.RX_RING_ENTRIES >>> 2];
+  }
+
+  /** Prefetches descriptors between the fetch index and the producer index. */
+  private prefetch(then: () => void): void {
+    const n = this.ringEntries();
+    const prod = this.regs[NIC_REG.RX_PROD >>> 2] % Math.max(n, 1);
+    if (!n || this.fetchIdx === prod) return then();
+    let count = 0;
+    for (let k = this.fetchIdx; k !== prod && count < (this.cfg.prefetch ?? 4); k = (k + 1) % n) {
+      count++;
+    }
+    count = Math.min(count, n - this.fetchIdx); // stop at the ring's end
+    const buf = new Uint32Array(count * 4);
+    const at = this.addr64(NIC_REG.RX_RING_LO) + this.fetchIdx * NIC_RX_DESC_BYTES;
+    this.readWithPolicy(at, buf, (ok) => {
+      if (!ok) {
+        this.stats.rxAborts++;
+        return then();
+      }
+      for (let d = 0; d < count; d++) {
+        this.cache.push({ addr: buf[d * 4 + 1] * 0x1_0000_0000 + buf[d * 4], len: buf[d * 4 + 2] });
+      }
+      this.fetchIdx = (this.fetchIdx + count) % n;
+      then();
+    });
+  }
+
+  private frameArrives(): void {
+    if (!this.enabled) return;
+    const deliver = () => {
+      const desc = this.cache.shift();
+      if (!desc) {
+        this.stats.drops++;
+        this.regs[NIC_REG.RX_DROPS >>> 2]++;
+        return;
+      }
+      this.writeFrame(desc.addr, Math.min(desc.len, this.cfg.traffic.frameBytes));
+      const n = this.ringEntries();
+      this.regs[NIC_REG.RX_CONS >>> 2] = (this.regs[NIC_REG.RX_CONS >>> 2] + 1) % n;
+      this.stats.frames++;
+      this.stats.bytes += this.cfg.traffic.frameBytes;
+      this.coalesce();
+    };
+    if (this.cache.length) deliver();
+    else this.prefetch(deliver);
+  }
+
+  /** Writes a frame: the first 64 bytes of every page it covers (header + payload start). */
+  private writeFrame(addr: number, bytes: number): void {
+    const seq = this.stats.frames + 1;
+    for (let off = 0; off < bytes; off = Math.floor((addr + off) / 4096 + 1) * 4096 - addr) {
+      const n = Math.min(MODELLED_BYTES_PER_PAGE, bytes - off, 4096 - ((addr + off) % 4096)) >>> 2;
+      const data = new Uint32Array(Math.max(n, 1));
+      for (let k = 0; k < data.length; k++) data[k] = (0xe0000000 | (seq << 8) | k) >>> 0;
+      this.dmaWrite(addr + off, data);
+    }
+  }
+
+  private coalesce(): void {
+    if (this.coalescePending) return;
+    this.coalescePending = true;
+    const ticks = this.regs[NIC_REG.COAL_TICKS_US >>> 2] || 18;
+    this.schedule(ticks * 1000, () => {
+      this.coalescePending = false;
+      if (!this.enabled) return;
+      this.writeStatusBlock();
+      if (this.regs[NIC_REG.CTRL >>> 2] & NIC_CTRL.INT_EN) {
+        this.sendMsi(NIC_REG.MSI_ADDR, NIC_REG.MSI_DATA);
+      }
+    }, "coalesce");
+  }
+
+  private writeStatusBlock(): void {
+    const at = this.addr64(NIC_REG.STATUS_BLK_LO);
+    if (!at) return;
+    const blk = new Uint32Array(NIC_STATUS_BLK_DWORDS);
+    blk[0] = ++this.statusIdx;
+    blk[1] = this.regs[NIC_REG.RX_CONS >>> 2];
+    blk[2] = this.stats.drops;
+    blk[3] = this.stats.frames;
+    this.stats.statusWrites++;
+    this.dmaWrite(at, blk);
+  }
+
+  private startStatsTimer(): void {
+    if (this.statsTimer || !this.enabled) return;
+    const ticks = this.regs[NIC_REG.STATS_TICKS_US >>> 2];
+    if (!ticks || !this.addr64(NIC_REG.STATS_BLK_LO)) return;
+    this.statsTimer = true;
+    const tick = () => {
+      if (!this.enabled) {
+        this.statsTimer = false;
+        return;
+      }
+      const blk = new Uint32Array(NIC_STATS_BLK_DWORDS);
+      blk[0] = this.stats.frames;
+      blk[1] = this.stats.bytes % 0x1_0000_0000;
+      blk[2] = this.stats.drops;
+      blk[3] = this.stats.rxAborts;
+      blk[4] = this.counters.writeAborts;
+      this.stats.statsWrites++;
+      this.dmaWrite(this.addr64(NIC_REG.STATS_BLK_LO), blk);
+      this.schedule((this.regs[NIC_REG.STATS_TICKS_US >>> 2] || ticks) * 1000, tick, "stats");
+    };
+    this.schedule(ticks * 1000, tick, "stats");
+  }
+}

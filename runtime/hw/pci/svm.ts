@@ -1,0 +1,104 @@
+/**
+ * A shared-virtual-memory accelerator: a device that works in a process's address space
+ * through a PASID (guest translation, DTE.GV=1), with ATS and PRI. Every `JOB_INTERVAL_US`
+ * it writes a result block at a virtual address of the bound process. It first asks the
+ * IOMMU for a translation (ATS); when that fails it sends a page request (PRI) and waits for
+ * the answer (COMPLETE_PPR_REQUEST): success → retry, invalid/failure → drop the job.
+ * While a page request is outstanding the device issues no further work.
+ *
+ * @module
+ */
+import { type DeviceConfig, DmaDevice } from "./device.ts";
+
+/** Register offsets of the accelerator's BAR0. */
+export const SVM_REG = {
+  /** bit0 ENABLE. */
+  CTRL: 0x00,
+  PASID: 0x04,
+  JOB_VA_LO: 0x08,
+  JOB_VA_HI: 0x0c,
+  JOB_INTERVAL_US: 0x10,
+  MSI_ADDR: 0x14,
+  MSI_DATA: 0x18,
+  /** Read-only: page requests outstanding. */
+  PRI_OUTSTANDING: 0x1c,
+} as const;
+
+/** A PASID-capable accelerator. */
+export class SvmDevice extends DmaDevice {
+  readonly barSize = 0x1000;
+  private nextTag = 1;
+  private waiting = new Map<number, () => void>();
+  readonly stats = {
+    jobs: 0,
+    atsFailures: 0,
+    pageRequests: 0,
+    pprSuccess: 0,
+    pprRefused: 0,
+    dropped: 0,
+  };
+
+  constructor(override readonly cfg: DeviceConfig) {
+    super(cfg, 0x20 / 4);
+  }
+
+  write32(offset: number, value: number): void {
+    const i = offset >>> 2;
+    if (i >= this.regs.length || offset === SVM_REG.PRI_OUTSTANDING) return;
+    const was = this.regs[SVM_REG.CTRL >>> 2] & 1;
+    this.regs[i] = value >>> 0;
+    if (offset === SVM_REG.CTRL && !was && value & 1) this.scheduleJob();
+  }
+
+  override read32(offset: number): number {
+    if (offset === SVM_REG.PRI_OUTSTANDING) return this.waiting.size;
+    return super.read32(offset);
+  }
+
+  protected override onReset(): void {
+    this.waiting.clear();
+  }
+
+  private scheduleJob(): void {
+    const us = this.regs[SVM_REG.JOB_INTERVAL_US >>> 2] || 100;
+    this.schedule(us * 1000, () => this.runJob(), "job");
+  }
+
+  private runJob(): void {
+    if (!(this.regs[SVM_REG.CTRL >>> 2] & 1) || this.halted) return;
+    const pasid = this.regs[SVM_REG.PASID >>> 2];
+    const va = this.addr64(SVM_REG.JOB_VA_LO);
+    const attempt = () => {
+      const t = this.bus.atsTranslate(this.devid, va, true, pasid);
+      if (t.kind !== "abort") {
+        this.stats.jobs++;
+        this.dmaWrite(va, new Uint32Array([0x5a5a0000 | (this.stats.jobs & 0xffff), pasid]), pasid);
+        this.sendMsi(SVM_REG.MSI_ADDR, SVM_REG.MSI_DATA);
+        return this.scheduleJob();
+      }
+      this.stats.atsFailures++;
+      const tag = this.nextTag++ & 0x1ff;
+      this.stats.pageRequests++;
+      this.waiting.set(tag, attempt);
+      if (!this.bus.pageRequest(this.devid, pasid, va, true, tag)) {
+        // Not accepted by the IOMMU: no answer will come. The device keeps waiting.
+      }
+    };
+    attempt();
+  }
+
+  /** PRI response: success → retry the translation; anything else → drop the job. */
+  pprResponse(_pasid: number, tag: number, status: number): void {
+    const retry = this.waiting.get(tag);
+    if (!retry) return;
+    this.waiting.delete(tag);
+    if (status === 0) {
+      this.stats.pprSuccess++;
+      retry();
+    } else {
+      this.stats.pprRefused++;
+      this.stats.dropped++;
+      this.scheduleJob();
+    }
+  }
+}
