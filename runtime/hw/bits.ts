@@ -128,7 +128,7 @@ function compileField(spec: FieldSpec): Field {
   const big = (w: Dwords, off = 0): bigint => {
     let v = 0n;
     for (const p of pieces) {
-      v |= BigInt((w[off + p.d] >>> p.s) & maskOf(p.n)) << BigInt(p.k);
+      v |= BigInt(((w[off + p.d] >>> p.s) & maskOf(p.n)) >>> 0) << BigInt(p.k);
     }
     return v;
   };

@@ -70,6 +70,12 @@ export function bdfText(devid: number): string {
   return `${hex2(bus)}:${hex2(dev)}.${fn}`;
 }
 
+/** True when a storage line holds only zeros (reads the same as a never-written line). */
+function isZeroLine(line: Uint32Array): boolean {
+  for (let i = 0; i < line.length; i++) if (line[i] !== 0) return false;
+  return true;
+}
+
 function hex2(n: number): string {
   return n.toString(16).padStart(2, "0");
 }
@@ -81,6 +87,7 @@ export class PhysMem {
   private readonly mmio: { base: number; size: number; handler: MmioHandler }[] = [];
   private readonly ownerTable: Owner[] = [{ who: "free" }];
   private readonly ownerIds = new Map<string, number>([["free", 0]]);
+  /** Large owner ranges: sorted by page, non-overlapping (later tags paint over earlier). */
   private readonly ownerRanges: { lo: number; hi: number; id: number }[] = [];
   private readonly ownerPages = new Map<number, number>();
   private snapshot: Map<number, Uint32Array | null> | null = null;
@@ -97,6 +104,7 @@ export class PhysMem {
       throw new RangeError(`region ${r.name}: bad range ${r.base}+${r.size}`);
     }
     this.regions.push({ ...r });
+    this.segs = null;
     if (r.kind === "reserved") this.setOwner(r.base, r.size, { who: "firmware", what: r.name });
   }
 
@@ -111,13 +119,54 @@ export class PhysMem {
     return this.regions;
   }
 
-  /** The region containing `addr` (the last declared one wins), or a hole. */
-  regionAt(addr: number): Region {
-    for (let i = this.regions.length - 1; i >= 0; i--) {
-      const r = this.regions[i];
-      if (addr >= r.base && addr < r.base + r.size) return r;
+  /** Non-overlapping segments of the map (later regions win), sorted; rebuilt on change. */
+  private segs: Region[] | null = null;
+  private lastSeg: Region | undefined;
+
+  private segments(): Region[] {
+    if (this.segs) return this.segs;
+    const cuts = new Set<number>([0, PHYS_LIMIT]);
+    for (const r of this.regions) cuts.add(r.base).add(r.base + r.size);
+    const points = [...cuts].sort((a, b) => a - b);
+    const out: Region[] = [];
+    for (let i = 0; i + 1 < points.length; i++) {
+      const lo = points[i], hi = points[i + 1];
+      let win: Region | undefined;
+      for (let j = this.regions.length - 1; j >= 0; j--) {
+        const r = this.regions[j];
+        if (lo >= r.base && lo < r.base + r.size) {
+          win = r;
+          break;
+        }
+      }
+      const seg = win
+        ? { ...win, base: lo, size: hi - lo }
+        : { base: lo, size: hi - lo, kind: "hole" as const, name: "unmapped" };
+      const prev = out[out.length - 1];
+      if (
+        prev && prev.kind === seg.kind && prev.name === seg.name && prev.base + prev.size === lo
+      ) prev.size += seg.size;
+      else out.push(seg);
     }
-    return { base: addr, size: 1, kind: "hole", name: "unmapped" };
+    this.lastSeg = undefined;
+    return this.segs = out;
+  }
+
+  /**
+   * The stretch of the memory map containing `addr`: its kind and name, with `base`/`size`
+   * clipped to where that kind continues (later-declared regions win where they overlap).
+   */
+  regionAt(addr: number): Region {
+    const last = this.lastSeg;
+    if (last && addr >= last.base && addr < last.base + last.size) return last;
+    const segs = this.segments();
+    let lo = 0, hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segs[mid].base <= addr) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.lastSeg = segs[lo];
   }
 
   /** True if [addr, addr+len) is entirely RAM (`ram` or `reserved`). */
@@ -156,9 +205,39 @@ export class PhysMem {
     if (hi - lo <= 64) {
       for (let p = lo; p < hi; p++) this.ownerPages.set(p, id);
     } else {
-      for (let p = lo; p < hi; p++) if (this.ownerPages.has(p)) this.ownerPages.delete(p);
-      this.ownerRanges.push({ lo, hi, id });
+      for (const p of [...this.ownerPages.keys()]) if (p >= lo && p < hi) this.ownerPages.delete(p);
+      this.paint(lo, hi, id);
     }
+  }
+
+  /** Paints [lo, hi) pages with owner `id` over the sorted, non-overlapping range list. */
+  private paint(lo: number, hi: number, id: number): void {
+    const last = this.ownerRanges[this.ownerRanges.length - 1];
+    if (!last || lo >= last.hi) {
+      this.ownerRanges.push({ lo, hi, id });
+      return;
+    }
+    const out: { lo: number; hi: number; id: number }[] = [];
+    let placed = false;
+    for (const r of this.ownerRanges) {
+      if (r.hi <= lo || r.lo >= hi) {
+        if (!placed && r.lo >= hi) {
+          out.push({ lo, hi, id });
+          placed = true;
+        }
+        out.push(r);
+        continue;
+      }
+      if (r.lo < lo) out.push({ lo: r.lo, hi: lo, id: r.id });
+      if (!placed) {
+        out.push({ lo, hi, id });
+        placed = true;
+      }
+      if (r.hi > hi) out.push({ lo: hi, hi: r.hi, id: r.id });
+    }
+    if (!placed) out.push({ lo, hi, id });
+    this.ownerRanges.length = 0;
+    this.ownerRanges.push(...out);
   }
 
   /** Owner tag of the page holding `addr`. */
@@ -166,9 +245,14 @@ export class PhysMem {
     const p = Math.floor(addr / PAGE_SIZE);
     const id = this.ownerPages.get(p);
     if (id !== undefined) return this.ownerTable[id];
-    for (let i = this.ownerRanges.length - 1; i >= 0; i--) {
-      const r = this.ownerRanges[i];
-      if (p >= r.lo && p < r.hi) return this.ownerTable[r.id];
+    const rs = this.ownerRanges;
+    let lo = 0, hi = rs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = rs[mid];
+      if (p < r.lo) hi = mid - 1;
+      else if (p >= r.hi) lo = mid + 1;
+      else return this.ownerTable[r.id];
     }
     return this.ownerTable[0];
   }
@@ -176,6 +260,7 @@ export class PhysMem {
   // ---- data ---------------------------------------------------------------------------------
 
   private mmioAt(addr: number) {
+    if (this.regionAt(addr).kind !== "mmio") return undefined;
     for (const m of this.mmio) if (addr >= m.base && addr < m.base + m.size) return m;
     return undefined;
   }
@@ -255,6 +340,27 @@ export class PhysMem {
     }
   }
 
+  /**
+   * ORs `mask` into the dword at `dword` of each of `count` records of `stride` bytes from
+   * `base` (a CPU loop such as setting a bit in every DTE of a table), line by line.
+   */
+  orStrided(base: number, stride: number, count: number, dword: number, mask: number): void {
+    this.accesses += 2 * count;
+    let key = -1;
+    let line: Uint32Array | undefined;
+    for (let i = 0; i < count; i++) {
+      const a = base + i * stride + dword * 4;
+      const k = Math.floor(a / LINE_BYTES);
+      if (k !== key) {
+        if (!this.isRam(a, 4)) continue;
+        key = k;
+        line = this.lineFor(a, true);
+      }
+      const j = (a % LINE_BYTES) >>> 2;
+      line![j] = (line![j] | mask) >>> 0;
+    }
+  }
+
   /** Zeroes [addr, addr+len) (whole lines are dropped, so zeroing a 2 MiB table is cheap). */
   zero(addr: number, len: number): void {
     if (addr % 4 || len % 4) throw new RangeError("zero: unaligned range");
@@ -326,7 +432,7 @@ export class PhysMem {
       const key = pfn * LINES_PER_PAGE + k;
       let line: Uint32Array | null | undefined = this.lines.get(key);
       if (original && this.snapshot?.has(key)) line = this.snapshot.get(key);
-      if (!line) {
+      if (!line || isZeroLine(line)) {
         h = Math.imul(h ^ 0x5a, 0x01000193) >>> 0; // marker for an all-zero line
         continue;
       }
@@ -352,6 +458,16 @@ export class PhysMem {
     return [...pages].filter((p) => this.pageDigest(p) !== this.pageDigest(p, true)).sort((a, b) =>
       a - b
     );
+  }
+
+  /** Reads a whole page as it was at the snapshot into `out` (1024 dwords). */
+  readOriginalPage(pfn: number, out: Uint32Array): void {
+    for (let k = 0; k < LINES_PER_PAGE; k++) {
+      const key = pfn * LINES_PER_PAGE + k;
+      const line = this.snapshot?.has(key) ? this.snapshot.get(key) : this.lines.get(key);
+      if (line) out.set(line, k * LINE_DWORDS);
+      else out.fill(0, k * LINE_DWORDS, (k + 1) * LINE_DWORDS);
+    }
   }
 
   /** Reads a dword as it was at the snapshot. */

@@ -4,9 +4,16 @@
  * the kernel model has its own, Linux-shaped code for this.
  */
 import { splitNumber } from "../../runtime/hw/bits.ts";
-import { COMMAND_LAYOUTS, type CommandName } from "../../runtime/hw/layouts/command.ts";
+import type { DmaOutcome } from "../../runtime/hw/iommu/iommu.ts";
+import {
+  CMD_OPCODES,
+  COMMAND_LAYOUTS,
+  type CommandName,
+  INV_ALL_PAGES_ADDRESS,
+} from "../../runtime/hw/layouts/command.ts";
 import { DTE, type DteField } from "../../runtime/hw/layouts/dte.ts";
 import { EVENT_LAYOUTS, eventName } from "../../runtime/hw/layouts/event.ts";
+import { IRTE, IRTE_GA } from "../../runtime/hw/layouts/irte.ts";
 import { CONTROL, MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import { Machine } from "../../runtime/hw/machine.ts";
 
@@ -64,12 +71,18 @@ export function setControl(m: Machine, bits: Partial<Record<string, number>>): v
 /** Programs device table, command buffer and event log, then enables them (IommuEn last). */
 export function bringUp(
   m: Machine,
-  opts: { enable?: boolean; devTable?: number; sizeField?: number } = {},
+  opts: {
+    enable?: boolean;
+    devTable?: number;
+    sizeField?: number;
+    cmdBuf?: number;
+    evtLen?: number;
+  } = {},
 ) {
   const dt = opts.devTable ?? KIT.DEV_TABLE;
   writeReg(m, MMIO.DEV_TABLE, dt + (opts.sizeField ?? 0x1ff));
-  writeReg(m, MMIO.CMD_BUF, KIT.CMD_BUF + 9 * 2 ** 56);
-  writeReg(m, MMIO.EVT_BUF, KIT.EVT_LOG + 9 * 2 ** 56);
+  writeReg(m, MMIO.CMD_BUF, (opts.cmdBuf ?? KIT.CMD_BUF) + 9 * 2 ** 56);
+  writeReg(m, MMIO.EVT_BUF, KIT.EVT_LOG + (opts.evtLen ?? 9) * 2 ** 56);
   writeReg(m, MMIO.PPR_LOG, KIT.PPR_LOG + 9 * 2 ** 56);
   setControl(m, {
     CmdBufEn: 1,
@@ -142,27 +155,27 @@ export function map4k(
   return leaf;
 }
 
-/** Queues a command at the command-buffer tail and rings the doorbell. */
-export function queueCommand(m: Machine, name: CommandName, fields: Record<string, number>): void {
+/**
+ * Queues a command at the command-buffer tail and rings the doorbell. Returns the SPA the
+ * command was written at.
+ */
+export function queueCommand(
+  m: Machine,
+  name: CommandName,
+  fields: Record<string, number>,
+): number {
   const L = COMMAND_LAYOUTS[name];
-  const w = L.encode({ ...fields, Opcode: COMMAND_OPCODE(name) });
-  const tail = readReg32(m, MMIO.CMD_TAIL);
-  m.mem.writeDwords(KIT.CMD_BUF + tail, w);
-  const next = (tail + 16) % (512 * 16);
-  m.mem.write32(KIT.MMIO + MMIO.CMD_TAIL, next);
+  return queueRaw(m, L.encode({ ...fields, Opcode: CMD_OPCODES[name] }));
 }
 
-function COMMAND_OPCODE(name: CommandName): number {
-  return ({
-    COMPLETION_WAIT: 1,
-    INVALIDATE_DEVTAB_ENTRY: 2,
-    INVALIDATE_IOMMU_PAGES: 3,
-    INVALIDATE_IOTLB_PAGES: 4,
-    INVALIDATE_INTERRUPT_TABLE: 5,
-    PREFETCH_IOMMU_PAGES: 6,
-    COMPLETE_PPR_REQUEST: 7,
-    INVALIDATE_IOMMU_ALL: 8,
-  } as const)[name];
+/** Queues four raw dwords as a command (for malformed commands); returns its SPA. */
+export function queueRaw(m: Machine, w: ArrayLike<number>): number {
+  const tail = readReg32(m, MMIO.CMD_TAIL);
+  const at = m.iommus[0].regs.field(MMIO.CMD_BUF, "Base") * 4096 + tail;
+  m.mem.writeDwords(at, w);
+  const size = 2 ** m.iommus[0].regs.field(MMIO.CMD_BUF, "ComLen") * 16;
+  m.mem.write32(KIT.MMIO + MMIO.CMD_TAIL, (tail + 16) % size);
+  return at;
 }
 
 /** Runs the clock until the command buffer is drained (or `limitNs` passes). */
@@ -182,13 +195,23 @@ export interface LoggedEvent {
   address: bigint;
 }
 
+/** The event log ring as the registers describe it now: [base SPA, size in bytes]. */
+export function eventRing(m: Machine): [number, number] {
+  const u = m.iommus[0];
+  return [
+    u.regs.field(MMIO.EVT_BUF, "Base") * 4096,
+    2 ** u.regs.field(MMIO.EVT_BUF, "EventLen") * 16,
+  ];
+}
+
 /** Reads the events between head and tail (does not consume them). */
 export function readEvents(m: Machine): LoggedEvent[] {
   const head = readReg32(m, MMIO.EVT_HEAD), tail = readReg32(m, MMIO.EVT_TAIL);
+  const [base, size] = eventRing(m);
   const out: LoggedEvent[] = [];
-  for (let off = head; off !== tail; off = (off + 16) % (512 * 16)) {
+  for (let off = head; off !== tail; off = (off + 16) % size) {
     const w = new Uint32Array(4);
-    m.mem.readDwords(KIT.EVT_LOG + off, 4, w);
+    m.mem.readDwords(base + off, 4, w);
     const name = eventName((w[1] >>> 28) & 0xf) ?? "UNKNOWN";
     const layout = name === "UNKNOWN" ? undefined : EVENT_LAYOUTS[name];
     out.push({
@@ -209,4 +232,126 @@ export function dma(m: Machine, devid: number, addr: number, write: boolean, pas
     return m.dmaWrite(devid, addr, buf, pasid);
   }
   return m.dmaRead(devid, addr, buf, pasid);
+}
+
+/** The IOMMU's decision for one access, without the bus (for decision-table tests). */
+export function xlate(
+  m: Machine,
+  devid: number,
+  addr: number,
+  write: boolean,
+  extra: { pasid?: number; ats?: boolean } = {},
+): DmaOutcome {
+  return m.iommus[0].translate({ devid, addr, len: 4, write, ...extra });
+}
+
+/** Reads the pending events and advances Event Log Head past them, as a driver would. */
+export function consumeEvents(m: Machine): LoggedEvent[] {
+  const ev = readEvents(m);
+  m.mem.write32(KIT.MMIO + MMIO.EVT_HEAD, readReg32(m, MMIO.EVT_TAIL));
+  return ev;
+}
+
+/** Asserts exactly one pending event and returns it (consumed). */
+export function oneEvent(m: Machine): LoggedEvent {
+  const ev = consumeEvents(m);
+  if (ev.length !== 1) {
+    throw new Error(`expected one event, got ${ev.length}: ${ev.map((e) => e.name).join(", ")}`);
+  }
+  return ev[0];
+}
+
+/** Asserts that nothing was logged. */
+export function noEvents(m: Machine): void {
+  const ev = readEvents(m);
+  if (ev.length) throw new Error(`expected no event, got ${ev.map((e) => e.name).join(", ")}`);
+}
+
+/** Invalidation helpers: queue the command and run the command processor until drained. */
+export function invalidateDte(m: Machine, devid: number): void {
+  queueCommand(m, "INVALIDATE_DEVTAB_ENTRY", { DeviceID: devid });
+  drainCommands(m);
+}
+
+/** INVALIDATE_IOMMU_PAGES for the whole domain (address 0x7fffffffffffffff, S=1). */
+export function invalidateDomain(m: Machine, domid: number): void {
+  queueCommand(m, "INVALIDATE_IOMMU_PAGES", {
+    DomainID: domid,
+    S: 1,
+    Address: INV_ALL_PAGES_ADDRESS / 4096,
+  });
+  drainCommands(m);
+}
+
+/** Maps `iova` to `spa` and returns the address of the entry used at every level, root first. */
+export function mapPath(
+  m: Machine,
+  root: number,
+  mode: number,
+  iova: number,
+  spa: number,
+  ir = true,
+  iw = true,
+): number[] {
+  const leaf = map4k(m, root, mode, iova, spa, ir, iw);
+  const path: number[] = [];
+  let table = root;
+  for (let level = mode; level > 1; level--) {
+    const ea = table + (Math.floor(iova / 2 ** (12 + 9 * (level - 1))) % 512) * 8;
+    path.push(ea);
+    const lo = m.mem.read32(ea);
+    table = (m.mem.read32(ea + 4) & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+  }
+  path.push(leaf);
+  return path;
+}
+
+/** Reads a 64-bit entry as a bigint. */
+export function readEntry(m: Machine, addr: number): bigint {
+  return (BigInt(m.mem.read32(addr + 4)) << 32n) | BigInt(m.mem.read32(addr));
+}
+
+/** Writes an interrupt remapping table entry (legacy 4 bytes, or 16 bytes when `ga`). */
+export function writeIrte(
+  m: Machine,
+  table: number,
+  index: number,
+  fields: Record<string, number>,
+  ga = false,
+): number {
+  const at = table + index * (ga ? 16 : 4);
+  m.mem.writeDwords(at, (ga ? IRTE_GA : IRTE).encode(fields));
+  return at;
+}
+
+/** A decoded PPR log entry (reference §8). */
+export interface PprEntry {
+  devid: number;
+  pasid: number;
+  tag: number;
+  flags: number;
+  type: number;
+  address: number;
+}
+
+/** Reads the PPR log entries between head and tail (does not consume them). */
+export function readPprLog(m: Machine): PprEntry[] {
+  const u = m.iommus[0];
+  const base = u.regs.field(MMIO.PPR_LOG, "Base") * 4096;
+  const size = 2 ** u.regs.field(MMIO.PPR_LOG, "PPRLogLen") * 16;
+  const head = readReg32(m, MMIO.PPR_HEAD), tail = readReg32(m, MMIO.PPR_TAIL);
+  const out: PprEntry[] = [];
+  for (let off = head; off !== tail; off = (off + 16) % size) {
+    const w = new Uint32Array(4);
+    m.mem.readDwords(base + off, 4, w);
+    out.push({
+      devid: w[0] & 0xffff,
+      pasid: (w[0] >>> 16) | (((w[1] >>> 10) & 0xf) << 16),
+      tag: w[1] & 0x3ff,
+      flags: (w[1] >>> 16) & 0xfff,
+      type: w[1] >>> 28,
+      address: w[3] * 0x1_0000_0000 + w[2],
+    });
+  }
+  return out;
 }

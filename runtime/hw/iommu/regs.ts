@@ -29,7 +29,8 @@ export class RegisterFile {
         offset: r.offset,
         layout: r.layout,
         rw1c: r.layout.maskWhere((f) => f.access === "rw1c"),
-        ro: r.layout.maskWhere((f) => f.access === "ro"),
+        // Reserved bits ignore software writes (they read back as the hardware left them).
+        ro: r.layout.maskWhere((f) => f.access === "ro" || !!f.reserved),
       };
       this.slots.set(r.offset, { slot, index: i * 2 });
     });
@@ -59,8 +60,8 @@ export class RegisterFile {
   }
 
   /**
-   * A software write: RW1C bits are cleared where 1s are written, read-only bits keep their
-   * value, everything else takes the written value. Returns the previous raw value.
+   * A software write: RW1C bits are cleared where 1s are written, read-only and reserved bits
+   * keep their value, everything else takes the written value. Returns the previous raw value.
    */
   write32(offset: number, value: number): number {
     const s = this.find(offset);

@@ -151,13 +151,13 @@ export const EVENT_LAYOUTS: Record<EventName, Layout> = {
     code(0x8),
     addr,
   ]),
+  // PPR-style operands (reference §6, §8): PASID[15:0] 31:16, Tag 41:32, PASID[19:16] 45:42.
   INVALID_PPR_REQUEST: new Layout("INVALID_PPR_REQUEST", 16, [
     devid,
-    f("PASIDHi", 0, 16, 4, "PASID [19:16]"),
-    rsvd("Rsvd0", 0, 20, 12),
-    f("PASID", 0, 32, 16, "PASID [15:0]"),
-    f("Tag", 0, 48, 9, "PPR tag"),
-    rsvd("Rsvd1", 0, 57, 3),
+    f("PASID", 0, 16, 16, "PASID [15:0]"),
+    f("Tag", 0, 32, 10, "PPR tag"),
+    f("PASIDHi", 0, 42, 4, "PASID [19:16]"),
+    rsvd("Rsvd0", 0, 46, 14),
     code(0x9),
     addr,
   ]),

@@ -108,6 +108,14 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
   /** Device-specific part of reset (after timers are cancelled and registers cleared). */
   protected onReset(): void {}
 
+  /**
+   * True while the DMA engines may issue requests. A retry that comes due while this is
+   * false is abandoned: a stopped engine issues no DMA. Devices with a stop control override.
+   */
+  protected get engineRunning(): boolean {
+    return !this.halted;
+  }
+
   /** Schedules device work that reset() cancels. */
   protected schedule(delayNs: number, fn: () => void, label: string): Scheduled {
     const s = this.bus.clock.after(delayNs, () => {
@@ -180,7 +188,7 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
     }
     if (this.policy === "retry" && attempt < (this.cfg.retries ?? 3)) {
       this.schedule(this.cfg.retryNs ?? 10_000, () => {
-        if (!this.halted) this.readWithPolicy(addr, out, then, attempt + 1);
+        if (this.engineRunning) this.readWithPolicy(addr, out, then, attempt + 1);
       }, "retry");
       return;
     }

@@ -3,8 +3,8 @@
  * memory, doorbells in BAR0, 4 KiB blocks DMA-read from (writes) or DMA-written to (reads)
  * a buffer at an IOVA, completions DMA-written with a status code, then an MSI.
  *
- * The media is a map of block → contents, so what reached the disk can be compared with
- * what should have.
+ * The media keeps each written block's contents (stored without trailing zeros), so what
+ * reached the disk can be compared with what should have.
  *
  * @module
  */
@@ -39,6 +39,37 @@ export const DISK_STATUS = { OK: 0, DATA_TRANSFER_ERROR: 4, INVALID: 2 } as cons
 /** Block size (4 KiB). */
 export const DISK_BLOCK = 4096;
 
+/** The disk's media: 4 KiB blocks by number; unwritten blocks read as zeros. */
+export class DiskMedia {
+  private readonly blocks = new Map<number, Uint32Array>();
+
+  /** Stores a block (trailing zero dwords are not kept). */
+  set(lba: number, data: Uint32Array): void {
+    let n = Math.min(data.length, DISK_BLOCK / 4);
+    while (n > 0 && data[n - 1] === 0) n--;
+    this.blocks.set(lba, data.slice(0, n));
+  }
+
+  /** A written block's full 1024 dwords (a copy), or undefined if never written. */
+  get(lba: number): Uint32Array | undefined {
+    const b = this.blocks.get(lba);
+    if (!b) return undefined;
+    const out = new Uint32Array(DISK_BLOCK / 4);
+    out.set(b);
+    return out;
+  }
+
+  /** Whether block `lba` was ever written. */
+  has(lba: number): boolean {
+    return this.blocks.has(lba);
+  }
+
+  /** Number of written blocks. */
+  get size(): number {
+    return this.blocks.size;
+  }
+}
+
 /** Disk configuration. */
 export interface DiskConfig extends DeviceConfig {
   /** Media transfer time per block, ns (default 10 µs: 400 MB/s). */
@@ -50,8 +81,9 @@ export interface DiskConfig extends DeviceConfig {
 /** An NVMe-like disk controller. */
 export class Disk extends DmaDevice {
   readonly barSize = 0x1000;
-  /** The media: block number → contents. */
-  readonly media = new Map<number, Uint32Array>();
+  /** The media. */
+  readonly media = new DiskMedia();
+  private readonly scratch = new Uint32Array(DISK_BLOCK / 4);
   private sqHead = 0;
   private cqTail = 0;
   private phase = 1;
@@ -128,7 +160,7 @@ export class Disk extends DmaDevice {
     for (let b = 0; b < blocks; b++) {
       const addr = buf + b * DISK_BLOCK;
       if (op === DISK_OP.WRITE) {
-        const data = new Uint32Array(DISK_BLOCK / 4);
+        const data = this.scratch;
         if (!this.dmaRead(addr, data)) {
           status = DISK_STATUS.DATA_TRANSFER_ERROR;
           break;

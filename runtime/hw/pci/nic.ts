@@ -65,7 +65,7 @@ export interface NicTraffic {
 /** NIC configuration. */
 export interface NicConfig extends DeviceConfig {
   traffic: NicTraffic;
-  /** Descriptors fetched per prefetch (default 4). */
+  /** Descriptors the chip caches (default 8); it refetches when the cache is half empty. */
   prefetch?: number;
   /** Time the engines take to drain after DMA_STOP, ns (default 5 µs). */
   drainNs?: number;
@@ -82,6 +82,10 @@ export class Nic extends DmaDevice {
   private statusIdx = 0;
   private coalescePending = false;
   private statsTimer = false;
+  /** A descriptor fetch is in flight (the engine has one outstanding fetch at a time). */
+  private fetching = false;
+  /** Bumped by DMA_STOP and reset: completions of fetches started before are ignored. */
+  private fetchEpoch = 0;
   private rng!: Prng;
   readonly stats = { frames: 0, bytes: 0, drops: 0, rxAborts: 0, statusWrites: 0, statsWrites: 0 };
 
@@ -91,21 +95,50 @@ export class Nic extends DmaDevice {
 
   protected override powerOn(): void {
     this.rng = this.bus.clock.rng.fork(`nic:${this.devid}`);
-    this.scheduleArrival();
   }
 
-  private scheduleArrival(): void {
-    const fps = this.cfg.traffic.framesPerSecond;
-    if (fps <= 0) return;
-    // The wire is not part of the chip: reset() does not stop frames arriving.
-    this.bus.clock.after(this.rng.exp(1e9 / fps), () => {
+  /**
+   * Frames arrive from the wire while the receive engine runs. When it has no posted
+   * buffer left (fetch index caught up with the producer index, nothing prefetched) it
+   * stops looking until the driver rings the producer doorbell; frames arriving meanwhile
+   * are dropped and only counted.
+   */
+  private wireRunning = false;
+  private stalledSince = -1;
+
+  private startWire(): void {
+    if (this.wireRunning || !this.enabled || this.cfg.traffic.framesPerSecond <= 0) return;
+    if (this.stalledSince >= 0) {
+      const lost = Math.round(
+        (this.bus.clock.now - this.stalledSince) * this.cfg.traffic.framesPerSecond / 1e9,
+      );
+      this.stats.drops += lost;
+      this.regs[NIC_REG.RX_DROPS >>> 2] += lost;
+      this.stalledSince = -1;
+    }
+    this.wireRunning = true;
+    this.schedule(this.rng.exp(1e9 / this.cfg.traffic.framesPerSecond), () => {
+      this.wireRunning = false;
       this.frameArrives();
-      this.scheduleArrival();
-    }, `${this.name}:wire`);
+      if (this.stalledSince < 0) this.startWire();
+    }, "wire");
+  }
+
+  private stall(): void {
+    if (this.stalledSince < 0) this.stalledSince = this.bus.clock.now;
+  }
+
+  private get ringEmpty(): boolean {
+    const n = this.ringEntries();
+    return !this.cache.length && (!n || this.fetchIdx === this.regs[NIC_REG.RX_PROD >>> 2] % n);
   }
 
   private get enabled(): boolean {
     return (this.regs[NIC_REG.CTRL >>> 2] & NIC_CTRL.ENABLE) !== 0 && !this.halted;
+  }
+
+  protected override get engineRunning(): boolean {
+    return this.enabled;
   }
 
   override read32(offset: number): number {
@@ -129,6 +162,11 @@ export class Nic extends DmaDevice {
         if (value & NIC_CTRL.SOFT_RESET) return this.reset();
         this.regs[i] = value;
         this.startStatsTimer();
+        this.startWire();
+        return;
+      case NIC_REG.RX_PROD:
+        this.regs[i] = value;
+        this.startWire();
         return;
       case NIC_REG.DMA_STOP:
         if (value & 1) this.stopDma();
@@ -154,6 +192,8 @@ export class Nic extends DmaDevice {
     this.regs[NIC_REG.CTRL >>> 2] &= ~NIC_CTRL.ENABLE;
     this.regs[NIC_REG.STATUS >>> 2] |= NIC_STATUS.PENDING;
     this.cache = [];
+    this.fetching = false;
+    this.fetchEpoch++;
     this.schedule(this.cfg.drainNs ?? 5_000, () => {
       this.regs[NIC_REG.STATUS >>> 2] &= ~NIC_STATUS.PENDING;
     }, "drain");
@@ -161,29 +201,43 @@ export class Nic extends DmaDevice {
 
   protected override onReset(): void {
     this.cache = [];
+    this.fetching = false;
+    this.fetchEpoch++;
     this.fetchIdx = 0;
     this.statusIdx = 0;
     this.coalescePending = false;
     this.statsTimer = false;
+    this.wireRunning = false;
+    this.stalledSince = -1;
   }
 
   private ringEntries(): number {
     return this.regs[NIC_REG.RX_RING_ENTRIES >>> 2];
   }
 
-  /** Prefetches descriptors between the fetch index and the producer index. */
+  /**
+   * Prefetches descriptors between the fetch index and the producer index. One fetch is in
+   * flight at a time: a frame arriving meanwhile finds no descriptor and is dropped.
+   */
   private prefetch(then: () => void): void {
     const n = this.ringEntries();
     const prod = this.regs[NIC_REG.RX_PROD >>> 2] % Math.max(n, 1);
-    if (!n || this.fetchIdx === prod) return then();
+    if (
+      !n || this.fetchIdx === prod || this.fetching || this.cache.length >= (this.cfg.prefetch ?? 8)
+    ) return then();
     let count = 0;
-    for (let k = this.fetchIdx; k !== prod && count < (this.cfg.prefetch ?? 4); k = (k + 1) % n) {
+    const room = (this.cfg.prefetch ?? 8) - this.cache.length;
+    for (let k = this.fetchIdx; k !== prod && count < room; k = (k + 1) % n) {
       count++;
     }
     count = Math.min(count, n - this.fetchIdx); // stop at the ring's end
     const buf = new Uint32Array(count * 4);
     const at = this.addr64(NIC_REG.RX_RING_LO) + this.fetchIdx * NIC_RX_DESC_BYTES;
+    const epoch = this.fetchEpoch;
+    this.fetching = true;
     this.readWithPolicy(at, buf, (ok) => {
+      if (epoch !== this.fetchEpoch) return; // stopped or reset meanwhile
+      this.fetching = false;
       if (!ok) {
         this.stats.rxAborts++;
         return then();
@@ -198,6 +252,11 @@ export class Nic extends DmaDevice {
 
   private frameArrives(): void {
     if (!this.enabled) return;
+    if (this.ringEmpty) {
+      this.stats.drops++;
+      this.regs[NIC_REG.RX_DROPS >>> 2]++;
+      return this.stall();
+    }
     const deliver = () => {
       const desc = this.cache.shift();
       if (!desc) {
@@ -211,6 +270,8 @@ export class Nic extends DmaDevice {
       this.stats.frames++;
       this.stats.bytes += this.cfg.traffic.frameBytes;
       this.coalesce();
+      // Keep the descriptor cache topped up: refetch below half full.
+      if (this.cache.length < (this.cfg.prefetch ?? 8) / 2) this.prefetch(() => {});
     };
     if (this.cache.length) deliver();
     else this.prefetch(deliver);

@@ -1,0 +1,68 @@
+/**
+ * How the command line reports errors.
+ *
+ * Bad input (unknown command or option, missing or malformed value) prints ONE line to stderr,
+ * `kdump-lab: decode dte: word 2 "0xZZ" is not hexadecimal`, and exits with
+ * {@link EXIT_USAGE}; no stack trace. Anything else is a bug in kdump-lab: its stack is printed
+ * and the exit code is {@link EXIT_BUG}.
+ *
+ * @module
+ */
+import { CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { InputError } from "../lab/input.ts";
+
+/** Program name, the first word of every error line. */
+export const PROGRAM = "kdump-lab";
+/** Exit code for bad input or usage. */
+export const EXIT_USAGE = 2;
+/** Exit code for an internal error (a bug). */
+export const EXIT_BUG = 1;
+
+/** The words after the program name that select `cmd`, e.g. `decode dte` (root: empty). */
+export function commandPath(cmd: CommandUnknownOpts): string {
+  const names: string[] = [];
+  for (let c: CommandUnknownOpts | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** One error line: `kdump-lab: <context>: <message>`, line breaks folded into spaces. */
+export function errorLine(context: string, message: string): string {
+  const text = message.replace(/^error:\s*/, "").split(/\s*\n\s*/).filter(Boolean).join(" ");
+  return [PROGRAM, context, text].filter(Boolean).join(": ");
+}
+
+/**
+ * Makes `cmd` and all its subcommands throw instead of exiting, and print commander's own usage
+ * errors (unknown command, unknown option, missing argument) as one {@link errorLine} naming
+ * the command. Call after every command has been registered.
+ */
+export function installUsageErrors(
+  cmd: CommandUnknownOpts,
+  writeErr: (s: string) => void = (s) => console.error(s),
+): void {
+  const context = commandPath(cmd);
+  cmd.exitOverride();
+  cmd.configureOutput({ outputError: (str) => writeErr(errorLine(context, str)) });
+  for (const sub of cmd.commands) installUsageErrors(sub, writeErr);
+}
+
+/**
+ * The exit code for an error thrown while parsing or running a command; prints what the user
+ * needs. Commander has already printed its own messages (see {@link installUsageErrors}).
+ *
+ * @param context the command that was running, e.g. `decode dte`
+ */
+export function exitCodeFor(
+  err: unknown,
+  context: string,
+  writeErr: (s: string) => void = (s) => console.error(s),
+): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+  if (err instanceof InputError) {
+    writeErr(errorLine(context, err.message));
+    return EXIT_USAGE;
+  }
+  writeErr(`${errorLine(context, "internal error (a bug in kdump-lab)")}`);
+  writeErr(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return EXIT_BUG;
+}

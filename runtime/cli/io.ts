@@ -1,0 +1,27 @@
+/**
+ * Terminal input and output for commands: stdout lines, stderr lines, stdin text.
+ *
+ * @module
+ */
+import { InputError } from "../lab/input.ts";
+
+/** Writes lines to stdout. */
+export function print(...lines: string[]): void {
+  for (const line of lines) console.log(line);
+}
+
+/** Writes one line to stderr. */
+export function printErr(line: string): void {
+  console.error(line);
+}
+
+/**
+ * Reads all of stdin as text, for values pasted from a log.
+ *
+ * @param missing the error message when stdin is a terminal (nothing was piped in)
+ * @throws {InputError} when stdin is a terminal
+ */
+export async function readStdin(missing: string): Promise<string> {
+  if (Deno.stdin.isTerminal()) throw new InputError(missing);
+  return await new Response(Deno.stdin.readable).text();
+}

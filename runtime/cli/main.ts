@@ -1,0 +1,42 @@
+/**
+ * The kdump-lab command line: `deno task lab <command> …`.
+ *
+ * Each command lives in its own module under `commands/` and registers itself on the program;
+ * this file composes them and turns errors into exit codes (see `errors.ts`: bad input exits 2
+ * with one line on stderr).
+ *
+ * @module
+ */
+import { Command } from "@commander-js/extra-typings";
+import { registerDecode } from "./commands/decode.ts";
+import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
+
+/** Builds the program with every command registered. */
+export function createProgram(): Command {
+  const program = new Command()
+    .name(PROGRAM)
+    .description("simulate an AMD IOMMU machine through a panic and its kdump kernel");
+  registerDecode(program);
+  installUsageErrors(program);
+  return program;
+}
+
+/**
+ * Runs the command line on `args` (without the program name) and returns the exit code:
+ * 0 success, 2 bad input or usage, 1 internal error.
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  const program = createProgram();
+  let context = "";
+  program.hook("preAction", (_root, action) => {
+    context = commandPath(action);
+  });
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return 0;
+  } catch (err) {
+    return exitCodeFor(err, context);
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,302 @@
+/**
+ * Protection domains, their I/O page tables and the device table entries that point at
+ * them (amd_iommu.c): domain_id_alloc, dma_ops_domain_alloc, alloc_pte / iommu_map_page /
+ * iommu_unmap_page, set_dte_entry / clear_dte_entry, attach_device / detach_device,
+ * find_dev_data, get_domain.
+ *
+ * DTE words are written to the in-memory device table the way the kernel's C stores do:
+ * q1 first, then q0, each 64-bit store landing as two 32-bit halves — the IOMMU may read
+ * the entry in between if it is not in its DTE cache.
+ *
+ * @module
+ */
+import { DTE, DTE_BYTES } from "../../hw/layouts/dte.ts";
+import { PAGE_SIZE } from "../../hw/memory.ts";
+import { GFP } from "../alloc.ts";
+import { COST } from "../cost.ts";
+import type { GetDomainResult } from "../hooks.ts";
+import { IovaDomain } from "../iova.ts";
+import type { PciDev } from "../pci.ts";
+import { RateLimit } from "../printk.ts";
+import type { AmdIommuDriver } from "./driver.ts";
+import { type IommuDevData, MAX_DOMAIN_ID, PAGE_MODE, type ProtectionDomain } from "./types.ts";
+
+/** PTE/PDE bits as amd_iommu_types.h names them (hi = bit in the high dword). */
+const PTE_PR = 1, PTE_IR_HI = 1 << 29, PTE_IW_HI = 1 << 30, PTE_FC_HI = 1 << 28;
+
+/** Reads DTE word `q` (two dwords) of `devid` from the driver's device table. */
+export function readDteWords(d: AmdIommuDriver, devid: number): Uint32Array {
+  const w = new Uint32Array(8);
+  d.k.mem.readDwords(d.dev_table + devid * DTE_BYTES, 8, w);
+  return w;
+}
+
+/** Writes qword `q` of `devid`'s DTE: low dword then high dword, as two stores. */
+export function writeDteQword(
+  d: AmdIommuDriver,
+  devid: number,
+  q: number,
+  lo: number,
+  hi: number,
+): void {
+  const at = d.dev_table + devid * DTE_BYTES + q * 8;
+  d.k.mem.write32(at, lo);
+  d.k.spend(COST.tableWrite);
+  d.k.mem.write32(at + 4, hi);
+}
+
+/** set_dev_entry_bit(): sets absolute DTE bit `bit` of `devid`. */
+export function set_dev_entry_bit(d: AmdIommuDriver, devid: number, bit: number): void {
+  const at = d.dev_table + devid * DTE_BYTES + (bit >>> 5) * 4;
+  d.k.mem.write32(at, (d.k.mem.read32(at) | (1 << (bit & 31))) >>> 0);
+}
+
+/**
+ * The kernel's `for (devid = 0; devid <= amd_iommu_last_bdf; ++devid) set_dev_entry_bit(...)`
+ * loops, for a list of bits, in chunks of 4096 DeviceIDs with the CPU time spent as it goes
+ * (so a device's DTE changes at the moment the loop reaches it).
+ */
+export function set_dev_entry_bits(d: AmdIommuDriver, bits: number[]): void {
+  const CHUNK = 4096;
+  for (let first = 0; first <= d.last_bdf; first += CHUNK) {
+    const n = Math.min(CHUNK, d.last_bdf + 1 - first);
+    for (const bit of bits) {
+      d.k.mem.orStrided(
+        d.dev_table + first * DTE_BYTES,
+        DTE_BYTES,
+        n,
+        bit >>> 5,
+        (1 << (bit & 31)) >>> 0,
+      );
+    }
+    d.k.spend(COST.devidLoop * n * Math.max(1, bits.length));
+  }
+}
+
+/** domain_id_alloc(): the first free ID above 0 in amd_iommu_pd_alloc_bitmap. */
+export function domain_id_alloc(d: AmdIommuDriver): number {
+  for (let id = 1; id < MAX_DOMAIN_ID; id++) {
+    if (!d.pd_alloc_bitmap[id]) {
+      d.pd_alloc_bitmap[id] = 1;
+      return id;
+    }
+  }
+  return 0;
+}
+
+/** Allocates a zeroed page for an I/O page table. */
+function alloc_pt_page(d: AmdIommuDriver): number {
+  const p = d.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "iommu-page-table");
+  if (p === undefined) throw new Error("out of memory for an I/O page table");
+  d.k.spend(COST.pageCopy);
+  return p;
+}
+
+/** dma_ops_domain_alloc(): a DMA-API domain with a 3-level table and reserved IOVAs. */
+export function dma_ops_domain_alloc(d: AmdIommuDriver): ProtectionDomain | undefined {
+  const id = domain_id_alloc(d);
+  if (!id) return undefined;
+  const iovad = new IovaDomain(1, 0xfffff);
+  for (const [lo, hi] of d.reserved_iova_ranges) iovad.reserve(lo, hi);
+  const dom: ProtectionDomain = {
+    id,
+    type: "dma",
+    mode: PAGE_MODE.L3,
+    pt_root: alloc_pt_page(d),
+    devices: new Set(),
+    iovad,
+  };
+  d.domains.push(dom);
+  return dom;
+}
+
+/** A passthrough (identity) domain: mode 0, no page table (the "pt_domain"). */
+export function identity_domain_alloc(d: AmdIommuDriver): ProtectionDomain | undefined {
+  const id = domain_id_alloc(d);
+  if (!id) return undefined;
+  const dom: ProtectionDomain = {
+    id,
+    type: "identity",
+    mode: PAGE_MODE.NONE,
+    pt_root: 0,
+    devices: new Set(),
+  };
+  d.domains.push(dom);
+  return dom;
+}
+
+function levelShift(level: number): number {
+  return 12 + 9 * (level - 1);
+}
+
+/**
+ * alloc_pte(): walks (and builds) the domain's table down to level 1 for `address` and
+ * returns the physical address of the leaf PTE.
+ */
+export function alloc_pte(d: AmdIommuDriver, dom: ProtectionDomain, address: number): number {
+  const mem = d.k.mem;
+  let table = dom.pt_root;
+  for (let level = dom.mode; level > 1; level--) {
+    const ea = table + (Math.floor(address / 2 ** levelShift(level)) % 512) * 8;
+    const lo = mem.read32(ea);
+    if (lo & PTE_PR) {
+      table = (mem.read32(ea + 4) & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+      continue;
+    }
+    const next = alloc_pt_page(d);
+    // PM_LEVEL_PDE(level - 1, next): address | (level-1)<<9 | PR | IR | IW.
+    mem.write32(ea, ((next % 0x1_0000_0000) | ((level - 1) << 9) | PTE_PR) >>> 0);
+    mem.write32(ea + 4, (Math.floor(next / 0x1_0000_0000) | PTE_IR_HI | PTE_IW_HI) >>> 0);
+    d.k.spend(COST.tableWrite);
+    table = next;
+  }
+  return table + (Math.floor(address / PAGE_SIZE) % 512) * 8;
+}
+
+/** fetch_pte(): the leaf PTE address for `address`, or undefined if a level is missing. */
+export function fetch_pte(
+  d: AmdIommuDriver,
+  dom: ProtectionDomain,
+  address: number,
+): number | undefined {
+  const mem = d.k.mem;
+  let table = dom.pt_root;
+  for (let level = dom.mode; level > 1; level--) {
+    const ea = table + (Math.floor(address / 2 ** levelShift(level)) % 512) * 8;
+    const lo = mem.read32(ea);
+    if (!(lo & PTE_PR)) return undefined;
+    table = (mem.read32(ea + 4) & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+  }
+  return table + (Math.floor(address / PAGE_SIZE) % 512) * 8;
+}
+
+/** iommu_map_page(): maps one 4 KiB page (PR | FC | IR | IW as 4.13 writes it). */
+export function iommu_map_page(
+  d: AmdIommuDriver,
+  dom: ProtectionDomain,
+  iova: number,
+  phys: number,
+  read: boolean,
+  write: boolean,
+): void {
+  const pte = alloc_pte(d, dom, iova);
+  let hi = Math.floor(phys / 0x1_0000_0000) | PTE_FC_HI;
+  if (read) hi |= PTE_IR_HI;
+  if (write) hi |= PTE_IW_HI;
+  d.k.mem.write32(pte, ((phys % 0x1_0000_0000) | PTE_PR) >>> 0);
+  d.k.mem.write32(pte + 4, hi >>> 0);
+  d.k.spend(COST.tableWrite);
+}
+
+/** iommu_unmap_page(): clears one 4 KiB PTE. */
+export function iommu_unmap_page(d: AmdIommuDriver, dom: ProtectionDomain, iova: number): void {
+  const pte = fetch_pte(d, dom, iova);
+  if (pte === undefined) return;
+  d.k.mem.write32(pte, 0);
+  d.k.mem.write32(pte + 4, 0);
+  d.k.spend(COST.tableWrite);
+}
+
+/**
+ * set_dte_entry(): points `devid`'s DTE at the domain. The q1 fields to clear come from the
+ * `amd_iommu.set_dte_entry.q1_clear` hook (4.13: SA and DomainID); the whole write is the
+ * default of the `amd_iommu.set_dte_entry` wrap hook.
+ */
+export function set_dte_entry(d: AmdIommuDriver, devid: number, dom: ProtectionDomain): void {
+  const k = d.k;
+  k.hooks.wrap("amd_iommu.set_dte_entry", { k, devid, domain: dom }, () => {
+    const cur = readDteWords(d, devid);
+    const q1 = cur.slice(2, 4);
+    const clear = k.hooks.waterfall("amd_iommu.set_dte_entry.q1_clear", ["SA", "DomainID"], {
+      k,
+      devid,
+      domain: dom,
+    });
+    const w = new Uint32Array(8);
+    w.set(q1, 2);
+    for (const name of clear) DTE.setValue(w, name, 0);
+    DTE.set(w, "DomainID", dom.id);
+    if (dom.v2) {
+      DTE.set(w, "GV", 1);
+      DTE.set(w, "GLX", dom.v2.glx);
+      DTE.setValue(w, "GCR3TableRootPtr", dom.v2.gcr3_tbl);
+      DTE.set(w, "PPR", 1);
+    }
+    DTE.set(w, "Mode", dom.mode);
+    if (dom.mode !== PAGE_MODE.NONE) DTE.set(w, "PageTableRootPtr", dom.pt_root / PAGE_SIZE);
+    DTE.set(w, "IR", 1);
+    DTE.set(w, "IW", 1);
+    DTE.set(w, "V", 1);
+    DTE.set(w, "TV", 1);
+    // amd_iommu_dev_table[devid].data[1] = flags; then .data[0] = pte_root;
+    writeDteQword(d, devid, 1, w[2], w[3]);
+    writeDteQword(d, devid, 0, w[0], w[1]);
+  });
+}
+
+/** clear_dte_entry(): V|TV only ("does not allow DMA"), q1 keeps I..SysMgt (DTE_FLAG_MASK). */
+export function clear_dte_entry(d: AmdIommuDriver, devid: number): void {
+  const cur = readDteWords(d, devid);
+  const keepHi = cur[3] & 0x3ff; // q1 bits 41:32 (DTE_FLAG_MASK)
+  writeDteQword(d, devid, 1, 0, keepHi);
+  writeDteQword(d, devid, 0, 3, 0);
+}
+
+/** find_dev_data(): the iommu_dev_data of a DeviceID, allocated on first use. */
+export function find_dev_data(d: AmdIommuDriver, devid: number): IommuDevData {
+  let dd = d.dev_data.get(devid);
+  if (dd) return dd;
+  dd = { devid, domain: null, passthrough: false, rs: new RateLimit() };
+  d.dev_data.set(devid, dd);
+  const iommu = d.rlookup.get(devid);
+  if (iommu) d.k.hooks.runAll("amd_iommu.find_dev_data", { k: d.k, devData: dd, iommu });
+  return dd;
+}
+
+/**
+ * attach_device(): do_attach (set_dte_entry + device_flush_dte + completion wait), then
+ * domain_flush_tlb_pde ("We might boot into a crash-kernel here. The crashed kernel left
+ * the caches in the IOMMU dirty.").
+ */
+export function attach_device(d: AmdIommuDriver, dev: PciDev, dom: ProtectionDomain): void {
+  const dd = find_dev_data(d, dev.devid);
+  if (dd.domain) detach_device(d, dev);
+  dd.domain = dom;
+  dom.devices.add(dev.devid);
+  set_dte_entry(d, dev.devid, dom);
+  d.device_flush_dte(dev.devid);
+  d.domain_flush_tlb_pde(dom);
+}
+
+/** detach_device(): clear_dte_entry + flush. */
+export function detach_device(d: AmdIommuDriver, dev: PciDev): void {
+  const dd = find_dev_data(d, dev.devid);
+  if (!dd.domain) return;
+  dd.domain.devices.delete(dev.devid);
+  dd.domain = null;
+  clear_dte_entry(d, dev.devid);
+  d.device_flush_dte(dev.devid);
+}
+
+/**
+ * get_domain(): the domain the DMA API uses for `dev` (default of the wrap hook). In 4.13
+ * a NULL domain is dereferenced by dma_ops_domain(): the kernel oopses.
+ */
+export function get_domain(d: AmdIommuDriver, dev: PciDev): GetDomainResult {
+  const k = d.k;
+  if (!d.check_device(dev.devid)) return { err: "EINVAL" };
+  const devData = find_dev_data(d, dev.devid);
+  return k.hooks.wrap("amd_iommu.get_domain", { k, dev, devData }, () => {
+    const dom = devData.domain;
+    if (!dom) {
+      k.printk(
+        "alert",
+        "BUG: unable to handle kernel NULL pointer dereference at 0000000000000040",
+      );
+      k.printk("alert", "IP: get_domain+0x2e/0x60");
+      return k.panic("Fatal exception");
+    }
+    if (dom.type !== "dma") return { err: "EBUSY" };
+    return { domain: dom };
+  });
+}

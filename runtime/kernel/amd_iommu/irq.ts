@@ -1,0 +1,99 @@
+/**
+ * Interrupt remapping for device MSIs (amd_iommu.c, CONFIG_IRQ_REMAP): a 256-entry table
+ * per DeviceID (alloc_irq_table + set_dte_irq_entry), IRTE allocation and writes
+ * (modify_irte, then INVALIDATE_INTERRUPT_TABLE and a completion wait), and the MSI
+ * address/data a device is programmed with.
+ *
+ * @module
+ */
+import { DTE, INTCTL } from "../../hw/layouts/dte.ts";
+import { IRTE, IRTE_GA } from "../../hw/layouts/irte.ts";
+import { MSI_WINDOW } from "../../hw/machine.ts";
+import { GFP } from "../alloc.ts";
+import { build_inv_dte, build_inv_irt } from "./cmd.ts";
+import type { AmdIommuDriver } from "./driver.ts";
+import { readDteWords, writeDteQword } from "./domain.ts";
+import { IRQ_TABLE } from "./types.ts";
+
+/** An IRQ remapping table (struct irq_remap_table). */
+export interface IrqRemapTable {
+  addr: number;
+  used: boolean[];
+}
+
+/** The MSI a device gets programmed with. */
+export interface MsiMessage {
+  address: number;
+  data: number;
+  vector: number;
+}
+
+/** Interrupt remapping state of the AMD driver. */
+export class IrqRemap {
+  /** irq_lookup_table. */
+  readonly tables = new Map<number, IrqRemapTable>();
+
+  constructor(private readonly d: AmdIommuDriver) {}
+
+  private ga(devid: number): boolean {
+    const iommu = this.d.rlookup.get(devid);
+    return !!iommu && iommu.features.ga && this.d.irq_remap;
+  }
+
+  /** alloc_irq_table(): allocates the table and points the DTE at it. */
+  alloc_irq_table(devid: number): IrqRemapTable | undefined {
+    const have = this.tables.get(devid);
+    if (have) return have;
+    const iommu = this.d.rlookup.get(devid);
+    if (!iommu) return undefined;
+    const addr = this.d.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "irq-remap-table", devid);
+    if (addr === undefined) return undefined;
+    const t: IrqRemapTable = { addr, used: new Array(IRQ_TABLE.ENTRIES).fill(false) };
+    this.tables.set(devid, t);
+    this.set_dte_irq_entry(devid, t);
+    this.d.queue(iommu, build_inv_dte(devid));
+    this.d.completion_wait(iommu);
+    return t;
+  }
+
+  /** set_dte_irq_entry(): q2 = root | IntCtl=2 | IntTabLen=8 | IV, OR-ed into the old word. */
+  set_dte_irq_entry(devid: number, t: IrqRemapTable): void {
+    const w = readDteWords(this.d, devid);
+    DTE.set(w, "InterruptTableRootPtr", t.addr / 64);
+    DTE.set(w, "IntCtl", DTE.get(w, "IntCtl") | INTCTL.REMAP);
+    DTE.set(w, "IntTabLen", DTE.get(w, "IntTabLen") | IRQ_TABLE.LEN);
+    DTE.set(w, "IV", 1);
+    writeDteQword(this.d, devid, 2, w[4], w[5]);
+  }
+
+  /**
+   * Sets up one MSI for `devid` delivering `vector`: with remapping, an IRTE in the
+   * device's table and MSI data = its index; without, MSI data = the vector.
+   */
+  setupMsi(devid: number, vector: number): MsiMessage | undefined {
+    if (!this.d.irq_remap || !this.d.check_device(devid)) {
+      return { address: MSI_WINDOW.base, data: vector, vector };
+    }
+    const t = this.alloc_irq_table(devid);
+    if (!t) return undefined;
+    const index = t.used.indexOf(false);
+    if (index < 0) return undefined;
+    t.used[index] = true;
+    this.modify_irte(devid, t, index, vector);
+    return { address: MSI_WINDOW.base, data: index, vector };
+  }
+
+  /** modify_irte(): writes the IRTE, INVALIDATE_INTERRUPT_TABLE, completion wait. */
+  private modify_irte(devid: number, t: IrqRemapTable, index: number, vector: number): void {
+    const iommu = this.d.rlookup.get(devid)!;
+    if (this.ga(devid)) {
+      const e = IRTE_GA.encode({ RemapEn: 1, IntType: 0, Vector: vector, Destination: 0 });
+      this.d.k.mem.writeDwords(t.addr + index * 16, e);
+    } else {
+      const e = IRTE.encode({ RemapEn: 1, IntType: 0, Vector: vector, Destination: 0 });
+      this.d.k.mem.writeDwords(t.addr + index * 4, e);
+    }
+    this.d.queue(iommu, build_inv_irt(devid));
+    this.d.completion_wait(iommu);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The two ways out of a running kernel (arch/x86/kernel/crash.c, reboot.c):
+ *
+ * - a panic: crash_kexec → native_machine_crash_shutdown stops the CPUs and disables the
+ *   IO-APIC/LAPIC, but does NOT shut the IOMMU down — translation stays on and devices
+ *   keep their DMA going — then jumps to the crash kernel;
+ * - a plain kexec reboot: native_machine_shutdown calls x86_platform.iommu_shutdown
+ *   (disable_iommus, which the AMD driver installs once its IOMMUs are enabled) before
+ *   jumping.
+ *
+ * @module
+ */
+import type { Kernel } from "./kernel.ts";
+
+/** panic() → crash_kexec(): what the first kernel does when it dies. */
+export function crash_kexec(k: Kernel, reason: string): void {
+  k.printk("emerg", `Kernel panic - not syncing: ${reason}`);
+  k.hooks.runAll("kernel.machine_crash_shutdown", { k });
+  k.pr_info("kexec: Starting crash kernel");
+  k.stop();
+}
+
+/**
+ * kernel_kexec() for a plain reboot into a new kernel. `iommuShutdown` = false models a
+ * path that leaves translation on (e.g. a kernel without the shutdown hook, or firmware).
+ */
+export function kernel_kexec(k: Kernel, iommuShutdown: boolean): void {
+  k.pr_info("kexec_core: Starting new kernel");
+  const installed = k.amd.init_state === "IOMMU_INITIALIZED" ||
+    k.amd.init_state === "IOMMU_ENABLED";
+  if (iommuShutdown && installed) k.amd.disable_iommus();
+  k.stop();
+}

@@ -1,0 +1,207 @@
+/**
+ * Hook points: every stage where the "Fix kdump faults" series (or a user's experiment)
+ * changes what the kernel does, named after the kernel function it models, with the
+ * v4.13 behaviour as its default.
+ *
+ * The kernel declares the points and calls them through {@link HookCaller}; it imports
+ * nothing from the plugin runtime, which implements that interface. Without plugins,
+ * {@link DEFAULT_HOOKS} runs every default: the pre-series kernel.
+ *
+ * Kinds:
+ * - `run-all`: every tapped handler runs, in series order (no return value).
+ * - `bail`: handlers run in order until one returns a value other than `undefined`.
+ * - `waterfall`: each handler receives the previous one's value and returns the next.
+ * - `wrap`: handlers wrap the default action; each gets `next()` to call what is inside.
+ *
+ * @module
+ */
+import type { Kernel } from "./kernel.ts";
+import type { AmdIommuDev, IommuDevData, ProtectionDomain } from "./amd_iommu/types.ts";
+import type { PciDev } from "./pci.ts";
+
+/** The four hook kinds. */
+export type HookKind = "run-all" | "bail" | "waterfall" | "wrap";
+
+/** Declaration of one hook point: kind, documentation, what v4.13 does there. */
+export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unknown> {
+  readonly kind: K;
+  /** What the point is, for `kdump-lab hooks`. */
+  readonly doc: string;
+  /** The v4.13 behaviour (the default when no plugin taps the point). */
+  readonly default413: string;
+  /** Phantom: the context type handlers receive. */
+  readonly __ctx?: C;
+  /** Phantom: the value type (bail result, waterfall value, wrap return). */
+  readonly __value?: V;
+}
+
+/** Declares a hook point (types ride along as phantoms). */
+export function hookPoint<K extends HookKind, C, V = void>(
+  kind: K,
+  doc: string,
+  default413: string,
+): HookPoint<K, C, V> {
+  return { kind, doc, default413 };
+}
+
+/** Every context carries the kernel whose code is running. */
+export interface KernelCtx {
+  k: Kernel;
+}
+
+/** Context at amd_iommu.init_iommu_one. */
+export interface InitIommuOneCtx extends KernelCtx {
+  iommu: AmdIommuDev;
+}
+
+/** Context of hooks on one IOMMU. */
+export type IommuCtx = InitIommuOneCtx;
+
+/** Context at iommu.__iommu_attach_device / __iommu_detach_device. */
+export interface AttachCtx extends KernelCtx {
+  dev: PciDev;
+  domain: ProtectionDomain;
+}
+
+/** Context at amd_iommu.find_dev_data (a dev_data was just allocated). */
+export interface FindDevDataCtx extends KernelCtx {
+  devData: IommuDevData;
+  iommu: AmdIommuDev;
+}
+
+/** Context at amd_iommu.get_domain. */
+export interface GetDomainCtx extends KernelCtx {
+  dev: PciDev;
+  devData: IommuDevData;
+}
+
+/** get_domain's result: the domain, or an errno as the kernel's ERR_PTR carries it. */
+export type GetDomainResult = { domain: ProtectionDomain } | { err: "EINVAL" | "EBUSY" };
+
+/** Context at amd_iommu.set_dte_entry. */
+export interface SetDteCtx extends KernelCtx {
+  devid: number;
+  domain: ProtectionDomain;
+}
+
+/** Context at a driver's probe. */
+export interface ProbeCtx extends KernelCtx {
+  dev: PciDev;
+}
+
+/** The hook points the kernel model calls. */
+export const HOOK_POINTS = {
+  "amd_iommu.init_iommu_one": hookPoint<"run-all", InitIommuOneCtx>(
+    "run-all",
+    "init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed.",
+    "Nothing: 4.13 never looks at the control register here.",
+  ),
+  "amd_iommu.early_amd_iommu_init.dev_table_gfp": hookPoint<"waterfall", KernelCtx, number>(
+    "waterfall",
+    "GFP flags of the device table allocation in early_amd_iommu_init() (also used for any other device-table-sized allocation made on the way, e.g. a copy).",
+    "GFP_KERNEL|__GFP_ZERO: the table may land above 4 GiB.",
+  ),
+  "amd_iommu.early_amd_iommu_init.disable_iommus": hookPoint<"waterfall", KernelCtx, boolean>(
+    "waterfall",
+    "Whether early_amd_iommu_init() calls disable_iommus() ('Disable any previously enabled IOMMUs').",
+    "true: always, in a kdump kernel too.",
+  ),
+  "amd_iommu.early_enable_iommus": hookPoint<"wrap", KernelCtx, void>(
+    "wrap",
+    "early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags.",
+    "Per IOMMU: iommu_disable, iommu_init_flags, iommu_set_device_table, enable command buffer and event log, exclusion range, GA, iommu_enable, flush all caches.",
+  ),
+  "amd_iommu.init_device_table_dma.bits": hookPoint<"waterfall", KernelCtx, string[]>(
+    "waterfall",
+    "DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices).",
+    "V and TV; in a kdump kernel also SA (DEV_ENTRY_NO_PAGE_FAULT), the 'Suppress IO_PAGE_FAULTs in kdump kernel' patch.",
+  ),
+  "amd_iommu.set_dte_entry.q1_clear": hookPoint<"waterfall", SetDteCtx, string[]>(
+    "waterfall",
+    "DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID.",
+    "SA and DomainID (flags &= ~(DTE_FLAG_SA | 0xffff)).",
+  ),
+  "amd_iommu.set_dte_entry": hookPoint<"wrap", SetDteCtx, void>(
+    "wrap",
+    "set_dte_entry(): write a device's DTE for a protection domain (q1 then q0, each as two 32-bit stores).",
+    "root | Mode<<9 | IR | IW | V | TV in q0; previous q1 with SA and DomainID cleared, new DomainID.",
+  ),
+  "amd_iommu.find_dev_data": hookPoint<"run-all", FindDevDataCtx>(
+    "run-all",
+    "find_dev_data(): called when a new iommu_dev_data was allocated for a DeviceID.",
+    "Nothing beyond the allocation.",
+  ),
+  "amd_iommu.get_domain": hookPoint<"wrap", GetDomainCtx, GetDomainResult>(
+    "wrap",
+    "get_domain(): the protection domain every AMD DMA-API entry point (map_page, unmap_page, map_sg, alloc_coherent, ...) uses.",
+    "-EINVAL if the IOMMU does not handle the device; the attached domain; -EBUSY if it is not a DMA-ops domain (a NULL domain is dereferenced: oops).",
+  ),
+  "iommu.__iommu_attach_device": hookPoint<"bail", AttachCtx, boolean>(
+    "bail",
+    "__iommu_attach_device(): return true to skip ops->attach_dev and report success.",
+    "Never skipped: attach_dev always runs.",
+  ),
+  "iommu.__iommu_detach_device": hookPoint<"bail", AttachCtx, boolean>(
+    "bail",
+    "__iommu_detach_device(): return true to skip ops->detach_dev.",
+    "Never skipped.",
+  ),
+  "bnx2.bnx2_init_one": hookPoint<"run-all", ProbeCtx>(
+    "run-all",
+    "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent) and before the net device is registered.",
+    "Nothing: the chip is not touched, its DMA keeps running.",
+  ),
+  "kernel.machine_crash_shutdown": hookPoint<"run-all", KernelCtx>(
+    "run-all",
+    "native_machine_crash_shutdown(): what the panicking kernel does before jumping to the crash kernel.",
+    "Stops CPUs, disables the IO-APIC/LAPIC; the IOMMU is left as it is.",
+  ),
+} as const;
+
+/** The declared hook points. */
+export type HookPoints = typeof HOOK_POINTS;
+/** A declared hook point name. */
+export type HookName = keyof HookPoints;
+
+type Of<P> = P extends HookPoint<infer K, infer C, infer V> ? { kind: K; ctx: C; value: V } : never;
+/** Context type of a hook point. */
+export type CtxOf<P> = Of<P>["ctx"];
+/** Value type of a hook point. */
+export type ValueOf<P> = Of<P>["value"];
+/** Names of hook points of kind `K` in the map `M`. */
+export type NamesOfKind<M, K extends HookKind> = {
+  [N in keyof M]: M[N] extends HookPoint<K, unknown, unknown> ? N : never;
+}[keyof M];
+
+/** How kernel code calls hook points (implemented by the plugin runtime). */
+export interface HookCaller {
+  runAll<N extends NamesOfKind<HookPoints, "run-all">>(name: N, ctx: CtxOf<HookPoints[N]>): void;
+  bail<N extends NamesOfKind<HookPoints, "bail">>(
+    name: N,
+    ctx: CtxOf<HookPoints[N]>,
+  ): ValueOf<HookPoints[N]> | undefined;
+  waterfall<N extends NamesOfKind<HookPoints, "waterfall">>(
+    name: N,
+    value: ValueOf<HookPoints[N]>,
+    ctx: CtxOf<HookPoints[N]>,
+  ): ValueOf<HookPoints[N]>;
+  wrap<N extends NamesOfKind<HookPoints, "wrap">>(
+    name: N,
+    ctx: CtxOf<HookPoints[N]>,
+    def: () => ValueOf<HookPoints[N]>,
+  ): ValueOf<HookPoints[N]>;
+}
+
+/** The pre-series kernel: every hook point runs its default. */
+export const DEFAULT_HOOKS: HookCaller = {
+  runAll() {},
+  bail() {
+    return undefined;
+  },
+  waterfall(_name, value) {
+    return value;
+  },
+  wrap(_name, _ctx, def) {
+    return def();
+  },
+};

@@ -1,0 +1,307 @@
+/**
+ * One kernel instance running on the machine: its memory (page allocator), its log, its
+ * CPU time, interrupts and timers, the AMD IOMMU driver, the iommu core, the DMA API and
+ * the device drivers. The lab runs two of them: the first kernel, then the kdump kernel
+ * that kexec starts inside the crashkernel reservation.
+ *
+ * Kernel code "runs on the CPU": it spends simulated time with {@link Kernel.spend}, and
+ * device events due meanwhile run first. Interrupt handlers run inside those events.
+ *
+ * @module
+ */
+import type { Scheduled } from "../hw/clock.ts";
+import { PRIO } from "../hw/clock.ts";
+import { splitNumber } from "../hw/bits.ts";
+import type { Machine } from "../hw/machine.ts";
+import type { PhysMem } from "../hw/memory.ts";
+import { PageAllocator } from "./alloc.ts";
+import { AmdIommuDriver } from "./amd_iommu/driver.ts";
+import { COST } from "./cost.ts";
+import { DmaApi } from "./dma.ts";
+import type { Driver, DriverFactory } from "./drivers/driver.ts";
+import { DEFAULT_HOOKS, type HookCaller } from "./hooks.ts";
+import { IommuCore } from "./iommu_core.ts";
+import { type Ivrs, type PciDev, pciName } from "./pci.ts";
+import { Dmesg, type LogLevel, RateLimit } from "./printk.ts";
+
+/** Which kernel this is. */
+export type KernelId = "kernel1" | "kernel2";
+
+/** A PCI device as firmware enumeration presents it to a kernel. */
+export interface PciDevInfo {
+  devid: number;
+  bar: number;
+  barSize: number;
+  kind: string;
+  sharesGroupWith?: number;
+}
+
+/** Everything a kernel needs to boot. */
+export interface KernelConfig {
+  id: KernelId;
+  /** Kernel command line (`elfcorehdr=` makes it a kdump kernel). */
+  cmdline: string;
+  /** Usable RAM (e8820 map as this kernel sees it). */
+  memory: { base: number; size: number }[];
+  ivrs: Ivrs;
+  pci: PciDevInfo[];
+  /** Drivers built into (or loaded by) this kernel. */
+  drivers: DriverFactory[];
+  hooks?: HookCaller;
+  /** Version string for the banner. */
+  version?: string;
+}
+
+/** Raised inside kernel code when the kernel panics; unwinds to whoever booted it. */
+export class KernelPanic extends Error {
+  constructor(readonly reason: string) {
+    super(`Kernel panic - not syncing: ${reason}`);
+  }
+}
+
+/** One running kernel. */
+export class Kernel {
+  readonly id: KernelId;
+  readonly cmdline: string;
+  readonly params: Map<string, string>;
+  readonly machine: Machine;
+  readonly mem: PhysMem;
+  readonly dmesg: Dmesg;
+  readonly alloc: PageAllocator;
+  readonly hooks: HookCaller;
+  readonly pci: PciDev[];
+  readonly drivers: Driver[];
+  readonly ivrs: Ivrs;
+  readonly amd: AmdIommuDriver;
+  readonly core: IommuCore;
+  readonly dma: DmaApi;
+  /** Machine time at which this kernel started. */
+  readonly t0: number;
+  /** Set once the kernel panicked (why). */
+  panicked?: string;
+  private readonly irqs = new Map<number, (vector: number) => void>();
+  private nextVector = 0x30;
+  private readonly timers = new Set<Scheduled>();
+  private dead = false;
+  /** Spurious interrupts (no handler for the vector). */
+  spuriousIrqs = 0;
+
+  constructor(machine: Machine, readonly cfg: KernelConfig) {
+    this.id = cfg.id;
+    this.machine = machine;
+    this.mem = machine.mem;
+    this.t0 = machine.clock.now;
+    this.cmdline = cfg.cmdline;
+    this.params = parseCmdline(cfg.cmdline);
+    this.dmesg = new Dmesg(() => this.now());
+    this.alloc = new PageAllocator(machine.mem, cfg.id, cfg.memory);
+    this.hooks = cfg.hooks ?? DEFAULT_HOOKS;
+    this.ivrs = cfg.ivrs;
+    this.pci = cfg.pci.map((p) => ({
+      devid: p.devid,
+      name: pciName(p.devid),
+      bar: p.bar,
+      barSize: p.barSize,
+      kind: p.kind,
+      dmaMaskBits: 32,
+      sharesGroupWith: p.sharesGroupWith,
+      rs: new RateLimit(),
+    }));
+    this.amd = new AmdIommuDriver(this);
+    this.core = new IommuCore(this);
+    this.dma = new DmaApi(this);
+    this.drivers = cfg.drivers.map((f) => f(this));
+    machine.cpuInterrupt = (vector, src) => this.interrupt(vector, src);
+  }
+
+  // ---- time ------------------------------------------------------------------------------
+
+  /** Time since this kernel started, ns (dmesg timestamps). */
+  now(): number {
+    return this.machine.clock.now - this.t0;
+  }
+
+  /** Spends CPU time; device events and interrupts due meanwhile run first. */
+  spend(ns: number): void {
+    if (this.dead) throw new Error(`${this.id} is dead and cannot run`);
+    this.machine.clock.advance(ns);
+  }
+
+  /** udelay(). */
+  udelay(us: number): void {
+    this.spend(us * 1000);
+  }
+
+  /**
+   * Polls `cond` every `stepNs` up to `maxSteps` times (like a udelay loop), returning the
+   * number of steps taken, or -1 on timeout. Exact but fast: it jumps from event to event,
+   * since `cond` can only change when an event runs.
+   */
+  pollWait(cond: () => boolean, stepNs: number, maxSteps: number): number {
+    const start = this.machine.clock.now;
+    const deadline = start + stepNs * maxSteps;
+    for (;;) {
+      if (cond()) return Math.round((this.machine.clock.now - start) / stepNs);
+      const now = this.machine.clock.now;
+      if (now >= deadline) return -1;
+      const next = Math.min(this.machine.clock.nextEventAt(), deadline);
+      const steps = Math.max(1, Math.ceil((next - now) / stepNs));
+      this.spend(Math.min(steps * stepNs, deadline - now));
+    }
+  }
+
+  /** Schedules kernel work (a timer, a threaded IRQ, NAPI) that dies with the kernel. */
+  schedule(delayNs: number, fn: () => void, label: string): Scheduled {
+    const s = this.machine.clock.after(
+      delayNs,
+      () => {
+        this.timers.delete(s);
+        if (!this.dead) fn();
+      },
+      `${this.id}:${label}`,
+      PRIO.KERNEL,
+    );
+    this.timers.add(s);
+    return s;
+  }
+
+  /** Stops everything this kernel runs (panic or kexec): timers, interrupts. */
+  stop(): void {
+    this.dead = true;
+    for (const t of this.timers) this.machine.clock.cancel(t);
+    this.timers.clear();
+    this.machine.cpuInterrupt = () => {};
+  }
+
+  /** True while the kernel runs. */
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  // ---- command line and identity ------------------------------------------------------------
+
+  /** is_kdump_kernel(): booted with an ELF core header address. */
+  is_kdump_kernel(): boolean {
+    return this.params.has("elfcorehdr");
+  }
+
+  // ---- printk ----------------------------------------------------------------------------
+
+  /** printk at a level. */
+  printk(level: LogLevel, text: string): void {
+    this.dmesg.printk(level, text);
+  }
+
+  /** pr_info(). */
+  pr_info(text: string): void {
+    this.printk("info", text);
+  }
+
+  /** pr_warn(). */
+  pr_warn(text: string): void {
+    this.printk("warn", text);
+  }
+
+  /** pr_err(). */
+  pr_err(text: string): void {
+    this.printk("err", text);
+  }
+
+  /** pr_alert(). */
+  pr_alert(text: string): void {
+    this.printk("alert", text);
+  }
+
+  /** dev_err(): prefixed with the driver (or bus) name and the device name. */
+  dev_err(dev: PciDev, text: string): void {
+    this.printk("err", `${dev.driver?.name ?? "pci"} ${dev.name}: ${text}`);
+  }
+
+  /** dev_info(). */
+  dev_info(dev: PciDev, text: string): void {
+    this.printk("info", `${dev.driver?.name ?? "pci"} ${dev.name}: ${text}`);
+  }
+
+  /** panic(): prints and unwinds to the caller that booted this kernel. */
+  panic(reason: string): never {
+    this.printk("emerg", `Kernel panic - not syncing: ${reason}`);
+    this.panicked = reason;
+    throw new KernelPanic(reason);
+  }
+
+  // ---- MMIO --------------------------------------------------------------------------------
+
+  /** readl(). */
+  readl(addr: number): number {
+    this.spend(COST.mmioRead);
+    return this.mem.read32(addr);
+  }
+
+  /** writel(). */
+  writel(value: number, addr: number): void {
+    this.mem.write32(addr, value >>> 0);
+    this.spend(COST.mmioWrite);
+  }
+
+  /**
+   * A 64-bit register write as the hardware sees it: two 32-bit writes, low half first,
+   * with CPU time between them (memcpy_toio of 8 bytes).
+   */
+  writeq(value: number, addr: number): void {
+    const [lo, hi] = splitNumber(value);
+    this.writel(lo, addr);
+    this.writel(hi, addr + 4);
+  }
+
+  /** 64-bit read (two 32-bit reads). */
+  readq(addr: number): number {
+    const lo = this.readl(addr), hi = this.readl(addr + 4);
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  // ---- interrupts ------------------------------------------------------------------------
+
+  /** request_irq(): allocates a vector and installs the handler. */
+  request_irq(handler: (vector: number) => void): number {
+    const v = this.nextVector++;
+    this.irqs.set(v, handler);
+    return v;
+  }
+
+  /** Frees a vector. */
+  free_irq(vector: number): void {
+    this.irqs.delete(vector);
+  }
+
+  private interrupt(vector: number, src: { devid?: number; iommu?: number }): void {
+    if (this.dead) return;
+    if (src.iommu !== undefined) return this.amd.iommuInterrupt(src.iommu);
+    const h = this.irqs.get(vector);
+    if (!h) {
+      this.spuriousIrqs++;
+      if (this.dmesg.ratelimit()) {
+        this.printk("emerg", `do_IRQ: 0.${vector} No irq handler for vector`);
+      }
+      return;
+    }
+    h(vector);
+  }
+
+  // ---- devices -----------------------------------------------------------------------------
+
+  /** The PCI device with this DeviceID. */
+  pciDev(devid: number): PciDev | undefined {
+    return this.pci.find((d) => d.devid === devid);
+  }
+}
+
+/** Parses `a=b c d=e` into a map (flags map to ""). */
+export function parseCmdline(cmdline: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const tok of cmdline.split(/\s+/).filter(Boolean)) {
+    const i = tok.indexOf("=");
+    if (i < 0) m.set(tok, "");
+    else m.set(tok.slice(0, i), tok.slice(i + 1));
+  }
+  return m;
+}

@@ -1,0 +1,59 @@
+/**
+ * The kernel's view of PCI devices (struct pci_dev + struct device, reduced to what the
+ * IOMMU and DMA code use), and the firmware tables the kernel reads at boot (the IVRS).
+ *
+ * @module
+ */
+import { bdfText } from "../hw/memory.ts";
+import type { RateLimit } from "./printk.ts";
+import type { IommuDevData } from "./amd_iommu/types.ts";
+import type { DmaOps } from "./dma.ts";
+import type { Driver } from "./drivers/driver.ts";
+
+/** A PCI device as enumerated by the kernel. */
+export interface PciDev {
+  /** 16-bit DeviceID (bus 15:8, device 7:3, function 2:0). */
+  devid: number;
+  /** `0000:BB:DD.F`. */
+  name: string;
+  /** Physical base of BAR0. */
+  bar: number;
+  barSize: number;
+  /** What the device is (drivers match on it): "nic", "disk", "svm", ... */
+  kind: string;
+  /** The driver bound to the device, if any. */
+  driver?: Driver;
+  /** DMA address bits the driver set with dma_set_mask (default 32 until a driver sets it). */
+  dmaMaskBits: number;
+  /** DMA operations: the IOMMU's, or none (direct: DMA address = physical address). */
+  dmaOps?: DmaOps;
+  /** Per-device IOMMU data (dev->archdata.iommu). */
+  iommu?: IommuDevData;
+  /** Group the IOMMU core put the device in. */
+  groupId?: number;
+  /** Devices sharing this one's IOMMU group (multifunction without ACS), by DeviceID. */
+  sharesGroupWith?: number;
+  /** Per-device print ratelimit (dev_err_ratelimited). */
+  rs?: RateLimit;
+}
+
+/** `0000:BB:DD.F` of a DeviceID. */
+export function pciName(devid: number): string {
+  return `0000:${bdfText(devid)}`;
+}
+
+/** One IVHD block of the IVRS: an IOMMU and the DeviceIDs it covers. */
+export interface IvhdInfo {
+  /** The IOMMU's own DeviceID. */
+  devid: number;
+  mmioBase: number;
+  /** DeviceIDs behind this IOMMU: "all" (IVHD DEV_ALL) or explicit ranges. */
+  devices: "all" | { first: number; last: number }[];
+}
+
+/** The firmware's IVRS table, as far as the model uses it. */
+export interface Ivrs {
+  ivhds: IvhdInfo[];
+  /** Ranges the IOVA allocator keeps out of every DMA domain (PCI BARs and bridge windows). */
+  pciWindows: { base: number; size: number }[];
+}

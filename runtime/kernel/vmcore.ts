@@ -1,0 +1,139 @@
+/**
+ * The kdump service in the crash kernel: makedumpfile reads the first kernel's memory
+ * (/proc/vmcore, described by the ELF core header), leaves out free, page-cache, user and
+ * zero pages (dump level 31), and writes the rest through the disk driver: a header (magic,
+ * page count, the list of page frame numbers), then the pages in that order.
+ *
+ * The page filter reads the first kernel's page ownership from the model's owner tags —
+ * the stand-in for makedumpfile reading the old kernel's mem_map.
+ *
+ * @module
+ */
+import { PAGE_SIZE } from "../hw/memory.ts";
+import { GFP } from "./alloc.ts";
+import type { NvmeDriver, WriteResult } from "./drivers/nvme.ts";
+import type { Kernel } from "./kernel.ts";
+
+/** First dword of the dump header ("KDMP"). */
+export const VMCORE_MAGIC = 0x504d_444b;
+/** Page frame numbers per header block (two dwords each). */
+export const PFNS_PER_BLOCK = PAGE_SIZE / 8;
+/** Pages per disk write. */
+const CHUNK_PAGES = 32;
+/** Owner purposes makedumpfile -d 31 leaves out. */
+export const EXCLUDED_PURPOSES = new Set(["free", "pagecache", "user", "user-page"]);
+
+/** What the first kernel's ELF core header describes: its RAM. */
+export interface ElfCoreHeader {
+  ranges: { base: number; size: number }[];
+}
+
+/** Outcome of the capture. */
+export interface VmcoreResult {
+  result: "complete" | "failed" | "timeout" | "no-disk";
+  pages: number;
+  pagesWritten: number;
+  ioErrors: number;
+  ioTimeouts: number;
+}
+
+/** The pages makedumpfile would dump, ascending. */
+export function dumpablePages(k: Kernel, elf: ElfCoreHeader): number[] {
+  const inRanges = (pfn: number) =>
+    elf.ranges.some((r) => pfn * PAGE_SIZE >= r.base && pfn * PAGE_SIZE < r.base + r.size);
+  return k.mem.writtenPages().filter((pfn) => {
+    if (!inRanges(pfn)) return false;
+    const o = k.mem.ownerOf(pfn * PAGE_SIZE);
+    if (o.who !== "kernel1") return false;
+    if (o.what && EXCLUDED_PURPOSES.has(o.what)) return false;
+    return !k.mem.pageIsBlank(pfn * PAGE_SIZE);
+  });
+}
+
+/** save_vmcore: the kdump service's capture to the first disk. */
+export function save_vmcore(
+  k: Kernel,
+  nvme: NvmeDriver | undefined,
+  elf: ElfCoreHeader,
+  deadline: number,
+): VmcoreResult {
+  const out: VmcoreResult = {
+    result: "no-disk",
+    pages: 0,
+    pagesWritten: 0,
+    ioErrors: 0,
+    ioTimeouts: 0,
+  };
+  const disk = nvme?.firstDisk();
+  if (!nvme || !disk) {
+    k.pr_err("kdump: no dump target found");
+    return out;
+  }
+  k.pr_info("kdump: saving to /dev/nvme0n1");
+  const pages = dumpablePages(k, elf);
+  out.pages = pages.length;
+  const bounce = k.alloc.allocPages(GFP.KERNEL, Math.log2(CHUNK_PAGES), "vmcore-buffer");
+  if (bounce === undefined) {
+    out.result = "failed";
+    k.pr_err("kdump: saving vmcore failed");
+    return out;
+  }
+  // Header: block 0 = magic, count, header blocks; then the pfn list.
+  const listBlocks = Math.ceil(pages.length / PFNS_PER_BLOCK);
+  const header = new Uint32Array(PAGE_SIZE / 4);
+  header[0] = VMCORE_MAGIC;
+  header[1] = 1;
+  header[2] = pages.length;
+  header[3] = 1 + listBlocks;
+  const blocks: Uint32Array[] = [header];
+  for (let b = 0; b < listBlocks; b++) {
+    const blk = new Uint32Array(PAGE_SIZE / 4);
+    pages.slice(b * PFNS_PER_BLOCK, (b + 1) * PFNS_PER_BLOCK).forEach((pfn, i) => {
+      blk[i * 2] = pfn % 0x1_0000_0000;
+      blk[i * 2 + 1] = Math.floor(pfn / 0x1_0000_0000);
+    });
+    blocks.push(blk);
+  }
+  const write = (lba: number, fill: (i: number) => void, n: number): WriteResult => {
+    for (let i = 0; i < n; i++) fill(i);
+    k.spend(250 * n); // copy into the buffer
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (k.machine.clock.now > deadline) return "timeout";
+      const dma = k.dma.dma_map_single(disk, bounce, n * PAGE_SIZE, "to-device");
+      if (dma === undefined) return "error";
+      const r = nvme.writeBlocks(disk, lba, dma, n);
+      k.dma.dma_unmap_single(disk, dma, n * PAGE_SIZE, "to-device");
+      if (r === "ok") return r;
+      if (r === "error") out.ioErrors++;
+      else out.ioTimeouts++;
+    }
+    return out.ioTimeouts ? "timeout" : "error";
+  };
+  for (let i = 0; i < blocks.length; i += CHUNK_PAGES) {
+    const n = Math.min(CHUNK_PAGES, blocks.length - i);
+    const r = write(i, (j) => k.mem.writeDwords(bounce + j * PAGE_SIZE, blocks[i + j]), n);
+    if (r !== "ok") return fail(k, out, r);
+  }
+  const base = blocks.length;
+  for (let i = 0; i < pages.length; i += CHUNK_PAGES) {
+    const n = Math.min(CHUNK_PAGES, pages.length - i);
+    const r = write(
+      base + i,
+      (j) => k.mem.copy(bounce + j * PAGE_SIZE, pages[i + j] * PAGE_SIZE, PAGE_SIZE),
+      n,
+    );
+    if (r !== "ok") return fail(k, out, r);
+    out.pagesWritten += n;
+  }
+  k.pr_info("Copying data                       : [100.0 %] |");
+  k.pr_info("The dumpfile is saved to /var/crash/vmcore.");
+  k.pr_info("kdump: saving vmcore complete");
+  out.result = "complete";
+  return out;
+}
+
+function fail(k: Kernel, out: VmcoreResult, r: WriteResult): VmcoreResult {
+  out.result = r === "timeout" ? "timeout" : "failed";
+  k.pr_err("kdump: saving vmcore failed");
+  return out;
+}

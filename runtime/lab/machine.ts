@@ -1,0 +1,170 @@
+/**
+ * Builds the machine of a scenario: memory map, IOMMUs, devices, and the owner tags the
+ * firmware and the first kernel's long-running workload leave on memory.
+ *
+ * @module
+ */
+import { Machine } from "../hw/machine.ts";
+import { PAGE_SIZE } from "../hw/memory.ts";
+import { Disk } from "../hw/pci/disk.ts";
+import { Nic } from "../hw/pci/nic.ts";
+import type { PciDevInfo } from "../kernel/kernel.ts";
+import type { Ivrs } from "../kernel/pci.ts";
+import type { Scenario } from "./scenario.ts";
+
+/** A scenario's machine and what its firmware tells the kernels. */
+export interface Built {
+  machine: Machine;
+  ivrs: Ivrs;
+  pci: PciDevInfo[];
+  nics: Nic[];
+  disks: Disk[];
+  /** RAM of the first kernel (the ELF core header's PT_LOAD ranges). */
+  ram1: { base: number; size: number }[];
+  /** Memory the first kernel's page allocator manages. */
+  usable1: { base: number; size: number }[];
+  /** Memory the crash kernel's page allocator manages. */
+  usable2: { base: number; size: number }[];
+}
+
+/** Memory the kernel image and its early allocations take at the start of each kernel's RAM. */
+const KERNEL_IMAGE = 64 * 2 ** 20;
+const LOW_RESERVED = 16 * 2 ** 20;
+
+function subtract(
+  ranges: { base: number; size: number }[],
+  holes: { base: number; size: number }[],
+): { base: number; size: number }[] {
+  let out = ranges.map((r) => ({ ...r }));
+  for (const h of holes) {
+    const next: { base: number; size: number }[] = [];
+    for (const r of out) {
+      const rEnd = r.base + r.size, hEnd = h.base + h.size;
+      if (hEnd <= r.base || h.base >= rEnd) {
+        next.push(r);
+        continue;
+      }
+      if (h.base > r.base) next.push({ base: r.base, size: h.base - r.base });
+      if (hEnd < rEnd) next.push({ base: hEnd, size: rEnd - hEnd });
+    }
+    out = next;
+  }
+  return out.filter((r) => r.size >= PAGE_SIZE);
+}
+
+/** Builds the machine of `s`. */
+export function buildMachine(s: Scenario): Built {
+  const machine = new Machine({
+    seed: s.seed,
+    memoryMap: s.machine.memoryMap.map((r) => ({ ...r })),
+    iommus: s.machine.iommus.map((u, index) => ({
+      index,
+      devid: u.devid,
+      mmioBase: u.mmioBase,
+      efr: u.efr,
+      dteCacheEntries: u.dteCacheEntries,
+      iotlbEntries: u.iotlbEntries,
+    })),
+    iommuOf: (devid) => {
+      const i = s.machine.iommus.findIndex((u) =>
+        u.devices === "all" || u.devices.some((r) => devid >= r.first && devid <= r.last)
+      );
+      return i < 0 ? 0 : i;
+    },
+  });
+  const mem = machine.mem;
+  const nics: Nic[] = [], disks: Disk[] = [];
+  const pci: PciDevInfo[] = [];
+  for (const d of s.machine.devices) {
+    const shares = s.machine.sharedGroups.find(([a, b]) => a === d.bdf || b === d.bdf);
+    const partner = shares ? (shares[0] === d.bdf ? shares[1] : shares[0]) : undefined;
+    if (d.kind === "nic") {
+      const nic = new Nic({
+        devid: d.bdf,
+        name: `nic@${d.bdf.toString(16)}`,
+        bar: d.bar,
+        abortPolicy: d.abortPolicy,
+        traffic: d.traffic,
+        prefetch: d.prefetch,
+      });
+      machine.addDevice(nic);
+      nics.push(nic);
+      pci.push({
+        devid: d.bdf,
+        bar: d.bar,
+        barSize: nic.barSize,
+        kind: "nic",
+        sharesGroupWith: partner,
+      });
+    } else {
+      const disk = new Disk({
+        devid: d.bdf,
+        name: `disk@${d.bdf.toString(16)}`,
+        bar: d.bar,
+        abortPolicy: d.abortPolicy,
+      });
+      machine.addDevice(disk);
+      disks.push(disk);
+      pci.push({
+        devid: d.bdf,
+        bar: d.bar,
+        barSize: disk.barSize,
+        kind: "disk",
+        sharesGroupWith: partner,
+      });
+    }
+  }
+  const ram = s.machine.memoryMap.filter((r) => r.kind === "ram").map((r) => ({
+    base: r.base,
+    size: r.size,
+  }));
+  const ram1 = subtract(ram, s.crashkernel);
+  // The crash kernel reserve, then the first kernel's workload (by share, in 64 MiB chunks).
+  for (const c of s.crashkernel) mem.setOwner(c.base, c.size, { who: "crashkernel" });
+  tagWorkload(s, machine, ram1);
+  for (const c of s.crashkernel) {
+    mem.setOwner(c.base, Math.min(KERNEL_IMAGE, c.size), {
+      who: "crashkernel",
+      what: "kernel-image",
+    });
+  }
+  mem.setOwner(LOW_RESERVED, KERNEL_IMAGE, { who: "kernel1", what: "kernel-image" });
+  const usable1 = subtract(ram1, [{ base: 0, size: LOW_RESERVED + KERNEL_IMAGE }]);
+  const usable2 = subtract(
+    s.crashkernel.map((c) => ({ base: c.base, size: c.size })),
+    s.crashkernel.map((c) => ({ base: c.base, size: KERNEL_IMAGE })),
+  );
+  const ivrs: Ivrs = {
+    ivhds: s.machine.iommus.map((u) => ({
+      devid: u.devid,
+      mmioBase: u.mmioBase,
+      devices: u.devices,
+    })),
+    pciWindows: s.machine.pciWindows.map((w) => ({ base: w.base, size: w.size })),
+  };
+  return { machine, ivrs, pci, nics, disks, ram1, usable1, usable2 };
+}
+
+/**
+ * Tags the first kernel's RAM with what a long-running workload keeps there (slab,
+ * page cache, user pages, free), in 64 MiB chunks drawn from the scenario's shares.
+ */
+function tagWorkload(s: Scenario, m: Machine, ram1: { base: number; size: number }[]): void {
+  const rng = m.clock.rng.fork("workload");
+  const chunk = 64 * 2 ** 20;
+  const u = s.firstKernel.memoryUse;
+  for (const r of ram1) {
+    for (let a = r.base; a < r.base + r.size; a += chunk) {
+      const x = rng.next();
+      const what = x < u.slab
+        ? "slab"
+        : x < u.slab + u.pagecache
+        ? "pagecache"
+        : x < u.slab + u.pagecache + u.user
+        ? "user"
+        : undefined;
+      if (what) m.mem.setOwner(a, Math.min(chunk, r.base + r.size - a), { who: "kernel1", what });
+      else m.mem.setOwner(a, Math.min(chunk, r.base + r.size - a), { who: "free" });
+    }
+  }
+}

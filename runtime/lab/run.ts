@@ -1,0 +1,300 @@
+/**
+ * run(scenario, options) → Report: firmware → first kernel boot → devices start DMA →
+ * panic (or a plain kexec reboot) → kexec → second kernel boot (IOMMU init, iommu core,
+ * driver probes) → vmcore capture over a disk that itself does DMA → verdict.
+ *
+ * Nothing here decides an outcome: the verdict is read off what the kernels and the
+ * hardware did (did the crash kernel panic, did the capture finish, what reached the disk).
+ *
+ * @module
+ */
+import { ns } from "../hw/clock.ts";
+import { bdfText } from "../hw/memory.ts";
+import { start_kernel } from "../kernel/boot.ts";
+import { crash_kexec, kernel_kexec } from "../kernel/crash.ts";
+import { Bnx2Driver } from "../kernel/drivers/bnx2.ts";
+import type { DriverFactory } from "../kernel/drivers/driver.ts";
+import { NvmeDriver } from "../kernel/drivers/nvme.ts";
+import type { HookCaller } from "../kernel/hooks.ts";
+import { Kernel, type KernelId, KernelPanic } from "../kernel/kernel.ts";
+import { dumpablePages, save_vmcore, type VmcoreResult } from "../kernel/vmcore.ts";
+import { buildMachine } from "./machine.ts";
+import { Recorder } from "./recorder.ts";
+import { type Report, ReportSchema, type Verdict } from "./report.ts";
+import { type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts";
+import { verifyDump } from "./verify.ts";
+
+/** An error raised by plugin code, attributed to its plugin and hook point. */
+export interface AttributedError {
+  plugin: string;
+  hook: string;
+  message: string;
+}
+
+/** Options of a run. */
+export interface RunOptions {
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** Ids of the plugins applied (for the report). */
+  series?: string[];
+  /** Hook callers for each kernel (the plugin runtime's); default: the 4.13 baseline. */
+  hooks?: (kernel: KernelId, build: "series" | "baseline") => HookCaller;
+  /** Unmet dependencies the runtime found (reported; the run goes on only if forced). */
+  missing?: { plugin: string; requires: string }[];
+  /** Mark the run skipped without running it (a series that would not build). */
+  skip?: boolean;
+  /** Recognises an error thrown by plugin code. */
+  attribute?: (e: unknown) => AttributedError | undefined;
+}
+
+const hexT = (n: number) => "0x" + n.toString(16);
+
+/** Runs a scenario and returns its report. */
+export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Report {
+  const s = ScenarioSchema.parse(input);
+  if (opts.seed !== undefined) s.seed = opts.seed;
+  const base = {
+    scenario: s.name,
+    seed: s.seed,
+    series: opts.series ?? [],
+    missing: opts.missing ?? [],
+  };
+  if (opts.skip) return skippedReport(base);
+  const built = buildMachine(s);
+  const { machine, ivrs, pci, nics, disks } = built;
+  const rec = new Recorder(machine);
+  const timing: Record<string, number> = {};
+  const hooksFor = (id: KernelId, build: "series" | "baseline") => opts.hooks?.(id, build);
+  const nicParams = (id: number) => s.machine.devices.find((d) => d.kind === "nic" && d.bdf === id);
+  const drivers = (names: string[]): DriverFactory[] => {
+    const out: DriverFactory[] = [];
+    if (names.includes("bnx2")) {
+      out.push((k) =>
+        new Bnx2Driver(k, (devid) => {
+          const nic = nicParams(devid);
+          if (nic?.kind !== "nic") throw new Error(`no NIC settings for ${bdfText(devid)}`);
+          return nic.driver;
+        })
+      );
+    }
+    if (names.includes("nvme")) out.push((k) => new NvmeDriver(k));
+    return out;
+  };
+  const stage = (name: string) => rec.push("stage", name);
+  let k1: Kernel | undefined, k2: Kernel | undefined;
+  let verdict: Verdict = "dump-ok";
+  let cause = "";
+  let pluginError: AttributedError | undefined;
+  let vm: VmcoreResult | undefined;
+  let expected: number[] = [];
+  try {
+    // ---- first kernel --------------------------------------------------------------------
+    k1 = new Kernel(machine, {
+      id: "kernel1",
+      cmdline: s.firstKernel.cmdline,
+      memory: built.usable1,
+      ivrs,
+      pci,
+      drivers: drivers(["bnx2", "nvme"]),
+      hooks: hooksFor("kernel1", s.firstKernel.build === "same" ? "series" : "baseline"),
+    });
+    stage("kernel1: start_kernel");
+    start_kernel(k1, (st) => stage(`kernel1: ${st}`));
+    for (const dev of k1.pci) {
+      const nic = nicParams(dev.devid);
+      if (nic?.kind === "nic" && nic.up) dev.driver?.open?.(dev);
+    }
+    stage("kernel1: running");
+    timing.kernel1Up = machine.clock.now;
+    k1.spend(s.firstKernel.uptimeMs * ns.ms);
+    // ---- panic or reboot -------------------------------------------------------------------
+    timing.panic = machine.clock.now;
+    if (s.second.mode === "kdump") {
+      expected = dumpablePages(k1, { ranges: built.ram1 });
+      machine.mem.beginSnapshot();
+      k1.pr_info("sysrq: SysRq : Trigger a crash");
+      stage("panic");
+      crash_kexec(k1, "Fatal exception");
+    } else {
+      stage("kexec reboot");
+      kernel_kexec(k1, s.second.iommuShutdown);
+    }
+    rec.phase = "between";
+    machine.clock.advance(s.second.kexecDelayMs * ns.ms);
+    // ---- second kernel ------------------------------------------------------------------
+    rec.phase = "kernel2";
+    timing.kernel2Start = machine.clock.now;
+    stage("kernel2: start_kernel");
+    k2 = new Kernel(machine, {
+      id: "kernel2",
+      cmdline: s.second.cmdline,
+      memory: s.second.mode === "kdump" ? built.usable2 : built.usable1,
+      ivrs,
+      pci,
+      drivers: drivers(s.second.drivers),
+      hooks: hooksFor("kernel2", "series"),
+    });
+    const marks = start_kernel(k2, (st) => stage(`kernel2: ${st}`));
+    for (const [key, v] of Object.entries(marks)) {
+      if (v !== undefined) timing[`kernel2.${key}`] = k2.t0 + v;
+    }
+    if (s.second.mode === "kdump") {
+      stage("kdump: save vmcore");
+      timing.dumpStart = machine.clock.now;
+      const nvme = k2.drivers.find((d): d is NvmeDriver => d instanceof NvmeDriver);
+      vm = save_vmcore(k2, nvme, { ranges: built.ram1 }, timing.panic + s.second.deadlineS * ns.s);
+      timing.dumpEnd = machine.clock.now;
+      stage(`kdump: ${vm.result}`);
+    } else {
+      k2.spend(500 * ns.ms);
+      stage("kernel2: running");
+    }
+  } catch (e) {
+    const attributed = opts.attribute?.(e);
+    if (attributed) {
+      verdict = "plugin-error";
+      pluginError = attributed;
+      cause = `plugin ${attributed.plugin} failed at ${attributed.hook}: ${attributed.message}`;
+    } else if (e instanceof KernelPanic) {
+      verdict = "panic";
+      cause = `${k2 ? "the second" : "the first"} kernel panicked: ${e.reason}`;
+    } else throw e;
+  }
+  // ---- verdict ------------------------------------------------------------------------------
+  let dump: Report["dump"];
+  if (verdict !== "plugin-error" && verdict !== "panic") {
+    if (s.second.mode === "kexec") {
+      verdict = "boot-ok";
+      cause = "the second kernel booted and probed its drivers";
+    } else if (!vm || vm.result === "no-disk") {
+      verdict = "dump-failed";
+      cause = "the crash kernel found no disk to write the dump to";
+    } else if (vm.result === "timeout") {
+      verdict = "hang";
+      cause = `the capture did not finish: ${vm.ioTimeouts} disk I/O timeouts (no completion from ${
+        bdfText(disks[0].devid)
+      })`;
+    } else if (vm.result === "failed") {
+      verdict = "dump-failed";
+      cause = `the capture failed after ${vm.ioErrors} disk I/O errors from ${
+        bdfText(disks[0].devid)
+      } (its DMA was aborted)`;
+    } else {
+      const check = verifyDump(machine.mem, disks[0], expected, rec.afterPanic);
+      dump = {
+        result: vm.result,
+        pages: check.pages,
+        pagesWritten: vm.pagesWritten,
+        badPages: check.badPages,
+        volatilePages: check.volatilePages,
+        examples: check.examples,
+      };
+      if (!check.readable) {
+        verdict = "dump-corrupt";
+        cause = "the dump on disk has no readable header";
+      } else if (check.badPages) {
+        verdict = "dump-corrupt";
+        const e = check.examples[0];
+        cause =
+          `${check.badPages} page(s) of the dump differ from memory at the panic; e.g. pfn ${e.pfn} (${e.owner}): ${e.why}`;
+      } else {
+        cause =
+          `all ${check.pages} dumped pages match memory at the panic (${check.volatilePages} DMA buffers their own device kept writing)`;
+      }
+    }
+    if (vm && !dump) {
+      dump = {
+        result: vm.result,
+        pages: vm.pages,
+        pagesWritten: vm.pagesWritten,
+        badPages: 0,
+        volatilePages: 0,
+        examples: [],
+      };
+    }
+  }
+  if (rec.strayCount && verdict !== "plugin-error") {
+    const first = rec.strays[0];
+    cause +=
+      `; ${rec.strayCount} stray DMA write(s), first from ${first.device} to ${first.address} (${first.owner}, ${first.how})`;
+  }
+  const dmesg = [k1, k2].flatMap((k) =>
+    k
+      ? k.dmesg.lines.map((l) => ({ kernel: k.id, time: l.time, level: l.level, text: l.text }))
+      : []
+  );
+  const faultsPrinted = (k1?.amd.events.faultsPrinted ?? 0) + (k2?.amd.events.faultsPrinted ?? 0);
+  const stats: Record<string, number> = {
+    ...rec.stats,
+    simulatedNs: machine.clock.now,
+    clockEvents: machine.clock.executed,
+    iotlbHits: machine.iommus.reduce((a, u) => a + u.iotlb.hits, 0),
+    iotlbMisses: machine.iommus.reduce((a, u) => a + u.iotlb.misses, 0),
+    pageWalks: machine.iommus.reduce((a, u) => a + u.counters.walks, 0),
+    commands: machine.iommus.reduce((a, u) => a + u.counters.commands, 0),
+    completionWaitTimeouts: (k1?.amd.cmdStats.timeouts ?? 0) + (k2?.amd.cmdStats.timeouts ?? 0),
+    nicFrames: nics.reduce((a, n) => a + n.stats.frames, 0),
+    nicDrops: nics.reduce((a, n) => a + n.stats.drops, 0),
+    diskBlocksWritten: disks.reduce((a, d) => a + d.stats.blocksWritten, 0),
+    spuriousIrqs: k2?.spuriousIrqs ?? 0,
+  };
+  return ReportSchema.parse({
+    ...base,
+    verdict,
+    cause,
+    ...(pluginError ? { pluginError } : {}),
+    events: rec.events,
+    eventsDropped: rec.eventsDropped,
+    faultsSuppressed: rec.faultsSuppressed,
+    faultsPrinted,
+    strayWrites: rec.strays,
+    strayWriteCount: rec.strayCount,
+    ...(dump ? { dump } : {}),
+    dmesg,
+    timeline: rec.timeline,
+    timing,
+    stats,
+  });
+}
+
+function skippedReport(
+  base: {
+    scenario: string;
+    seed: number;
+    series: string[];
+    missing: { plugin: string; requires: string }[];
+  },
+): Report {
+  const events = Object.fromEntries(
+    [
+      "ILLEGAL_DEV_TABLE_ENTRY",
+      "IO_PAGE_FAULT",
+      "DEV_TAB_HARDWARE_ERROR",
+      "PAGE_TAB_HARDWARE_ERROR",
+      "ILLEGAL_COMMAND_ERROR",
+      "COMMAND_HARDWARE_ERROR",
+      "IOTLB_INV_TIMEOUT",
+      "INVALID_DEVICE_REQUEST",
+      "INVALID_PPR_REQUEST",
+    ].map((n) => [n, 0]),
+  );
+  return ReportSchema.parse({
+    ...base,
+    verdict: "skipped",
+    cause: `would not build: ${
+      base.missing.map((m) => `${m.plugin} requires ${m.requires}`).join("; ")
+    }`,
+    events,
+    eventsDropped: 0,
+    faultsSuppressed: 0,
+    faultsPrinted: 0,
+    strayWrites: [],
+    strayWriteCount: 0,
+    dmesg: [],
+    timeline: [],
+    timing: {},
+    stats: {},
+  });
+}
+
+export { hexT };

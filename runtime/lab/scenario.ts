@@ -1,0 +1,152 @@
+/**
+ * Scenarios: the machine, its firmware tables, the two kernels' settings and the panic, as
+ * zod-validated data. Addresses and sizes may be numbers, hex strings ("0xfeb80000") or
+ * sizes with a unit ("256M", "16G") so scenario files read like firmware dumps.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** A number given as a number, `0x…` hex, or a size with K/M/G/T. */
+export const Num = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      ctx.addIssue({ code: "custom", message: `expected a non-negative integer, got ${v}` });
+      return z.NEVER;
+    }
+    return v;
+  }
+  const s = v.trim();
+  let m = /^0x([0-9a-f]+)$/i.exec(s);
+  if (m) return parseInt(m[1], 16);
+  m = /^(\d+)\s*([KMGT])i?B?$/i.exec(s);
+  if (m) return Number(m[1]) * UNITS[m[2].toUpperCase()];
+  if (/^\d+$/.test(s)) return Number(s);
+  ctx.addIssue({
+    code: "custom",
+    message: `"${v}" is not a number, 0x… hex value or size like 256M`,
+  });
+  return z.NEVER;
+});
+
+/** A PCI address `BB:DD.F` → 16-bit DeviceID. */
+export const Bdf = z.string().transform((v, ctx) => {
+  const m = /^(?:0000:)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: "custom", message: `"${v}" is not a PCI address like 01:00.0` });
+    return z.NEVER;
+  }
+  const dev = parseInt(m[2], 16);
+  if (dev > 0x1f) {
+    ctx.addIssue({ code: "custom", message: `device number 0x${m[2]} in "${v}" is above 0x1f` });
+    return z.NEVER;
+  }
+  return (parseInt(m[1], 16) << 8) | (dev << 3) | parseInt(m[3], 10);
+});
+
+const Range = z.object({ base: Num, size: Num, name: z.string().optional() }).strict();
+
+const Region = z.object({
+  base: Num,
+  size: Num,
+  kind: z.enum(["ram", "reserved", "hole"]),
+  name: z.string(),
+}).strict();
+
+const Efr = z.record(z.string(), z.number().int().nonnegative());
+
+const Iommu = z.object({
+  devid: Bdf,
+  mmioBase: Num,
+  efr: Efr.default({ IASup: 1, PPRSup: 1, GTSup: 1, PreFSup: 1 }),
+  devices: z.union([z.literal("all"), z.array(z.object({ first: Bdf, last: Bdf }).strict())])
+    .default("all"),
+  dteCacheEntries: z.number().int().positive().default(64),
+  iotlbEntries: z.number().int().positive().default(512),
+}).strict();
+
+const AbortPolicy = z.enum(["skip", "halt", "retry"]);
+
+const Nic = z.object({
+  kind: z.literal("nic"),
+  bdf: Bdf,
+  bar: Num,
+  abortPolicy: AbortPolicy.default("skip"),
+  prefetch: z.number().int().positive().default(8),
+  traffic: z.object({
+    framesPerSecond: z.number().nonnegative(),
+    frameBytes: z.number().int().positive(),
+  }).strict(),
+  driver: z.object({
+    rxRingSize: z.number().int().min(2).max(4096),
+    rxBufBytes: z.number().int().positive(),
+    statsTicksUs: z.number().int().positive(),
+    coalTicksUs: z.number().int().positive(),
+    dmaMaskBits: z.number().int().min(24).max(64),
+  }).strict(),
+  /** Whether the first kernel's userspace brings the interface up. */
+  up: z.boolean().default(true),
+}).strict();
+
+const Disk = z.object({
+  kind: z.literal("disk"),
+  bdf: Bdf,
+  bar: Num,
+  abortPolicy: AbortPolicy.default("skip"),
+}).strict();
+
+const Device = z.discriminatedUnion("kind", [Nic, Disk]);
+
+/** The scenario schema. */
+export const ScenarioSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"),
+  description: z.string(),
+  seed: z.number().int().nonnegative().default(1),
+  machine: z.object({
+    memoryMap: z.array(Region).min(1),
+    iommus: z.array(Iommu).min(1),
+    /** PCI BARs and bridge windows: the IOVA allocator keeps these out of DMA domains. */
+    pciWindows: z.array(Range).default([]),
+    devices: z.array(Device).min(1),
+    /** DeviceIDs that share an IOMMU group (multifunction without ACS). */
+    sharedGroups: z.array(z.tuple([Bdf, Bdf])).default([]),
+  }).strict(),
+  /** crashkernel= reservation(s). */
+  crashkernel: z.array(Range).min(1),
+  firstKernel: z.object({
+    cmdline: z.string(),
+    /** Share of the first kernel's RAM in use, by kind (the rest is free). */
+    memoryUse: z.object({
+      slab: z.number().min(0).max(1),
+      pagecache: z.number().min(0).max(1),
+      user: z.number().min(0).max(1),
+    }).strict().refine(
+      (u) => u.slab + u.pagecache + u.user <= 1,
+      "memoryUse shares add up to more than 1",
+    ),
+    /** Time from the end of boot to the panic, ms. */
+    uptimeMs: z.number().positive(),
+    /** Which kernel build panicked: the same one as the kdump kernel, or the 4.13 baseline. */
+    build: z.enum(["same", "baseline"]).default("same"),
+  }).strict(),
+  second: z.object({
+    /** kdump after a panic, or a plain kexec reboot. */
+    mode: z.enum(["kdump", "kexec"]).default("kdump"),
+    cmdline: z.string(),
+    /** Time between the panic (or reboot) and the second kernel's start, ms. */
+    kexecDelayMs: z.number().nonnegative().default(40),
+    /** Plain kexec only: whether the first kernel shuts the IOMMU down before jumping. */
+    iommuShutdown: z.boolean().default(true),
+    /** Drivers the second kernel has (kdump initramfs). */
+    drivers: z.array(z.enum(["bnx2", "nvme"])).default(["bnx2", "nvme"]),
+    /** Give up (verdict hang) if the capture has not finished this long after the panic, s. */
+    deadlineS: z.number().positive().default(120),
+  }).strict(),
+}).strict();
+
+/** A validated scenario. */
+export type Scenario = z.output<typeof ScenarioSchema>;
+/** A scenario as written (before defaults and unit parsing). */
+export type ScenarioInput = z.input<typeof ScenarioSchema>;

@@ -1,0 +1,105 @@
+/**
+ * Checks the dump that reached the disk against the first kernel's memory at the moment
+ * of the panic: it reads the dump's header and page list from the disk's media (not from
+ * the kdump kernel's memory), and compares every page with the copy-on-write snapshot
+ * taken at the panic.
+ *
+ * A page that differs is bad, unless every write it received after the panic was DMA by
+ * the device whose buffer it is (an RX buffer the NIC kept filling: its contents are in
+ * flight by nature, and any dump would catch them mid-way). Pages that should have been in
+ * the dump and are missing, or that are in it but were blank (unused) at the panic — a stray
+ * write made them non-zero — are bad too.
+ *
+ * @module
+ */
+import type { Disk } from "../hw/pci/disk.ts";
+import { ownerText, PAGE_SIZE, type PhysMem } from "../hw/memory.ts";
+import { EXCLUDED_PURPOSES, PFNS_PER_BLOCK, VMCORE_MAGIC } from "../kernel/vmcore.ts";
+import type { PostPanicWrites } from "./recorder.ts";
+
+/** Outcome of the comparison. */
+export interface DumpCheck {
+  readable: boolean;
+  pages: number;
+  badPages: number;
+  volatilePages: number;
+  examples: { pfn: string; owner: string; why: string }[];
+}
+
+function blank(w: Uint32Array): boolean {
+  for (let i = 0; i < w.length; i++) if (w[i]) return false;
+  return true;
+}
+
+/** Compares a (possibly trimmed: trailing zeros dropped) disk block with a full page. */
+function same(block: Uint32Array, page: Uint32Array): boolean {
+  for (let i = 0; i < page.length; i++) {
+    if ((i < block.length ? block[i] : 0) !== page[i]) return false;
+  }
+  return true;
+}
+
+/** Compares the dump on `disk` with memory at the panic. */
+export function verifyDump(
+  mem: PhysMem,
+  disk: Disk,
+  expected: number[],
+  afterPanic: Map<number, PostPanicWrites>,
+): DumpCheck {
+  const res: DumpCheck = { readable: false, pages: 0, badPages: 0, volatilePages: 0, examples: [] };
+  const bad = (pfn: number, why: string) => {
+    res.badPages++;
+    if (res.examples.length < 20) {
+      res.examples.push({
+        pfn: "0x" + pfn.toString(16),
+        owner: ownerText(mem.ownerOf(pfn * PAGE_SIZE)),
+        why,
+      });
+    }
+  };
+  const header = disk.media.get(0);
+  if (!header || header[0] !== VMCORE_MAGIC) return res;
+  const count = header[2], headerBlocks = header[3];
+  const pfns: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const blk = disk.media.get(1 + Math.floor(i / PFNS_PER_BLOCK));
+    if (!blk) return res;
+    const j = (i % PFNS_PER_BLOCK) * 2;
+    pfns.push(blk[j + 1] * 0x1_0000_0000 + blk[j]);
+  }
+  res.readable = true;
+  res.pages = count;
+  const inDump = new Set(pfns);
+  const orig = new Uint32Array(PAGE_SIZE / 4);
+  for (let i = 0; i < count; i++) {
+    const pfn = pfns[i];
+    const got = disk.media.get(headerBlocks + i);
+    mem.readOriginalPage(pfn, orig);
+    if (!got) {
+      bad(pfn, "page missing on disk");
+      continue;
+    }
+    if (same(got, orig)) continue;
+    const w = afterPanic.get(pfn);
+    if (w?.legit) {
+      res.volatilePages++;
+      continue;
+    }
+    if (blank(orig)) bad(pfn, "page was unused at the panic; written after it");
+    else if (w) {
+      bad(
+        pfn,
+        `overwritten after the panic by DMA from ${
+          [...w.writers].map((d) => d.toString(16)).join(",")
+        }`,
+      );
+    } else bad(pfn, "differs on disk from memory (corrupted on its way to the disk)");
+  }
+  for (const pfn of expected) {
+    if (inDump.has(pfn)) continue;
+    const o = mem.ownerOf(pfn * PAGE_SIZE);
+    if (o.what && EXCLUDED_PURPOSES.has(o.what)) continue;
+    bad(pfn, "page of the first kernel missing from the dump");
+  }
+  return res;
+}

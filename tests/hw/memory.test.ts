@@ -1,0 +1,195 @@
+/**
+ * Physical memory (runtime/hw/memory.ts): sparse RAM, holes, MMIO windows, owner tags,
+ * copy-on-write snapshots.
+ */
+import assert from "node:assert/strict";
+import { bdfText, ownerText, PhysMem } from "../../runtime/hw/memory.ts";
+
+const GiB = 2 ** 30;
+
+/** RAM 0..3 GiB, hole 3..4 GiB, RAM 4..8 GiB, an ACPI (reserved) page at 1 MiB. */
+function mem(): PhysMem {
+  return new PhysMem([
+    { base: 0, size: 3 * GiB, kind: "ram", name: "System RAM" },
+    { base: 3 * GiB, size: GiB, kind: "hole", name: "PCI MMIO hole" },
+    { base: 4 * GiB, size: 4 * GiB, kind: "ram", name: "System RAM" },
+    { base: 0x10_0000, size: 0x1000, kind: "reserved", name: "ACPI Tables" },
+  ]);
+}
+
+Deno.test("memory: never-written RAM reads zero, and costs no storage", () => {
+  const m = mem();
+  assert.equal(m.read32(0x1234_5678 & ~3), 0);
+  assert.equal(m.read32(5 * GiB), 0);
+  const out = new Uint32Array(70).fill(7);
+  m.readDwords(0x2000_0000 - 8, 70, out); // crosses storage lines
+  assert.deepEqual([...out], new Array(70).fill(0));
+  assert.deepEqual(m.writtenPages(), []);
+  assert.equal(m.pageIsBlank(0x2000_0000), true);
+});
+
+Deno.test("memory: writes land where they are addressed, above and below 4 GiB", () => {
+  const m = mem();
+  m.write32(0x1000, 0xdead_beef);
+  m.write32(4 * GiB + 0x1_0000, 0x1234_5678);
+  assert.equal(m.read32(0x1000), 0xdead_beef);
+  assert.equal(m.read32(0x1004), 0);
+  assert.equal(m.read32(4 * GiB + 0x1_0000), 0x1234_5678);
+  assert.equal(m.read32(0x1_0000), 0, "no aliasing of the high address onto low memory");
+  assert.deepEqual(m.writtenPages(), [1, (4 * GiB + 0x1_0000) / 4096]);
+  assert.throws(() => m.read32(0x1002), /unaligned/);
+  assert.throws(() => m.write32(0x1001, 0), /unaligned/);
+});
+
+Deno.test("memory: a hole reads all ones, drops writes, and aborts DMA", () => {
+  const m = mem();
+  const hole = 3 * GiB + 0x1000;
+  m.write32(hole, 0);
+  assert.equal(m.read32(hole), 0xffff_ffff);
+  m.writeDwords(hole, [1, 2, 3]);
+  const out = new Uint32Array(3);
+  m.readDwords(hole, 3, out);
+  assert.deepEqual([...out], [0xffff_ffff, 0xffff_ffff, 0xffff_ffff]);
+  assert.deepEqual(m.writtenPages(), [], "dropped writes allocate nothing");
+  assert.equal(m.regionAt(hole).name, "PCI MMIO hole");
+  assert.equal(m.dmaTarget(hole, 4), "abort");
+  assert.equal(m.dmaTarget(3 * GiB - 4, 8), "abort", "a DMA running off the end of RAM aborts");
+  assert.equal(m.dmaTarget(3 * GiB - 4, 4), "ram");
+  assert.equal(m.dmaTarget(2 ** 52, 4), "abort", "beyond the address space");
+  assert.equal(m.regionAt(2 ** 51).kind, "hole", "unmapped space is a hole");
+  assert.equal(m.read32(2 ** 51), 0xffff_ffff);
+});
+
+Deno.test("memory: MMIO windows route CPU accesses to their handler and abort DMA", () => {
+  const m = mem();
+  const seen: string[] = [];
+  const base = 3 * GiB + 0x80_0000;
+  m.mapMmio(base, 0x4000, "dev", {
+    read32: (off) => 0xab00 + off,
+    write32: (off, v) => seen.push(`${off.toString(16)}=${v.toString(16)}`),
+  });
+  assert.equal(m.read32(base + 0x10), 0xab10);
+  m.write64(base + 0x18, 0x1111, 0x2222);
+  assert.deepEqual(seen, ["18=1111", "1c=2222"], "a 64-bit write is two 32-bit writes, low first");
+  assert.equal(m.dmaTarget(base, 4), "abort");
+  assert.equal(m.isRam(base), false);
+  // table-read fast paths never reach MMIO
+  const out = new Uint32Array(2);
+  m.readDwords(base, 2, out);
+  assert.deepEqual([...out], [0xffff_ffff, 0xffff_ffff]);
+});
+
+Deno.test("memory: 64-bit values are two halves, low half first", () => {
+  const m = mem();
+  m.write64(0x8000, 0x89ab_cdef, 0x0123_4567);
+  assert.deepEqual(m.read64(0x8000), [0x89ab_cdef, 0x0123_4567]);
+  assert.equal(m.read32(0x8000), 0x89ab_cdef);
+  assert.equal(m.read32(0x8004), 0x0123_4567);
+  // a half-updated qword is observable between the two writes
+  m.write32(0x8000, 0);
+  assert.deepEqual(m.read64(0x8000), [0, 0x0123_4567]);
+});
+
+Deno.test("memory: owner tags, small and large ranges, later tags win", () => {
+  const m = mem();
+  assert.deepEqual(m.ownerOf(0x10_0000), { who: "firmware", what: "ACPI Tables" });
+  assert.deepEqual(m.ownerOf(0x20_0000), { who: "free" });
+  m.setOwner(0, GiB, { who: "kernel1" }); // large range
+  m.setOwner(0x100_0000, 0x2000, { who: "kernel1", what: "dev-table" }); // small, inside it
+  assert.equal(ownerText(m.ownerOf(0x100_1fff)), "kernel1:dev-table");
+  assert.equal(ownerText(m.ownerOf(0x100_2000)), "kernel1");
+  assert.equal(ownerText(m.ownerOf(0x10_0000)), "kernel1", "the large range overrides firmware");
+  // a later large range over the small one wins there
+  m.setOwner(0x100_0000, 0x100_0000, { who: "crashkernel" });
+  assert.equal(ownerText(m.ownerOf(0x100_0000)), "crashkernel");
+  assert.equal(ownerText(m.ownerOf(0x1ff_ffff)), "crashkernel");
+  assert.equal(ownerText(m.ownerOf(0x200_0000)), "kernel1");
+  // and a later small range inside that wins again
+  m.setOwner(0x180_0000, 1, { who: "kernel2", what: "rx-buffer", dev: 0x0100 });
+  assert.equal(ownerText(m.ownerOf(0x180_0fff)), "kernel2:rx-buffer@01:00.0");
+  assert.equal(ownerText(m.ownerOf(0x180_1000)), "crashkernel");
+  assert.equal(ownerText(m.ownerOf(2 * GiB)), "free", "past every range");
+});
+
+Deno.test("memory: bdfText formats bus:device.function", () => {
+  assert.equal(bdfText(0x0100), "01:00.0");
+  assert.equal(bdfText(0x00a3), "00:14.3");
+  assert.equal(bdfText(0xffff), "ff:1f.7");
+});
+
+Deno.test("memory: zero() clears a range, whole storage lines and partial ones", () => {
+  const m = mem();
+  for (let a = 0x4000; a < 0x6000; a += 4) m.write32(a, a);
+  m.zero(0x4010, 0x1000); // partial line at both ends
+  assert.equal(m.read32(0x400c), 0x400c);
+  assert.equal(m.read32(0x4010), 0);
+  assert.equal(m.read32(0x500c), 0);
+  assert.equal(m.read32(0x5010), 0x5010);
+  m.zero(0x5000, 0x1000);
+  assert.equal(m.pageIsBlank(0x5000), true);
+  assert.throws(() => m.zero(0x5001, 4), /unaligned/);
+});
+
+Deno.test("memory: copy() moves data, and copies never-written source as zeros", () => {
+  const m = mem();
+  m.writeDwords(0x1_0000, [1, 2, 3, 4]);
+  m.writeDwords(0x3_0000, [9, 9, 9, 9]);
+  m.writeDwords(0x3_0100, [8, 8]);
+  m.copy(0x3_0000, 0x1_0000, 0x200);
+  const out = new Uint32Array(4);
+  m.readDwords(0x3_0000, 4, out);
+  assert.deepEqual([...out], [1, 2, 3, 4]);
+  assert.equal(m.read32(0x3_0100), 0, "blank source line copied as zeros over old data");
+  m.copy(4 * GiB, 0x1_0000, 16);
+  assert.equal(m.read32(4 * GiB + 12), 4);
+});
+
+Deno.test("memory: snapshot keeps the original of written pages (copy-on-write)", () => {
+  const m = mem();
+  m.write32(0x7000, 0x1111);
+  m.write32(0x9000, 0x2222);
+  const before7 = m.pageDigest(7), before9 = m.pageDigest(9), blankA = m.pageDigest(0xa);
+  m.beginSnapshot();
+  assert.deepEqual(m.pagesChangedSinceSnapshot(), []);
+  m.write32(0x7004, 0x3333); // modify a page with data
+  m.write32(0xa000, 0x4444); // write a blank page
+  m.write32(0x9000, 0x2222); // rewrite the same value: no change
+  m.zero(0xa000, 0x100); // ... and the blank page becomes blank again
+  m.write32(0xa100, 5);
+  assert.deepEqual(m.pagesChangedSinceSnapshot(), [7, 0xa]);
+  assert.equal(m.pageDigest(7, true), before7, "original digest is the one at the snapshot");
+  assert.notEqual(m.pageDigest(7), before7);
+  assert.equal(m.pageDigest(9), before9);
+  assert.equal(m.pageDigest(0xa, true), blankA);
+  assert.equal(m.readOriginal32(0x7004), 0);
+  assert.equal(m.readOriginal32(0x7000), 0x1111);
+  assert.equal(m.read32(0x7004), 0x3333);
+  assert.equal(m.readOriginal32(0xa100), 0);
+});
+
+Deno.test("memory: page digest depends on contents, not on how the page was written", () => {
+  const m = mem();
+  const blank = m.pageDigest(0x20);
+  m.write32(0x2_0000, 0); // a line of zeros is allocated but the page is still blank
+  assert.equal(m.pageIsBlank(0x2_0000), true);
+  assert.equal(m.pageDigest(0x20), blank);
+  m.beginSnapshot();
+  m.write32(0x2_0040, 0);
+  m.write32(0x2_1000, 0); // page 0x21: zeros written over a blank page
+  assert.deepEqual(m.pagesChangedSinceSnapshot(), [], "writing zeros over zeros changes nothing");
+  m.write32(0x2_0040, 1);
+  assert.notEqual(m.pageDigest(0x20), blank);
+  assert.deepEqual(m.pagesChangedSinceSnapshot(), [0x20]);
+});
+
+Deno.test("memory: regions are validated; later regions win where they overlap", () => {
+  assert.throws(() => new PhysMem([{ base: 0, size: 0, kind: "ram", name: "x" }]), /bad range/);
+  assert.throws(
+    () => new PhysMem([{ base: 2 ** 52 - 4096, size: 8192, kind: "ram", name: "x" }]),
+    /bad range/,
+  );
+  const m = mem();
+  assert.equal(m.regionAt(0x10_0800).kind, "reserved");
+  assert.equal(m.isRam(0x10_0800, 4), true, "reserved RAM is RAM");
+  assert.equal(m.memoryMap().length, 4);
+});
