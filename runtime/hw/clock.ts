@@ -48,7 +48,7 @@ export class EventClock {
   /** Schedules `fn` at absolute time `at` (not before now). */
   at(at: number, fn: () => void, label = "", prio: number = PRIO.DEVICE): Scheduled {
     const e: Entry = {
-      at: Math.max(at, this.t),
+      at: Math.max(Math.round(at), this.t), // whole nanoseconds: reports stay exact
       prio,
       seq: this.seq++,
       fn,
@@ -78,7 +78,7 @@ export class EventClock {
       this.executed++;
       e.fn();
     }
-    if (until > this.t) this.t = until;
+    if (until > this.t) this.t = Math.round(until);
   }
 
   /** Spends `ns` of CPU time: device events due meanwhile run first. */

@@ -86,7 +86,7 @@ export class PhysMem {
   private readonly regions: Region[] = [];
   private readonly mmio: { base: number; size: number; handler: MmioHandler }[] = [];
   private readonly ownerTable: Owner[] = [{ who: "free" }];
-  private readonly ownerIds = new Map<string, number>([["free", 0]]);
+  private readonly ownerIds = new Map<string, number>([["free||", 0]]);
   /** Large owner ranges: sorted by page, non-overlapping (later tags paint over earlier). */
   private readonly ownerRanges: { lo: number; hi: number; id: number }[] = [];
   private readonly ownerPages = new Map<number, number>();
@@ -187,7 +187,7 @@ export class PhysMem {
   // ---- owner tags -------------------------------------------------------------------------
 
   private ownerId(o: Owner): number {
-    const key = ownerText(o);
+    const key = `${o.who}|${o.what ?? ""}|${o.dev ?? ""}`;
     let id = this.ownerIds.get(key);
     if (id === undefined) {
       id = this.ownerTable.length;
@@ -386,6 +386,19 @@ export class PhysMem {
   /** Copies [src, src+len) to dst (RAM to RAM, as a CPU memcpy; 4-byte granular). */
   copy(dst: number, src: number, len: number): void {
     if (dst % 4 || src % 4 || len % 4) throw new RangeError("copy: unaligned range");
+    if (
+      dst % LINE_BYTES === 0 && src % LINE_BYTES === 0 && len % LINE_BYTES === 0 &&
+      this.isRam(src, len) && this.isRam(dst, len)
+    ) {
+      // Whole lines: copy line objects, drop absent ones (they read as zero).
+      for (let off = 0; off < len; off += LINE_BYTES) {
+        const from = this.lines.get((src + off) / LINE_BYTES);
+        if (from) this.lineFor(dst + off, true)!.set(from);
+        else if (this.lines.has((dst + off) / LINE_BYTES)) this.zero(dst + off, LINE_BYTES);
+      }
+      this.accesses += len / 2;
+      return;
+    }
     for (let off = 0; off < len; off += LINE_BYTES) {
       const n = Math.min(LINE_BYTES, len - off);
       const present = this.anyLine(src + off, n);
@@ -458,6 +471,34 @@ export class PhysMem {
     return [...pages].filter((p) => this.pageDigest(p) !== this.pageDigest(p, true)).sort((a, b) =>
       a - b
     );
+  }
+
+  /**
+   * Whether the page `pfn`, as it was at the snapshot, equals `data` (dwords from the page's
+   * start; missing trailing dwords count as zeros). Compares line by line.
+   */
+  originalPageEquals(pfn: number, data: Uint32Array): boolean {
+    for (let k = 0; k < LINES_PER_PAGE; k++) {
+      const key = pfn * LINES_PER_PAGE + k;
+      const line = this.snapshot?.has(key) ? this.snapshot.get(key) : this.lines.get(key);
+      const base = k * LINE_DWORDS;
+      for (let i = 0; i < LINE_DWORDS; i++) {
+        const want = line ? line[i] : 0;
+        const got = base + i < data.length ? data[base + i] : 0;
+        if (want !== got) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether the page `pfn` read as all zeros at the snapshot. */
+  originalPageIsBlank(pfn: number): boolean {
+    for (let k = 0; k < LINES_PER_PAGE; k++) {
+      const key = pfn * LINES_PER_PAGE + k;
+      const line = this.snapshot?.has(key) ? this.snapshot.get(key) : this.lines.get(key);
+      if (line && !isZeroLine(line)) return false;
+    }
+    return true;
   }
 
   /** Reads a whole page as it was at the snapshot into `out` (1024 dwords). */

@@ -4,9 +4,10 @@
  * - a panic: crash_kexec → native_machine_crash_shutdown stops the CPUs and disables the
  *   IO-APIC/LAPIC, but does NOT shut the IOMMU down — translation stays on and devices
  *   keep their DMA going — then jumps to the crash kernel;
- * - a plain kexec reboot: native_machine_shutdown calls x86_platform.iommu_shutdown
- *   (disable_iommus, which the AMD driver installs once its IOMMUs are enabled) before
- *   jumping.
+ * - a plain kexec reboot: device_shutdown() runs every driver's ->shutdown (a NIC driver
+ *   closes its interface and resets the chip), then native_machine_shutdown calls
+ *   x86_platform.iommu_shutdown (disable_iommus, installed by the AMD driver once its
+ *   IOMMUs are enabled) before jumping.
  *
  * @module
  */
@@ -25,6 +26,8 @@ export function crash_kexec(k: Kernel, reason: string): void {
  * path that leaves translation on (e.g. a kernel without the shutdown hook, or firmware).
  */
 export function kernel_kexec(k: Kernel, iommuShutdown: boolean): void {
+  // kernel_restart_prepare() → device_shutdown(): every bound driver's ->shutdown.
+  for (const dev of [...k.pci].reverse()) dev.driver?.shutdown?.(dev);
   k.pr_info("kexec_core: Starting new kernel");
   const installed = k.amd.init_state === "IOMMU_INITIALIZED" ||
     k.amd.init_state === "IOMMU_ENABLED";

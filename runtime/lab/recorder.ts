@@ -112,9 +112,17 @@ export class Recorder {
     if (r.outcome.kind === "abort") {
       this.stats.dmaAborts++;
       if (this.caps.faults++ < CAP.faults) {
+        const o = r.outcome;
+        const ev = o.logged
+          ? `; ${o.event} logged`
+          : o.suppressedBy
+          ? `; ${o.event} suppressed by ${o.suppressedBy}`
+          : o.event
+          ? `; ${o.event} not logged`
+          : "";
         this.push(
           "dma-fault",
-          `${r.write ? "write" : "read"} ${hex(r.iova)} aborted: ${r.outcome.why}`,
+          `${r.write ? "write" : "read"} ${hex(r.iova)} aborted: ${o.why}${ev}`,
           bdfText(r.devid),
         );
       }

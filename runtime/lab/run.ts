@@ -18,7 +18,8 @@ import { NvmeDriver } from "../kernel/drivers/nvme.ts";
 import type { HookCaller } from "../kernel/hooks.ts";
 import { Kernel, type KernelId, KernelPanic } from "../kernel/kernel.ts";
 import { dumpablePages, save_vmcore, type VmcoreResult } from "../kernel/vmcore.ts";
-import { buildMachine } from "./machine.ts";
+import type { Machine } from "../hw/machine.ts";
+import { buildMachine, type Built } from "./machine.ts";
 import { Recorder } from "./recorder.ts";
 import { type Report, ReportSchema, type Verdict } from "./report.ts";
 import { type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts";
@@ -47,10 +48,25 @@ export interface RunOptions {
   attribute?: (e: unknown) => AttributedError | undefined;
 }
 
-const hexT = (n: number) => "0x" + n.toString(16);
+/** A finished simulation: the report, and the model it came from (for scripts and tests). */
+export interface Simulation {
+  report: Report;
+  scenario: Scenario;
+  machine: Machine;
+  /** The machine as built: devices, memory ranges, firmware tables. */
+  built: Built;
+  kernel1?: Kernel;
+  kernel2?: Kernel;
+  recorder: Recorder;
+}
 
 /** Runs a scenario and returns its report. */
 export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Report {
+  return simulate(input, opts).report;
+}
+
+/** Runs a scenario and returns the report together with the machine and kernels. */
+export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {}): Simulation {
   const s = ScenarioSchema.parse(input);
   if (opts.seed !== undefined) s.seed = opts.seed;
   const base = {
@@ -59,10 +75,10 @@ export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Rep
     series: opts.series ?? [],
     missing: opts.missing ?? [],
   };
-  if (opts.skip) return skippedReport(base);
   const built = buildMachine(s);
   const { machine, ivrs, pci, nics, disks } = built;
   const rec = new Recorder(machine);
+  if (opts.skip) return { report: skippedReport(base), scenario: s, machine, built, recorder: rec };
   const timing: Record<string, number> = {};
   const hooksFor = (id: KernelId, build: "series" | "baseline") => opts.hooks?.(id, build);
   const nicParams = (id: number) => s.machine.devices.find((d) => d.kind === "nic" && d.bdf === id);
@@ -139,6 +155,7 @@ export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Rep
       if (v !== undefined) timing[`kernel2.${key}`] = k2.t0 + v;
     }
     if (s.second.mode === "kdump") {
+      k2.spend(s.second.serviceDelayMs * ns.ms); // initramfs, systemd, kdump.service
       stage("kdump: save vmcore");
       timing.dumpStart = machine.clock.now;
       const nvme = k2.drivers.find((d): d is NvmeDriver => d instanceof NvmeDriver);
@@ -238,7 +255,7 @@ export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Rep
     diskBlocksWritten: disks.reduce((a, d) => a + d.stats.blocksWritten, 0),
     spuriousIrqs: k2?.spuriousIrqs ?? 0,
   };
-  return ReportSchema.parse({
+  const report = ReportSchema.parse({
     ...base,
     verdict,
     cause,
@@ -255,6 +272,7 @@ export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Rep
     timing,
     stats,
   });
+  return { report, scenario: s, machine, built, kernel1: k1, kernel2: k2, recorder: rec };
 }
 
 function skippedReport(
@@ -296,5 +314,3 @@ function skippedReport(
     stats: {},
   });
 }
-
-export { hexT };

@@ -141,6 +141,8 @@ export const ScenarioSchema = z.object({
     iommuShutdown: z.boolean().default(true),
     /** Drivers the second kernel has (kdump initramfs). */
     drivers: z.array(z.enum(["bnx2", "nvme"])).default(["bnx2", "nvme"]),
+    /** From the end of the driver probes to the kdump service starting the capture, ms. */
+    serviceDelayMs: z.number().nonnegative().default(1500),
     /** Give up (verdict hang) if the capture has not finished this long after the panic, s. */
     deadlineS: z.number().positive().default(120),
   }).strict(),

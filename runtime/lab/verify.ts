@@ -62,30 +62,27 @@ export function verifyDump(
   const count = header[2], headerBlocks = header[3];
   const pfns: number[] = [];
   for (let i = 0; i < count; i++) {
-    const blk = disk.media.get(1 + Math.floor(i / PFNS_PER_BLOCK));
+    const blk = disk.media.raw(1 + Math.floor(i / PFNS_PER_BLOCK));
     if (!blk) return res;
     const j = (i % PFNS_PER_BLOCK) * 2;
-    pfns.push(blk[j + 1] * 0x1_0000_0000 + blk[j]);
+    pfns.push((blk[j + 1] ?? 0) * 0x1_0000_0000 + (blk[j] ?? 0));
   }
   res.readable = true;
   res.pages = count;
   const inDump = new Set(pfns);
-  const orig = new Uint32Array(PAGE_SIZE / 4);
   for (let i = 0; i < count; i++) {
     const pfn = pfns[i];
-    const got = disk.media.get(headerBlocks + i);
-    mem.readOriginalPage(pfn, orig);
-    if (!got) {
+    if (!disk.media.has(headerBlocks + i)) {
       bad(pfn, "page missing on disk");
       continue;
     }
-    if (same(got, orig)) continue;
+    if (mem.originalPageEquals(pfn, disk.media.raw(headerBlocks + i)!)) continue;
     const w = afterPanic.get(pfn);
     if (w?.legit) {
       res.volatilePages++;
       continue;
     }
-    if (blank(orig)) bad(pfn, "page was unused at the panic; written after it");
+    if (mem.originalPageIsBlank(pfn)) bad(pfn, "page was unused at the panic; written after it");
     else if (w) {
       bad(
         pfn,

@@ -65,7 +65,15 @@ export interface DmaRequest {
 export type DmaOutcome =
   | { kind: "translated"; spa: number; domid: number; via: "iotlb" | "walk" }
   | { kind: "untranslated"; spa: number; why: "iommu-off" | "dte-invalid" | "mode-0" | "exclusion" }
-  | { kind: "abort"; why: string; event?: EventName; logged: boolean; guestFault?: boolean };
+  | {
+    kind: "abort";
+    why: string;
+    event?: EventName;
+    logged: boolean;
+    guestFault?: boolean;
+    /** Set when the event was not logged because of DTE.SA/SE, DTE.IG or IRTE.SupIOPF. */
+    suppressedBy?: "SA" | "SE" | "IG" | "SupIOPF";
+  };
 
 /** An MSI as a device sends it. */
 export interface MsiRequest {
@@ -281,7 +289,7 @@ export class AmdIommu implements MmioHandler {
         guestFault: req.pasid !== undefined,
       };
     }
-    let suppressedBy = "";
+    let suppressedBy: "SA" | "SE" | "" = "";
     if (dte && DTE.get(dte, "V") && DTE.get(dte, "SA")) suppressedBy = "SA";
     else if (dte && DTE.get(dte, "SE") && cached?.faultLogged) suppressedBy = "SE";
     if (suppressedBy) {
@@ -294,6 +302,7 @@ export class AmdIommu implements MmioHandler {
         event: "IO_PAGE_FAULT",
         logged: false,
         guestFault: req.pasid !== undefined,
+        suppressedBy,
       };
     }
     if (cached) cached.faultLogged = true;

@@ -59,6 +59,11 @@ export class DiskMedia {
     return out;
   }
 
+  /** A written block as stored (trailing zeros dropped; do not modify), or undefined. */
+  raw(lba: number): Uint32Array | undefined {
+    return this.blocks.get(lba);
+  }
+
   /** Whether block `lba` was ever written. */
   has(lba: number): boolean {
     return this.blocks.has(lba);

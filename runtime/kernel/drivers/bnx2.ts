@@ -170,6 +170,14 @@ export class Bnx2Driver implements Driver {
     return true;
   }
 
+  /** bnx2_shutdown(): close a running interface (bnx2_close → bnx2_shutdown_chip). */
+  shutdown(dev: PciDev): void {
+    const bp = this.devs.get(dev.devid);
+    if (!bp?.up) return;
+    bp.up = false;
+    this.bnx2_reset_chip(dev);
+  }
+
   private allocRxBuf(bp: Bnx2Dev): RxSlot | undefined {
     const k = this.k;
     const phys = k.alloc.allocPages(

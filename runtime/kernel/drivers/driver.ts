@@ -16,6 +16,8 @@ export interface Driver {
   probe(dev: PciDev): boolean;
   /** Brings an interface up (the first kernel's userspace does this; kdump usually not). */
   open?(dev: PciDev): boolean;
+  /** The ->shutdown method device_shutdown() calls on an orderly reboot or kexec. */
+  shutdown?(dev: PciDev): void;
 }
 
 /** Creates a driver for a kernel. */

@@ -112,6 +112,11 @@ export class NvmeDriver implements Driver {
     k.writel(nd.cqHead, nd.dev.bar + DISK_REG.CQ_HEAD);
   }
 
+  /** nvme_shutdown(): disable the controller. */
+  shutdown(dev: PciDev): void {
+    if (this.devs.has(dev.devid)) this.k.writel(0, dev.bar + DISK_REG.CTRL);
+  }
+
   /** The first disk this driver runs, if any. */
   firstDisk(): PciDev | undefined {
     return [...this.devs.values()][0]?.dev;
