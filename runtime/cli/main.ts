@@ -9,6 +9,8 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { registerDecode } from "./commands/decode.ts";
+import { registerRun } from "./commands/run.ts";
+import { registerScenarios } from "./commands/scenarios.ts";
 import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
 
 /** Builds the program with every command registered. */
@@ -16,6 +18,8 @@ export function createProgram(): Command {
   const program = new Command()
     .name(PROGRAM)
     .description("simulate an AMD IOMMU machine through a panic and its kdump kernel");
+  registerRun(program);
+  registerScenarios(program);
   registerDecode(program);
   installUsageErrors(program);
   return program;

@@ -24,12 +24,13 @@ function styleVerdict(verdict: Verdict): string {
 }
 
 const KEY_TEXT =
-  /AMD-Vi|IOMMU|panic|kdump|kexec|sysrq|I\/O error|Completion-Wait|Event logged|do_IRQ|BUG|dumpfile/i;
+  /^Linux version|AMD-Vi|IOMMU|panic|kdump|kexec|sysrq|I\/O error|Completion-Wait|Event logged|do_IRQ|BUG|dumpfile/i;
 const KEY_LEVELS = new Set(["emerg", "alert", "crit", "err", "warn"]);
 
 /**
  * Whether a kernel log line is worth a place in the summary: anything at warning level or
- * worse, and lines about the IOMMU, the panic, kexec/kdump and I/O errors.
+ * worse, each kernel's banner, and lines about the IOMMU, the panic, kexec/kdump and I/O
+ * errors.
  */
 export function isKeyLine(entry: DmesgEntry): boolean {
   return KEY_LEVELS.has(entry.level) || KEY_TEXT.test(entry.text);
@@ -59,7 +60,9 @@ export function collapseRuns(lines: readonly GroupedLine[], min = 3): string[] {
     const first = lines[i].group;
     let j = i + 1;
     if (first !== undefined) {
-      while (j < lines.length && lines[j].group !== undefined && shape(lines[j].group!) === shape(first)) j++;
+      while (
+        j < lines.length && lines[j].group !== undefined && shape(lines[j].group!) === shape(first)
+      ) j++;
     }
     const run = lines.slice(i, j);
     if (run.length >= min) {

@@ -37,7 +37,7 @@ function plainMessage(message: string): string {
 
 /** The issue that best explains a failed union: the branch that got furthest. */
 function unionCause(issue: Issue & { code: "invalid_union" }): Issue | undefined {
-  const branches = issue.errors.filter((b) => b.length > 0);
+  const branches = (issue.errors as readonly Issue[][]).filter((b) => b.length > 0);
   if (branches.length === 0) return undefined;
   // Every branch rejected the value's type outright: say which types would do.
   if (branches.every((b) => b.length === 1 && b[0].code === "invalid_type" && !b[0].path.length)) {
@@ -59,12 +59,18 @@ function unionCause(issue: Issue & { code: "invalid_union" }): Issue | undefined
 /** `path: message` for one issue (unions are explained by their closest branch). */
 export function formatIssue(issue: Issue): string {
   if (issue.code === "invalid_union") {
-    if ("discriminator" in issue && Array.isArray(issue.options)) {
-      const options = issue.options.map((o) => JSON.stringify(o)).join("|");
-      return `${issuePath(issue.path)}: expected one of ${options}`;
+    const options = "options" in issue ? issue.options : undefined;
+    if (issue.discriminator !== undefined && options) {
+      const list = options.map((o) => JSON.stringify(o)).join("|");
+      return `${issuePath(issue.path)}: expected one of ${list}`;
     }
     const cause = unionCause(issue);
     if (cause) return formatIssue(cause);
+    if ("matches" in issue) return `${issuePath(issue.path)}: matches more than one form`;
+  }
+  if ((issue.code === "invalid_key" || issue.code === "invalid_element") && issue.issues[0]) {
+    const inner = issue.issues[0];
+    return formatIssue({ ...inner, path: [...issue.path, ...inner.path] } as Issue);
   }
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((k) => JSON.stringify(k)).join(", ");

@@ -16,6 +16,7 @@ import { Bnx2Driver } from "../kernel/drivers/bnx2.ts";
 import type { DriverFactory } from "../kernel/drivers/driver.ts";
 import { NvmeDriver } from "../kernel/drivers/nvme.ts";
 import type { HookCaller } from "../kernel/hooks.ts";
+import { HookRunner, type Plugin, PluginError, Series, unwrapHookError } from "../plugin/mod.ts";
 import { Kernel, type KernelId, KernelPanic } from "../kernel/kernel.ts";
 import { dumpablePages, save_vmcore, type VmcoreResult } from "../kernel/vmcore.ts";
 import type { Machine } from "../hw/machine.ts";
@@ -26,7 +27,7 @@ import { type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts
 import { verifyDump } from "./verify.ts";
 
 /** An error raised by plugin code, attributed to its plugin and hook point. */
-export interface AttributedError {
+interface AttributedError {
   plugin: string;
   hook: string;
   message: string;
@@ -36,16 +37,12 @@ export interface AttributedError {
 export interface RunOptions {
   /** Overrides the scenario's seed. */
   seed?: number;
-  /** Ids of the plugins applied (for the report). */
-  series?: string[];
-  /** Hook callers for each kernel (the plugin runtime's); default: the 4.13 baseline. */
+  /** The plugins to apply: a Series (its enabled plugins, resolved) or a list in order. */
+  series?: Series | readonly Plugin[];
+  /** Run even if plugins' dependencies are missing (a series that would not build). */
+  force?: boolean;
+  /** Custom hook callers per kernel (overrides `series`; for experiments on the runtime). */
   hooks?: (kernel: KernelId, build: "series" | "baseline") => HookCaller;
-  /** Unmet dependencies the runtime found (reported; the run goes on only if forced). */
-  missing?: { plugin: string; requires: string }[];
-  /** Mark the run skipped without running it (a series that would not build). */
-  skip?: boolean;
-  /** Recognises an error thrown by plugin code. */
-  attribute?: (e: unknown) => AttributedError | undefined;
 }
 
 /** A finished simulation: the report, and the model it came from (for scripts and tests). */
@@ -69,18 +66,27 @@ export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Rep
 export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {}): Simulation {
   const s = ScenarioSchema.parse(input);
   if (opts.seed !== undefined) s.seed = opts.seed;
+  const series = opts.series instanceof Series ? opts.series : new Series(opts.series ?? []);
+  const resolved = series.resolve();
   const base = {
     scenario: s.name,
     seed: s.seed,
-    series: opts.series ?? [],
-    missing: opts.missing ?? [],
+    series: resolved.plugins.map((p) => p.id),
+    missing: resolved.missing,
   };
+  const skip = resolved.missing.length > 0 && !opts.force;
   const built = buildMachine(s);
   const { machine, ivrs, pci, nics, disks } = built;
   const rec = new Recorder(machine);
-  if (opts.skip) return { report: skippedReport(base), scenario: s, machine, built, recorder: rec };
+  if (skip) return { report: skippedReport(base), scenario: s, machine, built, recorder: rec };
   const timing: Record<string, number> = {};
-  const hooksFor = (id: KernelId, build: "series" | "baseline") => opts.hooks?.(id, build);
+  // Each kernel gets its own hook runner (fresh plugin state); a baseline build none.
+  const hooksFor = (id: KernelId, build: "series" | "baseline"): HookCaller | undefined =>
+    opts.hooks
+      ? opts.hooks(id, build)
+      : build === "series"
+      ? new HookRunner(resolved.plugins)
+      : undefined;
   const nicParams = (id: number) => s.machine.devices.find((d) => d.kind === "nic" && d.bdf === id);
   const drivers = (names: string[]): DriverFactory[] => {
     const out: DriverFactory[] = [];
@@ -166,12 +172,12 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
       k2.spend(500 * ns.ms);
       stage("kernel2: running");
     }
-  } catch (e) {
-    const attributed = opts.attribute?.(e);
-    if (attributed) {
+  } catch (thrown) {
+    const e = unwrapHookError(thrown);
+    if (e instanceof PluginError) {
       verdict = "plugin-error";
-      pluginError = attributed;
-      cause = `plugin ${attributed.plugin} failed at ${attributed.hook}: ${attributed.message}`;
+      pluginError = { plugin: e.plugin, hook: e.hook, message: e.detail };
+      cause = `plugin ${e.plugin} failed at ${e.hook}: ${e.detail}`;
     } else if (e instanceof KernelPanic) {
       verdict = "panic";
       cause = `${k2 ? "the second" : "the first"} kernel panicked: ${e.reason}`;

@@ -32,19 +32,22 @@ export const Num = z.union([z.number(), z.string()]).transform((v, ctx) => {
 });
 
 /** A PCI address `BB:DD.F` → 16-bit DeviceID. */
-export const Bdf = z.string().transform((v, ctx) => {
-  const m = /^(?:0000:)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(v.trim());
-  if (!m) {
-    ctx.addIssue({ code: "custom", message: `"${v}" is not a PCI address like 01:00.0` });
-    return z.NEVER;
-  }
-  const dev = parseInt(m[2], 16);
-  if (dev > 0x1f) {
-    ctx.addIssue({ code: "custom", message: `device number 0x${m[2]} in "${v}" is above 0x1f` });
-    return z.NEVER;
-  }
-  return (parseInt(m[1], 16) << 8) | (dev << 3) | parseInt(m[3], 10);
-});
+export const Bdf = z.union([z.string(), z.number().int().min(0).max(0xffff)]).transform(
+  (v, ctx) => {
+    if (typeof v === "number") return v; // already a DeviceID (a parsed scenario parses again)
+    const m = /^(?:0000:)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(v.trim());
+    if (!m) {
+      ctx.addIssue({ code: "custom", message: `"${v}" is not a PCI address like 01:00.0` });
+      return z.NEVER;
+    }
+    const dev = parseInt(m[2], 16);
+    if (dev > 0x1f) {
+      ctx.addIssue({ code: "custom", message: `device number 0x${m[2]} in "${v}" is above 0x1f` });
+      return z.NEVER;
+    }
+    return (parseInt(m[1], 16) << 8) | (dev << 3) | parseInt(m[3], 10);
+  },
+);
 
 const Range = z.object({ base: Num, size: Num, name: z.string().optional() }).strict();
 
@@ -101,7 +104,7 @@ const Device = z.discriminatedUnion("kind", [Nic, Disk]);
 
 /** The scenario schema. */
 export const ScenarioSchema = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes"),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"),
   description: z.string(),
   seed: z.number().int().nonnegative().default(1),
   machine: z.object({

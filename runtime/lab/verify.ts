@@ -26,19 +26,6 @@ export interface DumpCheck {
   examples: { pfn: string; owner: string; why: string }[];
 }
 
-function blank(w: Uint32Array): boolean {
-  for (let i = 0; i < w.length; i++) if (w[i]) return false;
-  return true;
-}
-
-/** Compares a (possibly trimmed: trailing zeros dropped) disk block with a full page. */
-function same(block: Uint32Array, page: Uint32Array): boolean {
-  for (let i = 0; i < page.length; i++) {
-    if ((i < block.length ? block[i] : 0) !== page[i]) return false;
-  }
-  return true;
-}
-
 /** Compares the dump on `disk` with memory at the panic. */
 export function verifyDump(
   mem: PhysMem,

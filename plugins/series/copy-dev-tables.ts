@@ -1,0 +1,116 @@
+/**
+ * iommu/amd: Add function copy_dev_tables()
+ *
+ * Adds copy_device_table() (not called yet): if every IOMMU had translation pre-enabled,
+ * read each IOMMU's Device Table Base register as two 32-bit halves, require one table for
+ * all of them and the size this kernel expects, map the old table, allocate the copy and
+ * copy every entry 0..last_bdf verbatim. Two hook points let later patches check the old
+ * table and each entry; either may abort the copy.
+ *
+ * @module
+ */
+import { DTE_BYTES } from "../../runtime/hw/layouts/dte.ts";
+import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
+import type { AmdIommuDev } from "../../runtime/kernel/amd_iommu/types.ts";
+import { getOrder, GFP } from "../../runtime/kernel/alloc.ts";
+import { COST } from "../../runtime/kernel/cost.ts";
+import type { Kernel } from "../../runtime/kernel/kernel.ts";
+import { definePlugin, hookPoint, type SymbolEnv } from "../../runtime/plugin/mod.ts";
+
+/** Context of amd_iommu.copy_device_table.old_table. */
+export interface OldTableCtx {
+  k: Kernel;
+  iommu: AmdIommuDev;
+  /** The Device Table Base register value read. */
+  entry: number;
+  /** old_devtb_phys = entry & PAGE_MASK. */
+  address: number;
+  abort(): void;
+}
+
+/** Context of amd_iommu.copy_device_table.entry. */
+export interface CopyEntryCtx {
+  k: Kernel;
+  devid: number;
+  /** The old entry (read only). */
+  old: Uint32Array;
+  /** The entry written into the copy (starts as a verbatim copy of `old`). */
+  copy: Uint32Array;
+  abort(): void;
+}
+
+interface State {
+  /** old_dev_tbl_cpy: physical address of the copy, if one was allocated. */
+  copy?: number;
+}
+
+function copy_device_table({ k, state, symbol, hooks }: SymbolEnv<State>): boolean {
+  const d = k.amd;
+  if (!symbol<() => boolean>("amd_iommu_pre_enabled")()) return false;
+  k.pr_warn("Translation is already enabled - trying to copy translation structures");
+  let last = 0, aborted = false;
+  const abort = () => void (aborted = true);
+  for (const iommu of d.iommus) {
+    const lo = k.readl(iommu.mmio_base + MMIO.DEV_TABLE),
+      hi = k.readl(iommu.mmio_base + MMIO.DEV_TABLE + 4);
+    const entry = hi * 2 ** 32 + lo;
+    if (last !== 0 && entry !== last) {
+      k.pr_err(`IOMMU:${iommu.index} should use the same dev table as others!`);
+      return false;
+    }
+    last = entry;
+    if (((lo & 0xfff) + 1) * 4096 !== d.dev_table_size) {
+      k.pr_err(`The device table size of IOMMU:${iommu.index} is not expected!`);
+      return false;
+    }
+    const address = entry - (lo & 0xfff);
+    hooks.runAll("amd_iommu.copy_device_table.old_table", { k, iommu, entry, address, abort });
+    if (aborted) return false;
+  }
+  const old = last - (last % 4096);
+  if (!k.mem.isRam(old, d.dev_table_size)) return false; // memremap() failed
+  const gfp = hooks.waterfall(
+    "amd_iommu.early_amd_iommu_init.dev_table_gfp",
+    GFP.KERNEL | GFP.ZERO,
+    { k },
+  );
+  state.copy = k.alloc.allocPages(gfp, getOrder(d.dev_table_size), "old_dev_tbl_cpy");
+  if (state.copy === undefined) {
+    k.pr_err("Failed to allocate memory for copying old device table!");
+    return false;
+  }
+  const oldW = new Uint32Array(8), copyW = new Uint32Array(8);
+  for (let devid = 0; devid <= d.last_bdf; devid++) {
+    k.mem.readDwords(old + devid * DTE_BYTES, 8, oldW);
+    if (!oldW.some((x) => x !== 0)) continue; // the copy is zeroed already
+    copyW.set(oldW);
+    hooks.runAll("amd_iommu.copy_device_table.entry", { k, devid, old: oldW, copy: copyW, abort });
+    if (aborted) return false;
+    k.mem.writeDwords(state.copy + devid * DTE_BYTES, copyW);
+  }
+  k.spend(COST.pageCopy * (d.dev_table_size / 4096));
+  return true;
+}
+
+export default definePlugin<State>({
+  id: "copy-dev-tables",
+  title: "iommu/amd: Add function copy_dev_tables()",
+  requires: ["detect-pre-enabled", "dte-bit-fields"],
+  state: () => ({}),
+  defines: {
+    "amd_iommu.copy_device_table.old_table": hookPoint<"run-all", OldTableCtx>(
+      "run-all",
+      "copy_device_table(): an IOMMU's old Device Table Base was read; ctx.abort() fails the copy.",
+      "(defined by copy-dev-tables)",
+    ),
+    "amd_iommu.copy_device_table.entry": hookPoint<"run-all", CopyEntryCtx>(
+      "run-all",
+      "copy_device_table(): an old DTE with any bit set was copied; handlers may change ctx.copy or ctx.abort().",
+      "(defined by copy-dev-tables)",
+    ),
+  },
+  provides: {
+    copy_device_table: (env) => () => copy_device_table(env),
+    old_dev_tbl_cpy: ({ state }) => () => state.copy,
+  },
+});

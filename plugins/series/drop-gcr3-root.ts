@@ -1,0 +1,30 @@
+/**
+ * iommu/amd: Don't copy GCR3 table root pointer
+ *
+ * A device set up with guest translation in the crashed kernel (DTE.GV=1: PASID traffic
+ * through a GCR3 table of process page tables) must not keep walking those tables: in the
+ * copy of a valid entry with a domain ID and GV set, the three parts of the GCR3 table root
+ * pointer and GV itself are cleared (GLX is left alone).
+ *
+ * @module
+ */
+import type { Field } from "../../runtime/hw/bits.ts";
+import { definePlugin, type PluginCtx } from "../../runtime/plugin/mod.ts";
+import type { CopyEntryCtx } from "./copy-dev-tables.ts";
+
+export default definePlugin({
+  id: "drop-gcr3-root",
+  title: "iommu/amd: Don't copy GCR3 table root pointer",
+  requires: ["copy-dev-tables", "sanity-check-old-dte", "dte-bit-fields"],
+  hooks: {
+    "amd_iommu.copy_device_table.entry": (ctx: CopyEntryCtx & PluginCtx) => {
+      const F = ctx.symbol<() => Record<string, Field>>("dte_fields")();
+      const { old, copy } = ctx;
+      if (!F.DTE_FLAG_V.get(old) || !F.DEV_DOMID_MASK.get(old) || !F.DTE_FLAG_GV.get(old)) return;
+      F.DTE_GCR3_VAL_A.set(copy, 0);
+      F.DTE_GCR3_VAL_B.set(copy, 0);
+      F.DTE_GCR3_VAL_C.set(copy, 0);
+      F.DTE_FLAG_GV.set(copy, 0);
+    },
+  },
+});

@@ -1,0 +1,42 @@
+/**
+ * `kdump-lab run`: run one scenario through the panic and the kdump kernel and print a short
+ * summary, the Report as JSON (`--json`, byte-identical for the same scenario and seed), or
+ * the kernel log of both kernels as a console shows it (`--dmesg`).
+ *
+ * @module
+ */
+import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { consoleLog } from "../../lab/console.ts";
+import { run } from "../../lab/run.ts";
+import { print } from "../io.ts";
+import {
+  resolveScenario,
+  scenarioFileOption,
+  scenarioOption,
+  seedOption,
+} from "../scenario-options.ts";
+import { renderSummary } from "../summary.ts";
+
+/** Registers the `run` command on `program`. */
+export function registerRun(program: CommandUnknownOpts): void {
+  program
+    .command("run")
+    .description("run a scenario through a panic and its kdump kernel; print the outcome")
+    .addOption(scenarioOption())
+    .addOption(scenarioFileOption())
+    .addOption(seedOption())
+    .option("--json", "print the report as JSON (the same scenario and seed give the same bytes)")
+    .addOption(
+      new Option("--dmesg", "print both kernels' logs as a console shows them, not the summary")
+        .conflicts("json"),
+    )
+    .action(async (opts) => {
+      const scenario = await resolveScenario(opts);
+      const started = performance.now();
+      const report = run(scenario, { seed: opts.seed });
+      const elapsedMs = performance.now() - started;
+      if (opts.json) print(JSON.stringify(report, null, 2));
+      else if (opts.dmesg) print(...consoleLog(report));
+      else print(...renderSummary(report, { elapsedMs }));
+    });
+}

@@ -1,0 +1,55 @@
+/**
+ * The options that choose what a command runs — `--scenario NAME`, `--scenario-file PATH`,
+ * `--seed N` — shared by `run` and the commands built on it.
+ *
+ * @module
+ */
+import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { builtinScenario, loadScenarioFile } from "../lab/scenario-source.ts";
+import type { ScenarioInput } from "../lab/scenario.ts";
+import { scenarioNames } from "../lab/scenarios/mod.ts";
+
+/**
+ * Parses a `--seed` value: a non-negative decimal integer (safe as a JS number).
+ *
+ * @throws {InvalidArgumentError} otherwise (commander prints it as one usage line, exit 2)
+ */
+export function parseSeed(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new InvalidArgumentError("the seed must be a non-negative integer");
+  }
+  return n;
+}
+
+/** `--scenario NAME`, a built-in scenario (default `default`). */
+export function scenarioOption() {
+  return new Option("--scenario <name>", `built-in scenario: ${scenarioNames().join(", ")}`)
+    .default("default");
+}
+
+/** `--scenario-file PATH`, a JSON or YAML scenario; cannot be combined with `--scenario`. */
+export function scenarioFileOption() {
+  return new Option("--scenario-file <path>", "scenario from a .json, .yaml or .yml file")
+    .conflicts("scenario");
+}
+
+/** `--seed N`, overriding the scenario's seed. */
+export function seedOption() {
+  return new Option("--seed <n>", "seed of the run (overrides the scenario's)").argParser(
+    parseSeed,
+  );
+}
+
+/**
+ * The scenario the options name: the file when `scenarioFile` is given, else the built-in.
+ *
+ * @throws {InputError} for an unknown name or a bad file (one line, see scenario-source.ts)
+ */
+export async function resolveScenario(
+  opts: { scenario: string; scenarioFile?: string },
+): Promise<ScenarioInput> {
+  return opts.scenarioFile !== undefined
+    ? await loadScenarioFile(opts.scenarioFile)
+    : builtinScenario(opts.scenario);
+}

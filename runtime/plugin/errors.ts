@@ -1,0 +1,51 @@
+/**
+ * Errors of the plugin runtime. Every error raised inside a plugin reaches the lab as a
+ * {@link PluginError} naming the plugin and the hook point; the run's verdict is then
+ * `plugin-error` and the runtime goes on.
+ *
+ * @module
+ */
+
+/** An error thrown by a plugin's handler, attributed to the plugin and the hook point. */
+export class PluginError extends Error {
+  constructor(
+    /** Id of the plugin whose code threw. */
+    readonly plugin: string,
+    /** Hook point (or symbol) where it happened. */
+    readonly hook: string,
+    /** The original error. */
+    override readonly cause: unknown,
+  ) {
+    super(`plugin ${plugin} at ${hook}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "PluginError";
+  }
+
+  /** The original error's message. */
+  get detail(): string {
+    return this.cause instanceof Error ? this.cause.message : String(this.cause);
+  }
+}
+
+/** A plugin manifest that does not validate: which plugin, which field, what is wrong. */
+export class ManifestError extends Error {
+  constructor(readonly plugin: string, readonly field: string, readonly problem: string) {
+    super(`plugin ${plugin}: ${field}: ${problem}`);
+    this.name = "ManifestError";
+  }
+}
+
+/** A series that cannot be resolved (unknown id, an ordering cycle, a duplicate). */
+export class SeriesError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SeriesError";
+  }
+}
+
+/** Thrown by `ctx.symbol()` when no applied plugin provides the symbol. */
+export class MissingSymbolError extends Error {
+  constructor(readonly symbol: string) {
+    super(`undefined symbol ${symbol} (no applied plugin provides it)`);
+    this.name = "MissingSymbolError";
+  }
+}

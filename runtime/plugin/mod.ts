@@ -1,0 +1,23 @@
+/**
+ * The plugin runtime: the contract (definePlugin), series, and the hook runner that
+ * implements the kernel's hook interface.
+ *
+ * @module
+ */
+export { definePlugin, isPlugin, ManifestSchema } from "./plugin.ts";
+export type {
+  Handler,
+  HandlerFor,
+  Hooks,
+  Plugin,
+  PluginCtx,
+  PluginHookApi,
+  PluginManifest,
+  SymbolEnv,
+  SymbolFactory,
+} from "./plugin.ts";
+export { type Missing, type Resolved, Series } from "./series.ts";
+export { HookRunner, unwrapHookError } from "./runner.ts";
+export { ManifestError, MissingSymbolError, PluginError, SeriesError } from "./errors.ts";
+export { HOOK_POINTS, hookPoint } from "./kernel-api.ts";
+export type { HookKind, HookName, HookPoint } from "./kernel-api.ts";

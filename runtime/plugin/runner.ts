@@ -1,0 +1,154 @@
+/**
+ * The hook registry: implements the kernel's HookCaller for one kernel instance from an
+ * ordered list of plugins. Each plugin gets its own state in that kernel, its handlers run
+ * in series order (run-all, bail, waterfall) or nest (wrap: the first plugin is outermost),
+ * and any error its code raises is re-thrown as a PluginError naming it and the hook point.
+ *
+ * @module
+ */
+import {
+  HOOK_POINTS,
+  type HookCaller,
+  type HookKind,
+  type Kernel,
+  KernelPanic,
+} from "./kernel-api.ts";
+import { MissingSymbolError, PluginError } from "./errors.ts";
+import type { Plugin, PluginCtx, PluginHookApi } from "./plugin.ts";
+
+/** An error that passed through a wrapper's `next()`: not the wrapper's fault. */
+class Passthrough {
+  constructor(readonly error: unknown) {}
+}
+
+function rethrowable(e: unknown): boolean {
+  return e instanceof PluginError || e instanceof KernelPanic || e instanceof Passthrough;
+}
+
+/** Unwraps an error that escaped a hook chain (for callers outside the runtime). */
+export function unwrapHookError(e: unknown): unknown {
+  return e instanceof Passthrough ? unwrapHookError(e.error) : e;
+}
+
+/** Statistics of hook calls, by hook point. */
+export type HookStats = Map<string, { calls: number; handlers: number }>;
+
+/** One kernel's view of the applied plugins. */
+export class HookRunner implements HookCaller, PluginHookApi {
+  private readonly states = new Map<string, unknown>();
+  private readonly kinds = new Map<string, HookKind>();
+  private kernel?: Kernel;
+  /** Calls per hook point (for `kdump-lab plugins --stats` and tests). */
+  readonly stats: HookStats = new Map();
+
+  constructor(readonly plugins: readonly Plugin[]) {
+    for (const [name, p] of Object.entries(HOOK_POINTS)) this.kinds.set(name, p.kind);
+    for (const pl of plugins) {
+      for (const [name, p] of Object.entries(pl.defines)) this.kinds.set(name, p.kind);
+    }
+  }
+
+  private stateOf(p: Plugin): unknown {
+    if (!this.states.has(p.id)) this.states.set(p.id, p.state ? p.state() : undefined);
+    return this.states.get(p.id);
+  }
+
+  private ctxFor(p: Plugin, ctx: object): PluginCtx & Record<string, unknown> {
+    const k = (ctx as { k?: Kernel }).k ?? this.kernel!;
+    this.kernel ??= k;
+    return {
+      ...(ctx as Record<string, unknown>),
+      k,
+      plugin: p.id,
+      state: this.stateOf(p),
+      symbol: (name: string) => this.symbol(name, k),
+      hooks: this,
+    };
+  }
+
+  /** Resolves a symbol provided by an applied plugin, bound to kernel `k`. */
+  // deno-lint-ignore no-explicit-any
+  symbol<F = (...args: any[]) => any>(name: string, k: Kernel): F {
+    for (const p of this.plugins) {
+      const factory = p.provides[name];
+      if (!factory) continue;
+      const made = factory({
+        k,
+        state: this.stateOf(p),
+        symbol: (n: string) => this.symbol(n, k),
+        hooks: this,
+      });
+      // Errors inside a provided symbol are the provider's.
+      // deno-lint-ignore no-explicit-any
+      return ((...args: any[]) => this.invoke(p, `symbol ${name}`, () => made(...args))) as F;
+    }
+    throw new MissingSymbolError(name);
+  }
+
+  private invoke<T>(p: Plugin, hook: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (rethrowable(e)) throw e;
+      throw new PluginError(p.id, hook, e);
+    }
+  }
+
+  private tapped(name: string, kind: HookKind): Plugin[] {
+    const known = this.kinds.get(name);
+    if (known === undefined) throw new Error(`no hook point ${name}`);
+    if (known !== kind) throw new Error(`hook point ${name} is ${known}, called as ${kind}`);
+    const list = this.plugins.filter((p) => typeof p.hooks[name] === "function");
+    const st = this.stats.get(name) ?? { calls: 0, handlers: list.length };
+    st.calls++;
+    this.stats.set(name, st);
+    return list;
+  }
+
+  /** run-all: every handler, in order. */
+  runAll(name: string, ctx: object): void {
+    for (const p of this.tapped(name, "run-all")) {
+      this.invoke(p, name, () => p.hooks[name]!(this.ctxFor(p, ctx)));
+    }
+  }
+
+  /** bail: the first handler returning something other than undefined wins. */
+  bail<V>(name: string, ctx: object): V | undefined {
+    for (const p of this.tapped(name, "bail")) {
+      const v = this.invoke(p, name, () => p.hooks[name]!(this.ctxFor(p, ctx)));
+      if (v !== undefined) return v as V;
+    }
+    return undefined;
+  }
+
+  /** waterfall: each handler gets the previous value and returns the next. */
+  waterfall<V>(name: string, value: V, ctx: object): V {
+    let v = value;
+    for (const p of this.tapped(name, "waterfall")) {
+      v = this.invoke(p, name, () => p.hooks[name]!(v, this.ctxFor(p, ctx))) as V;
+    }
+    return v;
+  }
+
+  /**
+   * wrap: the default is innermost and each later plugin wraps what the earlier ones made —
+   * the way each patch of a series edits the function as the previous patches left it. So
+   * the last plugin's handler runs first; not calling `next()` replaces everything inside.
+   */
+  wrap<V>(name: string, ctx: object, def: () => V): V {
+    const list = this.tapped(name, "wrap").slice().reverse();
+    const call = (i: number): V => {
+      if (i === list.length) return def();
+      const p = list[i];
+      const next = () => {
+        try {
+          return call(i + 1);
+        } catch (e) {
+          throw e instanceof PluginError || e instanceof KernelPanic ? e : new Passthrough(e);
+        }
+      };
+      return this.invoke(p, name, () => p.hooks[name]!(this.ctxFor(p, ctx), next)) as V;
+    };
+    return call(0);
+  }
+}

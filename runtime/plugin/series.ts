@@ -1,0 +1,197 @@
+/**
+ * A series: an ordered list of plugins that users enable, disable, move, insert and
+ * replace by id. Resolving it applies the plugins' `before`/`after` hints (a stable
+ * topological order: series order wherever the hints do not say otherwise) and lists the
+ * dependencies (`requires`, tapped hook points) that the applied set does not meet — a
+ * patch that would not build. Such a series is still runnable when forced.
+ *
+ * @module
+ */
+import { HOOK_POINTS } from "./kernel-api.ts";
+import { SeriesError } from "./errors.ts";
+import type { Plugin } from "./plugin.ts";
+import { HookRunner } from "./runner.ts";
+
+/** An unmet dependency. */
+export interface Missing {
+  plugin: string;
+  /** The plugin id it requires, or `hook:<name>` for a hook point nobody defines. */
+  requires: string;
+}
+
+/** A resolved series: the order plugins run in, and what is missing. */
+export interface Resolved {
+  plugins: Plugin[];
+  missing: Missing[];
+}
+
+interface Entry {
+  plugin: Plugin;
+  enabled: boolean;
+}
+
+/** An editable, ordered list of plugins. */
+export class Series {
+  private entries: Entry[];
+
+  constructor(plugins: readonly Plugin[] = []) {
+    this.entries = [];
+    for (const p of plugins) this.insert(p);
+  }
+
+  /** A copy (edits to it leave this one alone). */
+  clone(): Series {
+    const s = new Series();
+    s.entries = this.entries.map((e) => ({ ...e }));
+    return s;
+  }
+
+  private index(id: string): number {
+    const i = this.entries.findIndex((e) => e.plugin.id === id);
+    if (i < 0) {
+      throw new SeriesError(
+        `no plugin "${id}" in the series (have: ${this.ids().join(", ") || "none"})`,
+      );
+    }
+    return i;
+  }
+
+  /** Ids in list order (disabled ones included). */
+  ids(): string[] {
+    return this.entries.map((e) => e.plugin.id);
+  }
+
+  /** Ids of the enabled plugins in list order. */
+  enabledIds(): string[] {
+    return this.entries.filter((e) => e.enabled).map((e) => e.plugin.id);
+  }
+
+  /** The plugin with this id. */
+  get(id: string): Plugin {
+    return this.entries[this.index(id)].plugin;
+  }
+
+  /** Whether the series holds a plugin with this id. */
+  has(id: string): boolean {
+    return this.entries.some((e) => e.plugin.id === id);
+  }
+
+  /** Enables a plugin. */
+  enable(id: string): this {
+    this.entries[this.index(id)].enabled = true;
+    return this;
+  }
+
+  /** Disables a plugin (it stays in the list). */
+  disable(id: string): this {
+    this.entries[this.index(id)].enabled = false;
+    return this;
+  }
+
+  /** Keeps only these ids enabled. */
+  only(ids: readonly string[]): this {
+    for (const id of ids) this.index(id);
+    for (const e of this.entries) e.enabled = ids.includes(e.plugin.id);
+    return this;
+  }
+
+  /** Inserts a plugin (enabled), at the end or before/after an id. */
+  insert(p: Plugin, where: { before?: string; after?: string } = {}): this {
+    if (this.has(p.id)) throw new SeriesError(`plugin "${p.id}" is already in the series`);
+    let at = this.entries.length;
+    if (where.before) at = this.index(where.before);
+    else if (where.after) at = this.index(where.after) + 1;
+    this.entries.splice(at, 0, { plugin: p, enabled: true });
+    return this;
+  }
+
+  /** Removes a plugin from the list. */
+  remove(id: string): this {
+    this.entries.splice(this.index(id), 1);
+    return this;
+  }
+
+  /** Moves a plugin before or after another. */
+  move(id: string, where: { before?: string; after?: string }): this {
+    const [e] = this.entries.splice(this.index(id), 1);
+    let at = this.entries.length;
+    if (where.before) at = this.index(where.before);
+    else if (where.after) at = this.index(where.after) + 1;
+    this.entries.splice(at, 0, e);
+    return this;
+  }
+
+  /** Replaces the plugin `id` with `p` in the same position (and enabled state). */
+  replace(id: string, p: Plugin): this {
+    const i = this.index(id);
+    if (p.id !== id && this.has(p.id)) {
+      throw new SeriesError(`plugin "${p.id}" is already in the series`);
+    }
+    this.entries[i] = { plugin: p, enabled: this.entries[i].enabled };
+    return this;
+  }
+
+  /** Reorders the whole list: `ids` first in that order, the rest after in their order. */
+  order(ids: readonly string[]): this {
+    const picked = ids.map((id) => this.entries[this.index(id)]);
+    const rest = this.entries.filter((e) => !ids.includes(e.plugin.id));
+    this.entries = [...picked, ...rest];
+    return this;
+  }
+
+  /** The enabled plugins in run order, and the unmet dependencies. */
+  resolve(): Resolved {
+    const enabled = this.entries.filter((e) => e.enabled).map((e) => e.plugin);
+    const ids = new Set(enabled.map((p) => p.id));
+    const plugins = topoOrder(enabled);
+    const missing: Missing[] = [];
+    const defined = new Set([
+      ...Object.keys(HOOK_POINTS),
+      ...enabled.flatMap((p) => Object.keys(p.defines)),
+    ]);
+    for (const p of plugins) {
+      for (const r of p.requires) if (!ids.has(r)) missing.push({ plugin: p.id, requires: r });
+      for (const h of Object.keys(p.hooks)) {
+        if (!defined.has(h)) missing.push({ plugin: p.id, requires: `hook:${h}` });
+      }
+    }
+    return { plugins, missing };
+  }
+
+  /** A hook runner for one kernel instance. */
+  runner(): HookRunner {
+    return new HookRunner(this.resolve().plugins);
+  }
+}
+
+/** Stable topological order honouring before/after among the given plugins. */
+function topoOrder(plugins: Plugin[]): Plugin[] {
+  const idx = new Map(plugins.map((p, i) => [p.id, i]));
+  const edges = new Map<number, Set<number>>(plugins.map((_, i) => [i, new Set()]));
+  const indeg = plugins.map(() => 0);
+  const edge = (from: number, to: number) => {
+    if (!edges.get(from)!.has(to)) {
+      edges.get(from)!.add(to);
+      indeg[to]++;
+    }
+  };
+  plugins.forEach((p, i) => {
+    for (const b of p.before) if (idx.has(b)) edge(i, idx.get(b)!);
+    for (const a of p.after) if (idx.has(a)) edge(idx.get(a)!, i);
+  });
+  const out: Plugin[] = [];
+  const ready = plugins.map((_, i) => i).filter((i) => indeg[i] === 0);
+  while (ready.length) {
+    ready.sort((a, b) => a - b);
+    const i = ready.shift()!;
+    out.push(plugins[i]);
+    for (const j of edges.get(i)!) if (--indeg[j] === 0) ready.push(j);
+  }
+  if (out.length !== plugins.length) {
+    const stuck = plugins.filter((p) => !out.includes(p)).map((p) => p.id);
+    throw new SeriesError(
+      `ordering cycle among ${stuck.join(", ")} (their before/after hints contradict)`,
+    );
+  }
+  return out;
+}
