@@ -29,8 +29,14 @@ export function kernel_kexec(k: Kernel, iommuShutdown: boolean): void {
   // kernel_restart_prepare() → device_shutdown(): every bound driver's ->shutdown.
   for (const dev of [...k.pci].reverse()) dev.driver?.shutdown?.(dev);
   k.pr_info("kexec_core: Starting new kernel");
-  const installed = k.amd.init_state === "IOMMU_INITIALIZED" ||
-    k.amd.init_state === "IOMMU_ENABLED";
+  // x86_platform.iommu_shutdown is installed when early_enable_iommus ran (ENABLED and on).
+  const installed = [
+    "IOMMU_ENABLED",
+    "IOMMU_PCI_INIT",
+    "IOMMU_INTERRUPTS_EN",
+    "IOMMU_DMA_OPS",
+    "IOMMU_INITIALIZED",
+  ].includes(k.amd.init_state);
   if (iommuShutdown && installed) k.amd.disable_iommus();
   k.stop();
 }

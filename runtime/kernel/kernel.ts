@@ -50,6 +50,12 @@ export interface KernelConfig {
   hooks?: HookCaller;
   /** Version string for the banner. */
   version?: string;
+  /**
+   * Log2 of the interrupt remapping table's entries this kernel's AMD driver writes
+   * (DTE IntTabLen): 8 (256 entries, MAX_IRQS_PER_TABLE of 4.x) unless the kernel is of a
+   * later generation (9: 512 entries, as 5.10+ kernels write).
+   */
+  irqTableLen?: number;
 }
 
 /** Raised inside kernel code when the kernel panics; unwinds to whoever booted it. */

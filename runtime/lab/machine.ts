@@ -8,6 +8,7 @@ import { Machine } from "../hw/machine.ts";
 import { PAGE_SIZE } from "../hw/memory.ts";
 import { Disk } from "../hw/pci/disk.ts";
 import { Nic } from "../hw/pci/nic.ts";
+import { SvmDevice } from "../hw/pci/svm.ts";
 import type { PciDevInfo } from "../kernel/kernel.ts";
 import type { Ivrs } from "../kernel/pci.ts";
 import type { Scenario } from "./scenario.ts";
@@ -19,6 +20,7 @@ export interface Built {
   pci: PciDevInfo[];
   nics: Nic[];
   disks: Disk[];
+  svms: SvmDevice[];
   /** RAM of the first kernel (the ELF core header's PT_LOAD ranges). */
   ram1: { base: number; size: number }[];
   /** Memory the first kernel's page allocator manages. */
@@ -73,7 +75,7 @@ export function buildMachine(s: Scenario): Built {
     },
   });
   const mem = machine.mem;
-  const nics: Nic[] = [], disks: Disk[] = [];
+  const nics: Nic[] = [], disks: Disk[] = [], svms: SvmDevice[] = [];
   const pci: PciDevInfo[] = [];
   for (const d of s.machine.devices) {
     const shares = s.machine.sharedGroups.find(([a, b]) => a === d.bdf || b === d.bdf);
@@ -94,6 +96,22 @@ export function buildMachine(s: Scenario): Built {
         bar: d.bar,
         barSize: nic.barSize,
         kind: "nic",
+        sharesGroupWith: partner,
+      });
+    } else if (d.kind === "svm") {
+      const svm = new SvmDevice({
+        devid: d.bdf,
+        name: `svm@${d.bdf.toString(16)}`,
+        bar: d.bar,
+        abortPolicy: d.abortPolicy,
+      });
+      machine.addDevice(svm);
+      svms.push(svm);
+      pci.push({
+        devid: d.bdf,
+        bar: d.bar,
+        barSize: svm.barSize,
+        kind: "svm",
         sharesGroupWith: partner,
       });
     } else {
@@ -142,7 +160,7 @@ export function buildMachine(s: Scenario): Built {
     })),
     pciWindows: s.machine.pciWindows.map((w) => ({ base: w.base, size: w.size })),
   };
-  return { machine, ivrs, pci, nics, disks, ram1, usable1, usable2 };
+  return { machine, ivrs, pci, nics, disks, svms, ram1, usable1, usable2 };
 }
 
 /**

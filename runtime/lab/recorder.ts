@@ -144,7 +144,11 @@ export class Recorder {
     if (!r.write) return;
     const spa = r.outcome.spa;
     const owner = this.m.mem.ownerOf(spa);
-    const legit = owner.dev === r.devid && (owner.who === "kernel1" || owner.who === "kernel2");
+    // A write is legitimate on a DMA buffer mapped for the writing device — or, while the
+    // first kernel runs, anywhere a PASID (shared virtual memory) translation leads: the
+    // bound process's memory. After the panic that process is gone.
+    const legit = (owner.dev === r.devid && (owner.who === "kernel1" || owner.who === "kernel2")) ||
+      (this.phase === "kernel1" && r.pasid !== undefined && r.outcome.kind === "translated");
     if (this.phase !== "kernel1") {
       const pfn = Math.floor(spa / PAGE_SIZE);
       const w = this.afterPanic.get(pfn);

@@ -15,6 +15,7 @@ import { crash_kexec, kernel_kexec } from "../kernel/crash.ts";
 import { Bnx2Driver } from "../kernel/drivers/bnx2.ts";
 import type { DriverFactory } from "../kernel/drivers/driver.ts";
 import { NvmeDriver } from "../kernel/drivers/nvme.ts";
+import { SvmDriver } from "../kernel/drivers/svm.ts";
 import type { HookCaller } from "../kernel/hooks.ts";
 import { HookRunner, type Plugin, PluginError, Series, unwrapHookError } from "../plugin/mod.ts";
 import { Kernel, type KernelId, KernelPanic } from "../kernel/kernel.ts";
@@ -100,6 +101,11 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
       );
     }
     if (names.includes("nvme")) out.push((k) => new NvmeDriver(k));
+    if (names.includes("svm-accel")) {
+      for (const d of s.machine.devices) {
+        if (d.kind === "svm") out.push((k) => new SvmDriver(k, d.driver));
+      }
+    }
     return out;
   };
   const stage = (name: string) => rec.push("stage", name);
@@ -117,7 +123,8 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
       memory: built.usable1,
       ivrs,
       pci,
-      drivers: drivers(["bnx2", "nvme"]),
+      drivers: drivers(["bnx2", "nvme", "svm-accel"]),
+      irqTableLen: Math.log2(s.firstKernel.irqTableEntries),
       hooks: hooksFor("kernel1", s.firstKernel.build === "same" ? "series" : "baseline"),
     });
     stage("kernel1: start_kernel");
@@ -130,13 +137,30 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
     timing.kernel1Up = machine.clock.now;
     k1.spend(s.firstKernel.uptimeMs * ns.ms);
     // ---- panic or reboot -------------------------------------------------------------------
+    let reason = "Fatal exception";
+    const panic = s.firstKernel.panic;
+    if (panic.during === "fatal-error") {
+      // Firmware-first error handling reset the failing root complex — its IOMMU and the
+      // devices behind it — before the OS was told; the OS panics on the fatal error.
+      for (const i of panic.resetIommus) {
+        machine.iommus[i].powerOn();
+        for (const d of [...nics, ...disks, ...built.svms]) {
+          if (machine.iommuFor(d.devid) === machine.iommus[i]) d.reset();
+        }
+      }
+      k1.printk(
+        "emerg",
+        "{1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 0",
+      );
+      k1.printk("emerg", "{1}[Hardware Error]: event severity: fatal");
+      reason = "Fatal hardware error!";
+    } else if (s.second.mode === "kdump") k1.pr_info("sysrq: SysRq : Trigger a crash");
     timing.panic = machine.clock.now;
     if (s.second.mode === "kdump") {
       expected = dumpablePages(k1, { ranges: built.ram1 });
       machine.mem.beginSnapshot();
-      k1.pr_info("sysrq: SysRq : Trigger a crash");
       stage("panic");
-      crash_kexec(k1, "Fatal exception");
+      crash_kexec(k1, reason);
     } else {
       stage("kexec reboot");
       kernel_kexec(k1, s.second.iommuShutdown);

@@ -100,7 +100,22 @@ const Disk = z.object({
   abortPolicy: AbortPolicy.default("skip"),
 }).strict();
 
-const Device = z.discriminatedUnion("kind", [Nic, Disk]);
+const Svm = z.object({
+  kind: z.literal("svm"),
+  bdf: Bdf,
+  bar: Num,
+  abortPolicy: AbortPolicy.default("skip"),
+  /** The process bound to the device in the first kernel (amd_iommu_bind_pasid). */
+  driver: z.object({
+    pasid: z.number().int().min(1).max(511),
+    va: Num,
+    pages: z.number().int().positive(),
+    resident: z.number().int().nonnegative(),
+    intervalUs: z.number().int().positive(),
+  }).strict(),
+}).strict();
+
+const Device = z.discriminatedUnion("kind", [Nic, Disk, Svm]);
 
 /** The scenario schema. */
 export const ScenarioSchema = z.object({
@@ -133,6 +148,23 @@ export const ScenarioSchema = z.object({
     uptimeMs: z.number().positive(),
     /** Which kernel build panicked: the same one as the kdump kernel, or the 4.13 baseline. */
     build: z.enum(["same", "baseline"]).default("same"),
+    /**
+     * Interrupt remapping table entries the first kernel's AMD driver uses: 256 (4.x) or 512
+     * (a first kernel of a later generation, 5.10+).
+     */
+    irqTableEntries: z.union([z.literal(256), z.literal(512)]).default(256),
+    /**
+     * How the first kernel dies: a crash while running (sysrq), or a fatal hardware error
+     * whose firmware-first handling reset the IOMMUs listed (by index) and the devices behind
+     * them before the OS panicked.
+     */
+    panic: z.discriminatedUnion("during", [
+      z.object({ during: z.literal("running") }).strict(),
+      z.object({
+        during: z.literal("fatal-error"),
+        resetIommus: z.array(z.number().int().nonnegative()).min(1),
+      }).strict(),
+    ]).default({ during: "running" }),
   }).strict(),
   second: z.object({
     /** kdump after a panic, or a plain kexec reboot. */
@@ -143,7 +175,7 @@ export const ScenarioSchema = z.object({
     /** Plain kexec only: whether the first kernel shuts the IOMMU down before jumping. */
     iommuShutdown: z.boolean().default(true),
     /** Drivers the second kernel has (kdump initramfs). */
-    drivers: z.array(z.enum(["bnx2", "nvme"])).default(["bnx2", "nvme"]),
+    drivers: z.array(z.enum(["bnx2", "nvme", "svm-accel"])).default(["bnx2", "nvme"]),
     /** From the end of the driver probes to the kdump service starting the capture, ms. */
     serviceDelayMs: z.number().nonnegative().default(1500),
     /** Give up (verdict hang) if the capture has not finished this long after the panic, s. */

@@ -1,6 +1,7 @@
 /**
  * A shared-virtual-memory accelerator: a device that works in a process's address space
  * through a PASID (guest translation, DTE.GV=1), with ATS and PRI. Every `JOB_INTERVAL_US`
+ * (streaming through `JOB_PAGES` pages of the buffer, one page per job)
  * it writes a result block at a virtual address of the bound process. It first asks the
  * IOMMU for a translation (ATS); when that fails it sends a page request (PRI) and waits for
  * the answer (COMPLETE_PPR_REQUEST): success → retry, invalid/failure → drop the job.
@@ -22,6 +23,8 @@ export const SVM_REG = {
   MSI_DATA: 0x18,
   /** Read-only: page requests outstanding. */
   PRI_OUTSTANDING: 0x1c,
+  /** Pages of the job buffer: job n writes to JOB_VA + (n mod JOB_PAGES) pages (0 = 1). */
+  JOB_PAGES: 0x20,
 } as const;
 
 /** A PASID-capable accelerator. */
@@ -39,7 +42,7 @@ export class SvmDevice extends DmaDevice {
   };
 
   constructor(override readonly cfg: DeviceConfig) {
-    super(cfg, 0x20 / 4);
+    super(cfg, 0x24 / 4);
   }
 
   write32(offset: number, value: number): void {
@@ -67,7 +70,8 @@ export class SvmDevice extends DmaDevice {
   private runJob(): void {
     if (!(this.regs[SVM_REG.CTRL >>> 2] & 1) || this.halted) return;
     const pasid = this.regs[SVM_REG.PASID >>> 2];
-    const va = this.addr64(SVM_REG.JOB_VA_LO);
+    const pages = this.regs[SVM_REG.JOB_PAGES >>> 2] || 1;
+    const va = this.addr64(SVM_REG.JOB_VA_LO) + (this.stats.jobs % pages) * 4096;
     const attempt = () => {
       const t = this.bus.atsTranslate(this.devid, va, true, pasid);
       if (t.kind !== "abort") {

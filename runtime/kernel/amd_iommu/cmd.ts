@@ -42,15 +42,16 @@ export function build_inv_iommu_pages(
   pde: boolean,
 ): IommuCmd {
   let addr = address, s = 0;
+  const first = Math.floor(address / 4096), last = Math.floor((address + size - 1) / 4096);
   if (size === Infinity) {
     addr = INV_ALL_PAGES_ADDRESS;
     s = 1;
-  } else if (size > 4096) {
-    // Encode a naturally aligned power-of-two range: ones from bit 12 up to log2(size)-2.
-    let pow = 4096;
-    while (pow < size) pow *= 2;
-    const base = Math.floor(address / pow) * pow;
-    addr = base + (pow / 2 - 4096);
+  } else if (last !== first) {
+    // Encode the smallest naturally aligned power-of-two block holding the first and the
+    // last page: ones from bit 12 up to log2(block)-2.
+    let pages = 2;
+    while (Math.floor(first / pages) !== Math.floor(last / pages)) pages *= 2;
+    addr = Math.floor(first / pages) * pages * 4096 + (pages / 2 - 1) * 4096;
     s = 1;
   }
   return buildCmd("INVALIDATE_IOMMU_PAGES", {

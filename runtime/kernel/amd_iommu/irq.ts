@@ -33,7 +33,12 @@ export class IrqRemap {
   /** irq_lookup_table. */
   readonly tables = new Map<number, IrqRemapTable>();
 
-  constructor(private readonly d: AmdIommuDriver) {}
+  /** IntTabLen this kernel writes (DTE_IRQ_TABLE_LEN). */
+  readonly tableLen: number;
+
+  constructor(private readonly d: AmdIommuDriver) {
+    this.tableLen = d.k.cfg.irqTableLen ?? IRQ_TABLE.LEN;
+  }
 
   private ga(devid: number): boolean {
     const iommu = this.d.rlookup.get(devid);
@@ -48,7 +53,7 @@ export class IrqRemap {
     if (!iommu) return undefined;
     const addr = this.d.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "irq-remap-table", devid);
     if (addr === undefined) return undefined;
-    const t: IrqRemapTable = { addr, used: new Array(IRQ_TABLE.ENTRIES).fill(false) };
+    const t: IrqRemapTable = { addr, used: new Array(2 ** this.tableLen).fill(false) };
     this.tables.set(devid, t);
     this.set_dte_irq_entry(devid, t);
     this.d.queue(iommu, build_inv_dte(devid));
@@ -61,7 +66,7 @@ export class IrqRemap {
     const w = readDteWords(this.d, devid);
     DTE.set(w, "InterruptTableRootPtr", t.addr / 64);
     DTE.set(w, "IntCtl", DTE.get(w, "IntCtl") | INTCTL.REMAP);
-    DTE.set(w, "IntTabLen", DTE.get(w, "IntTabLen") | IRQ_TABLE.LEN);
+    DTE.set(w, "IntTabLen", DTE.get(w, "IntTabLen") | this.tableLen);
     DTE.set(w, "IV", 1);
     writeDteQword(this.d, devid, 2, w[4], w[5]);
   }

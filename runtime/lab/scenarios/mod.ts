@@ -5,11 +5,21 @@
  */
 import type { ScenarioInput } from "../scenario.ts";
 import { DEFAULT_SCENARIO } from "./default.ts";
+import * as V from "./variants.ts";
 
 /** Built-in scenarios by name. */
-export const SCENARIOS: Record<string, ScenarioInput> = {
-  default: DEFAULT_SCENARIO,
-};
+export const SCENARIOS: Record<string, ScenarioInput> = Object.fromEntries(
+  [
+    DEFAULT_SCENARIO,
+    V.TWO_IOMMUS_ONE_OFF,
+    V.OLD_TABLE_ABOVE_4G,
+    V.GUEST_TRANSLATION,
+    V.OLD_IRQ_TABLEN,
+    V.AMD_IOMMU_OFF,
+    V.KEXEC_IOMMU_ON,
+    V.NO_DMA_API_DRIVER,
+  ].map((s) => [s.name, s]),
+);
 
 /** Names of the built-in scenarios. */
 export function scenarioNames(): string[] {

@@ -1,0 +1,96 @@
+/**
+ * Built-in scenarios derived from `default`, each showing where one patch of the series
+ * changes what happens (see README.md, "What each patch changes").
+ *
+ * @module
+ */
+import type { ScenarioInput } from "../scenario.ts";
+import { DEFAULT_SCENARIO } from "./default.ts";
+import { derive } from "./derive.ts";
+
+const D = DEFAULT_SCENARIO;
+
+/** Two IOMMUs; a fatal error resets the second one, the kernel panics: one IOMMU is off. */
+export const TWO_IOMMUS_ONE_OFF: ScenarioInput = derive(D, {
+  name: "two-iommus-one-off",
+  description:
+    "Two IOMMUs (NIC behind the first, disk behind the second). A fatal PCIe error behind IOMMU 1 makes the firmware reset that root complex (IOMMU 1 and the disk back to power-on state) and the kernel panic: the kdump kernel finds only IOMMU 0 with translation on.",
+  machine: {
+    iommus: [
+      {
+        devid: "00:00.2",
+        mmioBase: "0xfeb80000",
+        efr: D.machine.iommus[0].efr,
+        devices: [{ first: "00:00.0", last: "01:1f.7" }],
+      },
+      {
+        devid: "02:1f.2",
+        mmioBase: "0xfeb00000",
+        efr: D.machine.iommus[0].efr,
+        devices: [{ first: "02:00.0", last: "07:1f.7" }],
+      },
+    ],
+  },
+  firstKernel: { panic: { during: "fatal-error", resetIommus: [1] } },
+});
+
+/** The panicked kernel was a 4.13 build: its device table lies above 4 GiB. */
+export const OLD_TABLE_ABOVE_4G: ScenarioInput = derive(D, {
+  name: "old-table-above-4g",
+  description:
+    "The kernel that panicked is a 4.13 build: its device table was allocated with GFP_KERNEL and lies above 4 GiB. The kdump kernel has the series.",
+  firstKernel: { build: "baseline" },
+});
+
+/** A device working in a process's address space through a PASID (GV=1). */
+export const GUEST_TRANSLATION: ScenarioInput = derive(D, {
+  name: "guest-translation",
+  description:
+    "An accelerator bound to a process through a PASID (IOMMUv2: DTE.GV=1, a GCR3 table, page requests) keeps streaming into the process's memory across the panic; the kdump kernel has no driver for it.",
+  machine: {
+    devices: [
+      ...D.machine.devices,
+      {
+        kind: "svm",
+        bdf: "03:00.0",
+        bar: "0xf0200000",
+        driver: { pasid: 1, va: "0x7f0000000000", pages: 64, resident: 32, intervalUs: 1000 },
+      },
+    ],
+  },
+});
+
+/** The panicked kernel used 512-entry interrupt remapping tables (a 5.10+ kernel). */
+export const OLD_IRQ_TABLEN: ScenarioInput = derive(D, {
+  name: "old-irq-tablen",
+  description:
+    "The kernel that panicked is of a later generation: its DTEs carry IntTabLen 9 (512 interrupt remapping entries); the kdump kernel writes and expects 8.",
+  firstKernel: { irqTableEntries: 512 },
+});
+
+/** amd_iommu=off on the kdump kernel's command line. */
+export const AMD_IOMMU_OFF: ScenarioInput = derive(D, {
+  name: "amd-iommu-off",
+  description: "The kdump kernel is booted with amd_iommu=off.",
+  second: { cmdline: `${D.second!.cmdline} amd_iommu=off` },
+});
+
+/** A plain kexec reboot that leaves translation on. */
+export const KEXEC_IOMMU_ON: ScenarioInput = derive(D, {
+  name: "kexec-iommu-on",
+  description:
+    "A plain kexec reboot (not kdump) by a kernel that does not shut its IOMMU down: the new kernel finds translation on.",
+  second: {
+    mode: "kexec",
+    iommuShutdown: false,
+    cmdline: "BOOT_IMAGE=/vmlinuz-4.13.0 root=/dev/nvme0n1p2 ro",
+  },
+});
+
+/** The kdump initramfs has no NIC driver: nothing ever uses the DMA API for the NIC. */
+export const NO_DMA_API_DRIVER: ScenarioInput = derive(D, {
+  name: "no-dma-api-driver",
+  description:
+    "The kdump initramfs only has the disk driver: the NIC, still receiving, is never probed, so no driver ever makes a DMA-API call for it.",
+  second: { drivers: ["nvme"] },
+});
