@@ -9,8 +9,12 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { registerDecode } from "./commands/decode.ts";
+import { registerDemo } from "./commands/demo.ts";
+import { registerHooks } from "./commands/hooks.ts";
+import { registerPlugins } from "./commands/plugins.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerScenarios } from "./commands/scenarios.ts";
+import { registerTable } from "./commands/table.ts";
 import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
 
 /** Builds the program with every command registered. */
@@ -20,6 +24,10 @@ export function createProgram(): Command {
     .description("simulate an AMD IOMMU machine through a panic and its kdump kernel");
   registerRun(program);
   registerScenarios(program);
+  registerPlugins(program);
+  registerHooks(program);
+  registerDemo(program);
+  registerTable(program);
   registerDecode(program);
   installUsageErrors(program);
   return program;

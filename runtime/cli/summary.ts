@@ -145,7 +145,7 @@ export function renderSummary(report: Report, opts: SummaryOptions = {}): string
     row(
       "series",
       report.series.length
-        ? `${report.series.length} patch(es): ${report.series.join(", ")}`
+        ? `${report.series.length} plugin(s): ${report.series.join(", ")}`
         : "none (4.13 baseline)",
     ),
   ];
@@ -155,6 +155,10 @@ export function renderSummary(report: Report, opts: SummaryOptions = {}): string
     );
   }
   out.push(row("verdict", styleVerdict(report.verdict)), row("cause", report.cause));
+  if (report.verdict === "skipped") {
+    out.push(ansis.dim("(not run: --force runs a series whose dependencies are missing)"));
+    return out;
+  }
   out.push(row("iommu", eventSummary(report)));
   out.push(row("stray DMA", `${report.strayWriteCount} write(s)`));
   const strays = report.strayWrites.slice(0, opts.strays ?? 5);

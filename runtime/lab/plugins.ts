@@ -1,16 +1,20 @@
 /**
  * The plugins the lab knows by id — the twelve patches of the series and the driver
- * plugins — and series specs as users write them: `all`, `none`, or a comma list of ids in
- * which `all` stands for the whole series (`all,bnx2-reset`).
+ * plugins — users' plugin files, and series as users describe them: a spec (`all`, `none`,
+ * or a comma list of ids in which `all` stands for the whole series, `all,bnx2-reset`) and
+ * edits on top of it (replace, add, order, disable). Every mistake is an {@link InputError}
+ * with a one-line message.
  *
  * @module
  */
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { DRIVER_PLUGINS } from "../../plugins/drivers/mod.ts";
 import { SERIES } from "../../plugins/series/mod.ts";
-import { type Plugin, Series } from "../plugin/mod.ts";
+import { type Plugin, Series, SeriesError } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
 
-/** Every built-in plugin by id, series first. */
+/** Every built-in plugin by id, series first, then the driver plugins. */
 export function builtinPlugins(): Map<string, Plugin> {
   return new Map([...SERIES, ...Object.values(DRIVER_PLUGINS)].map((p) => [p.id, p]));
 }
@@ -20,22 +24,217 @@ export function seriesIds(): string[] {
   return SERIES.map((p) => p.id);
 }
 
+/** Ids of the driver plugins, in registry order. */
+export function driverIds(): string[] {
+  return Object.values(DRIVER_PLUGINS).map((p) => p.id);
+}
+
+/** The built-ins plus `extra` (users' plugins) by id; an extra id may not shadow a built-in. */
+function knownPlugins(extra: readonly Plugin[]): Map<string, Plugin> {
+  const known = builtinPlugins();
+  for (const p of extra) {
+    if (known.has(p.id)) {
+      const what = sourceOf(p) ? `plugin file ${sourceOf(p)}` : "an added plugin";
+      throw new InputError(
+        `${what}: id "${p.id}" is already taken (by a built-in or another file); ` +
+          "replace that plugin instead, or rename this one",
+      );
+    }
+    known.set(p.id, p);
+  }
+  return known;
+}
+
+function unknownId(id: string, known: Map<string, Plugin>): InputError {
+  return new InputError(`unknown plugin "${id}" (known: ${[...known.keys()].join(", ")})`);
+}
+
 /**
  * Builds a series from a spec: `all` (the twelve patches), `none`, or a comma list of plugin
  * ids where `all` expands in place. Unknown ids are input errors. `extra` plugins (a user's
  * files) can be named in the list too.
+ *
+ * @throws {InputError} for an unknown or repeated id
  */
 export function seriesFromSpec(spec: string, extra: readonly Plugin[] = []): Series {
-  const known = builtinPlugins();
-  for (const p of extra) known.set(p.id, p);
+  const known = knownPlugins(extra);
   const ids: string[] = [];
   for (const raw of spec.split(",").map((x) => x.trim()).filter(Boolean)) {
     if (raw === "none") continue;
     if (raw === "all") ids.push(...seriesIds().filter((id) => !ids.includes(id)));
-    else if (!known.has(raw)) {
-      throw new InputError(`unknown plugin "${raw}" (known: ${[...known.keys()].join(", ")})`);
-    } else if (ids.includes(raw)) throw new InputError(`plugin "${raw}" named twice`);
+    else if (!known.has(raw)) throw unknownId(raw, known);
+    else if (ids.includes(raw)) throw new InputError(`plugin "${raw}" named twice`);
     else ids.push(raw);
   }
   return new Series(ids.map((id) => known.get(id)!));
+}
+
+/** A plugin to add to a series: at the end, or just before or after a plugin already in it. */
+export interface PluginPlacement {
+  plugin: Plugin;
+  before?: string;
+  after?: string;
+}
+
+/** A series as a user describes it: a spec, then edits applied in the order listed here. */
+export interface SeriesRequest {
+  /** `all`, `none` (the default: the 4.13 baseline) or a comma list (see {@link seriesFromSpec}). */
+  spec?: string;
+  /** 1. Plugins that take the place (and enabled state) of the plugin with id `id`. */
+  replace?: readonly { id: string; plugin: Plugin }[];
+  /**
+   * 2. Users' plugins to add. One the spec already names keeps that place unless its
+   * `before`/`after` moves it; the others go where `before`/`after` says, else at the end.
+   */
+  add?: readonly PluginPlacement[];
+  /** 3. These ids first, in this order; the rest after, in their order. */
+  order?: readonly string[];
+  /** 4. Ids to disable (they stay in the list but do not run). */
+  disable?: readonly string[];
+}
+
+/** The ids of a series for messages: `a, b, c` or `none`. */
+function listed(series: Series): string {
+  return series.ids().join(", ") || "none";
+}
+
+/** Checks that `id` names a plugin of the series; `what` says what was being done. */
+function inSeries(series: Series, id: string, known: Map<string, Plugin>, what: string): string {
+  if (series.has(id)) return id;
+  if (!known.has(id)) {
+    throw new InputError(
+      `cannot ${what} "${id}": unknown plugin (known: ${[...known.keys()].join(", ")})`,
+    );
+  }
+  throw new InputError(
+    `cannot ${what} "${id}": it is not in the series (series: ${listed(series)})`,
+  );
+}
+
+/** Runs a Series edit, turning its SeriesError into an InputError. */
+function edit(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SeriesError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * Builds the series a user asked for: {@link seriesFromSpec}, then replace, add, order and
+ * disable (in that order). The result resolves (no ordering cycle among before/after hints);
+ * unmet dependencies are left for the run to report.
+ *
+ * @throws {InputError} for an unknown id, an id that is not in the series where it must be,
+ *   a plugin added twice, or contradicting before/after hints
+ */
+export function buildSeries(req: SeriesRequest): Series {
+  const added = (req.add ?? []).map((a) => a.plugin);
+  const replacing = (req.replace ?? []).map((r) => r.plugin);
+  const known = knownPlugins(added);
+  const series = seriesFromSpec(req.spec ?? "none", added);
+  for (const r of req.replace ?? []) {
+    inSeries(series, r.id, known, "replace");
+    edit(() => series.replace(r.id, r.plugin));
+  }
+  for (const a of req.add ?? []) {
+    const anchor = a.before ?? a.after;
+    if (a.before !== undefined && a.after !== undefined) {
+      throw new InputError(`plugin "${a.plugin.id}": give before or after, not both`);
+    }
+    if (anchor !== undefined) inSeries(series, anchor, known, `place "${a.plugin.id}" next to`);
+    const where = { before: a.before, after: a.after };
+    if (series.has(a.plugin.id)) {
+      if (anchor !== undefined) edit(() => series.move(a.plugin.id, where));
+    } else edit(() => series.insert(a.plugin, where));
+  }
+  const all = new Map([...known, ...replacing.map((p) => [p.id, p] as const)]);
+  const seen = new Set<string>();
+  for (const id of req.order ?? []) {
+    if (seen.has(id)) throw new InputError(`cannot order by "${id}": named twice`);
+    seen.add(id);
+    inSeries(series, id, all, "order by");
+  }
+  if (req.order?.length) edit(() => series.order(req.order!));
+  for (const id of req.disable ?? []) {
+    inSeries(series, id, all, "disable");
+    series.disable(id);
+  }
+  edit(() => series.resolve());
+  return series;
+}
+
+/** Where each plugin loaded from a file came from (absolute path). */
+const SOURCES = new WeakMap<Plugin, string>();
+
+/** The file a plugin was loaded from by {@link loadPluginFile}, or undefined for others. */
+export function sourceOf(plugin: Plugin): string | undefined {
+  return SOURCES.get(plugin);
+}
+
+/** The message of a thrown value, first line only. */
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split("\n").map((l) => l.trim()).find(Boolean) ?? "unknown error";
+}
+
+/** A ManifestError, recognised by shape (the file may import the runtime by another URL). */
+function asManifestError(e: unknown): { plugin: string; field: string; problem: string } | null {
+  if (!(e instanceof Error) || e.name !== "ManifestError") return null;
+  const m = e as Error & { plugin?: unknown; field?: unknown; problem?: unknown };
+  return typeof m.plugin === "string" && typeof m.field === "string" &&
+      typeof m.problem === "string"
+    ? { plugin: m.plugin, field: m.field, problem: m.problem }
+    : null;
+}
+
+/** A plugin value, recognised by shape (see {@link asManifestError}). */
+function looksLikePlugin(v: unknown): v is Plugin {
+  const p = v as Partial<Plugin> | null;
+  return typeof p === "object" && p !== null && p.kind === "kdump-lab-plugin" &&
+    typeof p.id === "string" && typeof p.hooks === "object";
+}
+
+/**
+ * Loads a user's plugin file: a TypeScript (or JavaScript) module whose default export is a
+ * `definePlugin({...})` value. It is imported from its absolute file URL, so relative paths
+ * are taken from the current directory.
+ *
+ * @throws {InputError} one line naming the file when it does not exist, does not load, has
+ *   no default export, exports something other than a plugin, or its manifest is refused
+ *   (then the message also names the plugin and the field)
+ */
+export async function loadPluginFile(path: string): Promise<Plugin> {
+  const name = `plugin file ${path}`;
+  const absolute = isAbsolute(path) ? path : resolve(Deno.cwd(), path);
+  try {
+    const info = await Deno.stat(absolute);
+    if (!info.isFile) throw new InputError(`${name}: not a file`);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    if (e instanceof Deno.errors.NotFound) throw new InputError(`${name}: not found`);
+    throw new InputError(`${name}: cannot read it: ${firstLine(e)}`);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(absolute).href);
+  } catch (e) {
+    const bad = asManifestError(e);
+    if (bad) {
+      throw new InputError(`${name}: plugin ${bad.plugin}: field ${bad.field}: ${bad.problem}`);
+    }
+    throw new InputError(`${name}: cannot load it: ${firstLine(e)}`);
+  }
+  if (!("default" in mod) || mod.default === undefined) {
+    throw new InputError(`${name}: no default export (expected export default definePlugin({…}))`);
+  }
+  const plugin = mod.default;
+  if (!looksLikePlugin(plugin)) {
+    throw new InputError(
+      `${name}: the default export is not a plugin (make it with definePlugin({…}))`,
+    );
+  }
+  SOURCES.set(plugin, absolute);
+  return plugin;
 }

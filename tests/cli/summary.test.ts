@@ -151,7 +151,7 @@ Deno.test("renderSummary: header, strays (5 + more), dump (3 examples), time onl
   assert.deepEqual(out.slice(0, 7), [
     "scenario  fake",
     "seed      3",
-    "series    2 patch(es): amd-iommu-detect-pre-enabled, amd-iommu-copy-old-dev-table",
+    "series    2 plugin(s): amd-iommu-detect-pre-enabled, amd-iommu-copy-old-dev-table",
     "verdict   dump-corrupt",
     "cause     2 page(s) of the dump differ",
     "iommu     none logged; faultsSuppressed 0; faultsPrinted 0",

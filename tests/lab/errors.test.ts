@@ -71,7 +71,7 @@ Deno.test("formatZodError: unions, discriminators and unknown keys", () => {
   );
   assert.equal(
     scenarioError((s) => (s.machine.devices[1].kind = "gpu"), "f"),
-    'f: machine.devices[1].kind: expected one of "nic"|"disk"',
+    'f: machine.devices[1].kind: expected one of "nic"|"disk"|"svm"',
   );
   assert.equal(
     scenarioError((s) => (s.machine.devices[2].speed = 1), "f"),

@@ -1,0 +1,114 @@
+/**
+ * kdump-lab: an AMD IOMMU (AMD-Vi) machine simulated through a kernel panic and the boot of
+ * its kdump crash kernel, with the Linux 4.14 "Fix kdump faults" series as plugins.
+ *
+ * ```ts
+ * import { run, seriesFromSpec, SCENARIOS } from "./mod.ts";
+ * const report = run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") });
+ * console.log(report.verdict, report.events.IO_PAGE_FAULT, report.strayWriteCount);
+ * ```
+ *
+ * @module
+ */
+
+// ---- running scenarios ------------------------------------------------------------------
+
+/** Runs a scenario and returns its Report. */
+export { run } from "./runtime/lab/run.ts";
+/** Runs a scenario and returns the Report with the machine and both kernels, for scripts. */
+export { simulate } from "./runtime/lab/run.ts";
+/** Options of `run`/`simulate` (series, force, seed). */
+export type { RunOptions } from "./runtime/lab/run.ts";
+/** A finished simulation: report, machine, kernels. */
+export type { Simulation } from "./runtime/lab/run.ts";
+
+// ---- reports ------------------------------------------------------------------------------
+
+/** The Report's zod schema. */
+export { ReportSchema } from "./runtime/lab/report.ts";
+/** The Report as JSON Schema. */
+export { reportJsonSchema } from "./runtime/lab/report.ts";
+/** All verdicts a run can end with. */
+export { VERDICTS } from "./runtime/lab/report.ts";
+/** A run's report. */
+export type { Report } from "./runtime/lab/report.ts";
+/** A verdict. */
+export type { Verdict } from "./runtime/lab/report.ts";
+/** A stray DMA write in a report. */
+export type { StrayWrite } from "./runtime/lab/report.ts";
+
+// ---- scenarios ----------------------------------------------------------------------------
+
+/** The scenario schema (zod). */
+export { ScenarioSchema } from "./runtime/lab/scenario.ts";
+/** A validated scenario. */
+export type { Scenario } from "./runtime/lab/scenario.ts";
+/** A scenario as written (numbers may be hex strings or sizes like "256M"). */
+export type { ScenarioInput } from "./runtime/lab/scenario.ts";
+/** The built-in scenarios by name. */
+export { SCENARIOS } from "./runtime/lab/scenarios/mod.ts";
+/** The built-in `default` scenario. */
+export { DEFAULT_SCENARIO } from "./runtime/lab/scenarios/default.ts";
+/** Makes a scenario from another by merging changes into it. */
+export { derive } from "./runtime/lab/scenarios/derive.ts";
+
+// ---- plugins and series -------------------------------------------------------------------
+
+/** Makes a plugin from its manifest (validated; errors name the plugin and the field). */
+export { definePlugin } from "./runtime/plugin/mod.ts";
+/** Declares a hook point (for plugins that define their own). */
+export { hookPoint } from "./runtime/plugin/mod.ts";
+/** An ordered, editable list of plugins. */
+export { Series } from "./runtime/plugin/mod.ts";
+/** The kernel model's hook points, with kinds, documentation and 4.13 defaults. */
+export { HOOK_POINTS } from "./runtime/plugin/mod.ts";
+/** Errors of the plugin runtime. */
+export {
+  ManifestError,
+  MissingSymbolError,
+  PluginError,
+  SeriesError,
+} from "./runtime/plugin/mod.ts";
+/** Plugin types. */
+export type { Plugin, PluginCtx, PluginManifest } from "./runtime/plugin/mod.ts";
+/** The twelve patches of the series, in order. */
+export { SERIES, SERIES_IDS } from "./plugins/series/mod.ts";
+/** Driver plugins by id (bnx2-reset). */
+export { DRIVER_PLUGINS } from "./plugins/drivers/mod.ts";
+/** A series from a spec: "all", "none", or ids ("all,bnx2-reset"). */
+export { seriesFromSpec } from "./runtime/lab/plugins.ts";
+
+// ---- measurements ------------------------------------------------------------------------
+
+/** Measures what each patch changes (the README table). */
+export { patchTable, renderTable } from "./runtime/lab/table.ts";
+/** A row of that table. */
+export type { PatchRow } from "./runtime/lab/table.ts";
+
+// ---- decoding -----------------------------------------------------------------------------
+
+/** Decoders for values from real kernel logs (DTE, event, PTE, IRTE, registers). */
+export {
+  decodeDte,
+  decodeEvent,
+  decodeIrte,
+  decodePte,
+  decodeRegister,
+} from "./runtime/lab/decode.ts";
+
+// ---- the hardware's structures ----------------------------------------------------------
+
+/** Field layouts declared once as data: DTE. */
+export { DTE } from "./runtime/hw/layouts/dte.ts";
+/** Page-table entries. */
+export { PDE, PTE } from "./runtime/hw/layouts/pte.ts";
+/** Interrupt remapping table entries. */
+export { IRTE, IRTE_GA } from "./runtime/hw/layouts/irte.ts";
+/** Event-log entries and codes. */
+export { EVENT_CODES, EVENT_LAYOUTS } from "./runtime/hw/layouts/event.ts";
+/** Commands. */
+export { CMD_OPCODES, COMMAND_LAYOUTS } from "./runtime/hw/layouts/command.ts";
+/** MMIO registers. */
+export { MMIO, REGISTERS } from "./runtime/hw/layouts/mmio.ts";
+/** The layout engine. */
+export { Layout } from "./runtime/hw/bits.ts";

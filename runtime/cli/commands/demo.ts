@@ -1,0 +1,55 @@
+/**
+ * `kdump-lab demo` (`deno task demo`): runs a scenario twice — the 4.13 baseline, then with
+ * the whole series and the bnx2 driver fix (`all,bnx2-reset`) — and shows the two outcomes
+ * side by side. `--json` prints `{ baseline, series }`, both Reports.
+ *
+ * @module
+ */
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { seriesFromSpec } from "../../lab/plugins.ts";
+import { run } from "../../lab/run.ts";
+import { renderDemo } from "../demo-view.ts";
+import { print } from "../io.ts";
+import {
+  resolveScenario,
+  scenarioFileOption,
+  scenarioOption,
+  seedOption,
+} from "../scenario-options.ts";
+
+/** The series the demo compares with the baseline. */
+export const DEMO_SERIES = "all,bnx2-reset";
+
+/** Width of the side-by-side view: the terminal's, else 120 (never below 80). */
+function viewWidth(): number {
+  try {
+    if (Deno.stdout.isTerminal()) return Math.max(80, Deno.consoleSize().columns);
+  } catch {
+    // not a console: fall through
+  }
+  return 120;
+}
+
+/** Registers the `demo` command on `program`. */
+export function registerDemo(program: CommandUnknownOpts): void {
+  program
+    .command("demo")
+    .description(
+      `run a scenario without the series (4.13) and with ${DEMO_SERIES}; compare side by side`,
+    )
+    .addOption(scenarioOption())
+    .addOption(scenarioFileOption())
+    .addOption(seedOption())
+    .option("--json", "print { baseline, series }: the two Reports")
+    .action(async (opts) => {
+      const scenario = await resolveScenario(opts);
+      const baseline = run(scenario, { seed: opts.seed });
+      const series = run(scenario, { seed: opts.seed, series: seriesFromSpec(DEMO_SERIES) });
+      if (opts.json) return print(JSON.stringify({ baseline, series }, null, 2));
+      const labels = {
+        left: "4.13 baseline (no patches)",
+        right: `series ${DEMO_SERIES} (${series.series.length} plugins)`,
+      };
+      print(...renderDemo(baseline, series, { width: viewWidth(), labels }));
+    });
+}

@@ -1,0 +1,48 @@
+/**
+ * `kdump-lab hooks`: every hook point — the kernel model's and those plugins define — with
+ * its kind, what it is, what v4.13 does there, and which plugins tap it. `--json` prints the
+ * list as objects.
+ *
+ * @module
+ */
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import ansis from "ansis";
+import { hookCatalog, type HookInfo, KERNEL } from "../../lab/hooks-info.ts";
+import { print } from "../io.ts";
+import { listedPlugins, listPluginOption } from "../series-options.ts";
+import { wrapIndented } from "../text.ts";
+
+const WIDTH = 100;
+const LABEL = 12;
+
+/** One hook point as a block of lines: name, kind, origin, then doc, default and tappers. */
+export function renderHook(h: HookInfo, width = WIDTH): string[] {
+  const origin = h.definedBy === KERNEL ? "kernel" : `defined by ${h.definedBy}`;
+  const field = (label: string, text: string) =>
+    wrapIndented(text, width, 2 + LABEL).map((l, i) =>
+      i === 0 ? `  ${ansis.dim(label.padEnd(LABEL))}${l.slice(2 + LABEL)}` : l
+    );
+  return [
+    `${ansis.bold.cyan(h.name)}  ${ansis.yellow(h.kind)}  ${ansis.dim(origin)}`,
+    ...field("what", h.doc),
+    ...field("4.13", h.default413),
+    ...field("tapped by", h.tappedBy.length ? h.tappedBy.join(", ") : "—"),
+  ];
+}
+
+/** Registers the `hooks` command on `program`. */
+export function registerHooks(program: CommandUnknownOpts): void {
+  program
+    .command("hooks")
+    .description(
+      "list every hook point (the kernel's and the plugin-defined ones) with its kind, " +
+        "documentation, 4.13 default and the plugins that tap it",
+    )
+    .addOption(listPluginOption())
+    .option("--json", "print [{ name, kind, doc, default413, definedBy, tappedBy }]")
+    .action(async (opts) => {
+      const list = hookCatalog(await listedPlugins(opts.plugin));
+      if (opts.json) return print(JSON.stringify(list, null, 2));
+      print(...list.flatMap((h, i) => [...(i ? [""] : []), ...renderHook(h)]));
+    });
+}

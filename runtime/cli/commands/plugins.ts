@@ -1,0 +1,54 @@
+/**
+ * `kdump-lab plugins`: the plugins the lab knows, in series order — the twelve patches, the
+ * driver plugins, then any `--plugin` files — with title, dependencies, the hook points each
+ * defines and the ones it taps (with their kinds). `--json` prints the list as objects.
+ *
+ * @module
+ */
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import ansis from "ansis";
+import { describePlugins, type HookRef, type PluginInfo } from "../../lab/plugin-info.ts";
+import { print } from "../io.ts";
+import { listedPlugins, listPluginOption } from "../series-options.ts";
+
+const LABEL = 10;
+const none = ansis.dim("—");
+const refs = (list: readonly HookRef[]) =>
+  list.length ? list.map((h) => `${h.name} ${ansis.dim(`(${h.kind})`)}`).join(", ") : none;
+
+/** One plugin as a block of lines: heading, title, then labelled fields. */
+export function renderPlugin(p: PluginInfo, index: number): string[] {
+  const row = (label: string, value: string) => `  ${ansis.dim(label.padEnd(LABEL))}${value}`;
+  const where = p.source === "file" ? `file ${p.file}` : p.source;
+  const out = [
+    `${ansis.dim(String(index + 1).padStart(2))} ${ansis.bold.cyan(p.id)}  ${ansis.dim(where)}`,
+    `   ${p.title}`,
+    row("requires", p.requires.length ? p.requires.join(", ") : none),
+  ];
+  if (p.before.length) out.push(row("before", p.before.join(", ")));
+  if (p.after.length) out.push(row("after", p.after.join(", ")));
+  if (p.provides.length) out.push(row("provides", p.provides.join(", ")));
+  if (p.defines.length) out.push(row("defines", refs(p.defines)));
+  out.push(row("taps", refs(p.hooks)));
+  return out;
+}
+
+/** Registers the `plugins` command on `program`. */
+export function registerPlugins(program: CommandUnknownOpts): void {
+  program
+    .command("plugins")
+    .description(
+      "list the plugins in series order (the 12 patches, driver plugins, --plugin files) " +
+        "with their dependencies and hook points",
+    )
+    .addOption(listPluginOption())
+    .option(
+      "--json",
+      "print [{ id, title, source, requires, before, after, provides, defines, hooks }]",
+    )
+    .action(async (opts) => {
+      const list = describePlugins(await listedPlugins(opts.plugin));
+      if (opts.json) return print(JSON.stringify(list, null, 2));
+      print(...list.flatMap((p, i) => [...(i ? [""] : []), ...renderPlugin(p, i)]));
+    });
+}

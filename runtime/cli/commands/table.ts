@@ -1,0 +1,50 @@
+/**
+ * `kdump-lab table`: measures what each patch of the series changes — its scenario with the
+ * series and without the patch — and prints the table README.md carries (`--markdown`), a
+ * terminal view, or JSON.
+ *
+ * @module
+ */
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import ansis from "ansis";
+import { withTable } from "../../lab/readme.ts";
+import { patchTable, renderTable } from "../../lab/table.ts";
+import { print } from "../io.ts";
+import { parseSeed } from "../scenario-options.ts";
+
+/** Registers the `table` command on `program`. */
+export function registerTable(program: CommandUnknownOpts): void {
+  program
+    .command("table")
+    .description("measure what each patch changes: its scenario with and without it")
+    .option("--markdown", "print the Markdown table README.md carries")
+    .option("--json", "print the rows as JSON")
+    .option("--seed <n>", "seed for every run (default: each scenario's own)", parseSeed)
+    .option("--update-readme <file>", "rewrite the table between the markers of this README")
+    .action(async (opts) => {
+      const rows = patchTable(opts.seed as number | undefined);
+      if (opts.json) return print(JSON.stringify(rows, null, 2));
+      if (opts.updateReadme) {
+        const file = String(opts.updateReadme);
+        await Deno.writeTextFile(file, withTable(await Deno.readTextFile(file), renderTable(rows)));
+        return print(`updated the patch table in ${file}`);
+      }
+      if (opts.markdown) return print(renderTable(rows));
+      for (const [i, r] of rows.entries()) {
+        print(`${ansis.bold(`${String(i + 1).padStart(2)}. ${r.id}`)}  ${ansis.dim(r.title)}`);
+        print(`    scenario ${r.scenario} (series ${r.base})`);
+        print(`    with:    ${r.with.verdict}`);
+        const without = r.rebuilt
+          ? `skipped (${r.without.missing[0]}${
+            r.without.missing.length > 1 ? ", …" : ""
+          }); dropping ${r.rebuilt.dropped.join(", ")} too: ${r.rebuilt.outcome.verdict}`
+          : r.without.verdict;
+        print(`    without: ${without}`);
+        print(
+          `    changes: ${
+            r.changes.length ? r.changes.join("; ") : "nothing observable in this scenario"
+          }`,
+        );
+      }
+    });
+}

@@ -1,0 +1,118 @@
+/**
+ * The `demo` comparison: two reports of one scenario — the 4.13 baseline and a patched
+ * series — side by side: verdict, cause, IO_PAGE_FAULTs, stray DMA writes, the dump, and the
+ * kdump kernel's key log lines.
+ *
+ * @module
+ */
+import ansis from "ansis";
+import type { DmesgEntry } from "../lab/console.ts";
+import type { Report } from "../lab/report.ts";
+import { type CellLine, sideBySide, type SideBySideRow } from "./side-by-side.ts";
+import { collapseRuns, strayLine, verdictTone } from "./summary.ts";
+
+/** The kdump kernel's log lines the demo shows: IOMMU, table copy, faults, the dump. */
+const DEMO_KEY =
+  /AMD-Vi|Translation|Copied|Failed|Event logged|IO_PAGE_FAULT|Completion-Wait|kdump:|panic|I\/O error|dumpfile/i;
+
+/** Whether a kernel log entry is one of the demo's key lines (of the kdump kernel only). */
+export function isDemoLine(entry: DmesgEntry): boolean {
+  return entry.kernel === "kernel2" && DEMO_KEY.test(entry.text);
+}
+
+/** The kdump kernel's key log lines, runs collapsed, at most `limit` (then a count). */
+export function demoLogLines(report: Report, limit = 12): string[] {
+  const lines = collapseRuns(
+    report.dmesg.filter(isDemoLine).map((e) => ({ group: e.text, line: e.text })),
+  );
+  if (lines.length <= limit) return lines;
+  return [...lines.slice(0, limit), `(… ${lines.length - limit} more)`];
+}
+
+/** A cause cut to its first clause (before `; `) and to `max` characters. */
+export function shortCause(cause: string, max = 100): string {
+  const first = cause.split("; ")[0];
+  return first.length <= max ? first : first.slice(0, max - 1) + "…";
+}
+
+/** IO_PAGE_FAULTs: how many the IOMMU logged, suppressed (DTE.SA and co.) and the kernels printed. */
+export function faultLine(r: Report): string {
+  return `logged ${r.events.IO_PAGE_FAULT}, suppressed ${r.faultsSuppressed}, printed ${r.faultsPrinted}`;
+}
+
+function verdictCell(r: Report): CellLine {
+  const tone = verdictTone(r.verdict);
+  const style = tone === "good"
+    ? ansis.green.bold
+    : tone === "neutral"
+    ? ansis.dim
+    : ansis.red.bold;
+  return { text: r.verdict, style: (s) => style(s) };
+}
+
+function strayCell(r: Report): string[] {
+  const first = r.strayWrites[0];
+  return [
+    `${r.strayWriteCount} write(s)`,
+    ...(first ? [`first: ${strayLine(first, r.timing)}`] : []),
+  ];
+}
+
+function dumpCell(r: Report): string {
+  const d = r.dump;
+  return d ? `${d.result}: ${d.pages} pages, ${d.badPages} bad` : "none";
+}
+
+/** The rows of the comparison, `left` = baseline, `right` = the patched series. */
+export function demoRows(
+  baseline: Report,
+  series: Report,
+  labels: { left: string; right: string },
+): SideBySideRow[] {
+  const both = (f: (r: Report) => string | CellLine | (string | CellLine)[]) => {
+    const cell = (r: Report) => {
+      const v = f(r);
+      return Array.isArray(v) ? v : [v];
+    };
+    return { left: cell(baseline), right: cell(series) };
+  };
+  const head = (s: string) => ({ text: s, style: (t: string) => ansis.bold(t) });
+  return [
+    { label: "", left: [head(labels.left)], right: [head(labels.right)] },
+    { label: "verdict", ...both(verdictCell) },
+    { label: "cause", ...both((r) => shortCause(r.cause)) },
+    { label: "IO_PAGE_FAULT", ...both(faultLine) },
+    { label: "stray DMA", ...both(strayCell) },
+    { label: "dump", ...both(dumpCell) },
+    {
+      label: "kdump log",
+      ...both((r) => {
+        const lines = demoLogLines(r);
+        return lines.length ? lines : ["(no key lines)"];
+      }),
+    },
+  ];
+}
+
+/** Options of {@link renderDemo}. */
+export interface DemoViewOptions {
+  /** Total width (default 120). */
+  width?: number;
+  /** Column headings (default `4.13 baseline` and `with the series`). */
+  labels?: { left: string; right: string };
+}
+
+/** The comparison as lines: a title, then the two columns. */
+export function renderDemo(baseline: Report, series: Report, opts: DemoViewOptions = {}): string[] {
+  const labels = opts.labels ?? { left: "4.13 baseline", right: "with the series" };
+  const title = `scenario ${baseline.scenario}, seed ${baseline.seed}: ` +
+    `${labels.left} vs ${labels.right}`;
+  return [
+    ansis.bold(title),
+    "",
+    ...sideBySide(demoRows(baseline, series, labels), {
+      width: opts.width,
+      labelStyle: (s) => ansis.dim(s),
+    }),
+  ];
+}

@@ -1,0 +1,280 @@
+/**
+ * The series on the command line, end to end: `run --series/--disable/--force/--order`,
+ * users' plugin files (`--plugin` with `--before/--after`, `--replace`), `plugins`, `hooks`
+ * and `demo`. Spawns `deno run -A runtime/cli/main.ts` from the repository root the way
+ * `deno task lab` does; the spawns of one test run in parallel.
+ */
+import assert from "node:assert/strict";
+import { run } from "../../runtime/lab/run.ts";
+import { seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
+import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
+import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
+import { renderSummary } from "../../runtime/cli/summary.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+/** The plugin runtime's absolute file URL, as users' plugin files import it. */
+const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;
+
+const SERIES = [
+  "detect-pre-enabled",
+  "helper-functions",
+  "revert-suppress-io-page-faults",
+  "dte-bit-fields",
+  "copy-dev-tables",
+  "copy-old-trans-table",
+  "sanity-check-old-dte",
+  "iommu-is-attach-deferred",
+  "amd-use-attach-deferred",
+  "dev-table-below-4g",
+  "drop-gcr3-root",
+  "disable-only-if-off",
+];
+
+interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with `args` from the repository root, without colours. */
+async function lab(args: string[]): Promise<Output> {
+  const env = Deno.env.toObject();
+  delete env.FORCE_COLOR;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "runtime/cli/main.ts", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    clearEnv: true,
+    env: { ...env, NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The report a `run --json` printed, validated. */
+function reportOf(out: Output, what: string): Report {
+  assert.equal(out.code, 0, `${what}: ${out.stderr}`);
+  assert.equal(out.stderr, "", what);
+  return ReportSchema.parse(JSON.parse(out.stdout));
+}
+
+/** A temporary plugin module; the caller removes it. */
+async function pluginFile(body: string): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "kdump-lab-user-plugin-", suffix: ".ts" });
+  await Deno.writeTextFile(path, `import { definePlugin } from "${RUNTIME}";\n${body}`);
+  return path;
+}
+
+Deno.test("run --series / --disable / --force / --order: the series reaches the report", async () => {
+  const [patched, disabled, forced, ordered] = await Promise.all([
+    lab(["run", "--series", "all,bnx2-reset", "--json"]),
+    lab(["run", "--series", "all", "--disable", "helper-functions", "--json"]),
+    lab(["run", "--series", "all", "--disable", "helper-functions", "--force", "--json"]),
+    lab(["run", "--series", "all", "--order", "copy-dev-tables,detect-pre-enabled", "--json"]),
+  ]);
+  assert.deepEqual(seriesIds(), SERIES);
+
+  const p = reportOf(patched, "all,bnx2-reset");
+  assert.equal(p.verdict, "dump-ok");
+  assert.deepEqual(p.series, [...SERIES, "bnx2-reset"]);
+  assert.deepEqual(p.missing, []);
+  assert.equal(p.strayWriteCount, 0);
+  assert.equal(p.dump?.badPages, 0);
+
+  const withoutHelpers = SERIES.filter((id) => id !== "helper-functions");
+  const d = reportOf(disabled, "--disable");
+  assert.equal(d.verdict, "skipped");
+  assert.deepEqual(d.series, withoutHelpers);
+  assert.deepEqual(d.missing, [{ plugin: "copy-old-trans-table", requires: "helper-functions" }]);
+  assert.equal(d.cause, "would not build: copy-old-trans-table requires helper-functions");
+  assert.deepEqual(d.dmesg, [], "a skipped series does not run");
+
+  const f = reportOf(forced, "--force");
+  assert.notEqual(f.verdict, "skipped");
+  assert.deepEqual(f.series, withoutHelpers);
+  assert.deepEqual(f.missing, d.missing, "a forced run still names what is missing");
+  assert.ok(f.dmesg.length > 0, "a forced run runs");
+  const series = seriesFromSpec("all").disable("helper-functions");
+  assert.equal(
+    forced.stdout,
+    JSON.stringify(run(SCENARIOS.default, { series, force: true }), null, 2) + "\n",
+  );
+
+  const o = reportOf(ordered, "--order");
+  assert.deepEqual(o.series, [
+    "copy-dev-tables",
+    "detect-pre-enabled",
+    ...SERIES.filter((id) => id !== "copy-dev-tables" && id !== "detect-pre-enabled"),
+  ]);
+});
+
+Deno.test("run summary of a skipped series: the series and what is missing", () => {
+  const series = seriesFromSpec("all").disable("helper-functions");
+  const lines = renderSummary(run(SCENARIOS.default, { series }));
+  assert.deepEqual(lines.slice(2, 6), [
+    `series    11 plugin(s): ${SERIES.filter((id) => id !== "helper-functions").join(", ")}`,
+    "missing   copy-old-trans-table requires helper-functions",
+    "verdict   skipped",
+    "cause     would not build: copy-old-trans-table requires helper-functions",
+  ]);
+  assert.equal(
+    lines.some((l) => l.startsWith("stray DMA")),
+    false,
+    "nothing ran, nothing to count",
+  );
+});
+
+Deno.test("run --plugin / --replace: users' plugin files run in the series", async () => {
+  const hello = await pluginFile(`
+export default definePlugin({
+  id: "hello-user",
+  title: "print a line when an IOMMU is initialised",
+  hooks: {
+    "amd_iommu.init_iommu_one": ({ k, iommu }) => {
+      if (k.is_kdump_kernel()) k.pr_info(\`hello-user: IOMMU \${iommu.index} seen by the kdump kernel\`);
+    },
+  },
+});
+`);
+  const throws = await pluginFile(`
+export default definePlugin({
+  id: "throws-user",
+  title: "a plugin with a bug",
+  hooks: { "amd_iommu.early_enable_iommus": (_ctx, next) => { throw new Error("oops in my plugin"); } },
+});
+`);
+  const badManifest = await pluginFile(`
+export default definePlugin({ id: "bad-manifest", title: "x", requires: ["Not_Kebab"] });
+`);
+  const quiet = await pluginFile(`
+export default definePlugin({ id: "quiet-reset", title: "a bnx2 fix that does nothing", hooks: {} });
+`);
+  try {
+    const [helloOut, throwsOut, badOut, replaced, unknown, unplaced] = await Promise.all([
+      lab([
+        "run",
+        "--series",
+        "all,bnx2-reset",
+        "--plugin",
+        hello,
+        "--after",
+        "detect-pre-enabled",
+        "--json",
+      ]),
+      lab(["run", "--plugin", throws, "--json"]),
+      lab(["run", "--series", "all", "--plugin", badManifest]),
+      lab(["run", "--series", "all,bnx2-reset", "--replace", `bnx2-reset=${quiet}`, "--json"]),
+      lab(["run", "--series", "all,bnx2-rest"]),
+      lab(["run", "--before", "copy-dev-tables"]),
+    ]);
+
+    const h = reportOf(helloOut, "--plugin hello");
+    assert.deepEqual(h.series, [SERIES[0], "hello-user", ...SERIES.slice(1), "bnx2-reset"]);
+    assert.equal(h.verdict, "dump-ok");
+    const said = h.dmesg.filter((l) => l.text.startsWith("hello-user:"));
+    assert.deepEqual(said.map((l) => [l.kernel, l.level, l.text]), [
+      ["kernel2", "info", "hello-user: IOMMU 0 seen by the kdump kernel"],
+    ]);
+
+    const t = reportOf(throwsOut, "--plugin throws");
+    assert.equal(t.verdict, "plugin-error");
+    assert.deepEqual(t.pluginError, {
+      plugin: "throws-user",
+      hook: "amd_iommu.early_enable_iommus",
+      message: "oops in my plugin",
+    });
+    assert.equal(
+      t.cause,
+      "plugin throws-user failed at amd_iommu.early_enable_iommus: oops in my plugin",
+    );
+
+    assert.equal(badOut.code, 2);
+    assert.equal(badOut.stdout, "");
+    assert.equal(
+      badOut.stderr,
+      `kdump-lab: run: plugin file ${badManifest}: plugin bad-manifest: field requires.0: ` +
+        "must be kebab-case: lower-case letters, digits, dashes\n",
+    );
+
+    const r = reportOf(replaced, "--replace");
+    assert.deepEqual(r.series, [...SERIES, "quiet-reset"]);
+
+    assert.equal(unknown.code, 2);
+    assert.equal(
+      unknown.stderr,
+      `kdump-lab: run: unknown plugin "bnx2-rest" (known: ${
+        [...SERIES, "bnx2-reset"].join(", ")
+      })\n`,
+    );
+    assert.equal(unplaced.code, 2);
+    assert.equal(
+      unplaced.stderr,
+      "kdump-lab: run: option '--before <id>' argument 'copy-dev-tables' is invalid. " +
+        "--before places a --plugin FILE given before it\n",
+    );
+  } finally {
+    for (const f of [hello, throws, badManifest, quiet]) await Deno.remove(f);
+  }
+});
+
+Deno.test("plugins --json and hooks --json: the catalogue", async () => {
+  const [plugins, hooks] = await Promise.all([
+    lab(["plugins", "--json"]),
+    lab(["hooks", "--json"]),
+  ]);
+  assert.equal(plugins.code, 0, plugins.stderr);
+  const list = JSON.parse(plugins.stdout) as Record<string, unknown>[];
+  assert.deepEqual(list.map((p) => p.id), [...SERIES, "bnx2-reset"]);
+  for (const p of list) {
+    for (
+      const key of ["id", "title", "requires", "before", "after", "provides", "defines", "hooks"]
+    ) {
+      assert.ok(key in p, `${p.id} has ${key}`);
+    }
+  }
+  const copy = list.find((p) => p.id === "copy-dev-tables")!;
+  assert.equal(copy.title, "iommu/amd: Add function copy_dev_tables()");
+  assert.deepEqual(copy.requires, ["detect-pre-enabled", "dte-bit-fields"]);
+  assert.deepEqual(copy.defines, [
+    { name: "amd_iommu.copy_device_table.old_table", kind: "run-all" },
+    { name: "amd_iommu.copy_device_table.entry", kind: "run-all" },
+  ]);
+  const bnx2 = list.find((p) => p.id === "bnx2-reset")!;
+  assert.equal(bnx2.source, "driver");
+  assert.deepEqual(bnx2.hooks, [{ name: "bnx2.bnx2_init_one", kind: "run-all" }]);
+
+  assert.equal(hooks.code, 0, hooks.stderr);
+  const points = JSON.parse(hooks.stdout) as Record<string, unknown>[];
+  const byName = new Map(points.map((h) => [h.name, h]));
+  const enable = byName.get("amd_iommu.early_enable_iommus")!;
+  assert.equal(enable.kind, "wrap");
+  assert.equal(enable.definedBy, "kernel");
+  assert.deepEqual(enable.tappedBy, ["helper-functions", "copy-old-trans-table"]);
+  assert.match(String(enable.default413), /^Per IOMMU: iommu_disable/);
+  const entry = byName.get("amd_iommu.copy_device_table.entry")!;
+  assert.equal(entry.kind, "run-all");
+  assert.equal(entry.definedBy, "copy-dev-tables");
+  assert.deepEqual(entry.tappedBy, ["sanity-check-old-dte", "drop-gcr3-root"]);
+  assert.equal(byName.get("iommu_ops.is_attach_deferred")?.definedBy, "iommu-is-attach-deferred");
+});
+
+Deno.test("demo: the baseline and all,bnx2-reset side by side; --json both reports", async () => {
+  const [human, json] = await Promise.all([lab(["demo"]), lab(["demo", "--json"])]);
+  assert.equal(human.code, 0, human.stderr);
+  const lines = human.stdout.split("\n");
+  const verdict = lines.find((l) => l.startsWith("verdict"));
+  assert.match(verdict ?? "", /^verdict +dump-corrupt +dump-ok$/);
+  const faults = lines.find((l) => l.startsWith("IO_PAGE_FAULT"));
+  assert.ok(faults?.includes("suppressed"), faults);
+  assert.ok(lines.some((l) => l.includes("Copied DEV table from previous kernel.")));
+
+  assert.equal(json.code, 0, json.stderr);
+  const both = JSON.parse(json.stdout) as { baseline: unknown; series: unknown };
+  const baseline = ReportSchema.parse(both.baseline), series = ReportSchema.parse(both.series);
+  assert.equal(baseline.verdict, "dump-corrupt");
+  assert.deepEqual(baseline.series, []);
+  assert.equal(series.verdict, "dump-ok");
+  assert.deepEqual(series.series, [...SERIES, "bnx2-reset"]);
+});
