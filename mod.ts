@@ -75,6 +75,16 @@ export type { Plugin, PluginCtx, PluginManifest } from "./runtime/plugin/mod.ts"
 export { SERIES, SERIES_IDS } from "./plugins/series/mod.ts";
 /** Driver plugins by id (bnx2-reset). */
 export { DRIVER_PLUGINS } from "./plugins/drivers/mod.ts";
+/** GFP flags and get_order() of the kernel model's page allocator, for plugin authors. */
+export { getOrder, GFP } from "./runtime/kernel/alloc.ts";
+/** Command builders of the AMD driver model (build_inv_iommu_pages & co.), for plugin authors. */
+export {
+  build_completion_wait,
+  build_inv_all,
+  build_inv_dte,
+  build_inv_iommu_pages,
+  build_inv_irt,
+} from "./runtime/kernel/amd_iommu/cmd.ts";
 /** A series from a spec: "all", "none", or ids ("all,bnx2-reset"). */
 export { seriesFromSpec } from "./runtime/lab/plugins.ts";
 

@@ -1,0 +1,32 @@
+/**
+ * A custom driver plugin: instead of bnx2-reset's "stop the DMA engines and wait", soft-reset
+ * the NIC at probe in a kdump kernel — and see what that does on the default scenario.
+ *
+ *   deno run -A examples/custom-driver-plugin.ts
+ */
+import { definePlugin, run, SCENARIOS, seriesFromSpec } from "../mod.ts";
+
+const NIC_CTRL = 0x00, SOFT_RESET = 4;
+
+const softReset = definePlugin({
+  id: "bnx2-soft-reset",
+  title: "bnx2: soft-reset the chip at probe in a kdump kernel",
+  hooks: {
+    "bnx2.bnx2_init_one": ({ k, dev }) => {
+      if (!k.is_kdump_kernel()) return;
+      k.writel(SOFT_RESET, dev.bar + NIC_CTRL);
+      k.udelay(15);
+      k.dev_info(dev, "soft reset at probe (kdump)");
+    },
+  },
+});
+
+const series = seriesFromSpec("all").insert(softReset);
+const r = run(SCENARIOS.default, { series });
+console.log(`series:   ${r.series.join(", ")}`);
+console.log(`verdict:  ${r.verdict}`);
+console.log(`faults:   ${r.events.IO_PAGE_FAULT} IO_PAGE_FAULT logged, ${r.faultsPrinted} printed`);
+console.log(`stray:    ${r.strayWriteCount} stray DMA writes`);
+for (const l of r.dmesg.filter((l) => l.kernel === "kernel2" && l.text.includes("soft reset"))) {
+  console.log(`dmesg:    ${l.text}`);
+}
