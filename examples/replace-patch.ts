@@ -22,8 +22,8 @@ const myCopy = definePlugin<{ copy?: number }>({
       const iommu = k.amd.iommus[0];
       const old = k.readq(iommu.mmio_base) - (k.readl(iommu.mmio_base) & 0xfff);
       state.copy = k.alloc.allocPages(
-        0x101,
-        Math.log2(k.amd.dev_table_size / 4096),
+        GFP.KERNEL | GFP.ZERO,
+        getOrder(k.amd.dev_table_size),
         "old_dev_tbl_cpy",
       );
       if (state.copy === undefined) return false;
