@@ -109,8 +109,12 @@ export interface PluginManifest<S = unknown> {
   state?: () => S;
 }
 
-/** A validated plugin. */
-export interface Plugin<S = unknown> extends PluginManifest<S> {
+/**
+ * A validated plugin. `Plugin` without an argument is any plugin, whatever its state type, so
+ * `new Series([myPlugin])` and `series.replace(id, myPlugin)` need no cast.
+ */
+// deno-lint-ignore no-explicit-any
+export interface Plugin<S = any> extends PluginManifest<S> {
   readonly requires: string[];
   readonly before: string[];
   readonly after: string[];
@@ -164,12 +168,19 @@ export function definePlugin<S = undefined>(manifest: PluginManifest<S>): Plugin
     const id = typeof (manifest as { id?: unknown })?.id === "string"
       ? (manifest as { id: string }).id
       : "<no id>";
-    const field = issue.path.length ? issue.path.map(String).join(".") : "(manifest)";
-    throw new ManifestError(id, field, issue.message);
+    const path = issue.path.map(String);
+    // An unknown key is the field at fault; a bad record key carries its reason one level down.
+    if (issue.code === "unrecognized_keys") path.push(issue.keys.join(", "));
+    const problem = issue.code === "invalid_key" && issue.issues[0]
+      ? issue.issues[0].message
+      : issue.message;
+    throw new ManifestError(id, path.length ? path.join(".") : "(manifest)", problem);
   }
   const m = parsed.data;
-  for (const dep of [...m.requires, ...m.before, ...m.after]) {
-    if (dep === m.id) throw new ManifestError(m.id, "requires", "a plugin cannot refer to itself");
+  for (const field of ["requires", "before", "after"] as const) {
+    if (m[field].includes(m.id)) {
+      throw new ManifestError(m.id, field, "a plugin cannot refer to itself");
+    }
   }
   return {
     ...manifest,

@@ -1,7 +1,7 @@
 /**
  * The hook registry: implements the kernel's HookCaller for one kernel instance from an
  * ordered list of plugins. Each plugin gets its own state in that kernel, its handlers run
- * in series order (run-all, bail, waterfall) or nest (wrap: the first plugin is outermost),
+ * in series order (run-all, bail, waterfall) or nest (wrap: the last plugin is outermost),
  * and any error its code raises is re-thrown as a PluginError naming it and the hook point.
  *
  * @module
@@ -18,6 +18,11 @@ import type { Plugin, PluginCtx, PluginHookApi } from "./plugin.ts";
 
 /** An error that passed through a wrapper's `next()`: not the wrapper's fault. */
 class Passthrough {
+  constructor(readonly error: unknown) {}
+}
+
+/** An error thrown by the default a plugin passed to `ctx.hooks.wrap`: that plugin's own. */
+class OwnDefault {
   constructor(readonly error: unknown) {}
 }
 
@@ -40,6 +45,31 @@ export class HookRunner implements HookCaller, PluginHookApi {
   private kernel?: Kernel;
   /** Calls per hook point (for `kdump-lab plugins --stats` and tests). */
   readonly stats: HookStats = new Map();
+  /**
+   * `ctx.hooks` of plugin code. Its wrap differs from the kernel-facing one in one way: an
+   * error thrown by the default the plugin passed in comes back out as itself (not as an
+   * error that merely passed through the wrappers' `next()`), so the calling plugin's
+   * invoke() attributes it to that plugin instead of letting it escape unattributed.
+   */
+  private readonly api: PluginHookApi = {
+    runAll: (name, ctx) => this.runAll(name, ctx),
+    bail: (name, ctx) => this.bail(name, ctx),
+    waterfall: (name, value, ctx) => this.waterfall(name, value, ctx),
+    wrap: (name, ctx, def) => {
+      try {
+        return this.wrap(name, ctx, () => {
+          try {
+            return def();
+          } catch (e) {
+            throw rethrowable(e) ? e : new OwnDefault(e);
+          }
+        });
+      } catch (e) {
+        const inner = e instanceof Passthrough ? e.error : e;
+        throw inner instanceof OwnDefault ? inner.error : e;
+      }
+    },
+  };
 
   constructor(readonly plugins: readonly Plugin[]) {
     for (const [name, p] of Object.entries(HOOK_POINTS)) this.kinds.set(name, p.kind);
@@ -62,7 +92,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
       plugin: p.id,
       state: this.stateOf(p),
       symbol: (name: string) => this.symbol(name, k),
-      hooks: this,
+      hooks: this.api,
     };
   }
 
@@ -76,7 +106,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
         k,
         state: this.stateOf(p),
         symbol: (n: string) => this.symbol(n, k),
-        hooks: this,
+        hooks: this.api,
       });
       // Errors inside a provided symbol are the provider's.
       // deno-lint-ignore no-explicit-any

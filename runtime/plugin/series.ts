@@ -28,6 +28,11 @@ export interface Resolved {
 interface Entry {
   plugin: Plugin;
   enabled: boolean;
+  /**
+   * Ids of the plugins this one replaced (see {@link Series.replace}): other plugins'
+   * `requires` and `before`/`after` naming them are met by this one.
+   */
+  standsFor?: readonly string[];
 }
 
 /** An editable, ordered list of plugins. */
@@ -113,6 +118,9 @@ export class Series {
 
   /** Moves a plugin before or after another. */
   move(id: string, where: { before?: string; after?: string }): this {
+    const target = where.before ?? where.after;
+    if (target !== undefined) this.index(target); // unknown target: throw before editing
+    if (target === id) throw new SeriesError(`cannot move "${id}" relative to itself`);
     const [e] = this.entries.splice(this.index(id), 1);
     let at = this.entries.length;
     if (where.before) at = this.index(where.before);
@@ -121,18 +129,26 @@ export class Series {
     return this;
   }
 
-  /** Replaces the plugin `id` with `p` in the same position (and enabled state). */
+  /**
+   * Replaces the plugin `id` with `p` in the same position (and enabled state). `p` stands in
+   * for `id` from then on: plugins that require `id`, or order themselves before/after it,
+   * are satisfied by `p` (the way a reworked patch keeps its place in a series).
+   */
   replace(id: string, p: Plugin): this {
     const i = this.index(id);
     if (p.id !== id && this.has(p.id)) {
       throw new SeriesError(`plugin "${p.id}" is already in the series`);
     }
-    this.entries[i] = { plugin: p, enabled: this.entries[i].enabled };
+    const old = this.entries[i];
+    const standsFor = [...(old.standsFor ?? []), ...(p.id === id ? [] : [id])];
+    this.entries[i] = { plugin: p, enabled: old.enabled, standsFor };
     return this;
   }
 
   /** Reorders the whole list: `ids` first in that order, the rest after in their order. */
   order(ids: readonly string[]): this {
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (dup !== undefined) throw new SeriesError(`plugin "${dup}" named twice in the order`);
     const picked = ids.map((id) => this.entries[this.index(id)]);
     const rest = this.entries.filter((e) => !ids.includes(e.plugin.id));
     this.entries = [...picked, ...rest];
@@ -141,9 +157,14 @@ export class Series {
 
   /** The enabled plugins in run order, and the unmet dependencies. */
   resolve(): Resolved {
-    const enabled = this.entries.filter((e) => e.enabled).map((e) => e.plugin);
-    const ids = new Set(enabled.map((p) => p.id));
-    const plugins = topoOrder(enabled);
+    const on = this.entries.filter((e) => e.enabled);
+    const enabled = on.map((e) => e.plugin);
+    // Ids an enabled plugin answers to: its own, then those of plugins it replaced.
+    const alias = new Map<string, Plugin>();
+    for (const e of on) for (const id of e.standsFor ?? []) alias.set(id, e.plugin);
+    for (const p of enabled) alias.set(p.id, p);
+    const ids = new Set(alias.keys());
+    const plugins = topoOrder(enabled, alias);
     const missing: Missing[] = [];
     const defined = new Set([
       ...Object.keys(HOOK_POINTS),
@@ -165,12 +186,12 @@ export class Series {
 }
 
 /** Stable topological order honouring before/after among the given plugins. */
-function topoOrder(plugins: Plugin[]): Plugin[] {
-  const idx = new Map(plugins.map((p, i) => [p.id, i]));
+function topoOrder(plugins: Plugin[], alias: Map<string, Plugin>): Plugin[] {
+  const idx = new Map([...alias].map(([id, p]) => [id, plugins.indexOf(p)]));
   const edges = new Map<number, Set<number>>(plugins.map((_, i) => [i, new Set()]));
   const indeg = plugins.map(() => 0);
   const edge = (from: number, to: number) => {
-    if (!edges.get(from)!.has(to)) {
+    if (from !== to && !edges.get(from)!.has(to)) {
       edges.get(from)!.add(to);
       indeg[to]++;
     }
