@@ -95,6 +95,17 @@ export { patchTable, renderTable } from "./runtime/lab/table.ts";
 /** A row of that table. */
 export type { PatchRow } from "./runtime/lab/table.ts";
 
+/** git-bisect over the series' prefixes (the prefixes play the role of commits). */
+export { bisect, seriesRevisions } from "./runtime/lab/bisect.ts";
+/** Delta debugging (ddmin) over sets of patches: a 1-minimal set that passes. */
+export { minimize } from "./runtime/lab/minimize.ts";
+/** Leave-one-out from the full series. */
+export { ablate } from "./runtime/lab/ablate.ts";
+/** The matrix of series subsets, run in Deno workers. */
+export { runMatrix } from "./runtime/lab/matrix-pool.ts";
+/** Self-contained HTML pages: a report's SVG timeline, matrix and ablation heatmaps. */
+export { renderAblateHtml, renderMatrixHtml, renderReportHtml } from "./runtime/lab/html.ts";
+
 // ---- decoding -----------------------------------------------------------------------------
 
 /** Decoders for values from real kernel logs (DTE, event, PTE, IRTE, registers). */

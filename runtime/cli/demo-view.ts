@@ -5,7 +5,7 @@
  *
  * @module
  */
-import ansis from "ansis";
+import { ansis } from "./colors.ts";
 import type { DmesgEntry } from "../lab/console.ts";
 import type { Report } from "../lab/report.ts";
 import { type CellLine, sideBySide, type SideBySideRow } from "./side-by-side.ts";

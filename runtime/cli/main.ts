@@ -8,12 +8,18 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
+import { registerAblate } from "./commands/ablate.ts";
+import { registerBisect } from "./commands/bisect.ts";
+import { registerCompletions } from "./commands/completions.ts";
 import { registerDecode } from "./commands/decode.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerHooks } from "./commands/hooks.ts";
+import { registerMatrix } from "./commands/matrix.ts";
+import { registerMinimize } from "./commands/minimize.ts";
 import { registerPlugins } from "./commands/plugins.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerScenarios } from "./commands/scenarios.ts";
+import { registerSchema } from "./commands/schema.ts";
 import { registerTable } from "./commands/table.ts";
 import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
 
@@ -28,7 +34,13 @@ export function createProgram(): Command {
   registerHooks(program);
   registerDemo(program);
   registerTable(program);
+  registerMatrix(program);
   registerDecode(program);
+  registerSchema(program);
+  registerCompletions(program);
+  registerBisect(program);
+  registerMinimize(program);
+  registerAblate(program);
   installUsageErrors(program);
   return program;
 }

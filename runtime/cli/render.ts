@@ -6,7 +6,7 @@
  *
  * @module
  */
-import ansis from "ansis";
+import { ansis } from "./colors.ts";
 import { type Decoded, reservedRows } from "../lab/decode.ts";
 
 /** Pads every column but the last to its widest cell, then styles the padded cells. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import ansis from "ansis";
+import { ansis } from "./colors.ts";
 import { consoleItems, consoleLine, consoleTimestamp, type DmesgEntry } from "../lab/console.ts";
 import type { Report, StrayWrite, Verdict } from "../lab/report.ts";
 

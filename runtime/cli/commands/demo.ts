@@ -1,14 +1,17 @@
 /**
  * `kdump-lab demo` (`deno task demo`): runs a scenario twice — the 4.13 baseline, then with
  * the whole series and the bnx2 driver fix (`all,bnx2-reset`) — and shows the two outcomes
- * side by side. `--json` prints `{ baseline, series }`, both Reports.
+ * side by side. `--json` prints `{ baseline, series }`, both Reports; `--html FILE` also writes
+ * both as one page, their timelines stacked.
  *
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { renderReportsHtml } from "../../lab/html.ts";
 import { seriesFromSpec } from "../../lab/plugins.ts";
 import { run } from "../../lab/run.ts";
 import { renderDemo } from "../demo-view.ts";
+import { htmlOption, writeHtml } from "../html-output.ts";
 import { print } from "../io.ts";
 import {
   resolveScenario,
@@ -41,15 +44,25 @@ export function registerDemo(program: CommandUnknownOpts): void {
     .addOption(scenarioFileOption())
     .addOption(seedOption())
     .option("--json", "print { baseline, series }: the two Reports")
+    .addOption(htmlOption("both reports, their SVG timelines stacked"))
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const baseline = run(scenario, { seed: opts.seed });
       const series = run(scenario, { seed: opts.seed, series: seriesFromSpec(DEMO_SERIES) });
-      if (opts.json) return print(JSON.stringify({ baseline, series }, null, 2));
       const labels = {
         left: "4.13 baseline (no patches)",
         right: `series ${DEMO_SERIES} (${series.series.length} plugins)`,
       };
+      if (opts.html !== undefined) {
+        await writeHtml(
+          opts.html,
+          renderReportsHtml([
+            { key: "baseline", label: labels.left, report: baseline },
+            { key: "series", label: labels.right, report: series },
+          ], { title: `kdump-lab demo: ${baseline.scenario}` }),
+        );
+      }
+      if (opts.json) return print(JSON.stringify({ baseline, series }, null, 2));
       print(...renderDemo(baseline, series, { width: viewWidth(), labels }));
     });
 }

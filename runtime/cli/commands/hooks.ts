@@ -6,7 +6,7 @@
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import ansis from "ansis";
+import { ansis } from "../colors.ts";
 import { hookCatalog, type HookInfo, KERNEL } from "../../lab/hooks-info.ts";
 import { print } from "../io.ts";
 import { listedPlugins, listPluginOption } from "../series-options.ts";

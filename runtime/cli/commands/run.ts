@@ -2,13 +2,15 @@
  * `kdump-lab run`: run one scenario, with a plugin series, through the panic and the kdump
  * kernel and print a short summary, the Report as JSON (`--json`, byte-identical for the
  * same scenario, series and seed), or the kernel log of both kernels as a console shows it
- * (`--dmesg`).
+ * (`--dmesg`). `--html FILE` also writes a self-contained page with an SVG timeline.
  *
  * @module
  */
 import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
 import { consoleLog } from "../../lab/console.ts";
+import { renderReportHtml } from "../../lab/html.ts";
 import { run } from "../../lab/run.ts";
+import { htmlOption, writeHtml } from "../html-output.ts";
 import { print } from "../io.ts";
 import {
   resolveScenario,
@@ -50,6 +52,7 @@ export function registerRun(program: CommandUnknownOpts): void {
       new Option("--dmesg", "print both kernels' logs as a console shows them, not the summary")
         .conflicts("json"),
     )
+    .addOption(htmlOption("the report, with an SVG timeline"))
     .addHelpText("after", SERIES_HELP)
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
@@ -57,6 +60,7 @@ export function registerRun(program: CommandUnknownOpts): void {
       const started = performance.now();
       const report = run(scenario, { seed: opts.seed, series, force: opts.force });
       const elapsedMs = performance.now() - started;
+      if (opts.html !== undefined) await writeHtml(opts.html, renderReportHtml(report));
       if (opts.json) print(JSON.stringify(report, null, 2));
       else if (opts.dmesg) print(...consoleLog(report));
       else print(...renderSummary(report, { elapsedMs }));

@@ -4,7 +4,7 @@
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import ansis from "ansis";
+import { ansis } from "../colors.ts";
 import { scenarioNames, SCENARIOS } from "../../lab/scenarios/mod.ts";
 import { print } from "../io.ts";
 

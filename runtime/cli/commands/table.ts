@@ -6,7 +6,7 @@
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import ansis from "ansis";
+import { ansis } from "../colors.ts";
 import { withTable } from "../../lab/readme.ts";
 import { patchTable, renderTable } from "../../lab/table.ts";
 import { print } from "../io.ts";

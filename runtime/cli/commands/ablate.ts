@@ -1,0 +1,123 @@
+/**
+ * `kdump-lab ablate`: leave-one-out over the series. The first row is the whole series (plus
+ * `--with`), then one row per patch left out: verdict, IO_PAGE_FAULTs logged / printed /
+ * suppressed, stray writes, bad dump pages, and what changes against the whole series. A
+ * series that would not build without the patch is not forced: the row is `skipped` and says
+ * who needs the patch.
+ *
+ * `--json` prints a list of `{ id, verdict, … }`: the first object has id `none` (nothing
+ * left out: the whole series), then one per patch, whose `id` is the patch left out.
+ *
+ * @module
+ */
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { ansis } from "../colors.ts";
+import { renderAblateHtml } from "../../lab/html.ts";
+import { htmlOption, writeHtml } from "../html-output.ts";
+import Table from "cli-table3";
+import { ablate, type AblationRow } from "../../lab/ablate.ts";
+import { seriesIds } from "../../lab/plugins.ts";
+import { checkWith } from "../../lab/probe.ts";
+import { print } from "../io.ts";
+import { showProgress, verboseOption, withOption } from "../probe-options.ts";
+import { start } from "../progress.ts";
+import {
+  resolveScenario,
+  scenarioFileOption,
+  scenarioOption,
+  seedOption,
+} from "../scenario-options.ts";
+
+/** Width of the table: the terminal's, else 120 (never below 80). */
+function tableWidth(): number {
+  try {
+    if (Deno.stdout.isTerminal()) return Math.max(80, Deno.consoleSize().columns);
+  } catch {
+    // not a console
+  }
+  return 120;
+}
+
+/** The rows as a terminal table. */
+export function renderAblation(rows: readonly AblationRow[], width = 120): string {
+  const idWidth = Math.max(21, ...rows.map((r) => r.id.length)) + 2;
+  const fixed = [idWidth, 14, 16, 8, 7];
+  const last = Math.max(20, width - fixed.reduce((a, b) => a + b, 0) - (fixed.length + 2));
+  const table = new Table({
+    head: [
+      "left out",
+      "verdict",
+      "IO_PAGE_FAULTs\nlogged/printed\n/suppressed",
+      "stray\nwrites",
+      "bad\npages",
+      "changes vs the whole series",
+    ],
+    colWidths: [...fixed, last],
+    wordWrap: true,
+    wrapOnWordBoundary: true,
+    style: { head: [], border: [] },
+  });
+  for (const r of rows) {
+    const skipped = r.verdict === "skipped";
+    const verdict = r.verdict === "dump-ok"
+      ? ansis.green(r.verdict)
+      : skipped
+      ? ansis.dim(r.verdict)
+      : ansis.red(r.verdict);
+    const n = (x: number) => skipped ? "-" : String(x);
+    table.push([
+      r.id === "none" ? "none (whole series)" : r.id,
+      verdict,
+      skipped ? "-" : `${r.ioPageFaults}/${r.printed}/${r.suppressed}`,
+      n(r.strays),
+      n(r.badPages),
+      r.id === "none" ? "" : r.changes.length ? r.changes.join("; ") : "nothing observable",
+    ]);
+  }
+  return table.toString();
+}
+
+/** Registers the `ablate` command on `program`. */
+export function registerAblate(program: CommandUnknownOpts): void {
+  program
+    .command("ablate")
+    .description("leave-one-out: the whole series, then without each patch in turn")
+    .addOption(scenarioOption())
+    .addOption(scenarioFileOption())
+    .addOption(seedOption())
+    .addOption(withOption())
+    .option(
+      "--json",
+      'print a list of { id, verdict, … }: first id "none" (the whole series), then the ' +
+        "patch left out",
+    )
+    .addOption(verboseOption())
+    .addOption(htmlOption("the ablation as a heatmap"))
+    .action(async (opts) => {
+      const scenario = await resolveScenario(opts);
+      const withIds = checkWith(opts.with);
+      const total = seriesIds().filter((id) => !withIds.includes(id)).length + 1;
+      const progress = start(total, "ablate", { quiet: !showProgress(opts) });
+      let rows: AblationRow[];
+      try {
+        rows = ablate({ scenario, seed: opts.seed, with: withIds, onRow: () => progress.tick() });
+      } finally {
+        progress.stop();
+      }
+      if (opts.html !== undefined) {
+        await writeHtml(
+          opts.html,
+          renderAblateHtml({
+            reference: rows[0],
+            rows: rows.slice(1),
+            scenario: opts.scenarioFile ?? opts.scenario,
+          }),
+        );
+      }
+      if (opts.json) return print(JSON.stringify(rows, null, 2));
+      const withText = opts.with.length ? ` + ${opts.with.join(", ")}` : "";
+      const where = opts.scenarioFile ?? opts.scenario;
+      print(`leave-one-out on ${where}: the series${withText}, without each patch in turn`);
+      print(renderAblation(rows, tableWidth()));
+    });
+}

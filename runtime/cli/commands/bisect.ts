@@ -1,0 +1,284 @@
+/**
+ * `kdump-lab bisect`: `git bisect` over the series order — prefix 0 (the 4.13 baseline) is the
+ * oldest commit, prefix 12 (the whole series) the newest — with the plugins of `--with` applied
+ * at every step. `kdump-lab bisect replay FILE` recomputes a saved log (`--log FILE`) without
+ * running the steps it records, and continues when it is incomplete.
+ *
+ * Exit codes: 0 when the search ends (one first commit, or git's list when only skipped
+ * prefixes are left); 2 for bad input, a `--run` script that exits with 128 or more, both
+ * ends with the same term, or an end that was skipped (nothing to search).
+ *
+ * @module
+ */
+import { Argument, type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { isAbsolute, resolve } from "node:path";
+import {
+  bisect,
+  type BisectEvent,
+  type BisectResult,
+  type BisectStep,
+  type BisectTerms,
+  checkTerms,
+  prefixTester,
+  type Revision,
+  seriesRevisions,
+} from "../../lab/bisect.ts";
+import {
+  type BisectLogOptions,
+  formatBisectLog,
+  knownFromLog,
+  parseBisectLog,
+} from "../../lab/bisect-log.ts";
+import { InputError } from "../../lab/input.ts";
+import { checkWith, type Tested } from "../../lab/probe.ts";
+import { print, printErr } from "../io.ts";
+import {
+  judgeFromOptions,
+  PROBE_HELP,
+  runScriptOption,
+  showProgress,
+  verboseOption,
+  withOption,
+} from "../probe-options.ts";
+import {
+  resolveScenario,
+  scenarioFileOption,
+  scenarioOption,
+  seedOption,
+} from "../scenario-options.ts";
+
+/** The options of `bisect` and `bisect replay`. */
+interface BisectCliOpts {
+  scenario: string;
+  scenarioFile?: string;
+  seed?: number;
+  with: string[];
+  run?: string;
+  termOld?: string;
+  termNew?: string;
+  log?: string;
+  json?: true;
+  verbose?: true;
+}
+
+/** What a bisection runs on, resolved. */
+interface Setup {
+  record: BisectLogOptions;
+  terms?: BisectTerms;
+  known?: ReadonlyMap<number, Tested>;
+}
+
+/** `1 step`, `2 steps`. */
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+const absolute = (p: string) => isAbsolute(p) ? p : resolve(Deno.cwd(), p);
+
+/** `[id] title` and what the test gave. */
+function stepLines(step: BisectStep, r: Revision, last: number): string[] {
+  const how = step.replayed ? `${step.verdict} (from the log)` : step.detail;
+  return [`[${r.id}] ${r.title}`, `    prefix ${step.prefix} of ${last}: ${how} → ${step.term}`];
+}
+
+/** The closing lines of a finished search. */
+function resultLines(res: BisectResult, last: number): string[] {
+  const name = (r: Revision) => `[${r.prefix}] ${r.id}`;
+  const replayed = res.steps.filter((s) => s.replayed).length;
+  const runs = `${plural(res.runs, "run")}${
+    replayed ? `, ${plural(replayed, "step")} from the log` : ""
+  }`;
+  if (res.status === "found") {
+    const f = res.first!;
+    return [
+      `${f.id} is the first ${res.terms!.new} commit`,
+      `    prefix ${f.prefix} of ${last}: ${f.title}`,
+      `    ${runs}`,
+    ];
+  }
+  return [
+    "There are only 'skip'ped commits left to test.",
+    `The first ${res.terms!.new} commit could be any of:`,
+    ...res.candidates.map(name),
+    "We cannot bisect more!",
+    runs,
+  ];
+}
+
+/** The JSON of a search. */
+function resultJson(res: BisectResult, record: BisectLogOptions) {
+  return {
+    status: res.status,
+    first: res.first?.id ?? null,
+    firstPrefix: res.first?.prefix ?? null,
+    terms: res.terms ?? null,
+    candidates: res.candidates.map((r) => r.id),
+    steps: res.steps.map((s) => ({
+      prefix: s.prefix,
+      id: s.id,
+      term: s.term,
+      verdict: s.verdict,
+      judgement: s.judgement,
+      detail: s.detail,
+      replayed: s.replayed,
+    })),
+    runs: res.runs,
+    scenario: record.scenarioFile ?? record.scenario,
+    seed: record.seed ?? null,
+    with: record.with ?? [],
+    predicate: record.run ?? "default",
+  };
+}
+
+/** Runs the search, prints it, saves the log; throws for a search with no answer. */
+async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
+  const { record } = setup;
+  const scenario = await resolveScenario({
+    scenario: record.scenario ?? "default",
+    scenarioFile: record.scenarioFile,
+  });
+  const judge = await judgeFromOptions({ run: record.run });
+  const revisions = seriesRevisions();
+  const last = revisions.length - 1;
+  const steps: BisectStep[] = [];
+  const human = !opts.json;
+  const progress = opts.json ? showProgress(opts) : false;
+  const say = (lines: string[]) => human ? print(...lines) : progress && lines.forEach(printErr);
+  // Saved after every step (synchronously, so writes never overtake each other): a search
+  // that aborts leaves a log that `bisect replay` continues.
+  const saveLog = (res?: BisectResult) => {
+    if (opts.log === undefined) return;
+    try {
+      Deno.writeTextFileSync(opts.log, formatBisectLog(record, setup.terms, steps, last, res));
+    } catch (e) {
+      throw new InputError(`--log ${opts.log}: cannot write it: ${(e as Error).message}`);
+    }
+  };
+  const onEvent = (e: BisectEvent) => {
+    if (e.kind === "bisecting") {
+      say([
+        `Bisecting: ${plural(e.left, "revision")} left to test after this (roughly ${
+          plural(e.roughSteps, "step")
+        })`,
+      ]);
+    } else {
+      steps.push(e.step);
+      say(stepLines(e.step, e.revision, last));
+      saveLog();
+    }
+  };
+  saveLog(); // fail early when the file cannot be written
+  const res = await bisect({
+    revisions,
+    test: prefixTester({ scenario, seed: record.seed, with: record.with, judge }),
+    terms: setup.terms,
+    known: setup.known,
+    onEvent,
+  });
+  saveLog(res);
+  if (opts.json) print(JSON.stringify(resultJson(res, record), null, 2));
+  if (res.status === "ends-agree") {
+    const j = res.steps.find((s) => s.prefix === 0)?.judgement;
+    throw new InputError(
+      `nothing to bisect: both ends are ${j} (prefix 0, the baseline, and prefix ${last}, ` +
+        `${revisions[last].id})`,
+    );
+  }
+  if (res.status === "end-skipped") {
+    const s = res.steps.find((s) => s.judgement === "skip")!;
+    throw new InputError(
+      `cannot bisect: the end at prefix ${s.prefix} (${s.id}) was skipped: ${s.detail}`,
+    );
+  }
+  if (human) print(...resultLines(res, last));
+}
+
+/** The scenario, seed, plugins and script as the command line gives them. */
+function recordOf(opts: BisectCliOpts): BisectLogOptions {
+  const record: BisectLogOptions = {};
+  if (opts.scenarioFile !== undefined) record.scenarioFile = absolute(opts.scenarioFile);
+  else record.scenario = opts.scenario;
+  if (opts.seed !== undefined) record.seed = opts.seed;
+  record.with = checkWith(opts.with);
+  if (opts.run !== undefined) record.run = absolute(opts.run);
+  return record;
+}
+
+/** The results, options and terms a saved log gives, merged with the command line's. */
+async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string) => boolean) {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "not found" : "cannot read it";
+    throw new InputError(`bisect log ${file}: ${why}`);
+  }
+  const log = parseBisectLog(text, `bisect log ${file}`);
+  const known = knownFromLog(log, seriesRevisions().length - 1, `bisect log ${file}`);
+  const fromLog = log.options ?? {};
+  const mine = recordOf(opts);
+  const record: BisectLogOptions = {
+    ...(given("scenario") || given("scenarioFile")
+      ? { scenario: mine.scenario, scenarioFile: mine.scenarioFile }
+      : { scenario: fromLog.scenario, scenarioFile: fromLog.scenarioFile }),
+    with: given("with") ? mine.with : checkWith(fromLog.with ?? []),
+    seed: mine.seed ?? fromLog.seed,
+    run: mine.run ?? fromLog.run,
+  };
+  const terms = checkTerms(opts.termOld, opts.termNew) ?? log.terms;
+  if (log.terms && (terms?.old !== log.terms.old || terms?.new !== log.terms.new)) {
+    throw new InputError(
+      `the log's terms are ${log.terms.old}/${log.terms.new}, not ${terms?.old}/${terms?.new}`,
+    );
+  }
+  // Drop the keys left undefined, so the saved log's options stay minimal.
+  return { record: JSON.parse(JSON.stringify(record)) as BisectLogOptions, terms, known };
+}
+
+/** Registers `bisect` (and its form `bisect replay FILE`) on `program`. */
+export function registerBisect(program: CommandUnknownOpts): void {
+  program
+    .command("bisect")
+    .usage("[options]\n       kdump-lab bisect replay <file> [options]")
+    .description(
+      "git bisect over the series order: which patch first makes the predicate flip; " +
+        "`bisect replay FILE` recomputes a saved log, without re-running its steps, and " +
+        "continues it if it is unfinished",
+    )
+    .addArgument(
+      new Argument("[action]", 'the word "replay", to replay a log').choices(["replay"]),
+    )
+    .argument("[file]", "the log to replay (saved with --log)")
+    .addOption(scenarioOption())
+    .addOption(scenarioFileOption())
+    .addOption(seedOption())
+    .addOption(withOption())
+    .addOption(runScriptOption())
+    .addOption(new Option("--term-old <name>", "the term of the oldest end (prefix 0)"))
+    .addOption(new Option("--term-new <name>", "the term of the newest end (the whole series)"))
+    .addOption(new Option("--log <file>", "save the bisect log (git bisect log style) to FILE"))
+    .option("--json", "print { first, steps, terms, candidates, … } as JSON")
+    .addOption(verboseOption())
+    .addHelpText(
+      "after",
+      `${PROBE_HELP}
+
+Terms:
+  By default each end's term is what the predicate says of it (good or bad), so the
+  answer is "the first good commit" when the series fixes the scenario. --term-old and
+  --term-new name the oldest end's outcome and the newest end's instead.
+
+Replay:
+  A replay takes the scenario, seed, --with and --run recorded in the log unless the
+  command line gives them. --log FILE saves the replayed log (it may be the same file).`,
+    )
+    .action(async (action, file, opts, cmd) => {
+      if (action === undefined) {
+        return await runBisect(opts, {
+          record: recordOf(opts),
+          terms: checkTerms(opts.termOld, opts.termNew),
+        });
+      }
+      if (file === undefined) throw new InputError("bisect replay needs the log file");
+      const given = (o: string) => cmd.getOptionValueSource(o) === "cli";
+      await runBisect(opts, await replaySetup(file, opts, given));
+    });
+}

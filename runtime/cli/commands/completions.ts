@@ -1,0 +1,41 @@
+/**
+ * `kdump-lab completions bash|zsh|fish`: print a shell completion script generated from the
+ * program's own commands and options (so it follows every command registered), completing
+ * plugin ids, scenario names and file names where options take them.
+ *
+ * @module
+ */
+import { Argument, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { builtinPlugins } from "../../lab/plugins.ts";
+import { scenarioNames } from "../../lab/scenarios/mod.ts";
+import { completionModel } from "../completion-model.ts";
+import { completionScript, type Shell, SHELLS } from "../completion-scripts.ts";
+import { print } from "../io.ts";
+
+/** The completion script of `program` for `shell`. */
+export function completionsFor(program: CommandUnknownOpts, shell: Shell): string {
+  const model = completionModel(program, {
+    plugins: [...builtinPlugins().keys()],
+    scenarios: scenarioNames(),
+  });
+  return completionScript(shell, model);
+}
+
+const HELP = `
+Install (the command completed is "kdump-lab": an installed name, e.g.
+  deno install -g -A -n kdump-lab runtime/cli/main.ts):
+  bash: kdump-lab completions bash > ~/.local/share/bash-completion/completions/kdump-lab
+  zsh:  kdump-lab completions zsh > "\${fpath[1]}/_kdump-lab"
+  fish: kdump-lab completions fish > ~/.config/fish/completions/kdump-lab.fish`;
+
+/** Registers `completions` on `program` (the root: the script covers all its commands). */
+export function registerCompletions(program: CommandUnknownOpts): void {
+  program
+    .command("completions")
+    .description("print a shell completion script for bash, zsh or fish")
+    .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
+    .addHelpText("after", HELP)
+    .action((shell) => {
+      print(completionsFor(program, shell as Shell).trimEnd());
+    });
+}

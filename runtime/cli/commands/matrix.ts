@@ -1,0 +1,245 @@
+/**
+ * `kdump-lab matrix`: run every subset of the series' patches (or a pairwise set, or the
+ * subsets of some patches) on a scenario, in Workers on every core, and summarise: verdict
+ * counts, each patch against the dump-ok runs, the smallest dump-ok sets. One compact JSON
+ * line per run goes to `--out FILE` (or stdout with `--jsonl`); `--shard k/n` runs a share of
+ * the runs, and `kdump-lab matrix merge FILE...` puts the shards back together, byte for
+ * byte what the unsharded run writes.
+ *
+ * @module
+ */
+import { type CommandUnknownOpts, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { InputError } from "../../lab/input.ts";
+import { parseShard, shardIndices } from "../../lab/matrix.ts";
+import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";
+import { runMatrix } from "../../lab/matrix-pool.ts";
+import { checkConfig } from "../../lab/matrix-run.ts";
+import { summarize } from "../../lab/matrix-summary.ts";
+import { renderMatrixHtml } from "../../lab/html.ts";
+import { seriesIds } from "../../lab/plugins.ts";
+import { htmlOption, writeHtml } from "../html-output.ts";
+import { print } from "../io.ts";
+import { renderMatrix } from "../matrix-view.ts";
+import { start } from "../progress.ts";
+import {
+  resolveScenario,
+  scenarioFileOption,
+  scenarioOption,
+  seedOption,
+} from "../scenario-options.ts";
+import { parseIdList, pluginPlacementOptions } from "../series-options.ts";
+
+/**
+ * Parses `--workers N`: a whole number from 1 to 256.
+ *
+ * @throws {InvalidArgumentError} otherwise
+ */
+export function parseWorkers(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!(n >= 1 && n <= 256)) {
+    throw new InvalidArgumentError("expected a whole number from 1 to 256");
+  }
+  return n;
+}
+
+function parseShardOption(value: string) {
+  try {
+    return parseShard(value);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Writes text to stdout as is (no newline added). */
+async function writeStdout(text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  for (let off = 0; off < bytes.length;) off += await Deno.stdout.write(bytes.subarray(off));
+}
+
+/** Output options shared by `matrix` and `matrix merge`. */
+interface OutputOpts {
+  html?: string;
+  out?: string;
+  jsonl?: true;
+  json?: true;
+  results?: true;
+}
+
+const MATRIX_HELP = `
+Runs:
+  full (default): run i applies the patches whose bit is set in i, bit j = the j-th patch
+    of --patches (default: the whole series) in series order; 2^k runs.
+  --pairwise: no patch, each patch alone, each pair, all of them (1 + k + k(k-1)/2 + 1 runs):
+    every pair of patches is applied together, and every on/off combination of any two
+    patches occurs.
+  Every run adds the --with plugins and --plugin files. A series whose dependencies are
+  missing is "skipped" (not run) unless --force.
+
+Output:
+  The summary table on stdout (or --json). The JSONL — a header line {"matrix":{…}}, then
+  one line per run sorted by index: {index, mask, ids, verdict, ioPageFaults, printed,
+  suppressed, strays, badPages, cause} — goes to --out FILE, or to stdout with --jsonl or
+  --shard. mask is over the whole series (bit j = the j-th patch of the series).
+
+Sharding:
+  --shard k/n runs the indices i with i % n == k-1; "matrix merge" checks that the shard
+  files hold every run once and writes what the unsharded run writes.
+
+Examples:
+  kdump-lab matrix --with bnx2-reset --out matrix.jsonl
+  kdump-lab matrix --pairwise --with bnx2-reset --json
+  kdump-lab matrix --patches copy-dev-tables,copy-old-trans-table --with bnx2-reset --jsonl
+  kdump-lab matrix --with bnx2-reset --shard 1/2 --out a.jsonl   # on one machine
+  kdump-lab matrix --with bnx2-reset --shard 2/2 --out b.jsonl   # on another
+  kdump-lab matrix merge a.jsonl b.jsonl --out matrix.jsonl`;
+
+/** The JSONL option set (`--out`, `--jsonl`, `--json`, `--results`). */
+function outputOptions() {
+  return [
+    new Option("--out <file>", "write the JSONL (header line + one line per run) to FILE"),
+    new Option("--jsonl", "print the JSONL on stdout instead of the summary").conflicts([
+      "out",
+      "json",
+    ]),
+    new Option("--json", "print {matrix, runs, summary} as JSON instead of the table"),
+    new Option("--results", "with --json: include every result line as `results`"),
+  ] as const;
+}
+
+/** Prints and writes what the options ask for. `toStdout`: the JSONL goes to stdout. */
+async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Promise<void> {
+  const text = formatJsonl(file.header, file.lines);
+  if (opts.html !== undefined) {
+    const full = file.header.mode === "full";
+    await writeHtml(
+      opts.html,
+      renderMatrixHtml({
+        cells: file.lines,
+        by: full ? "index" : "mask",
+        patches: full ? file.header.patches : seriesIds(),
+        scenario: file.header.scenario,
+      }),
+    );
+  }
+  if (opts.out !== undefined) {
+    try {
+      await Deno.writeTextFile(opts.out, text);
+    } catch (e) {
+      throw new InputError(`--out ${opts.out}: cannot write it: ${(e as Error).message}`);
+    }
+  }
+  if (toStdout) return await writeStdout(text);
+  const summary = summarize(file.header, file.lines);
+  if (opts.json) {
+    const results = opts.results ? { results: file.lines } : {};
+    print(
+      JSON.stringify(
+        { matrix: file.header, runs: file.lines.length, summary, ...results },
+        null,
+        2,
+      ),
+    );
+  } else print(...renderMatrix(file.header, summary));
+}
+
+/** Registers `matrix` and `matrix merge` on `program`. */
+export function registerMatrix(program: CommandUnknownOpts): void {
+  // `matrix` and `matrix merge` share option names (--out, --json, …): options must belong
+  // to the command they follow, which commander only does when every command above
+  // `matrix merge` parses positionally. The program has no options of its own, so this
+  // changes nothing for the other commands.
+  program.enablePositionalOptions();
+  const placement = pluginPlacementOptions();
+  const [out, jsonl, json, results] = outputOptions();
+  const matrix = program
+    .command("matrix")
+    .description(
+      "run every subset of the series (or a pairwise set) in workers; summarise the verdicts",
+    )
+    .addOption(scenarioOption())
+    .addOption(scenarioFileOption())
+    .addOption(seedOption())
+    .addOption(
+      new Option("--patches <ids>", "toggle only these patches (comma list; default: all 12)")
+        .argParser(parseIdList),
+    )
+    .addOption(
+      new Option("--with <ids>", "plugins applied in every run, e.g. bnx2-reset (repeatable)")
+        .argParser((v: string, prev: string[]) => [...prev, ...parseIdList(v)])
+        .default([] as string[]),
+    )
+    .addOption(placement.plugin)
+    .addOption(placement.before)
+    .addOption(placement.after)
+    .option("--pairwise", "a pairwise set instead of every subset")
+    .option("--force", "run series whose dependencies are missing instead of skipping them")
+    .addOption(
+      new Option("--workers <n>", "worker threads (default: the number of cores)").argParser(
+        parseWorkers,
+      ),
+    )
+    .addOption(
+      new Option("--shard <k/n>", "run only the indices i with i % n == k-1; JSONL output")
+        .argParser(parseShardOption),
+    )
+    .addOption(out)
+    .addOption(jsonl)
+    .addOption(json)
+    .addOption(results)
+    .option("--quiet", "no progress on stderr")
+    .addOption(htmlOption("the matrix as a heatmap"))
+    .enablePositionalOptions() // matrix's own options stay out of `matrix merge`'s
+    .addHelpText("after", MATRIX_HELP)
+    .action(async (opts) => {
+      const toStdout = opts.jsonl === true || (opts.shard !== undefined && opts.out === undefined);
+      if (toStdout && opts.json) {
+        throw new InputError("--json needs --out FILE with --shard (stdout carries the JSONL)");
+      }
+      const scenario = await resolveScenario(opts);
+      const config = {
+        scenario,
+        seed: opts.seed,
+        mode: opts.pairwise ? "pairwise" as const : "full" as const,
+        patches: opts.patches,
+        with: opts.with,
+        plugins: opts.plugin ?? [],
+        force: opts.force === true,
+      };
+      const runs = shardIndices(checkConfig(config).plan.size, opts.shard).length;
+      const progress = start(runs, "matrix", { quiet: opts.quiet });
+      let file: MatrixFile;
+      try {
+        file = await runMatrix(config, {
+          workers: opts.workers,
+          shard: opts.shard,
+          onProgress: (n) => progress.tick(n),
+        });
+      } finally {
+        progress.stop();
+      }
+      await emit(file, opts, toStdout);
+    });
+
+  const [mergeOut, mergeJsonlOption, mergeJson, mergeResults] = outputOptions();
+  matrix
+    .command("merge")
+    .description("merge matrix shard files into one sorted JSONL and summarise it")
+    .argument("<files...>", "JSONL files written by matrix --shard")
+    .addOption(mergeOut)
+    .addOption(mergeJsonlOption)
+    .addOption(mergeJson)
+    .addOption(mergeResults)
+    .addOption(htmlOption("the merged matrix as a heatmap"))
+    .action(async (files, opts) => {
+      const texts = [];
+      for (const name of files) {
+        try {
+          texts.push({ name, text: await Deno.readTextFile(name) });
+        } catch (e) {
+          const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+          throw new InputError(`${name}: cannot read it: ${why}`);
+        }
+      }
+      await emit(mergeJsonl(texts), opts, opts.jsonl === true);
+    });
+}

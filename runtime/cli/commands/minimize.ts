@@ -1,0 +1,109 @@
+/**
+ * `kdump-lab minimize`: the smallest set of patches of the series that is still good — delta
+ * debugging (ddmin) with the plugins of `--with` always applied. A set that would not build
+ * counts as not good and is not run. Prints the 1-minimal set in series order and how many
+ * runs it took; `--json` prints `{ set, runs, cacheHits, unresolved, tests, … }`.
+ *
+ * Exit codes: 0 with a set; 2 for bad input, a `--run` script that exits with 128 or more, or
+ * a whole series that is not good (nothing to minimize).
+ *
+ * @module
+ */
+import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import { InputError } from "../../lab/input.ts";
+import { minimize, type SetTest } from "../../lab/minimize.ts";
+import { seriesFromSpec, seriesIds } from "../../lab/plugins.ts";
+import { checkWith, setProber, unmetOf } from "../../lab/probe.ts";
+import { print, printErr } from "../io.ts";
+import {
+  judgeFromOptions,
+  PROBE_HELP,
+  runScriptOption,
+  showProgress,
+  verboseOption,
+  withOption,
+} from "../probe-options.ts";
+import {
+  resolveScenario,
+  scenarioFileOption,
+  scenarioOption,
+  seedOption,
+} from "../scenario-options.ts";
+
+/** `{a, b}` */
+const braces = (set: readonly string[]) => `{${set.join(", ")}}`;
+
+/** One progress line. */
+function testLine(t: SetTest): string {
+  const outcome = t.outcome === "unresolved" ? "unresolved (would not build)" : t.outcome;
+  return `testing ${braces(t.set)}: ${outcome}${t.cached ? " (cached)" : ""}`;
+}
+
+/** Registers the `minimize` command on `program`. */
+export function registerMinimize(program: CommandUnknownOpts): void {
+  program
+    .command("minimize")
+    .description("delta debugging: a 1-minimal set of patches for which the predicate is good")
+    .addOption(scenarioOption())
+    .addOption(scenarioFileOption())
+    .addOption(seedOption())
+    .addOption(withOption())
+    .addOption(runScriptOption())
+    .option("--json", "print { set, runs, cacheHits, unresolved, tests, … } as JSON")
+    .addOption(verboseOption())
+    .addHelpText(
+      "after",
+      `${PROBE_HELP}
+  A set of patches that would not build (a patch without what it requires) counts as not
+  good and is not run; the answer is a set that builds.`,
+    )
+    .action(async (opts) => {
+      const scenario = await resolveScenario(opts);
+      const withIds = checkWith(opts.with);
+      const judge = await judgeFromOptions(opts);
+      const probe = setProber({ scenario, seed: opts.seed, with: withIds, judge });
+      const items = seriesIds().filter((id) => !withIds.includes(id));
+      const progress = showProgress(opts);
+      const res = await minimize({
+        items,
+        test: (set) => probe(set),
+        unmet: (set) => unmetOf(set, withIds),
+        onTest: (t) => progress && printErr(testLine(t)),
+      });
+      const withText = withIds.length ? ` + ${withIds.join(", ")}` : "";
+      if (opts.json) {
+        print(JSON.stringify(
+          {
+            status: res.status,
+            set: res.set,
+            with: withIds,
+            runs: res.runs,
+            cacheHits: res.cacheHits,
+            unresolved: res.unresolved,
+            full: res.full,
+            tests: res.tests,
+          },
+          null,
+          2,
+        ));
+      }
+      if (res.status === "full-not-good") {
+        throw new InputError(
+          `nothing to minimize: the whole series${withText} is not good (${res.full.detail})`,
+        );
+      }
+      if (opts.json) return;
+      const titles = new Map(seriesFromSpec("all").resolve().plugins.map((p) => [p.id, p.title]));
+      const width = Math.max(0, ...res.set.map((id) => id.length));
+      print(
+        `1-minimal set: ${res.set.length} of ${items.length} patches${
+          withIds.length ? ` (with ${withIds.join(", ")} at every step)` : ""
+        }`,
+        ...(res.set.length
+          ? res.set.map((id) => `  ${id.padEnd(width)}  ${titles.get(id) ?? ""}`)
+          : ["  (none: the 4.13 baseline is already good)"]),
+        `${res.runs} runs, ${res.cacheHits} cache hits, ${res.unresolved} sets that would not ` +
+          `build (not run)`,
+      );
+    });
+}

@@ -1,0 +1,42 @@
+/**
+ * `--html FILE`: the option every command that can draw its result shares, and the one
+ * function that writes the page. The pages themselves come from `runtime/lab/html.ts`
+ * (pure functions of the results).
+ *
+ * A command adds `.addOption(htmlOption())` and, in its action, before it prints anything:
+ * `if (opts.html !== undefined) await writeHtml(opts.html, renderXxxHtml(result));`
+ *
+ * @module
+ */
+import { Option } from "@commander-js/extra-typings";
+import { InputError } from "../lab/input.ts";
+
+/** `--html <file>`: also write a self-contained HTML page of the result to FILE. */
+export function htmlOption(what = "the result, with an SVG timeline") {
+  return new Option(
+    "--html <file>",
+    `also write a self-contained HTML page of ${what} to FILE`,
+  );
+}
+
+/** Why a write failed, in a few words. */
+function reason(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "is a directory";
+  return e instanceof Error ? e.message.split("\n")[0] : String(e);
+}
+
+/**
+ * Writes an HTML page (from `runtime/lab/html.ts`) to `file`, replacing it.
+ *
+ * @throws {InputError} when the file cannot be written (one line: the CLI exits 2)
+ */
+export async function writeHtml(file: string, html: string): Promise<void> {
+  if (file.trim() === "") throw new InputError("--html needs a file name");
+  try {
+    await Deno.writeTextFile(file, html);
+  } catch (e) {
+    throw new InputError(`--html ${file}: cannot write it: ${reason(e)}`);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Options shared by `bisect`, `minimize` and `ablate`: `--with IDS` (plugins applied at every
+ * step), `--run SCRIPT` (a predicate script, as `git bisect run` takes one) and `--verbose`.
+ *
+ * @module
+ */
+import { Option } from "@commander-js/extra-typings";
+import { defaultJudge, type Judge } from "../lab/probe.ts";
+import { scriptJudge } from "../lab/script-judge.ts";
+import { parseIdList } from "./series-options.ts";
+
+/** `--with IDS`: a comma list, repeatable; the ids add up. */
+export function withOption() {
+  return new Option(
+    "--with <ids>",
+    "plugins applied at every step, not searched over (comma list, repeatable), e.g. bnx2-reset",
+  ).argParser((value, previous: string[]) => [...previous, ...parseIdList(value)])
+    .default([] as string[], "none");
+}
+
+/** `--run SCRIPT`: the predicate script. */
+export function runScriptOption() {
+  return new Option(
+    "--run <script>",
+    "predicate: `deno run -A SCRIPT` gets the report as JSON on stdin; exit 0 good, 125 skip, " +
+      "1-127 bad, 128+ aborts (default: good = dump-ok with no IO_PAGE_FAULT logged)",
+  );
+}
+
+/** `--verbose`: progress lines on stderr even when stderr is not a terminal. */
+export function verboseOption() {
+  return new Option(
+    "--verbose",
+    "print each test on stderr (the default when stderr is a terminal)",
+  );
+}
+
+/** The predicate the options choose: the script of `--run`, else the default one. */
+export async function judgeFromOptions(opts: { run?: string }): Promise<Judge> {
+  return opts.run === undefined ? defaultJudge : await scriptJudge(opts.run);
+}
+
+/** Whether to print progress lines on stderr. */
+export function showProgress(opts: { verbose?: boolean }): boolean {
+  return opts.verbose === true || Deno.stderr.isTerminal();
+}
+
+/** The help text on predicates and `--with`. */
+export const PROBE_HELP = `
+Predicate:
+  By default a run is good when its verdict is dump-ok and the IOMMU logged no
+  IO_PAGE_FAULT. With --run SCRIPT, \`deno run -A SCRIPT\` reads the report as JSON on stdin
+  and answers with its exit code, as in git bisect run: 0 good, 125 skip, 1-127 bad; 128 or
+  more aborts (exit 2). A series whose dependencies are missing is a skip (not run).`;

@@ -1,0 +1,141 @@
+/**
+ * Progress of long work (the matrix, minimize): on a terminal a progress bar (npm
+ * `cli-progress`) on stderr; otherwise plain lines on stderr at every tenth of the work,
+ * `matrix: 410/4096 runs`. Progress never goes to stdout, which stays free for JSON and
+ * JSONL. The bar has no colours when NO_COLOR is set (to anything but the empty string).
+ *
+ * ```ts
+ * const progress = start(total, "matrix");
+ * // … progress.tick(n) as work finishes …
+ * progress.stop();
+ * ```
+ *
+ * @module
+ */
+import process from "node:process";
+import { ansis } from "./colors.ts";
+import cliProgress from "cli-progress";
+
+/** A running progress display. */
+export interface Progress {
+  /** Records `n` more units done (default 1). */
+  tick(n?: number): void;
+  /** Ends the display (the bar stays on screen at its last value). Idempotent. */
+  stop(): void;
+}
+
+/** Options of {@link start}. */
+export interface ProgressOptions {
+  /** What is counted, after the numbers (default `runs`). */
+  unit?: string;
+  /** Show nothing. */
+  quiet?: boolean;
+  /** Draw a bar (default: when stderr is a terminal). */
+  tty?: boolean;
+  /** Colour the bar (default: unless NO_COLOR is set). */
+  color?: boolean;
+  /** Where plain lines go (default: stderr). */
+  write?: (line: string) => void;
+}
+
+/** The part of cli-progress's SingleBar used here (the package ships no types). */
+interface Bar {
+  start(total: number, value: number): void;
+  increment(n: number): void;
+  stop(): void;
+}
+
+/** Whether NO_COLOR asks for no colours (https://no-color.org). */
+function noColor(): boolean {
+  try {
+    return (Deno.env.get("NO_COLOR") ?? "") !== "";
+  } catch {
+    return false; // no permission to read the environment
+  }
+}
+
+/** Whether stderr is a terminal. */
+function stderrIsTerminal(): boolean {
+  try {
+    return Deno.stderr.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+/** A display that shows nothing. */
+const SILENT: Progress = { tick() {}, stop() {} };
+
+/**
+ * Starts showing progress towards `total` units of work, labelled `label` (e.g. `matrix`).
+ */
+export function start(total: number, label: string, opts: ProgressOptions = {}): Progress {
+  if (opts.quiet || total <= 0) return SILENT;
+  const unit = opts.unit ?? "runs";
+  if (opts.tty ?? stderrIsTerminal()) return barProgress(total, label, unit, opts.color);
+  return lineProgress(total, label, unit, opts.write ?? ((l) => console.error(l)));
+}
+
+/** Plain lines at every tenth of `total` (and at the end). */
+function lineProgress(
+  total: number,
+  label: string,
+  unit: string,
+  write: (line: string) => void,
+): Progress {
+  let done = 0;
+  let tenth = 0; // tenths already reported
+  let stopped = false;
+  return {
+    tick(n = 1) {
+      if (stopped) return;
+      done = Math.min(total, done + n);
+      const reached = Math.floor((done * 10) / total);
+      if (reached > tenth) {
+        tenth = reached;
+        write(`${label}: ${done}/${total} ${unit}`);
+      }
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
+/** A cli-progress bar on stderr. */
+function barProgress(total: number, label: string, unit: string, color?: boolean): Progress {
+  const paint = color ?? !noColor();
+  const bar = paint ? ansis.cyan("{bar}") : "{bar}";
+  const SingleBar = cliProgress.SingleBar as new (options: object, preset: object) => Bar;
+  const b = new SingleBar({
+    format: `${label} ${bar} {value}/{total} ${unit} | {percentage}% | ETA {eta_formatted}`,
+    stream: process.stderr,
+    hideCursor: true,
+    barsize: 30,
+    etaBuffer: 50,
+  }, cliProgress.Presets.shades_classic);
+  b.start(total, 0);
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    b.stop();
+    try {
+      Deno.removeSignalListener("SIGINT", interrupted);
+    } catch { /* not listening */ }
+  };
+  // Ctrl-C: give the cursor back before the process ends.
+  const interrupted = () => {
+    stop();
+    Deno.exit(130);
+  };
+  try {
+    Deno.addSignalListener("SIGINT", interrupted);
+  } catch { /* signals not supported here */ }
+  return {
+    tick(n = 1) {
+      if (!stopped) b.increment(n);
+    },
+    stop,
+  };
+}

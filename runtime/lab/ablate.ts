@@ -1,0 +1,84 @@
+/**
+ * Leave-one-out over the series: the whole series plus the plugins applied at every step
+ * (`--with`), then, for each patch, the same without it. A series that would not build
+ * without the patch is not forced: its row is `skipped` and says who needs the patch.
+ * Each row is compared with the whole series' run (the counters and key kernel messages of
+ * {@link outcomeOf}).
+ *
+ * The rows are a list: the first has id `none` (nothing left out: the whole series), then one
+ * per patch of the series, in series order, whose id is the patch left out.
+ *
+ * @module
+ */
+import { seriesFromSpec, seriesIds } from "./plugins.ts";
+import { checkWith, type RunFn, setSeries } from "./probe.ts";
+import { run as labRun } from "./run.ts";
+import type { Scenario, ScenarioInput } from "./scenario.ts";
+import { differences, type Outcome, outcomeOf } from "./table.ts";
+
+/** The id of the row that leaves nothing out. */
+export const NOTHING_LEFT_OUT = "none";
+
+/** One row: the outcome with patch `id` left out (`none`: the whole series). */
+export interface AblationRow extends Outcome {
+  /** The patch left out, or `none` for the whole series. */
+  id: string;
+  /** Its title (for `none`: a description of the row). */
+  title: string;
+  /** The plugins of the run, in order. */
+  series: string[];
+  /** What differs from the whole series' run, in words; for a skipped row, who needs it. */
+  changes: string[];
+  /** For a skipped row: the plugins that cannot build without the patch. */
+  neededBy: string[];
+}
+
+/** Options of {@link ablate}. */
+export interface AblateOptions {
+  scenario: ScenarioInput | Scenario;
+  seed?: number;
+  /** Plugins applied at every step (not left out). */
+  with?: readonly string[];
+  /** The run function (default the lab's). */
+  run?: RunFn;
+  /** Progress: called after each row. */
+  onRow?: (row: AblationRow, index: number, total: number) => void;
+}
+
+/** Runs the whole series, then the series without each patch (see the module documentation). */
+export function ablate(opts: AblateOptions): AblationRow[] {
+  const withIds = checkWith(opts.with ?? []);
+  const run = opts.run ?? labRun;
+  const titles = new Map(seriesFromSpec("all").resolve().plugins.map((p) => [p.id, p.title]));
+  const all = seriesIds();
+  const out = all.filter((id) => !withIds.includes(id));
+  const total = out.length + 1;
+  const rowFor = (left: string | undefined, full?: Outcome): AblationRow => {
+    const series = setSeries(all.filter((id) => id !== left), withIds);
+    const report = run(opts.scenario, { series, seed: opts.seed });
+    const o = outcomeOf(report);
+    const neededBy = [...new Set(report.missing.map((m) => m.plugin))];
+    const changes = !full
+      ? []
+      : o.verdict === "skipped"
+      ? [`would not build: needed by ${neededBy.join(", ")}`]
+      : differences(full, o);
+    return {
+      id: left ?? NOTHING_LEFT_OUT,
+      title: left ? titles.get(left) ?? left : "the whole series (nothing left out)",
+      series: report.series,
+      ...o,
+      changes,
+      neededBy,
+    };
+  };
+  const first = rowFor(undefined);
+  const rows = [first];
+  opts.onRow?.(first, 0, total);
+  for (const id of out) {
+    const row = rowFor(id, first);
+    rows.push(row);
+    opts.onRow?.(row, rows.length - 1, total);
+  }
+  return rows;
+}

@@ -1,0 +1,199 @@
+/**
+ * Running the runs of a matrix: what a matrix is asked to do ({@link MatrixConfig}, plain
+ * data a Worker can receive), the series each run applies, and the compact result line a run
+ * gives ({@link MatrixLine}) instead of its whole report.
+ *
+ * The series of run `i`: the whole series in series order, the `with` plugins (driver
+ * plugins such as bnx2-reset, or series patches kept on in every run) and users' plugin
+ * files added as `--plugin` adds them, then every series patch disabled that neither run `i`
+ * nor `with` applies. Runs are not forced unless the config says so: a series whose
+ * dependencies are missing is "skipped" without building a machine, as `run()` would.
+ *
+ * @module
+ */
+import { formatZodError } from "./errors.ts";
+import { InputError } from "./input.ts";
+import { type MatrixMode, MatrixPlan, type MatrixRun } from "./matrix.ts";
+import { buildSeries, loadPluginFile, seriesIds } from "./plugins.ts";
+import type { Series } from "../plugin/mod.ts";
+import type { Verdict } from "./report.ts";
+import { run } from "./run.ts";
+import { type ScenarioInput, ScenarioSchema } from "./scenario.ts";
+import { outcomeOf } from "./table.ts";
+
+/** A user's plugin file added to every run, placed like `--plugin FILE [--before|--after ID]`. */
+export interface PluginFileArg {
+  file: string;
+  before?: string;
+  after?: string;
+}
+
+/** What a matrix runs. Plain data: it is posted to Workers as is. */
+export interface MatrixConfig {
+  /** The scenario, as written (a built-in's value or a parsed scenario file). */
+  scenario: ScenarioInput;
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** `full` (every subset) or `pairwise`. */
+  mode: MatrixMode;
+  /** The toggled patches (default: the whole series). */
+  patches?: string[];
+  /** Plugin ids applied in every run (driver plugins, or series patches kept on). */
+  with?: string[];
+  /** Users' plugin files applied in every run. */
+  plugins?: PluginFileArg[];
+  /** Run series whose dependencies are missing instead of skipping them. */
+  force?: boolean;
+}
+
+/** The result of one run: a line of the matrix's JSONL. */
+export interface MatrixLine {
+  index: number;
+  /** Bitmask over the series (bit j = the j-th patch of the series). */
+  mask: number;
+  /** The toggled patches the run applied, in series order. */
+  ids: string[];
+  verdict: Verdict;
+  /** IO_PAGE_FAULTs the IOMMU logged. */
+  ioPageFaults: number;
+  /** IO_PAGE_FAULT lines the kernels printed. */
+  printed: number;
+  /** IO_PAGE_FAULTs kept out of the log (DTE.SA and co.). */
+  suppressed: number;
+  /** Stray DMA writes. */
+  strays: number;
+  /** Dump pages that differ from memory at the panic. */
+  badPages: number;
+  /** Why: the report's cause cut to its first clause (see {@link shortCause}). */
+  cause: string;
+}
+
+/** The longest cause a line carries. */
+const CAUSE_MAX = 120;
+
+/** A cause cut to its first clause (before `; `) and to {@link CAUSE_MAX} characters. */
+export function shortCause(cause: string): string {
+  const first = cause.split("; ")[0];
+  return first.length <= CAUSE_MAX ? first : first.slice(0, CAUSE_MAX - 1) + "…";
+}
+
+/** A line with its keys in the JSONL order (so equal lines serialise to equal bytes). */
+export function matrixLine(run: MatrixRun, o: Omit<MatrixLine, keyof MatrixRun>): MatrixLine {
+  return {
+    index: run.index,
+    mask: run.mask,
+    ids: run.ids,
+    verdict: o.verdict,
+    ioPageFaults: o.ioPageFaults,
+    printed: o.printed,
+    suppressed: o.suppressed,
+    strays: o.strays,
+    badPages: o.badPages,
+    cause: o.cause,
+  };
+}
+
+/** The config with its lists checked and filled in: what the JSONL header records. */
+export interface CheckedConfig {
+  scenario: ScenarioInput;
+  /** The scenario's name. */
+  name: string;
+  /** The seed the runs use. */
+  seed: number;
+  mode: MatrixMode;
+  patches: string[];
+  with: string[];
+  plugins: PluginFileArg[];
+  force: boolean;
+  plan: MatrixPlan;
+}
+
+/**
+ * Checks a config without loading plugin files: the patches, the `with` ids (known plugins,
+ * not also toggled, none twice), the scenario.
+ *
+ * @throws {InputError} one line naming the bad value
+ */
+export function checkConfig(config: MatrixConfig): CheckedConfig {
+  const plan = new MatrixPlan(config.mode, config.patches);
+  const withIds = config.with ?? [];
+  const seen = new Set<string>();
+  for (const id of withIds) {
+    if (seen.has(id)) throw new InputError(`--with: plugin "${id}" named twice`);
+    if (plan.patches.includes(id)) {
+      throw new InputError(`--with: "${id}" is toggled by the matrix; it cannot also be always on`);
+    }
+    seen.add(id);
+  }
+  const parsed = ScenarioSchema.safeParse(config.scenario);
+  if (!parsed.success) throw new InputError(formatZodError("scenario", parsed.error));
+  return {
+    scenario: config.scenario,
+    name: parsed.data.name,
+    seed: config.seed ?? parsed.data.seed,
+    mode: config.mode,
+    patches: [...plan.patches],
+    with: [...withIds],
+    plugins: (config.plugins ?? []).map((p) => ({ ...p })),
+    force: config.force ?? false,
+    plan,
+  };
+}
+
+/** Runs one run of the matrix by index. */
+export type MatrixRunner = (index: number) => MatrixLine;
+
+/**
+ * Prepares the runs of a matrix: checks the config, loads the plugin files and builds the
+ * series every run starts from. Workers call it with the config the parent posted.
+ *
+ * @throws {InputError} for a bad config, an unknown `with` id, a bad plugin file or placement
+ */
+export async function matrixRunner(config: MatrixConfig): Promise<MatrixRunner> {
+  const c = checkConfig(config);
+  const series = seriesIds();
+  const add = [];
+  for (const p of c.plugins) {
+    add.push({ plugin: await loadPluginFile(p.file), before: p.before, after: p.after });
+  }
+  const extra = c.with.filter((id) => !series.includes(id));
+  const base = buildSeries({ spec: ["all", ...extra].join(","), add });
+  const always = c.with.filter((id) => series.includes(id));
+  return (index) => runOne(c, base, always, c.plan.at(index));
+}
+
+/** The series of one run: `base` with every series patch off that neither applies. */
+function seriesOf(base: Series, always: readonly string[], r: MatrixRun): Series {
+  const s = base.clone();
+  for (const id of seriesIds()) if (!r.ids.includes(id) && !always.includes(id)) s.disable(id);
+  return s;
+}
+
+function runOne(
+  c: CheckedConfig,
+  base: Series,
+  always: readonly string[],
+  r: MatrixRun,
+): MatrixLine {
+  const series = seriesOf(base, always, r);
+  if (!c.force) {
+    // What run() does for a series that would not build, without building the machine.
+    const missing = series.resolve().missing;
+    if (missing.length) {
+      return matrixLine(r, {
+        verdict: "skipped",
+        ioPageFaults: 0,
+        printed: 0,
+        suppressed: 0,
+        strays: 0,
+        badPages: 0,
+        cause: shortCause(
+          `would not build: ${missing.map((m) => `${m.plugin} requires ${m.requires}`).join("; ")}`,
+        ),
+      });
+    }
+  }
+  const report = run(c.scenario, { series, seed: c.seed, force: c.force });
+  const o = outcomeOf(report);
+  return matrixLine(r, { ...o, verdict: report.verdict, cause: shortCause(report.cause) });
+}

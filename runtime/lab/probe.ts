@@ -1,0 +1,132 @@
+/**
+ * How `bisect`, `minimize` and `ablate` test a set of patches: the series a set of patch ids
+ * makes (series order, then the plugins applied at every step, `--with`), one run of the
+ * scenario with it, and a predicate over the Report that says "good", "bad" or "skip" — the
+ * three answers `git bisect run` reads from a script.
+ *
+ * A set whose series has unmet dependencies (a patch that would not build) is not run: it is
+ * a "skip", with what is missing.
+ *
+ * @module
+ */
+import type { Series } from "../plugin/mod.ts";
+import { InputError } from "./input.ts";
+import { builtinPlugins, seriesFromSpec, seriesIds } from "./plugins.ts";
+import type { Report } from "./report.ts";
+import { run as labRun, type RunOptions } from "./run.ts";
+import type { Scenario, ScenarioInput } from "./scenario.ts";
+
+/** What a predicate says of a run, in `git bisect run`'s terms. */
+export type Judgement = "good" | "bad" | "skip";
+
+/** A predicate over a run's report. */
+export type Judge = (report: Report) => Judgement | Promise<Judgement>;
+
+/** The run function (injectable, so tests and scripts can replace the simulation). */
+export type RunFn = (scenario: ScenarioInput | Scenario, opts: RunOptions) => Report;
+
+/** The result of testing one set of patches. */
+export interface Tested {
+  judgement: Judgement;
+  /** The run's verdict (`skipped` when the series would not build). */
+  verdict: string;
+  /** One line for people: the outcome's numbers, or why it was skipped. */
+  detail: string;
+}
+
+/**
+ * The default predicate: "good" when the dump is correct (verdict `dump-ok`) and the IOMMU
+ * logged no IO_PAGE_FAULT; "skip" for a series that was not run (`skipped`); else "bad".
+ */
+export function defaultJudge(report: Report): Judgement {
+  if (report.verdict === "skipped") return "skip";
+  return report.verdict === "dump-ok" && report.events.IO_PAGE_FAULT === 0 ? "good" : "bad";
+}
+
+/** A report in one line: verdict, IO_PAGE_FAULTs, stray writes, bad dump pages. */
+export function reportDetail(report: Report): string {
+  if (report.verdict === "skipped") return report.cause;
+  const parts = [
+    report.verdict,
+    `${report.events.IO_PAGE_FAULT} IO_PAGE_FAULT logged`,
+    `${report.strayWriteCount} stray writes`,
+  ];
+  if (report.dump?.badPages) parts.push(`${report.dump.badPages} bad dump pages`);
+  return parts.join(", ");
+}
+
+/**
+ * Checks the ids of the plugins applied at every step (`--with`): known plugins, each once.
+ *
+ * @throws {InputError} for an unknown or repeated id
+ */
+export function checkWith(ids: readonly string[]): string[] {
+  const known = builtinPlugins();
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (!known.has(id)) {
+      throw new InputError(
+        `--with: unknown plugin "${id}" (known: ${[...known.keys()].join(", ")})`,
+      );
+    }
+    if (seen.has(id)) throw new InputError(`--with: plugin "${id}" named twice`);
+    seen.add(id);
+  }
+  return [...ids];
+}
+
+/**
+ * The series of a set of patch ids plus the `--with` plugins: the series' patches among them
+ * in series order, then the other `--with` plugins in the order given.
+ */
+export function setSeries(ids: Iterable<string>, withIds: readonly string[] = []): Series {
+  const wanted = new Set([...ids, ...withIds]);
+  const order = seriesIds();
+  const inSeries = order.filter((id) => wanted.has(id));
+  const others = [...wanted].filter((id) => !order.includes(id));
+  return seriesFromSpec([...inSeries, ...others].join(",") || "none");
+}
+
+/** The unmet dependencies of a set's series, as `plugin requires what` texts. */
+export function unmetOf(ids: Iterable<string>, withIds: readonly string[] = []): string[] {
+  return setSeries(ids, withIds).resolve().missing.map((m) => `${m.plugin} requires ${m.requires}`);
+}
+
+/** What to run a set of patches on. */
+export interface ProbeSetup {
+  /** The scenario (a built-in or a parsed file). */
+  scenario: ScenarioInput | Scenario;
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** Plugins applied at every step (e.g. `bnx2-reset`). */
+  with?: readonly string[];
+  /** The predicate (default {@link defaultJudge}). */
+  judge?: Judge;
+  /** The run function (default the lab's `run`). */
+  run?: RunFn;
+}
+
+/**
+ * A function that tests a set of patch ids: builds its series with the `--with` plugins,
+ * skips it without running when dependencies are missing, else runs the scenario and asks
+ * the predicate.
+ */
+export function setProber(setup: ProbeSetup): (ids: Iterable<string>) => Promise<Tested> {
+  const withIds = checkWith(setup.with ?? []);
+  const judge = setup.judge ?? defaultJudge;
+  const run = setup.run ?? labRun;
+  return async (ids) => {
+    const series = setSeries(ids, withIds);
+    const missing = series.resolve().missing;
+    if (missing.length) {
+      const why = missing.map((m) => `${m.plugin} requires ${m.requires}`).join("; ");
+      return { judgement: "skip", verdict: "skipped", detail: `would not build: ${why}` };
+    }
+    const report = run(setup.scenario, { series, seed: setup.seed });
+    return {
+      judgement: await judge(report),
+      verdict: report.verdict,
+      detail: reportDetail(report),
+    };
+  };
+}

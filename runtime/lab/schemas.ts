@@ -1,0 +1,27 @@
+/**
+ * The JSON Schemas the lab publishes (draft 2020-12, from the zod schemas): the Report a run
+ * returns, and the scenario file `run --scenario-file` reads (its input form: numbers may be
+ * written as hexadecimal strings, defaults may be left out).
+ *
+ * @module
+ */
+import { z } from "zod";
+import { reportJsonSchema } from "./report.ts";
+import { ScenarioSchema } from "./scenario.ts";
+
+/** The scenario file format as JSON Schema: what a scenario author may write. */
+export function scenarioJsonSchema(): unknown {
+  return z.toJSONSchema(ScenarioSchema, { io: "input" });
+}
+
+/** Every published schema by name, with a one-line description. */
+export const SCHEMAS: Record<string, { description: string; schema: () => unknown }> = {
+  report: {
+    description: "the Report of a run (what run --json prints)",
+    schema: reportJsonSchema,
+  },
+  scenario: {
+    description: "a scenario file (what run --scenario-file reads, JSON or YAML)",
+    schema: scenarioJsonSchema,
+  },
+};

@@ -1,0 +1,299 @@
+/**
+ * `bisect`, `minimize` and `ablate` end to end: spawns `deno run -A runtime/cli/main.ts` from
+ * the repository root the way `deno task lab` does. Expected answers are computed in-process
+ * with run() over the prefixes (never guessed); the spawns of one test run in parallel.
+ */
+import assert from "node:assert/strict";
+import { builtinPlugins, seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
+import type { Report } from "../../runtime/lab/report.ts";
+import { run } from "../../runtime/lab/run.ts";
+import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with `args` from the repository root, without colours. */
+async function lab(args: string[]): Promise<Output> {
+  const env = Deno.env.toObject();
+  delete env.FORCE_COLOR;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "runtime/cli/main.ts", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    clearEnv: true,
+    env: { ...env, NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The JSON a command printed (exit 0 expected). */
+function jsonOf<T>(out: Output, what: string): T {
+  assert.equal(out.code, 0, `${what}: ${out.stderr}`);
+  return JSON.parse(out.stdout) as T;
+}
+
+/** Asserts exit 2 with one stderr line that matches `re`. */
+function usageError(out: Output, re: RegExp, what: string): void {
+  assert.equal(out.code, 2, `${what}: ${out.stdout}${out.stderr}`);
+  const lines = out.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `${what}: one line: ${out.stderr}`);
+  assert.match(lines[0], /^kdump-lab: /);
+  assert.match(lines[0], re, what);
+}
+
+/** The reports of prefixes 0…12 of the series with bnx2-reset on the default scenario. */
+function prefixReports(): Report[] {
+  const ids = seriesIds();
+  return ids.concat([""]).map((_, k) =>
+    run(SCENARIOS.default, {
+      series: seriesFromSpec([...ids.slice(0, k), "bnx2-reset"].join(",")),
+    })
+  );
+}
+
+/** The default predicate, written out independently of the lab's. */
+const good = (r: Report) => r.verdict === "dump-ok" && r.events.IO_PAGE_FAULT === 0;
+
+interface BisectJson {
+  status: string;
+  first: string | null;
+  firstPrefix: number | null;
+  terms: { old: string; new: string } | null;
+  candidates: string[];
+  steps: {
+    prefix: number;
+    id: string;
+    term: string;
+    verdict: string;
+    judgement: string;
+    replayed: boolean;
+  }[];
+  runs: number;
+  with: string[];
+}
+
+/** A temporary predicate script; the caller removes it. */
+async function script(body: string): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "kdump-lab-pred-", suffix: ".ts" });
+  await Deno.writeTextFile(
+    path,
+    `const r = JSON.parse(await new Response(Deno.stdin.readable).text());\n${body}\n`,
+  );
+  return path;
+}
+
+Deno.test("bisect --with bnx2-reset: the patch where the model's predicate flips", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kdump-lab-bisect-" });
+  const log = `${dir}/bisect.log`;
+  try {
+    const [json, human] = await Promise.all([
+      lab(["bisect", "--with", "bnx2-reset", "--json"]),
+      lab(["bisect", "--with", "bnx2-reset", "--log", log]),
+    ]);
+    const reports = prefixReports();
+    const verdicts = reports.map(good);
+    const flips = verdicts.flatMap((v, k) => k > 0 && v !== verdicts[k - 1] ? [k] : []);
+    assert.equal(flips.length, 1, `one flip in ${verdicts}`);
+    const k = flips[0];
+    const firstId = seriesIds()[k - 1];
+    const term = (g: boolean) => g ? "good" : "bad";
+
+    const b = jsonOf<BisectJson>(json, "bisect --json");
+    assert.equal(b.status, "found");
+    assert.equal(b.first, firstId);
+    assert.equal(b.firstPrefix, k);
+    assert.deepEqual(b.candidates, [firstId]);
+    assert.deepEqual(b.terms, { old: term(verdicts[0]), new: term(verdicts[12]) });
+    assert.deepEqual(b.with, ["bnx2-reset"]);
+    assert.deepEqual(b.steps.slice(0, 2).map((s) => s.prefix), [12, 0], "the ends first");
+    assert.equal(b.runs, b.steps.length);
+    assert.ok(b.steps.length <= 6, `${b.steps.length} steps for 13 revisions`);
+    for (const s of b.steps) {
+      assert.equal(s.id, s.prefix === 0 ? "baseline" : seriesIds()[s.prefix - 1]);
+      assert.equal(s.verdict, reports[s.prefix].verdict, `prefix ${s.prefix}`);
+      assert.equal(s.term, term(verdicts[s.prefix]), `prefix ${s.prefix}`);
+    }
+
+    assert.equal(human.code, 0, human.stderr);
+    const lines = human.stdout.trimEnd().split("\n");
+    const newest = builtinPlugins().get(seriesIds()[11])!;
+    assert.equal(lines[0], `[${newest.id}] ${newest.title}`, "git's [commit] subject");
+    assert.match(
+      human.stdout,
+      /^Bisecting: \d+ revisions? left to test after this \(roughly \d+ steps?\)$/m,
+    );
+    assert.ok(lines.includes(`${firstId} is the first ${term(verdicts[12])} commit`), human.stdout);
+
+    // The log: one comment and one command per step, and a replay that runs nothing.
+    const text = await Deno.readTextFile(log);
+    assert.match(text, /^git bisect start 12 0$/m);
+    for (const s of b.steps) {
+      assert.match(
+        text,
+        new RegExp(`^# ${s.term}: \\[${s.prefix}\\] ${s.id} \\(${s.verdict}\\)$`, "m"),
+      );
+      assert.match(text, new RegExp(`^git bisect ${s.term} ${s.prefix}$`, "m"));
+    }
+    const replay = jsonOf<BisectJson>(await lab(["bisect", "replay", log, "--json"]), "replay");
+    assert.equal(replay.first, firstId);
+    assert.equal(replay.runs, 0);
+    assert.deepEqual(replay.with, ["bnx2-reset"], "the log's --with");
+    assert.ok(replay.steps.every((s) => s.replayed));
+    assert.deepEqual(
+      replay.steps.map((s) => [s.prefix, s.term]),
+      b.steps.map((s) => [s.prefix, s.term]),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", async () => {
+  const strict = await script(`Deno.exit(r.verdict === "dump-ok" ? 0 : 1);`);
+  const skippy = await script(
+    `console.log("seen", r.verdict);\nDeno.exit(r.verdict === "dump-ok" ? 0 : r.verdict === "hang" ? 125 : 1);`,
+  );
+  const abort = await script(`Deno.exit(129);`);
+  try {
+    const [s, k, a, custom] = await Promise.all([
+      lab(["bisect", "--with", "bnx2-reset", "--run", strict, "--json"]),
+      lab(["bisect", "--with", "bnx2-reset", "--run", skippy, "--json"]),
+      lab(["bisect", "--with", "bnx2-reset", "--run", abort]),
+      lab([
+        "bisect",
+        "--with",
+        "bnx2-reset",
+        "--term-old",
+        "broken",
+        "--term-new",
+        "fixed",
+        "--json",
+      ]),
+    ]);
+    const reports = prefixReports();
+    const cls = (r: Report) => r.verdict === "dump-ok" ? "good" : "bad";
+    const skipCls = (r: Report) =>
+      r.verdict === "dump-ok" ? "good" : r.verdict === "hang" ? "skip" : "bad";
+
+    // exit 0 / 1: the flip of "verdict is dump-ok".
+    const sj = jsonOf<BisectJson>(s, "--run strict");
+    const first = sj.firstPrefix!;
+    assert.equal(sj.status, "found");
+    assert.equal(cls(reports[first]), cls(reports[12]));
+    assert.notEqual(cls(reports[first - 1]), cls(reports[12]));
+    for (const st of sj.steps) assert.equal(st.term, cls(reports[st.prefix]));
+
+    // exit 125 on "hang": those prefixes are skipped; the answer is git's.
+    const kj = jsonOf<BisectJson>(k, "--run skippy");
+    assert.match(k.stderr, /^seen dump-ok$/m, "the script's stdout goes to stderr");
+    for (const st of kj.steps) {
+      assert.equal(st.term, skipCls(reports[st.prefix]), `prefix ${st.prefix}`);
+      assert.equal(st.verdict, reports[st.prefix].verdict);
+    }
+    const prefixOf = (id: string) => id === "baseline" ? 0 : seriesIds().indexOf(id) + 1;
+    const cand = kj.candidates.map(prefixOf);
+    const last = cand.at(-1)!;
+    assert.equal(skipCls(reports[last]), "good", "the last candidate has the new term");
+    assert.equal(
+      skipCls(reports[cand[0] - 1]),
+      "bad",
+      "the one before the candidates has the old term",
+    );
+    for (const p of cand.slice(0, -1)) assert.equal(skipCls(reports[p]), "skip");
+    assert.deepEqual(
+      cand,
+      Array.from({ length: cand.length }, (_, i) => cand[0] + i),
+      "contiguous",
+    );
+    assert.equal(kj.status, cand.length > 1 ? "ambiguous" : "found");
+    assert.ok(kj.steps.some((st) => st.term === "skip"), "this scenario has hangs to skip");
+
+    usageError(a, /exited with 129.*128 or more aborts/, "--run exit 129");
+
+    const cj = jsonOf<BisectJson>(custom, "custom terms");
+    assert.deepEqual(cj.terms, { old: "broken", new: "fixed" });
+    assert.ok(
+      cj.steps.every((st) =>
+        st.term === (good(reports[st.prefix]) === good(reports[12]) ? "fixed" : "broken")
+      ),
+    );
+    assert.equal(cj.first, seriesIds()[cj.firstPrefix! - 1]);
+  } finally {
+    for (const f of [strict, skippy, abort]) await Deno.remove(f);
+  }
+});
+
+Deno.test("bisect: bad input and ends that agree exit 2 with one line", async () => {
+  const [agree, unknown, oneTerm, noLog, action] = await Promise.all([
+    lab(["bisect"]), // the series without bnx2-reset still logs faults: both ends bad
+    lab(["bisect", "--with", "nope"]),
+    lab(["bisect", "--term-old", "broken"]),
+    lab(["bisect", "replay", "/nonexistent/bisect.log"]),
+    lab(["bisect", "frobnicate"]),
+  ]);
+  const ends = [
+    run(SCENARIOS.default, {}),
+    run(SCENARIOS.default, { series: seriesFromSpec("all") }),
+  ];
+  assert.equal(good(ends[0]), good(ends[1]), "the model: both ends agree without bnx2-reset");
+  usageError(agree, /nothing to bisect: both ends are bad/, "ends agree");
+  usageError(unknown, /--with: unknown plugin "nope"/, "--with nope");
+  usageError(oneTerm, /give both --term-old and --term-new/, "one term");
+  usageError(noLog, /bisect log \/nonexistent\/bisect.log: not found/, "no log");
+  usageError(action, /frobnicate.*Allowed choices are replay/, "action");
+});
+
+Deno.test("minimize --with bnx2-reset --json: a good set whose every one-smaller subset is not", async () => {
+  const out = await lab(["minimize", "--with", "bnx2-reset", "--json"]);
+  const m = jsonOf<
+    { status: string; set: string[]; runs: number; cacheHits: number; unresolved: number }
+  >(
+    out,
+    "minimize",
+  );
+  assert.equal(m.status, "minimized");
+  assert.deepEqual(m.set, seriesIds().filter((id) => m.set.includes(id)), "series order");
+  assert.ok(m.runs > 0 && m.cacheHits >= 0 && m.unresolved >= 0);
+  const runSet = (ids: string[]) =>
+    run(SCENARIOS.default, { series: seriesFromSpec([...ids, "bnx2-reset"].join(",")) });
+  assert.ok(good(runSet(m.set)), `${m.set} is good`);
+  for (const id of m.set) {
+    const smaller = m.set.filter((x) => x !== id);
+    const r = runSet(smaller);
+    assert.ok(!good(r), `without ${id}: ${r.verdict} (skipped counts as not good)`);
+  }
+});
+
+Deno.test("ablate --json: a list, the whole series first (id none), then each patch left out", async () => {
+  const [json, table] = await Promise.all([
+    lab(["ablate", "--with", "bnx2-reset", "--json"]),
+    lab(["ablate", "--with", "bnx2-reset"]),
+  ]);
+  const rows = jsonOf<{ id: string; verdict: string; changes: string[] }[]>(json, "ablate --json");
+  assert.ok(Array.isArray(rows));
+  assert.equal(rows[0].id, "none");
+  assert.deepEqual(rows.slice(1).map((r) => r.id), seriesIds());
+  assert.equal(
+    rows[0].verdict,
+    run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") }).verdict,
+  );
+  for (const r of rows.slice(1)) {
+    const direct = run(SCENARIOS.default, {
+      series: seriesFromSpec("all,bnx2-reset").disable(r.id),
+    });
+    assert.equal(r.verdict, direct.verdict, r.id);
+  }
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /none \(whole series\)/);
+  for (const id of ["copy-old-trans-table", "disable-only-if-off"]) {
+    assert.match(table.stdout, new RegExp(id));
+  }
+});
