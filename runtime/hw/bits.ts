@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { dwords } from "./dwords.ts";
 
 /** Anything indexable as 32-bit unsigned dwords (a Uint32Array, a slice of memory). */
 export type Dwords = { [i: number]: number; readonly length: number };
@@ -82,14 +83,15 @@ function compileField(spec: FieldSpec): Field {
   const d0 = bit >>> 5;
   const s0 = bit & 31;
   const width = spec.width;
-  // Pieces: [dword index, shift inside dword, bit count, weight (2^k of this piece in value)].
-  const pieces: { d: number; s: number; n: number; k: number }[] = [];
+  // Pieces: dword index, shift inside dword, bit count, position k of the piece in the value
+  // (and, precomputed for the accessors, the piece's mask and its weight 2^k).
+  const pieces: { d: number; s: number; n: number; k: number; mask: number; weight: number }[] = [];
   for (let done = 0; done < width;) {
     const b = bit + done;
     const d = b >>> 5;
     const s = b & 31;
     const n = Math.min(32 - s, width - done);
-    pieces.push({ d, s, n, k: done });
+    pieces.push({ d, s, n, k: done, mask: maskOf(n), weight: 2 ** done });
     done += n;
   }
 
@@ -112,9 +114,7 @@ function compileField(spec: FieldSpec): Field {
   } else {
     get = (w, off = 0) => {
       let v = 0;
-      for (const p of pieces) {
-        v += (((w[off + p.d] >>> p.s) & maskOf(p.n)) >>> 0) * 2 ** p.k;
-      }
+      for (const p of pieces) v += (((w[off + p.d] >>> p.s) & p.mask) >>> 0) * p.weight;
       return v;
     };
     set = (w, v, off = 0) => {
@@ -236,7 +236,7 @@ export class Layout<N extends string = string> {
 
   /** Builds a fresh structure from named field values (missing fields are zero). */
   encode(values: Partial<Record<N, number>>): Uint32Array {
-    const w = new Uint32Array(this.dwords);
+    const w = dwords(this.dwords);
     for (const [k, v] of Object.entries(values)) {
       if (v !== undefined) this.setValue(w, k, v as number);
     }

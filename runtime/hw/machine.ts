@@ -52,6 +52,12 @@ export interface BusPort {
   readonly clock: EventClock;
   dmaWrite(devid: number, addr: number, data: ArrayLike<number>, pasid?: number): DmaResult;
   dmaRead(devid: number, addr: number, out: Uint32Array, pasid?: number): DmaResult;
+  /**
+   * The same DMA read, answering how many dwords of `out`, from the first, may be non-zero
+   * (the rest read as zeros; for devices that keep what they read sparsely), or -1 when the
+   * read was aborted.
+   */
+  dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number;
   /** ATS translation request (no event on failure); used by devices with PRI. */
   atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome;
   /** PCIe page request (PRI) through the device's IOMMU. */
@@ -97,6 +103,8 @@ export class Machine implements BusPort {
   /** The CPU's interrupt entry (installed by the running kernel). */
   cpuInterrupt: CpuInterruptHandler = () => {};
   private readonly iommuOf: (devid: number) => number;
+  /** `iommuOf` answers, by DeviceID (the topology is fixed once the machine is built). */
+  private readonly iommuByDevid = new Map<number, AmdIommu>();
 
   constructor(cfg: MachineConfig) {
     this.clock = new EventClock(cfg.seed);
@@ -123,46 +131,77 @@ export class Machine implements BusPort {
 
   /** The IOMMU covering `devid`. */
   iommuFor(devid: number): AmdIommu {
-    return this.iommus[this.iommuOf(devid)] ?? this.iommus[0];
+    let u = this.iommuByDevid.get(devid);
+    if (!u) {
+      u = this.iommus[this.iommuOf(devid)] ?? this.iommus[0];
+      this.iommuByDevid.set(devid, u);
+    }
+    return u;
   }
 
-  private access(devid: number, addr: number, len: number, write: boolean, pasid?: number) {
+  /**
+   * Decides one DMA access — the IOMMU's outcome, then the memory map (a translated access
+   * into a hole or MMIO window master-aborts) — and shows the record to the observers, before
+   * memory changes.
+   */
+  private access(
+    devid: number,
+    addr: number,
+    len: number,
+    write: boolean,
+    pasid?: number,
+  ): DmaRecord {
     const iommu = this.iommus.length ? this.iommuFor(devid) : undefined;
     const outcome: DmaOutcome = iommu
       ? iommu.translate({ devid, addr, len, write, pasid })
       : { kind: "untranslated", spa: addr, why: "iommu-off" };
     const rec: DmaRecord = { t: this.clock.now, devid, iova: addr, pasid, len, write, outcome };
-    let result: DmaResult;
-    if (outcome.kind === "abort") {
-      result = { ok: false, why: "iommu-abort", detail: outcome.why };
-    } else if (this.mem.dmaTarget(outcome.spa, len) === "abort") {
+    if (outcome.kind !== "abort" && this.mem.dmaTarget(outcome.spa, len) === "abort") {
       rec.masterAbort = true;
-      result = {
-        ok: false,
-        why: "master-abort",
-        detail: `no RAM at 0x${outcome.spa.toString(16)}`,
-      };
-    } else {
-      result = { ok: true, spa: outcome.spa };
     }
-    return { rec, result };
+    for (const o of this.observers) o.dma?.(rec);
+    return rec;
+  }
+
+  /** The physical address an access reached memory at, or undefined if it aborted. */
+  private static landed(rec: DmaRecord): number | undefined {
+    return rec.outcome.kind !== "abort" && !rec.masterAbort ? rec.outcome.spa : undefined;
+  }
+
+  /** What the device learns of an access: where it landed, or why it aborted. */
+  private static result(rec: DmaRecord): DmaResult {
+    const o = rec.outcome;
+    if (o.kind === "abort") return { ok: false, why: "iommu-abort", detail: o.why };
+    if (rec.masterAbort) {
+      return { ok: false, why: "master-abort", detail: `no RAM at 0x${o.spa.toString(16)}` };
+    }
+    return { ok: true, spa: o.spa };
   }
 
   /** A device's DMA write (within one page). Observers see it before memory changes. */
   dmaWrite(devid: number, addr: number, data: ArrayLike<number>, pasid?: number): DmaResult {
-    const { rec, result } = this.access(devid, addr, data.length * 4, true, pasid);
-    for (const o of this.observers) o.dma?.(rec);
-    if (result.ok) this.mem.writeDwords(result.spa, data);
-    return result;
+    const rec = this.access(devid, addr, data.length * 4, true, pasid);
+    const spa = Machine.landed(rec);
+    if (spa !== undefined) this.mem.writeDwords(spa, data);
+    return Machine.result(rec);
   }
 
   /** A device's DMA read (within one page). Aborted reads return all ones. */
   dmaRead(devid: number, addr: number, out: Uint32Array, pasid?: number): DmaResult {
-    const { rec, result } = this.access(devid, addr, out.length * 4, false, pasid);
-    for (const o of this.observers) o.dma?.(rec);
-    if (result.ok) this.mem.readDwords(result.spa, out.length, out);
+    const rec = this.access(devid, addr, out.length * 4, false, pasid);
+    const spa = Machine.landed(rec);
+    if (spa !== undefined) this.mem.readDwords(spa, out.length, out);
     else out.fill(0xffff_ffff);
-    return result;
+    return Machine.result(rec);
+  }
+
+  /** A device's DMA read (within one page), answering the extent of what it read (see BusPort). */
+  dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number {
+    const rec = this.access(devid, addr, out.length * 4, false, pasid);
+    const spa = Machine.landed(rec);
+    if (spa !== undefined) return this.mem.readDwords(spa, out.length, out);
+    out.fill(0xffff_ffff);
+    return -1;
   }
 
   /** ATS translation request. */

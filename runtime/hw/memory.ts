@@ -11,11 +11,16 @@
  * that through {@link PhysMem.dmaTarget}).
  *
  * Each 4 KiB page carries an owner tag — firmware, free, one of the kernels, the crash kernel
- * reserve — with an optional purpose (what the page holds) and device. The lab uses it to
- * tell legitimate DMA from stray DMA, and to say whose memory a stray write hit.
+ * reserve — with an optional purpose (what the page holds) and device (kept by
+ * {@link PageOwners}). The lab uses it to tell legitimate DMA from stray DMA, and to say whose
+ * memory a stray write hit.
  *
  * @module
  */
+import { dwords } from "./dwords.ts";
+import { type Owner, PageOwners } from "./owners.ts";
+
+export type { Owner, OwnerWho } from "./owners.ts";
 
 /** Kinds of physical ranges. */
 export type RegionKind = "ram" | "reserved" | "mmio" | "hole";
@@ -33,18 +38,6 @@ export interface Region {
 export interface MmioHandler {
   read32(offset: number): number;
   write32(offset: number, value: number): void;
-}
-
-/** Who a page belongs to. */
-export type OwnerWho = "free" | "firmware" | "kernel1" | "crashkernel" | "kernel2";
-
-/** Owner tag of a page. */
-export interface Owner {
-  who: OwnerWho;
-  /** What the page holds, e.g. "dev-table", "page-table", "rx-buffer". */
-  what?: string;
-  /** For DMA buffers: the DeviceID the buffer was mapped for. */
-  dev?: number;
 }
 
 /** Page size (4 KiB). */
@@ -70,10 +63,27 @@ export function bdfText(devid: number): string {
   return `${hex2(bus)}:${hex2(dev)}.${fn}`;
 }
 
+function unaligned(op: string, addr: number): RangeError {
+  return new RangeError(`unaligned ${op} at 0x${addr.toString(16)}`);
+}
+
+/** A line of zeros, copied over absent lines when reading (never written). */
+const ZERO_LINE = new Uint32Array(LINE_DWORDS);
+
 /** True when a storage line holds only zeros (reads the same as a never-written line). */
 function isZeroLine(line: Uint32Array): boolean {
   for (let i = 0; i < line.length; i++) if (line[i] !== 0) return false;
   return true;
+}
+
+/** The distinct numbers of `xs`, ascending. */
+function sortedNumbers(xs: Iterable<number>): number[] {
+  const sorted = Float64Array.from(xs).sort();
+  const out: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(sorted[i]);
+  }
+  return out;
 }
 
 function hex2(n: number): string {
@@ -83,13 +93,17 @@ function hex2(n: number): string {
 /** Physical memory of one machine. */
 export class PhysMem {
   private readonly lines = new Map<number, Uint32Array>();
+  /**
+   * Which lines of each page are stored: bit k of `present.get(pfn)` is set while line k of
+   * page `pfn` is in `lines` (pages with none are left out), so page-sized work skips
+   * never-written lines without looking each one up.
+   */
+  private readonly present = new Map<number, number>();
+  /** The same for the snapshot: bit k is set once line k of the page is recorded in it. */
+  private snapped = new Map<number, number>();
   private readonly regions: Region[] = [];
   private readonly mmio: { base: number; size: number; handler: MmioHandler }[] = [];
-  private readonly ownerTable: Owner[] = [{ who: "free" }];
-  private readonly ownerIds = new Map<string, number>([["free||", 0]]);
-  /** Large owner ranges: sorted by page, non-overlapping (later tags paint over earlier). */
-  private readonly ownerRanges: { lo: number; hi: number; id: number }[] = [];
-  private readonly ownerPages = new Map<number, number>();
+  private readonly owners = new PageOwners();
   private snapshot: Map<number, Uint32Array | null> | null = null;
   /** Count of 32-bit accesses, for statistics. */
   accesses = 0;
@@ -105,6 +119,7 @@ export class PhysMem {
     }
     this.regions.push({ ...r });
     this.segs = null;
+    this.ramLo = this.ramHi = 0;
     if (r.kind === "reserved") this.setOwner(r.base, r.size, { who: "firmware", what: r.name });
   }
 
@@ -122,6 +137,9 @@ export class PhysMem {
   /** Non-overlapping segments of the map (later regions win), sorted; rebuilt on change. */
   private segs: Region[] | null = null;
   private lastSeg: Region | undefined;
+  /** [ramLo, ramHi): the RAM segment found last (the fast path of RAM accesses). */
+  private ramLo = 0;
+  private ramHi = 0;
 
   private segments(): Region[] {
     if (this.segs) return this.segs;
@@ -171,8 +189,12 @@ export class PhysMem {
 
   /** True if [addr, addr+len) is entirely RAM (`ram` or `reserved`). */
   isRam(addr: number, len = 1): boolean {
+    if (addr >= this.ramLo && addr + len <= this.ramHi) return true;
     const r = this.regionAt(addr);
-    return (r.kind === "ram" || r.kind === "reserved") && addr + len <= r.base + r.size;
+    if (r.kind !== "ram" && r.kind !== "reserved") return false;
+    this.ramLo = r.base;
+    this.ramHi = r.base + r.size;
+    return addr + len <= this.ramHi;
   }
 
   /**
@@ -186,102 +208,118 @@ export class PhysMem {
 
   // ---- owner tags -------------------------------------------------------------------------
 
-  private ownerId(o: Owner): number {
-    const key = `${o.who}|${o.what ?? ""}|${o.dev ?? ""}`;
-    let id = this.ownerIds.get(key);
-    if (id === undefined) {
-      id = this.ownerTable.length;
-      this.ownerTable.push({ ...o });
-      this.ownerIds.set(key, id);
-    }
-    return id;
-  }
-
   /** Tags every page of [base, base+size) with `owner`. */
   setOwner(base: number, size: number, owner: Owner): void {
-    const id = this.ownerId(owner);
-    const lo = Math.floor(base / PAGE_SIZE);
-    const hi = Math.ceil((base + size) / PAGE_SIZE);
-    if (hi - lo <= 64) {
-      for (let p = lo; p < hi; p++) this.ownerPages.set(p, id);
-    } else {
-      for (const p of [...this.ownerPages.keys()]) if (p >= lo && p < hi) this.ownerPages.delete(p);
-      this.paint(lo, hi, id);
-    }
-  }
-
-  /** Paints [lo, hi) pages with owner `id` over the sorted, non-overlapping range list. */
-  private paint(lo: number, hi: number, id: number): void {
-    const last = this.ownerRanges[this.ownerRanges.length - 1];
-    if (!last || lo >= last.hi) {
-      this.ownerRanges.push({ lo, hi, id });
-      return;
-    }
-    const out: { lo: number; hi: number; id: number }[] = [];
-    let placed = false;
-    for (const r of this.ownerRanges) {
-      if (r.hi <= lo || r.lo >= hi) {
-        if (!placed && r.lo >= hi) {
-          out.push({ lo, hi, id });
-          placed = true;
-        }
-        out.push(r);
-        continue;
-      }
-      if (r.lo < lo) out.push({ lo: r.lo, hi: lo, id: r.id });
-      if (!placed) {
-        out.push({ lo, hi, id });
-        placed = true;
-      }
-      if (r.hi > hi) out.push({ lo: hi, hi: r.hi, id: r.id });
-    }
-    if (!placed) out.push({ lo, hi, id });
-    this.ownerRanges.length = 0;
-    this.ownerRanges.push(...out);
+    this.owners.tag(Math.floor(base / PAGE_SIZE), Math.ceil((base + size) / PAGE_SIZE), owner);
   }
 
   /** Owner tag of the page holding `addr`. */
   ownerOf(addr: number): Owner {
-    const p = Math.floor(addr / PAGE_SIZE);
-    const id = this.ownerPages.get(p);
-    if (id !== undefined) return this.ownerTable[id];
-    const rs = this.ownerRanges;
-    let lo = 0, hi = rs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = rs[mid];
-      if (p < r.lo) hi = mid - 1;
-      else if (p >= r.hi) lo = mid + 1;
-      else return this.ownerTable[r.id];
-    }
-    return this.ownerTable[0];
+    return this.owners.of(Math.floor(addr / PAGE_SIZE));
   }
 
   // ---- data ---------------------------------------------------------------------------------
 
+  /** The MMIO window serving `addr` (the first mapped one), if `addr` lies in an MMIO stretch. */
   private mmioAt(addr: number) {
     if (this.regionAt(addr).kind !== "mmio") return undefined;
     for (const m of this.mmio) if (addr >= m.base && addr < m.base + m.size) return m;
     return undefined;
   }
 
-  private lineFor(addr: number, create: boolean): Uint32Array | undefined {
-    const key = Math.floor(addr / LINE_BYTES);
+  /** A fresh all-zero line. */
+  private newLine(): Uint32Array {
+    return dwords(LINE_DWORDS);
+  }
+
+  /** A copy of `line` (kept by the snapshot). */
+  private cloneLine(line: Uint32Array): Uint32Array {
+    const c = this.newLine();
+    c.set(line);
+    return c;
+  }
+
+  /** The lines of page `pfn` that are stored (bit k: line k). */
+  private presentMask(pfn: number): number {
+    return this.present.get(pfn) ?? 0;
+  }
+
+  /**
+   * Before the first write to line `key` (stored as `line`, or absent) since the snapshot:
+   * records what it held — a copy, or the line itself when it is being dropped.
+   */
+  private keepOriginal(key: number, line: Uint32Array | undefined, dropping: boolean): void {
+    const pfn = Math.floor(key / LINES_PER_PAGE), bit = 1 << (key - pfn * LINES_PER_PAGE);
+    const kept = this.snapped.get(pfn) ?? 0;
+    if (kept & bit) return;
+    this.snapshot!.set(key, !line ? null : dropping ? line : this.cloneLine(line));
+    this.snapped.set(pfn, kept | bit);
+  }
+
+  /**
+   * The line `key` about to be written: created if absent; while a snapshot is active, its
+   * contents before this first write are kept (null: it was never written).
+   */
+  private writableLine(key: number): Uint32Array {
     let line = this.lines.get(key);
-    if (this.snapshot && create && !this.snapshot.has(key)) {
-      this.snapshot.set(key, line ? line.slice() : null);
-    }
-    if (!line && create) {
-      line = new Uint32Array(LINE_DWORDS);
+    if (this.snapshot !== null) this.keepOriginal(key, line, false);
+    if (!line) {
+      line = this.newLine();
       this.lines.set(key, line);
+      const pfn = Math.floor(key / LINES_PER_PAGE);
+      this.present.set(pfn, this.presentMask(pfn) | (1 << (key - pfn * LINES_PER_PAGE)));
     }
     return line;
+  }
+
+  /** Drops the line `key` (it reads as zeros again), keeping its contents for the snapshot. */
+  private dropLine(key: number, line: Uint32Array): void {
+    if (this.snapshot !== null) this.keepOriginal(key, line, true);
+    this.lines.delete(key);
+    const pfn = Math.floor(key / LINES_PER_PAGE);
+    const mask = this.presentMask(pfn) & ~(1 << (key - pfn * LINES_PER_PAGE));
+    if (mask) this.present.set(pfn, mask);
+    else this.present.delete(pfn);
+  }
+
+  /** The line `key` as it was at the snapshot (or as it is, if not written since). */
+  private originalLine(key: number): Uint32Array | null | undefined {
+    const s = this.snapshot?.get(key);
+    return s !== undefined ? s : this.lines.get(key);
+  }
+
+  /** Scratch for {@link originalLines}. */
+  private readonly pageLines: (Uint32Array | null | undefined)[] = new Array(LINES_PER_PAGE);
+
+  /**
+   * The lines of page `pfn` as they were at the snapshot, into `out` (null or undefined:
+   * absent), looking up only lines that were stored then.
+   */
+  private originalLines(pfn: number, out: (Uint32Array | null | undefined)[]): void {
+    const kept = this.snapped.get(pfn) ?? 0, stored = this.presentMask(pfn);
+    const key0 = pfn * LINES_PER_PAGE;
+    for (let k = 0; k < LINES_PER_PAGE; k++) {
+      const bit = 1 << k;
+      out[k] = kept & bit
+        ? this.snapshot!.get(key0 + k)
+        : stored & bit
+        ? this.lines.get(key0 + k)
+        : undefined;
+    }
   }
 
   /** CPU/device 32-bit read (aligned). Holes read as all ones; MMIO goes to its handler. */
   read32(addr: number): number {
     this.accesses++;
-    if (addr % 4 !== 0) throw new RangeError(`unaligned read32 at 0x${addr.toString(16)}`);
+    // Fast path: inside the RAM segment found last (addr is then a non-negative number).
+    if (!(addr >= this.ramLo && addr + 4 <= this.ramHi)) return this.read32Slow(addr);
+    if ((addr & 3) !== 0) throw unaligned("read32", addr);
+    const line = this.lines.get(Math.floor(addr / LINE_BYTES));
+    return line ? line[(addr & (LINE_BYTES - 1)) >>> 2] : 0;
+  }
+
+  private read32Slow(addr: number): number {
+    if (addr % 4 !== 0) throw unaligned("read32", addr);
     const m = this.mmio.length ? this.mmioAt(addr) : undefined;
     if (m) return m.handler.read32(addr - m.base) >>> 0;
     if (!this.isRam(addr, 4)) return 0xffff_ffff;
@@ -292,11 +330,17 @@ export class PhysMem {
   /** 32-bit write (aligned). Writes to holes are dropped. */
   write32(addr: number, value: number): void {
     this.accesses++;
-    if (addr % 4 !== 0) throw new RangeError(`unaligned write32 at 0x${addr.toString(16)}`);
+    if (!(addr >= this.ramLo && addr + 4 <= this.ramHi)) return this.write32Slow(addr, value);
+    if ((addr & 3) !== 0) throw unaligned("write32", addr);
+    this.writableLine(Math.floor(addr / LINE_BYTES))[(addr & (LINE_BYTES - 1)) >>> 2] = value >>> 0;
+  }
+
+  private write32Slow(addr: number, value: number): void {
+    if (addr % 4 !== 0) throw unaligned("write32", addr);
     const m = this.mmio.length ? this.mmioAt(addr) : undefined;
     if (m) return m.handler.write32(addr - m.base, value >>> 0);
     if (!this.isRam(addr, 4)) return;
-    this.lineFor(addr, true)![(addr % LINE_BYTES) >>> 2] = value >>> 0;
+    this.writableLine(Math.floor(addr / LINE_BYTES))[(addr % LINE_BYTES) >>> 2] = value >>> 0;
   }
 
   /** 64-bit read as [low, high]. */
@@ -310,19 +354,48 @@ export class PhysMem {
     this.write32(addr + 4, hi);
   }
 
-  /** Reads `n` dwords of RAM at `addr` into `out` (fast path for table reads; no MMIO). */
-  readDwords(addr: number, n: number, out: Uint32Array, outOff = 0): void {
+  /**
+   * Reads `n` dwords of RAM at `addr` into `out` (fast path for table reads; no MMIO).
+   * Returns how many of the `n` dwords, from the first, may be non-zero: the rest read as
+   * zeros (never-written lines), so a caller keeping the data sparsely need not look at them.
+   */
+  readDwords(addr: number, n: number, out: Uint32Array, outOff = 0): number {
     this.accesses += n;
+    let extent = 0;
+    // Reads of several lines look up each page's stored lines once, and skip the absent ones.
+    const byPage = n > LINE_DWORDS;
+    let pfn = NaN, stored = 0; // the page of the last line, and its stored lines
     for (let i = 0; i < n;) {
       const a = addr + i * 4;
-      const lineOff = (a % LINE_BYTES) >>> 2;
+      const key = Math.floor(a / LINE_BYTES);
+      const lineOff = (a - key * LINE_BYTES) >>> 2;
       const take = Math.min(n - i, LINE_DWORDS - lineOff);
-      const line = this.isRam(a, take * 4) ? this.lines.get(Math.floor(a / LINE_BYTES)) : null;
-      if (line === null) out.fill(0xffff_ffff, outOff + i, outOff + i + take);
-      else if (line) out.set(line.subarray(lineOff, lineOff + take), outOff + i);
-      else out.fill(0, outOff + i, outOff + i + take);
+      const o = outOff + i;
+      if (!this.isRam(a, take * 4)) {
+        out.fill(0xffff_ffff, o, o + take);
+        extent = i + take;
+      } else {
+        let line: Uint32Array | undefined;
+        if (byPage) {
+          const p = Math.floor(key / LINES_PER_PAGE);
+          if (p !== pfn) {
+            pfn = p;
+            stored = this.presentMask(p);
+          }
+          if (stored & (1 << (key - p * LINES_PER_PAGE))) line = this.lines.get(key);
+        } else line = this.lines.get(key);
+        if (!line) {
+          if (take === LINE_DWORDS) out.set(ZERO_LINE, o);
+          else out.fill(0, o, o + take);
+        } else {
+          if (take === LINE_DWORDS) out.set(line, o);
+          else for (let k = 0; k < take; k++) out[o + k] = line[lineOff + k];
+          extent = i + take;
+        }
+      }
       i += take;
     }
+    return extent;
   }
 
   /** Writes dwords to RAM at `addr` (no MMIO; holes drop the data). */
@@ -330,10 +403,11 @@ export class PhysMem {
     this.accesses += src.length;
     for (let i = 0; i < src.length;) {
       const a = addr + i * 4;
-      const lineOff = (a % LINE_BYTES) >>> 2;
+      const key = Math.floor(a / LINE_BYTES);
+      const lineOff = (a - key * LINE_BYTES) >>> 2;
       const take = Math.min(src.length - i, LINE_DWORDS - lineOff);
       if (this.isRam(a, take * 4)) {
-        const line = this.lineFor(a, true)!;
+        const line = this.writableLine(key);
         for (let k = 0; k < take; k++) line[lineOff + k] = src[i + k] >>> 0;
       }
       i += take;
@@ -354,9 +428,9 @@ export class PhysMem {
       if (k !== key) {
         if (!this.isRam(a, 4)) continue;
         key = k;
-        line = this.lineFor(a, true);
+        line = this.writableLine(k);
       }
-      const j = (a % LINE_BYTES) >>> 2;
+      const j = (a - k * LINE_BYTES) >>> 2;
       line![j] = (line![j] | mask) >>> 0;
     }
   }
@@ -369,14 +443,19 @@ export class PhysMem {
     while (a < end) {
       const key = Math.floor(a / LINE_BYTES);
       const lineStart = key * LINE_BYTES;
+      const pfn = Math.floor(key / LINES_PER_PAGE);
+      const stored = this.presentMask(pfn);
+      if (!stored) {
+        // Nothing stored in this page: skip to its end.
+        a = Math.min((pfn + 1) * PAGE_SIZE, end);
+        continue;
+      }
       const lineEnd = Math.min(lineStart + LINE_BYTES, end);
-      const line = this.lines.get(key);
+      const line = stored & (1 << (key - pfn * LINES_PER_PAGE)) ? this.lines.get(key) : undefined;
       if (line) {
-        if (a === lineStart && lineEnd === lineStart + LINE_BYTES) {
-          if (this.snapshot && !this.snapshot.has(key)) this.snapshot.set(key, line.slice());
-          this.lines.delete(key);
-        } else {
-          this.lineFor(a, true)!.fill(0, (a - lineStart) >>> 2, (lineEnd - lineStart) >>> 2);
+        if (a === lineStart && lineEnd === lineStart + LINE_BYTES) this.dropLine(key, line);
+        else {
+          this.writableLine(key).fill(0, (a - lineStart) >>> 2, (lineEnd - lineStart) >>> 2);
         }
       }
       a = lineEnd;
@@ -390,11 +469,30 @@ export class PhysMem {
       dst % LINE_BYTES === 0 && src % LINE_BYTES === 0 && len % LINE_BYTES === 0 &&
       this.isRam(src, len) && this.isRam(dst, len)
     ) {
-      // Whole lines: copy line objects, drop absent ones (they read as zero).
-      for (let off = 0; off < len; off += LINE_BYTES) {
-        const from = this.lines.get((src + off) / LINE_BYTES);
-        if (from) this.lineFor(dst + off, true)!.set(from);
-        else if (this.lines.has((dst + off) / LINE_BYTES)) this.zero(dst + off, LINE_BYTES);
+      // Whole lines: copy line contents, drop absent ones (they read as zero). The stored
+      // lines of the current source and destination pages are looked up once per page (and
+      // again after a write to the page).
+      const s0 = src / LINE_BYTES, d0 = dst / LINE_BYTES;
+      let sPfn = NaN, sMask = 0, dPfn = NaN, dMask = 0;
+      for (let k = 0; k < len / LINE_BYTES; k++) {
+        const sk = s0 + k, dk = d0 + k;
+        const sp = Math.floor(sk / LINES_PER_PAGE), dp = Math.floor(dk / LINES_PER_PAGE);
+        if (sp !== sPfn) {
+          sPfn = sp;
+          sMask = this.presentMask(sp);
+        }
+        if (dp !== dPfn) {
+          dPfn = dp;
+          dMask = this.presentMask(dp);
+        }
+        if (sMask & (1 << (sk - sp * LINES_PER_PAGE))) {
+          const from = this.lines.get(sk)!;
+          this.writableLine(dk).set(from);
+        } else if (dMask & (1 << (dk - dp * LINES_PER_PAGE))) {
+          this.dropLine(dk, this.lines.get(dk)!);
+        } else continue;
+        dPfn = NaN; // the destination page changed
+        if (dp === sp) sPfn = NaN; // ... and it is the source page
       }
       this.accesses += len / 2;
       return;
@@ -406,7 +504,7 @@ export class PhysMem {
         this.zero(dst + off, n);
         continue;
       }
-      const buf = new Uint32Array(n >>> 2);
+      const buf = dwords(n >>> 2);
       this.readDwords(src + off, n >>> 2, buf);
       this.writeDwords(dst + off, buf);
     }
@@ -420,19 +518,25 @@ export class PhysMem {
 
   /** True if the page holding `addr` has never been written (reads as zero). */
   pageIsBlank(addr: number): boolean {
-    const base = Math.floor(addr / PAGE_SIZE) * LINES_PER_PAGE;
+    const pfn = Math.floor(addr / PAGE_SIZE);
+    const stored = this.presentMask(pfn);
     for (let k = 0; k < LINES_PER_PAGE; k++) {
-      const line = this.lines.get(base + k);
-      if (line && line.some((x) => x !== 0)) return false;
+      if (!(stored & (1 << k))) continue;
+      if (!isZeroLine(this.lines.get(pfn * LINES_PER_PAGE + k)!)) return false;
     }
     return true;
   }
 
   /** Page frame numbers of all pages holding written lines, ascending. */
   writtenPages(): number[] {
-    const pages = new Set<number>();
-    for (const k of this.lines.keys()) pages.add(Math.floor(k / LINES_PER_PAGE));
-    return [...pages].sort((a, b) => a - b);
+    return sortedNumbers(this.present.keys());
+  }
+
+  /** Page frame numbers of all pages holding a written line that is not all zeros, ascending. */
+  nonBlankPages(): number[] {
+    const pfns: number[] = [];
+    for (const pfn of this.present.keys()) if (!this.pageIsBlank(pfn * PAGE_SIZE)) pfns.push(pfn);
+    return sortedNumbers(pfns);
   }
 
   /**
@@ -443,8 +547,7 @@ export class PhysMem {
     let h = 0x811c9dc5;
     for (let k = 0; k < LINES_PER_PAGE; k++) {
       const key = pfn * LINES_PER_PAGE + k;
-      let line: Uint32Array | null | undefined = this.lines.get(key);
-      if (original && this.snapshot?.has(key)) line = this.snapshot.get(key);
+      const line = original ? this.originalLine(key) : this.lines.get(key);
       if (!line || isZeroLine(line)) {
         h = Math.imul(h ^ 0x5a, 0x01000193) >>> 0; // marker for an all-zero line
         continue;
@@ -461,6 +564,7 @@ export class PhysMem {
    */
   beginSnapshot(): void {
     this.snapshot = new Map();
+    this.snapped = new Map();
   }
 
   /** Pages written since {@link beginSnapshot} (ascending pfns). */
@@ -478,14 +582,18 @@ export class PhysMem {
    * start; missing trailing dwords count as zeros). Compares line by line.
    */
   originalPageEquals(pfn: number, data: Uint32Array): boolean {
+    const n = data.length;
+    const lines = this.pageLines;
+    this.originalLines(pfn, lines);
     for (let k = 0; k < LINES_PER_PAGE; k++) {
-      const key = pfn * LINES_PER_PAGE + k;
-      const line = this.snapshot?.has(key) ? this.snapshot.get(key) : this.lines.get(key);
+      const line = lines[k];
       const base = k * LINE_DWORDS;
-      for (let i = 0; i < LINE_DWORDS; i++) {
-        const want = line ? line[i] : 0;
-        const got = base + i < data.length ? data[base + i] : 0;
-        if (want !== got) return false;
+      if (line) {
+        const inData = Math.min(Math.max(n - base, 0), LINE_DWORDS);
+        for (let i = 0; i < inData; i++) if (line[i] !== data[base + i]) return false;
+        for (let i = inData; i < LINE_DWORDS; i++) if (line[i] !== 0) return false;
+      } else {
+        for (let i = base; i < n && i < base + LINE_DWORDS; i++) if (data[i] !== 0) return false;
       }
     }
     return true;
@@ -493,9 +601,10 @@ export class PhysMem {
 
   /** Whether the page `pfn` read as all zeros at the snapshot. */
   originalPageIsBlank(pfn: number): boolean {
+    const lines = this.pageLines;
+    this.originalLines(pfn, lines);
     for (let k = 0; k < LINES_PER_PAGE; k++) {
-      const key = pfn * LINES_PER_PAGE + k;
-      const line = this.snapshot?.has(key) ? this.snapshot.get(key) : this.lines.get(key);
+      const line = lines[k];
       if (line && !isZeroLine(line)) return false;
     }
     return true;
@@ -504,8 +613,7 @@ export class PhysMem {
   /** Reads a whole page as it was at the snapshot into `out` (1024 dwords). */
   readOriginalPage(pfn: number, out: Uint32Array): void {
     for (let k = 0; k < LINES_PER_PAGE; k++) {
-      const key = pfn * LINES_PER_PAGE + k;
-      const line = this.snapshot?.has(key) ? this.snapshot.get(key) : this.lines.get(key);
+      const line = this.originalLine(pfn * LINES_PER_PAGE + k);
       if (line) out.set(line, k * LINE_DWORDS);
       else out.fill(0, k * LINE_DWORDS, (k + 1) * LINE_DWORDS);
     }
@@ -513,8 +621,7 @@ export class PhysMem {
 
   /** Reads a dword as it was at the snapshot. */
   readOriginal32(addr: number): number {
-    const key = Math.floor(addr / LINE_BYTES);
-    const line = this.snapshot?.has(key) ? this.snapshot.get(key) : this.lines.get(key);
+    const line = this.originalLine(Math.floor(addr / LINE_BYTES));
     return line ? line[(addr % LINE_BYTES) >>> 2] : 0;
   }
 }

@@ -33,7 +33,7 @@ export const DMA32_LIMIT = 0x1_0000_0000;
 /** get_order(size): the smallest order whose block holds `bytes`. */
 export function getOrder(bytes: number): number {
   let order = 0;
-  while (PAGE_SIZE * 2 ** order < bytes) order++;
+  for (let block = PAGE_SIZE; block < bytes; block *= 2) order++;
   return order;
 }
 
@@ -45,9 +45,14 @@ interface Range {
 /** Zone names. */
 export type Zone = "DMA32" | "Normal";
 
+/** Zones an allocation may come from, in the order tried. */
+const ZONELIST: readonly Zone[] = ["Normal", "DMA32"];
+const DMA32_ONLY: readonly Zone[] = ["DMA32"];
+
 /** One kernel's page allocator. */
 export class PageAllocator {
   private readonly zones: Record<Zone, Range[]> = { DMA32: [], Normal: [] };
+  /** Sizes of the blocks handed out, by first page frame number. */
   private readonly live = new Map<number, number>();
   /** Pages currently allocated. */
   allocatedPages = 0;
@@ -94,10 +99,12 @@ export class PageAllocator {
       const r = list[i];
       const at = Math.floor((r.hi - size) / size) * size;
       if (at < r.lo) continue;
-      const rest: Range[] = [];
-      if (at > r.lo) rest.push({ lo: r.lo, hi: at });
-      if (at + size < r.hi) rest.push({ lo: at + size, hi: r.hi });
-      list.splice(i, 1, ...rest);
+      // The block splits r into what lies below and above it (either may be empty).
+      const below = at > r.lo, above = at + size < r.hi;
+      if (below && above) list.splice(i + 1, 0, { lo: at + size, hi: r.hi });
+      if (below) r.hi = at;
+      else if (above) r.lo = at + size;
+      else list.splice(i, 1);
       return at;
     }
     return undefined;
@@ -110,11 +117,10 @@ export class PageAllocator {
    */
   allocPages(gfp: number, order: number, what: string, dev?: number): number | undefined {
     const size = PAGE_SIZE * 2 ** order;
-    const zones: Zone[] = gfp & GFP.DMA32 ? ["DMA32"] : ["Normal", "DMA32"];
-    for (const z of zones) {
+    for (const z of gfp & GFP.DMA32 ? DMA32_ONLY : ZONELIST) {
       const at = this.take(z, size);
       if (at === undefined) continue;
-      this.live.set(at, size);
+      this.live.set(at / PAGE_SIZE, size);
       this.allocatedPages += size / PAGE_SIZE;
       this.mem.setOwner(at, size, { who: this.who, what, dev });
       if (gfp & GFP.ZERO) this.mem.zero(at, size);
@@ -126,9 +132,9 @@ export class PageAllocator {
 
   /** free_pages: returns a block to its zone; the pages become "free" again. */
   freePages(addr: number): void {
-    const size = this.live.get(addr);
+    const size = this.live.get(addr / PAGE_SIZE);
     if (size === undefined) throw new Error(`free_pages: 0x${addr.toString(16)} was not allocated`);
-    this.live.delete(addr);
+    this.live.delete(addr / PAGE_SIZE);
     this.allocatedPages -= size / PAGE_SIZE;
     this.mem.setOwner(addr, size, {
       who: this.who === "kernel1" ? "free" : "crashkernel",

@@ -27,7 +27,11 @@ const RCACHE_DEPTH = 256;
 
 /** One domain's IOVA space. */
 export class IovaDomain {
-  private nodes: Node[] = []; // sorted by lo
+  /**
+   * Allocated and reserved ranges, sorted by lo *descending* (allocations go top-down, so a
+   * new range usually goes at the end). Among equal lo, the earlier inserted comes first.
+   */
+  private nodes: Node[] = [];
   private cachedHi: number; // exclusive upper bound where the next top-down search starts
   private readonly rcache = new Map<number, number[]>();
   /** Unmapped ranges waiting for a flush: [pfn, pages]. */
@@ -47,19 +51,21 @@ export class IovaDomain {
     this.insert({ lo: loPfn, hi: hiPfn, reserved: true });
   }
 
-  /** Index of the first node whose lo is >= `pfn` (binary search). */
-  private lowerBound(pfn: number): number {
+  /** Index of the first node whose lo is below `pfn` (binary search; nodes.length if none). */
+  private firstBelow(pfn: number): number {
     let lo = 0, hi = this.nodes.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.nodes[mid].lo < pfn) lo = mid + 1;
+      if (this.nodes[mid].lo >= pfn) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   private insert(n: Node): void {
-    this.nodes.splice(this.lowerBound(n.lo), 0, n);
+    const i = this.firstBelow(n.lo);
+    if (i === this.nodes.length) this.nodes.push(n);
+    else this.nodes.splice(i, 0, n);
   }
 
   /** alloc_iova_fast(): `pages` pages at or below `limitPfn` (inclusive), or 0. */
@@ -68,7 +74,8 @@ export class IovaDomain {
       const list = this.rcache.get(pages);
       if (list) {
         for (let i = list.length - 1; i >= 0; i--) {
-          if (list[i] + pages - 1 <= limitPfn) return list.splice(i, 1)[0];
+          if (list[i] + pages - 1 > limitPfn) continue;
+          return i === list.length - 1 ? list.pop()! : list.splice(i, 1)[0];
         }
       }
     }
@@ -92,10 +99,11 @@ export class IovaDomain {
     return 0;
   }
 
+  /** Top-down over the gaps below `top` (exclusive): the highest fitting pfn, or 0. */
   private search(pages: number, top: number, sizeAligned: boolean): number {
     let hi = top; // exclusive
-    for (let i = this.lowerBound(top) - 1; i >= -1; i--) {
-      const n = i >= 0 ? this.nodes[i] : undefined;
+    for (let i = this.firstBelow(top); i <= this.nodes.length; i++) {
+      const n = i < this.nodes.length ? this.nodes[i] : undefined;
       if (n && n.lo >= hi) continue;
       const gapLo = n ? n.hi + 1 : this.startPfn;
       let pfn = hi - pages;
@@ -117,21 +125,27 @@ export class IovaDomain {
         return;
       }
     }
-    const i = this.lowerBound(pfn);
-    if (i >= this.nodes.length || this.nodes[i].lo !== pfn || this.nodes[i].reserved) {
+    // The node of `pfn`: the last with the lowest lo not below pfn (the first in lo order).
+    const i = this.firstBelow(pfn) - 1;
+    if (i < 0 || this.nodes[i].lo !== pfn || this.nodes[i].reserved) {
       throw new Error(`free_iova: pfn 0x${pfn.toString(16)} not allocated`);
     }
     const n = this.nodes[i];
     this.nodes.splice(i, 1);
     if (n.lo >= this.cachedHi) {
-      const above = this.nodes[i];
+      const above = i > 0 ? this.nodes[i - 1] : undefined;
       this.cachedHi = above ? above.lo : this.pfn32 + 1;
     }
   }
 
   /** Allocated (non-reserved) ranges, for inspection. */
   allocated(): { lo: number; hi: number }[] {
-    return this.nodes.filter((n) => !n.reserved).map(({ lo, hi }) => ({ lo, hi }));
+    const out: { lo: number; hi: number }[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (!n.reserved) out.push({ lo: n.lo, hi: n.hi });
+    }
+    return out;
   }
 }
 

@@ -13,6 +13,7 @@ import { PAGE_SIZE } from "../hw/memory.ts";
 import { GFP } from "./alloc.ts";
 import type { NvmeDriver, WriteResult } from "./drivers/nvme.ts";
 import type { Kernel } from "./kernel.ts";
+import { dwords } from "../hw/dwords.ts";
 
 /** First dword of the dump header ("KDMP"). */
 export const VMCORE_MAGIC = 0x504d_444b;
@@ -41,12 +42,12 @@ export interface VmcoreResult {
 export function dumpablePages(k: Kernel, elf: ElfCoreHeader): number[] {
   const inRanges = (pfn: number) =>
     elf.ranges.some((r) => pfn * PAGE_SIZE >= r.base && pfn * PAGE_SIZE < r.base + r.size);
-  return k.mem.writtenPages().filter((pfn) => {
+  // Zero pages are left out: only pages with a non-zero line are candidates.
+  return k.mem.nonBlankPages().filter((pfn) => {
     if (!inRanges(pfn)) return false;
     const o = k.mem.ownerOf(pfn * PAGE_SIZE);
     if (o.who !== "kernel1") return false;
-    if (o.what && EXCLUDED_PURPOSES.has(o.what)) return false;
-    return !k.mem.pageIsBlank(pfn * PAGE_SIZE);
+    return !(o.what && EXCLUDED_PURPOSES.has(o.what));
   });
 }
 
@@ -80,14 +81,14 @@ export function save_vmcore(
   }
   // Header: block 0 = magic, count, header blocks; then the pfn list.
   const listBlocks = Math.ceil(pages.length / PFNS_PER_BLOCK);
-  const header = new Uint32Array(PAGE_SIZE / 4);
+  const header = dwords(PAGE_SIZE / 4);
   header[0] = VMCORE_MAGIC;
   header[1] = 1;
   header[2] = pages.length;
   header[3] = 1 + listBlocks;
   const blocks: Uint32Array[] = [header];
   for (let b = 0; b < listBlocks; b++) {
-    const blk = new Uint32Array(PAGE_SIZE / 4);
+    const blk = dwords(PAGE_SIZE / 4);
     pages.slice(b * PFNS_PER_BLOCK, (b + 1) * PFNS_PER_BLOCK).forEach((pfn, i) => {
       blk[i * 2] = pfn % 0x1_0000_0000;
       blk[i * 2 + 1] = Math.floor(pfn / 0x1_0000_0000);

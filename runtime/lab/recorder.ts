@@ -158,10 +158,12 @@ export class Recorder {
       } else this.afterPanic.set(pfn, { legit, writers: new Set([r.devid]) });
     }
     if (legit) return;
-    const dev = bdfText(r.devid);
     this.strayCount++;
+    const keep = this.strays.length < CAP.stray, trace = this.caps.stray++ < CAP.stray;
+    if (!keep && !trace) return; // counted only: format nothing
+    const dev = bdfText(r.devid);
     const how = r.outcome.kind === "translated" ? "translated" : r.outcome.why;
-    if (this.strays.length < CAP.stray) {
+    if (keep) {
       this.strays.push({
         device: dev,
         address: hex(spa),
@@ -172,7 +174,7 @@ export class Recorder {
         how,
       });
     }
-    if (this.caps.stray++ < CAP.stray) {
+    if (trace) {
       this.push(
         "stray",
         `write ${hex(r.iova)} → ${hex(spa)} (${how}) hit ${ownerText(owner)}`,

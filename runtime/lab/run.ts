@@ -81,11 +81,12 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
   const rec = new Recorder(machine);
   if (skip) return { report: skippedReport(base), scenario: s, machine, built, recorder: rec };
   const timing: Record<string, number> = {};
-  // Each kernel gets its own hook runner (fresh plugin state); a baseline build none.
+  // Each kernel gets its own hook runner (fresh plugin state); a baseline build, or a series
+  // without plugins, none (every hook point runs its default).
   const hooksFor = (id: KernelId, build: "series" | "baseline"): HookCaller | undefined =>
     opts.hooks
       ? opts.hooks(id, build)
-      : build === "series"
+      : build === "series" && resolved.plugins.length
       ? new HookRunner(resolved.plugins)
       : undefined;
   const nicParams = (id: number) => s.machine.devices.find((d) => d.kind === "nic" && d.bdf === id);

@@ -67,7 +67,9 @@ export interface IotlbEntry {
 /** IOTLB, tagged by DomainID (as the AMD IOMMU tags it). */
 export class Iotlb {
   private readonly domains = new Map<number, Map<number, IotlbEntry>>();
-  private order: [number, number][] = [];
+  /** Insertion order, as (DomainID, page) pairs in two parallel lists; `head` is the oldest. */
+  private orderDom: number[] = [];
+  private orderPage: number[] = [];
   private head = 0;
   private size = 0;
   hits = 0;
@@ -86,8 +88,9 @@ export class Iotlb {
     let d = this.domains.get(domid);
     if (!d) this.domains.set(domid, d = new Map());
     if (!d.has(iovaPage)) {
-      while (this.size >= this.capacity && this.head < this.order.length) this.evictOldest();
-      this.order.push([domid, iovaPage]);
+      while (this.size >= this.capacity && this.head < this.orderDom.length) this.evictOldest();
+      this.orderDom.push(domid);
+      this.orderPage.push(iovaPage);
       this.size++;
     }
     d.set(iovaPage, e);
@@ -95,11 +98,12 @@ export class Iotlb {
 
   /** Evicts the oldest insertion still present (stale order records are skipped). */
   private evictOldest(): void {
-    const [dom, page] = this.order[this.head++];
-    const d = this.domains.get(dom);
-    if (d?.delete(page)) this.size--;
-    if (this.head > 4096 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
+    const i = this.head++;
+    const d = this.domains.get(this.orderDom[i]);
+    if (d?.delete(this.orderPage[i])) this.size--;
+    if (this.head > 4096 && this.head * 2 > this.orderDom.length) {
+      this.orderDom = this.orderDom.slice(this.head);
+      this.orderPage = this.orderPage.slice(this.head);
       this.head = 0;
     }
   }
@@ -129,7 +133,8 @@ export class Iotlb {
   /** INVALIDATE_IOMMU_ALL. */
   clear(): void {
     this.domains.clear();
-    this.order = [];
+    this.orderDom.length = 0;
+    this.orderPage.length = 0;
     this.head = 0;
     this.size = 0;
   }

@@ -23,12 +23,20 @@ import {
 import { DTE, DTE_BYTES, INTCTL } from "../layouts/dte.ts";
 import { EVENT_CODES, EVENT_LAYOUTS, type EventName } from "../layouts/event.ts";
 import { IRTE, IRTE_GA } from "../layouts/irte.ts";
-import { CONTROL, EFR, MMIO, MMIO_WINDOW } from "../layouts/mmio.ts";
+import { CONTROL, DEV_TAB_BASE, EFR, EXCL_BASE, MMIO, MMIO_WINDOW } from "../layouts/mmio.ts";
 import type { MmioHandler, PhysMem } from "../memory.ts";
-import { DteCache, Iotlb } from "./caches.ts";
+import { type CachedDte, DteCache, Iotlb } from "./caches.ts";
 import { appendToRing, type RingRegs } from "./eventlog.ts";
 import { RegisterFile } from "./regs.ts";
 import { type WalkFault, walkGuest, walkHost } from "./walk.ts";
+import { dwords, dwordsOf } from "../dwords.ts";
+
+/** Fields the DMA path reads on every request, compiled once from their layouts. */
+const EFR_HATS = EFR.field("HATS");
+const DEV_TAB_ADDR = DEV_TAB_BASE.field("DevTabBase");
+const DEV_TAB_SIZE = DEV_TAB_BASE.field("Size");
+const EXCL_EN = EXCL_BASE.field("ExEn");
+const DTE_PT_ROOT = DTE.field("PageTableRootPtr");
 
 /** Static configuration of one IOMMU. */
 export interface IommuConfig {
@@ -117,6 +125,9 @@ export class AmdIommu implements MmioHandler {
   private cmdScheduled = false;
   private readonly dteBuf = new Uint32Array(8);
   private readonly ctl = this.regs.dwordOffset(MMIO.CONTROL);
+  private readonly efr = this.regs.dwordOffset(MMIO.EXT_FEATURES);
+  private readonly devTab = this.regs.dwordOffset(MMIO.DEV_TABLE);
+  private readonly exclBase = this.regs.dwordOffset(MMIO.EXCL_BASE);
   /** Counters by outcome, for statistics. */
   readonly counters = { dma: 0, translated: 0, untranslated: 0, aborted: 0, commands: 0, walks: 0 };
 
@@ -149,10 +160,15 @@ export class AmdIommu implements MmioHandler {
 
   /** The device table as the hardware sees it right now: [base, size in bytes]. */
   deviceTable(): [number, number] {
-    return [
-      this.regs.field(MMIO.DEV_TABLE, "DevTabBase") * 4096,
-      (this.regs.field(MMIO.DEV_TABLE, "Size") + 1) * 4096,
-    ];
+    return [this.devTableBase(), this.devTableBytes()];
+  }
+
+  private devTableBase(): number {
+    return DEV_TAB_ADDR.get(this.regs.words, this.devTab) * 4096;
+  }
+
+  private devTableBytes(): number {
+    return (DEV_TAB_SIZE.get(this.regs.words, this.devTab) + 1) * 4096;
   }
 
   // ---- MMIO -----------------------------------------------------------------------------
@@ -248,26 +264,23 @@ export class AmdIommu implements MmioHandler {
   // ---- DMA ------------------------------------------------------------------------------
 
   /** Fetches the DTE of `devid` (DTE cache, then memory). */
-  private fetchDte(
-    devid: number,
-  ): { words: Uint32Array; cached: { faultLogged: boolean } } | { error: EventName; addr: number } {
+  private fetchDte(devid: number): CachedDte | { error: EventName; addr: number } {
     const c = this.dteCache.get(devid);
-    if (c) return { words: c.words, cached: c };
-    const [base, size] = this.deviceTable();
-    if (devid * DTE_BYTES + DTE_BYTES > size) {
+    if (c) return c;
+    const base = this.devTableBase();
+    if (devid * DTE_BYTES + DTE_BYTES > this.devTableBytes()) {
       return { error: "IO_PAGE_FAULT", addr: base + devid * DTE_BYTES };
     }
     const addr = base + devid * DTE_BYTES;
     if (!this.mem.isRam(addr, DTE_BYTES)) return { error: "DEV_TAB_HARDWARE_ERROR", addr };
     this.mem.readDwords(addr, 8, this.dteBuf);
-    const e = this.dteCache.put(devid, this.dteBuf.slice());
-    return { words: e.words, cached: e };
+    return this.dteCache.put(devid, dwordsOf(this.dteBuf));
   }
 
   /** Reads the DTE the hardware would use for `devid` right now, without caching it. */
   peekDte(devid: number): Uint32Array {
     const [base] = this.deviceTable();
-    const w = new Uint32Array(8);
+    const w = dwords(8);
     this.mem.readDwords(base + devid * DTE_BYTES, 8, w);
     return w;
   }
@@ -403,7 +416,7 @@ export class AmdIommu implements MmioHandler {
     // 6. TV=0: VirtualBox's reading (abort + IO_PAGE_FAULT, PR=0); QEMU aborts silently.
     // The spec text is ambiguous (reference §4 row 6); we log, so the kernel can see it.
     if (!(dte[0] & 2)) {
-      return this.pageFault(req, dte, d.cached, {
+      return this.pageFault(req, dte, d, {
         pr: false,
         rz: false,
         pe: false,
@@ -411,11 +424,11 @@ export class AmdIommu implements MmioHandler {
       });
     }
     // PASID-tagged requests go through the guest tables.
-    if (req.pasid !== undefined) return this.decideGuest(req, dte, d.cached);
+    if (req.pasid !== undefined) return this.decideGuest(req, dte, d);
     // 7. DTE permissions, checked before Mode.
     const ir = (dte[1] >>> 29) & 1, iw = (dte[1] >>> 30) & 1;
     if (req.write ? !iw : !ir) {
-      return this.pageFault(req, dte, d.cached, {
+      return this.pageFault(req, dte, d, {
         pr: true,
         rz: false,
         pe: true,
@@ -426,10 +439,10 @@ export class AmdIommu implements MmioHandler {
     // 8. Mode 0: no translation.
     if (mode === 0) return { kind: "untranslated", spa: req.addr, why: "mode-0" };
     // 9. Mode beyond what the unit implements (HATS: 0 → 4 levels ... 2 → 6 levels).
-    const hats = this.feature("HATS");
+    const hats = EFR_HATS.get(this.regs.words, this.efr);
     const maxLevels = hats === 3 ? 0 : 4 + hats;
     if (mode === 7 || mode > maxLevels) {
-      return this.pageFault(req, dte, d.cached, {
+      return this.pageFault(req, dte, d, {
         pr: true,
         rz: true,
         pe: false,
@@ -446,7 +459,7 @@ export class AmdIommu implements MmioHandler {
     const hit = this.iotlb.lookup(domid, page);
     if (hit) {
       if (req.write ? !hit.iw : !hit.ir) {
-        return this.pageFault(req, dte, d.cached, {
+        return this.pageFault(req, dte, d, {
           pr: true,
           rz: false,
           pe: true,
@@ -456,9 +469,9 @@ export class AmdIommu implements MmioHandler {
       return { kind: "translated", spa: hit.spaPage + (req.addr % 4096), domid, via: "iotlb" };
     }
     this.counters.walks++;
-    const root = DTE.get(dte, "PageTableRootPtr") * 4096;
+    const root = DTE_PT_ROOT.get(dte) * 4096;
     const w = walkHost(this.mem, root, mode, req.addr, req.write);
-    if (!w.ok) return this.walkFault(req, dte, d.cached, w.fault);
+    if (!w.ok) return this.walkFault(req, dte, d, w.fault);
     const spaPage = w.spa - (req.addr % 4096);
     this.iotlb.insert(domid, page, { spaPage, ir: w.ir, iw: w.iw, pageSize: w.pageSize });
     return { kind: "translated", spa: w.spa, domid, via: "walk" };
@@ -493,8 +506,8 @@ export class AmdIommu implements MmioHandler {
   }
 
   private excluded(addr: number, dte: Uint32Array): boolean {
+    if (!EXCL_EN.get(this.regs.words, this.exclBase)) return false;
     const base = this.regs.get64(MMIO.EXCL_BASE);
-    if (!(base % 2)) return false;
     const allow = Math.floor(base / 2) % 2;
     const lo = this.regs.field(MMIO.EXCL_BASE, "ExclBase") * 4096;
     const hi = this.regs.field(MMIO.EXCL_LIMIT, "ExclLimit") * 4096 + 0xfff;
@@ -610,7 +623,7 @@ export class AmdIommu implements MmioHandler {
     const ga = this.control("GAEn") === 1;
     const entryBytes = ga ? 16 : 4;
     const addr = root + index * entryBytes;
-    const w = new Uint32Array(entryBytes / 4);
+    const w = dwords(entryBytes / 4);
     this.mem.readDwords(addr, w.length, w);
     const layout = ga ? IRTE_GA : IRTE;
     const sup = layout.get(w, "SupIOPF");
@@ -649,7 +662,7 @@ export class AmdIommu implements MmioHandler {
     // PPR entry (reference §8): q0 DeviceID 15:0, PASID[15:0] 31:16, Tag 41:32,
     // PASID[19:16] 45:42, Flags 59:48 (0x020 write, 0x004 read, 0x100 GN), Type 63:60 = 1.
     const flags = (write ? 0x020 : 0x004) | 0x100;
-    const e = new Uint32Array(4);
+    const e = dwords(4);
     e[0] = ((devid & 0xffff) | ((pasid & 0xffff) << 16)) >>> 0;
     e[1] = ((tag & 0x3ff) | (((pasid >>> 16) & 0xf) << 10) | (flags << 16) | (1 << 28)) >>> 0;
     e[2] = addr % 0x1_0000_0000 >>> 0;
@@ -684,12 +697,12 @@ export class AmdIommu implements MmioHandler {
     if (!this.mem.isRam(addr, COMMAND_BYTES)) {
       this.logEvent("COMMAND_HARDWARE_ERROR", { Type: 1, Address: addr });
       for (const o of this.observers) {
-        o.command?.("UNKNOWN", new Uint32Array(4), addr, "read failed");
+        o.command?.("UNKNOWN", dwords(4), addr, "read failed");
       }
       this.cmdStopped = true;
       return;
     }
-    const w = new Uint32Array(4);
+    const w = dwords(4);
     this.mem.readDwords(addr, 4, w);
     const name = commandName((w[1] >>> 28) & 0xf);
     this.counters.commands++;

@@ -16,47 +16,51 @@ interface Slot {
   ro: Uint32Array;
 }
 
+/** Which half of its 64-bit register `offset` addresses (0: low, 1: high). */
+function half(offset: number): number {
+  return (offset & 4) >> 2;
+}
+
+/** Every register's slot and first word, by offset (derived once from the register map). */
+const SLOTS = new Map<number, { slot: Slot; index: number }>(
+  REGISTERS.map((r, i) => {
+    const slot: Slot = {
+      offset: r.offset,
+      layout: r.layout,
+      rw1c: r.layout.maskWhere((f) => f.access === "rw1c"),
+      // Reserved bits ignore software writes (they read back as the hardware left them).
+      ro: r.layout.maskWhere((f) => f.access === "ro" || !!f.reserved),
+    };
+    return [r.offset, { slot, index: i * 2 }];
+  }),
+);
+
 /** Register storage of one IOMMU. */
 export class RegisterFile {
   /** Dwords of every implemented register, two per register. */
-  readonly words: Uint32Array;
-  private readonly slots = new Map<number, { slot: Slot; index: number }>();
+  readonly words = new Uint32Array(REGISTERS.length * 2);
+  private readonly slots = SLOTS;
 
-  constructor() {
-    this.words = new Uint32Array(REGISTERS.length * 2);
-    REGISTERS.forEach((r, i) => {
-      const slot: Slot = {
-        offset: r.offset,
-        layout: r.layout,
-        rw1c: r.layout.maskWhere((f) => f.access === "rw1c"),
-        // Reserved bits ignore software writes (they read back as the hardware left them).
-        ro: r.layout.maskWhere((f) => f.access === "ro" || !!f.reserved),
-      };
-      this.slots.set(r.offset, { slot, index: i * 2 });
-    });
-  }
-
-  private find(offset: number): { slot: Slot; index: number; half: number } | undefined {
-    const base = offset & ~7;
-    const s = this.slots.get(base);
-    return s ? { ...s, half: (offset & 4) >> 2 } : undefined;
+  /** The register holding `offset` (its slot and first word), if implemented. */
+  private find(offset: number): { slot: Slot; index: number } | undefined {
+    return this.slots.get(offset & ~7);
   }
 
   /** True if `offset` is a (32-bit aligned) offset of an implemented register. */
   implements(offset: number): boolean {
-    return this.find(offset) !== undefined;
+    return this.slots.has(offset & ~7);
   }
 
   /** Raw 32-bit read (no side effects). */
   get32(offset: number): number {
     const s = this.find(offset);
-    return s ? this.words[s.index + s.half] : 0;
+    return s ? this.words[s.index + half(offset)] : 0;
   }
 
   /** Raw 32-bit store (hardware-side update; ignores access rules). */
   put32(offset: number, value: number): void {
     const s = this.find(offset);
-    if (s) this.words[s.index + s.half] = value >>> 0;
+    if (s) this.words[s.index + half(offset)] = value >>> 0;
   }
 
   /**
@@ -66,9 +70,10 @@ export class RegisterFile {
   write32(offset: number, value: number): number {
     const s = this.find(offset);
     if (!s) return 0;
-    const i = s.index + s.half;
+    const h = half(offset);
+    const i = s.index + h;
     const old = this.words[i];
-    const rw1c = s.slot.rw1c[s.half], ro = s.slot.ro[s.half];
+    const rw1c = s.slot.rw1c[h], ro = s.slot.ro[h];
     const keep = ro | rw1c;
     const cleared = old & rw1c & ~value;
     this.words[i] = ((old & ro) | cleared | (value & ~keep)) >>> 0;

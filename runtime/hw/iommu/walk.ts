@@ -24,13 +24,17 @@ export type WalkFault =
 const PDE_RSVD_HI = PDE.reservedMask[1];
 const PTE_RSVD_HI = PTE.reservedMask[1];
 
+/** Page sizes of leaves by level (index 0 unused), precomputed for the walks. */
+const LEVEL_PAGE_SIZE = Array.from({ length: 9 }, (_, level) => 2 ** (12 + 9 * (level - 1)));
+
 /** Default page size of a leaf at `level` (1 → 4 KiB, 2 → 2 MiB, 3 → 1 GiB ...). */
 export function levelPageSize(level: number): number {
-  return 2 ** (12 + 9 * (level - 1));
+  return LEVEL_PAGE_SIZE[level] ?? 2 ** (12 + 9 * (level - 1));
 }
 
+/** The 9-bit table index of `iova` at `level` (`& 511` is `% 512` for addresses: exact, and cheap). */
 function levelIndex(iova: number, level: number): number {
-  return Math.floor(iova / levelPageSize(level)) % 512;
+  return Math.floor(iova / levelPageSize(level)) & 511;
 }
 
 /** Size encoded by a Next Level 7 PTE's address bits: 2^(13+n), n = ones from bit 12 up. */
@@ -62,7 +66,7 @@ export function walkHost(
 ): WalkResult {
   // IOVA beyond the reach of the root level. Which event the spec wants here is not in our
   // sources (reference §3, unsure); like QEMU we fault, and report it as not-present.
-  if (mode < 6 && iova >= 2 ** (12 + 9 * mode)) {
+  if (mode < 6 && iova >= levelPageSize(mode + 1)) {
     return fault(false, false, false, "iova beyond mode reach");
   }
   let level = mode;

@@ -139,7 +139,9 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
     for (let i = 0; i < data.length;) {
       const a = addr + i * 4;
       const n = Math.min(data.length - i, (PAGE_SIZE - (a % PAGE_SIZE)) >>> 2);
-      const chunk = data instanceof Uint32Array
+      const chunk = n === data.length
+        ? data
+        : data instanceof Uint32Array
         ? data.subarray(i, i + n)
         : Array.from({ length: n }, (_, k) => data[i + k]);
       const r: DmaResult = this.bus.dmaWrite(this.devid, a, chunk, pasid);
@@ -155,19 +157,28 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
 
   /** DMA-reads `out.length` dwords at `addr`, split at page boundaries. */
   protected dmaRead(addr: number, out: Uint32Array, pasid?: number): boolean {
-    let ok = true;
+    return this.dmaReadExtent(addr, out, pasid) >= 0;
+  }
+
+  /**
+   * {@link dmaRead}, answering how many dwords of `out`, from the first, may be non-zero (the
+   * rest read as zeros), or -1 if any part aborted.
+   */
+  protected dmaReadExtent(addr: number, out: Uint32Array, pasid?: number): number {
+    let ok = true, extent = 0;
     for (let i = 0; i < out.length;) {
       const a = addr + i * 4;
       const n = Math.min(out.length - i, (PAGE_SIZE - (a % PAGE_SIZE)) >>> 2);
-      const r = this.bus.dmaRead(this.devid, a, out.subarray(i, i + n), pasid);
+      const chunk = n === out.length ? out : out.subarray(i, i + n);
+      const e = this.bus.dmaReadExtent(this.devid, a, chunk, pasid);
       this.counters.dmaReads++;
-      if (!r.ok) {
+      if (e < 0) {
         this.counters.readAborts++;
         ok = false;
-      }
+      } else if (e > 0) extent = i + e;
       i += n;
     }
-    return ok;
+    return ok ? extent : -1;
   }
 
   /**

@@ -9,6 +9,7 @@
  * @module
  */
 import { type DeviceConfig, DmaDevice } from "./device.ts";
+import { dwords, dwordsOf } from "../dwords.ts";
 
 /** Register offsets of the disk's BAR0. */
 export const DISK_REG = {
@@ -43,18 +44,21 @@ export const DISK_BLOCK = 4096;
 export class DiskMedia {
   private readonly blocks = new Map<number, Uint32Array>();
 
-  /** Stores a block (trailing zero dwords are not kept). */
-  set(lba: number, data: Uint32Array): void {
-    let n = Math.min(data.length, DISK_BLOCK / 4);
+  /**
+   * Stores a block (trailing zero dwords are not kept). `extent`, when known, says that the
+   * dwords of `data` from there on are zeros.
+   */
+  set(lba: number, data: Uint32Array, extent = data.length): void {
+    let n = Math.min(extent, data.length, DISK_BLOCK / 4);
     while (n > 0 && data[n - 1] === 0) n--;
-    this.blocks.set(lba, data.slice(0, n));
+    this.blocks.set(lba, dwordsOf(data, 0, n));
   }
 
   /** A written block's full 1024 dwords (a copy), or undefined if never written. */
   get(lba: number): Uint32Array | undefined {
     const b = this.blocks.get(lba);
     if (!b) return undefined;
-    const out = new Uint32Array(DISK_BLOCK / 4);
+    const out = dwords(DISK_BLOCK / 4);
     out.set(b);
     return out;
   }
@@ -136,7 +140,7 @@ export class Disk extends DmaDevice {
 
   private fetch(): void {
     const n = this.regs[DISK_REG.SQ_ENTRIES >>> 2];
-    const sqe = new Uint32Array(DISK_SQE_BYTES / 4);
+    const sqe = dwords(DISK_SQE_BYTES / 4);
     const at = this.addr64(DISK_REG.SQ_LO) + this.sqHead * DISK_SQE_BYTES;
     this.readWithPolicy(at, sqe, (ok) => {
       this.sqHead = (this.sqHead + 1) % n;
@@ -166,14 +170,15 @@ export class Disk extends DmaDevice {
       const addr = buf + b * DISK_BLOCK;
       if (op === DISK_OP.WRITE) {
         const data = this.scratch;
-        if (!this.dmaRead(addr, data)) {
+        const extent = this.dmaReadExtent(addr, data);
+        if (extent < 0) {
           status = DISK_STATUS.DATA_TRANSFER_ERROR;
           break;
         }
-        this.media.set(lba + b, data);
+        this.media.set(lba + b, data, extent);
         this.stats.blocksWritten++;
       } else {
-        const data = this.media.get(lba + b) ?? new Uint32Array(DISK_BLOCK / 4);
+        const data = this.media.get(lba + b) ?? dwords(DISK_BLOCK / 4);
         this.dmaWrite(addr, data);
         this.stats.blocksRead++;
       }
@@ -185,7 +190,7 @@ export class Disk extends DmaDevice {
   private complete(cid: number, status: number, blocks: number): void {
     this.schedule((this.cfg.blockNs ?? 10_000) * blocks, () => {
       const n = this.regs[DISK_REG.CQ_ENTRIES >>> 2];
-      const cqe = new Uint32Array([cid, status, this.sqHead, this.phase]);
+      const cqe = dwordsOf([cid, status, this.sqHead, this.phase]);
       this.dmaWrite(this.addr64(DISK_REG.CQ_LO) + this.cqTail * DISK_CQE_BYTES, cqe);
       this.cqTail = (this.cqTail + 1) % Math.max(n, 1);
       if (this.cqTail === 0) this.phase ^= 1;

@@ -13,6 +13,7 @@
  */
 import type { Prng } from "../prng.ts";
 import { type DeviceConfig, DmaDevice } from "./device.ts";
+import { dwords } from "../dwords.ts";
 
 /** Register offsets of the NIC's BAR0. */
 export const NIC_REG = {
@@ -231,7 +232,7 @@ export class Nic extends DmaDevice {
       count++;
     }
     count = Math.min(count, n - this.fetchIdx); // stop at the ring's end
-    const buf = new Uint32Array(count * 4);
+    const buf = dwords(count * 4);
     const at = this.addr64(NIC_REG.RX_RING_LO) + this.fetchIdx * NIC_RX_DESC_BYTES;
     const epoch = this.fetchEpoch;
     this.fetching = true;
@@ -282,7 +283,7 @@ export class Nic extends DmaDevice {
     const seq = this.stats.frames + 1;
     for (let off = 0; off < bytes; off = Math.floor((addr + off) / 4096 + 1) * 4096 - addr) {
       const n = Math.min(MODELLED_BYTES_PER_PAGE, bytes - off, 4096 - ((addr + off) % 4096)) >>> 2;
-      const data = new Uint32Array(Math.max(n, 1));
+      const data = dwords(Math.max(n, 1));
       for (let k = 0; k < data.length; k++) data[k] = (0xe0000000 | (seq << 8) | k) >>> 0;
       this.dmaWrite(addr + off, data);
     }
@@ -305,7 +306,7 @@ export class Nic extends DmaDevice {
   private writeStatusBlock(): void {
     const at = this.addr64(NIC_REG.STATUS_BLK_LO);
     if (!at) return;
-    const blk = new Uint32Array(NIC_STATUS_BLK_DWORDS);
+    const blk = dwords(NIC_STATUS_BLK_DWORDS);
     blk[0] = ++this.statusIdx;
     blk[1] = this.regs[NIC_REG.RX_CONS >>> 2];
     blk[2] = this.stats.drops;
@@ -324,7 +325,7 @@ export class Nic extends DmaDevice {
         this.statsTimer = false;
         return;
       }
-      const blk = new Uint32Array(NIC_STATS_BLK_DWORDS);
+      const blk = dwords(NIC_STATS_BLK_DWORDS);
       blk[0] = this.stats.frames;
       blk[1] = this.stats.bytes % 0x1_0000_0000;
       blk[2] = this.stats.drops;

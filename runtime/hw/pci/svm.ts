@@ -10,6 +10,7 @@
  * @module
  */
 import { type DeviceConfig, DmaDevice } from "./device.ts";
+import { dwordsOf } from "../dwords.ts";
 
 /** Register offsets of the accelerator's BAR0. */
 export const SVM_REG = {
@@ -76,7 +77,7 @@ export class SvmDevice extends DmaDevice {
       const t = this.bus.atsTranslate(this.devid, va, true, pasid);
       if (t.kind !== "abort") {
         this.stats.jobs++;
-        this.dmaWrite(va, new Uint32Array([0x5a5a0000 | (this.stats.jobs & 0xffff), pasid]), pasid);
+        this.dmaWrite(va, dwordsOf([0x5a5a0000 | (this.stats.jobs & 0xffff), pasid]), pasid);
         this.sendMsi(SVM_REG.MSI_ADDR, SVM_REG.MSI_DATA);
         return this.scheduleJob();
       }

@@ -20,13 +20,14 @@ import type { PciDev } from "../pci.ts";
 import { RateLimit } from "../printk.ts";
 import type { AmdIommuDriver } from "./driver.ts";
 import { type IommuDevData, MAX_DOMAIN_ID, PAGE_MODE, type ProtectionDomain } from "./types.ts";
+import { dwords } from "../../hw/dwords.ts";
 
 /** PTE/PDE bits as amd_iommu_types.h names them (hi = bit in the high dword). */
 const PTE_PR = 1, PTE_IR_HI = 1 << 29, PTE_IW_HI = 1 << 30, PTE_FC_HI = 1 << 28;
 
 /** Reads DTE word `q` (two dwords) of `devid` from the driver's device table. */
 export function readDteWords(d: AmdIommuDriver, devid: number): Uint32Array {
-  const w = new Uint32Array(8);
+  const w = dwords(8);
   d.k.mem.readDwords(d.dev_table + devid * DTE_BYTES, 8, w);
   return w;
 }
@@ -125,8 +126,17 @@ export function identity_domain_alloc(d: AmdIommuDriver): ProtectionDomain | und
   return dom;
 }
 
-function levelShift(level: number): number {
-  return 12 + 9 * (level - 1);
+/** Bytes one entry of a level-`level` table maps (PTE_LEVEL_PAGE_SIZE), by level. */
+const LEVEL_SIZE = Array.from({ length: 8 }, (_, level) => 2 ** (12 + 9 * (level - 1)));
+
+/** PM_LEVEL_INDEX(level, address): the entry of `address` in a level-`level` table. */
+function levelIndex(address: number, level: number): number {
+  return Math.floor(address / LEVEL_SIZE[level]) & 511; // & 511: % 512 of an address, exactly
+}
+
+/** The address in a PTE/PDE (bits 51:12 of the qword `lo`, `hi`). */
+function entryAddress(lo: number, hi: number): number {
+  return (hi & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
 }
 
 /**
@@ -137,20 +147,21 @@ export function alloc_pte(d: AmdIommuDriver, dom: ProtectionDomain, address: num
   const mem = d.k.mem;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
-    const ea = table + (Math.floor(address / 2 ** levelShift(level)) % 512) * 8;
+    const ea = table + levelIndex(address, level) * 8;
     const lo = mem.read32(ea);
     if (lo & PTE_PR) {
-      table = (mem.read32(ea + 4) & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+      table = entryAddress(lo, mem.read32(ea + 4));
       continue;
     }
     const next = alloc_pt_page(d);
-    // PM_LEVEL_PDE(level - 1, next): address | (level-1)<<9 | PR | IR | IW.
-    mem.write32(ea, ((next % 0x1_0000_0000) | ((level - 1) << 9) | PTE_PR) >>> 0);
+    // PM_LEVEL_PDE(level - 1, next): address | (level-1)<<9 | PR | IR | IW (`|` keeps the low
+    // 32 bits of the address: its low dword).
+    mem.write32(ea, (next | ((level - 1) << 9) | PTE_PR) >>> 0);
     mem.write32(ea + 4, (Math.floor(next / 0x1_0000_0000) | PTE_IR_HI | PTE_IW_HI) >>> 0);
     d.k.spend(COST.tableWrite);
     table = next;
   }
-  return table + (Math.floor(address / PAGE_SIZE) % 512) * 8;
+  return table + levelIndex(address, 1) * 8;
 }
 
 /** fetch_pte(): the leaf PTE address for `address`, or undefined if a level is missing. */
@@ -162,12 +173,12 @@ export function fetch_pte(
   const mem = d.k.mem;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
-    const ea = table + (Math.floor(address / 2 ** levelShift(level)) % 512) * 8;
+    const ea = table + levelIndex(address, level) * 8;
     const lo = mem.read32(ea);
     if (!(lo & PTE_PR)) return undefined;
-    table = (mem.read32(ea + 4) & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+    table = entryAddress(lo, mem.read32(ea + 4));
   }
-  return table + (Math.floor(address / PAGE_SIZE) % 512) * 8;
+  return table + levelIndex(address, 1) * 8;
 }
 
 /** iommu_map_page(): maps one 4 KiB page (PR | FC | IR | IW as 4.13 writes it). */
@@ -183,7 +194,7 @@ export function iommu_map_page(
   let hi = Math.floor(phys / 0x1_0000_0000) | PTE_FC_HI;
   if (read) hi |= PTE_IR_HI;
   if (write) hi |= PTE_IW_HI;
-  d.k.mem.write32(pte, ((phys % 0x1_0000_0000) | PTE_PR) >>> 0);
+  d.k.mem.write32(pte, (phys | PTE_PR) >>> 0); // the low dword of phys, with PR
   d.k.mem.write32(pte + 4, hi >>> 0);
   d.k.spend(COST.tableWrite);
 }
@@ -206,14 +217,13 @@ export function set_dte_entry(d: AmdIommuDriver, devid: number, dom: ProtectionD
   const k = d.k;
   k.hooks.wrap("amd_iommu.set_dte_entry", { k, devid, domain: dom }, () => {
     const cur = readDteWords(d, devid);
-    const q1 = cur.slice(2, 4);
     const clear = k.hooks.waterfall("amd_iommu.set_dte_entry.q1_clear", ["SA", "DomainID"], {
       k,
       devid,
       domain: dom,
     });
-    const w = new Uint32Array(8);
-    w.set(q1, 2);
+    const w = dwords(8);
+    w.set(cur.subarray(2, 4), 2); // q1
     for (const name of clear) DTE.setValue(w, name, 0);
     DTE.set(w, "DomainID", dom.id);
     if (dom.v2) {

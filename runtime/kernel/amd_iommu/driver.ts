@@ -27,6 +27,7 @@ import { AmdDmaOps } from "./dma_ops.ts";
 import { EventHandler } from "./events.ts";
 import { IrqRemap } from "./irq.ts";
 import { type AmdIommuDev, BUFFER, type IommuDevData, type ProtectionDomain } from "./types.ts";
+import { dwordsOf } from "../../hw/dwords.ts";
 
 /** The driver's init states (enum iommu_init_state). */
 export type InitState =
@@ -133,7 +134,7 @@ export class AmdIommuDriver {
   private controlRmw(iommu: AmdIommuDev, bit: number, on: boolean): void {
     const k = this.k, at = iommu.mmio_base + MMIO.CONTROL;
     const lo = k.readl(at), hi = k.readl(at + 4);
-    const w = new Uint32Array([lo, hi]);
+    const w = dwordsOf([lo, hi]);
     const d = bit >>> 5, m = (1 << (bit & 31)) >>> 0;
     w[d] = on ? (w[d] | m) >>> 0 : (w[d] & ~m) >>> 0;
     k.writel(w[0], at);

@@ -17,6 +17,7 @@ import { DTE } from "../../hw/layouts/dte.ts";
 import type { AmdIommuDriver } from "./driver.ts";
 import { readDteWords } from "./domain.ts";
 import { type AmdIommuDev, BUFFER } from "./types.ts";
+import { dwords } from "../../hw/dwords.ts";
 
 const hex = (v: number, pad: number) => "0x" + v.toString(16).padStart(pad, "0");
 const hex64 = (lo: number, hi: number) =>
@@ -91,7 +92,7 @@ export class EventHandler {
   /** iommu_print_event(): decode, print, zero the entry. */
   private iommu_print_event(_iommu: AmdIommuDev, at: number): void {
     const k = this.d.k;
-    const w = new Uint32Array(4);
+    const w = dwords(4);
     // "No event written to event log" erratum: the type may lag the interrupt; retry.
     let tries = 0;
     for (;;) {
@@ -214,7 +215,7 @@ export class EventHandler {
 
   /** dump_command(): the command at the faulting address, four dwords. */
   private dump_command(address: number): void {
-    const w = new Uint32Array(4);
+    const w = dwords(4);
     this.d.k.mem.readDwords(address, 4, w);
     for (let i = 0; i < 4; i++) {
       this.d.k.pr_err(`AMD-Vi: CMD[${i}]: ${w[i].toString(16).padStart(8, "0")}`);
@@ -231,7 +232,7 @@ export class EventHandler {
     let head = k.readl(iommu.mmio_base + MMIO.PPR_HEAD);
     const tail = k.readl(iommu.mmio_base + MMIO.PPR_TAIL);
     while (head !== tail) {
-      const w = new Uint32Array(4);
+      const w = dwords(4);
       k.mem.readDwords(iommu.ppr_log + head, 4, w);
       this.ppr.read++;
       const devid = w[0] & 0xffff;

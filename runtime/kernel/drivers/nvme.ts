@@ -17,6 +17,7 @@ import type { CoherentBuf } from "../dma.ts";
 import type { Kernel } from "../kernel.ts";
 import type { PciDev } from "../pci.ts";
 import type { Driver } from "./driver.ts";
+import { dwords } from "../../hw/dwords.ts";
 
 const QUEUE_DEPTH = 64;
 /** NVMe I/O timeout (nvme_io_timeout, 30 s). */
@@ -129,7 +130,7 @@ export class NvmeDriver implements Driver {
   writeBlocks(dev: PciDev, lba: number, dma: number, blocks: number): WriteResult {
     const k = this.k, nd = this.devs.get(dev.devid)!;
     const cid = nd.nextCid++ & 0xffff;
-    const sqe = new Uint32Array(DISK_SQE_BYTES / 4);
+    const sqe = dwords(DISK_SQE_BYTES / 4);
     sqe[0] = DISK_OP.WRITE;
     sqe[1] = cid;
     sqe[2] = lba % 0x1_0000_0000;
