@@ -96,9 +96,24 @@ export class HookRunner implements HookCaller, PluginHookApi {
     };
   }
 
-  /** Resolves a symbol provided by an applied plugin, bound to kernel `k`. */
+  /** Symbols already made, by kernel and name (a runner serves one kernel, normally). */
+  // deno-lint-ignore no-explicit-any
+  private readonly made = new Map<Kernel, Map<string, (...args: any[]) => any>>();
+
+  /** Resolves a symbol provided by an applied plugin, bound to kernel `k` (made once). */
   // deno-lint-ignore no-explicit-any
   symbol<F = (...args: any[]) => any>(name: string, k: Kernel): F {
+    let byName = this.made.get(k);
+    if (!byName) this.made.set(k, byName = new Map());
+    const have = byName.get(name);
+    if (have) return have as F;
+    const fn = this.makeSymbol(name, k);
+    byName.set(name, fn);
+    return fn as F;
+  }
+
+  // deno-lint-ignore no-explicit-any
+  private makeSymbol(name: string, k: Kernel): (...args: any[]) => any {
     for (const p of this.plugins) {
       const factory = p.provides[name];
       if (!factory) continue;
@@ -110,7 +125,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
       });
       // Errors inside a provided symbol are the provider's.
       // deno-lint-ignore no-explicit-any
-      return ((...args: any[]) => this.invoke(p, `symbol ${name}`, () => made(...args))) as F;
+      return (...args: any[]) => this.invoke(p, `symbol ${name}`, () => made(...args));
     }
     throw new MissingSymbolError(name);
   }
@@ -124,11 +139,21 @@ export class HookRunner implements HookCaller, PluginHookApi {
     }
   }
 
+  /** The plugins tapping each hook point, in series order (computed on first call). */
+  private readonly taps = new Map<string, Plugin[]>();
+  /** The same, last first (the order wrap() nests them in). */
+  private readonly tapsReversed = new Map<string, Plugin[]>();
+
   private tapped(name: string, kind: HookKind): Plugin[] {
     const known = this.kinds.get(name);
     if (known === undefined) throw new Error(`no hook point ${name}`);
     if (known !== kind) throw new Error(`hook point ${name} is ${known}, called as ${kind}`);
-    const list = this.plugins.filter((p) => typeof p.hooks[name] === "function");
+    let list = this.taps.get(name);
+    if (!list) {
+      list = this.plugins.filter((p) => typeof p.hooks[name] === "function");
+      this.taps.set(name, list);
+      this.tapsReversed.set(name, list.slice().reverse());
+    }
     const st = this.stats.get(name) ?? { calls: 0, handlers: list.length };
     st.calls++;
     this.stats.set(name, st);
@@ -166,7 +191,8 @@ export class HookRunner implements HookCaller, PluginHookApi {
    * the last plugin's handler runs first; not calling `next()` replaces everything inside.
    */
   wrap<V>(name: string, ctx: object, def: () => V): V {
-    const list = this.tapped(name, "wrap").slice().reverse();
+    this.tapped(name, "wrap");
+    const list = this.tapsReversed.get(name)!;
     const call = (i: number): V => {
       if (i === list.length) return def();
       const p = list[i];
