@@ -86,7 +86,15 @@ export function buildMachine(s: Scenario): Built {
         name: `nic@${d.bdf.toString(16)}`,
         bar: d.bar,
         abortPolicy: d.abortPolicy,
-        traffic: d.traffic,
+        traffic: {
+          ...d.traffic,
+          bursts: d.traffic.bursts.map((b) => ({
+            atNs: Math.round(b.atMs * 1e6),
+            durationNs: Math.round(b.durationUs * 1e3),
+            framesPerSecond: b.framesPerSecond,
+            frameBytes: b.frameBytes,
+          })),
+        },
         prefetch: d.prefetch,
       });
       machine.addDevice(nic);

@@ -81,6 +81,16 @@ const Nic = z.object({
   traffic: z.object({
     framesPerSecond: z.number().nonnegative(),
     frameBytes: z.number().int().positive(),
+    /** Bursts on the wire (a storm, a flood of small frames), in machine time. */
+    bursts: z.array(
+      z.object({
+        /** Start, ms since power-on (may be fractional). */
+        atMs: z.number().nonnegative(),
+        durationUs: z.number().positive(),
+        framesPerSecond: z.number().positive(),
+        frameBytes: z.number().int().positive(),
+      }).strict(),
+    ).default([]),
   }).strict(),
   driver: z.object({
     rxRingSize: z.number().int().min(2).max(4096),

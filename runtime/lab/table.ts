@@ -59,7 +59,10 @@ export const PATCH_SCENARIOS: Record<string, { scenario: string; base: string }[
   "sanity-check-old-dte": [{ scenario: "old-irq-tablen", base: "all,bnx2-reset" }],
   "iommu-is-attach-deferred": [{ scenario: "no-dma-api-driver", base: "all,bnx2-reset" }],
   "amd-use-attach-deferred": [{ scenario: "no-dma-api-driver", base: "all,bnx2-reset" }],
-  "dev-table-below-4g": [{ scenario: "old-table-above-4g", base: "all,bnx2-reset" }],
+  "dev-table-below-4g": [
+    { scenario: "torn-devtab-write", base: "all,bnx2-reset" },
+    { scenario: "old-table-above-4g", base: "all,bnx2-reset" },
+  ],
   "drop-gcr3-root": [{ scenario: "guest-translation", base: "all,bnx2-reset" }],
   "disable-only-if-off": [{ scenario: "default", base: "all,bnx2-reset" }, {
     scenario: "amd-iommu-off",

@@ -4,8 +4,10 @@
  * them the series would not build).
  */
 import assert from "node:assert/strict";
-import { differences, type Outcome, patchTable } from "../../runtime/lab/table.ts";
-import { seriesIds } from "../../runtime/lab/plugins.ts";
+import { differences, type Outcome, outcomeOf, patchTable } from "../../runtime/lab/table.ts";
+import { seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
+import { run } from "../../runtime/lab/run.ts";
+import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 
 const rows = patchTable();
 const row = (id: string) => rows.find((r) => r.id === id)!;
@@ -45,13 +47,13 @@ Deno.test("sanity-check-old-dte refuses a 512-entry IntTabLen; without it the co
   assert.ok(w.lines.includes("Copied DEV table from previous kernel."));
 });
 
-Deno.test("dev-table-below-4g refuses an old table above 4 GiB", () => {
+Deno.test("dev-table-below-4g: without it a torn Device Table Base write lets a frame out untranslated", () => {
   const r = row("dev-table-below-4g");
-  assert.equal(r.scenario, "old-table-above-4g");
-  assert.ok(r.with.lines.includes("The address of old device table is above 4G, not trustworthy!"));
-  assert.ok(
-    !r.without.lines.includes("The address of old device table is above 4G, not trustworthy!"),
-  );
+  assert.equal(r.scenario, "torn-devtab-write");
+  assert.equal(r.with.verdict, "dump-ok");
+  assert.equal(r.with.strays, 0);
+  assert.equal(r.without.verdict, "dump-corrupt");
+  assert.ok(r.without.strays > 0);
 });
 
 Deno.test("amd-use-attach-deferred: a device no driver ever maps keeps its old translation instead of faulting", () => {
@@ -86,4 +88,15 @@ Deno.test("differences() names what changed, and nothing when outcomes match", (
     "stray DMA writes 0 → 3",
     'no "x"',
   ]);
+});
+
+Deno.test("dev-table-below-4g refuses an old table above 4 GiB (old-table-above-4g); without it the copy goes through", () => {
+  const sc = SCENARIOS["old-table-above-4g"];
+  const full = seriesFromSpec("all,bnx2-reset");
+  const a = outcomeOf(run(sc, { series: full }));
+  const b = outcomeOf(run(sc, { series: full.clone().disable("dev-table-below-4g") }));
+  assert.ok(a.lines.includes("The address of old device table is above 4G, not trustworthy!"));
+  assert.ok(a.lines.includes("Failed to copy DEV table from previous kernel."));
+  assert.ok(!b.lines.includes("The address of old device table is above 4G, not trustworthy!"));
+  assert.ok(b.lines.includes("Copied DEV table from previous kernel."));
 });

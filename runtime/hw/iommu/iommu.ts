@@ -198,6 +198,11 @@ export class AmdIommu implements MmioHandler {
     const old = this.regs.write32(offset, value);
     if (offset === MMIO.CONTROL) this.controlChanged(old, value >>> 0);
     if (offset === MMIO.CMD_TAIL) this.kickCommands();
+    // A new Device Table Base makes every cached DTE an entry of another table. Whether the
+    // hardware drops them on the write is not in our sources (the spec leaves invalidation to
+    // software, and Linux flushes all caches right after). The model drops them as each half
+    // lands, so a DMA between the two halves fetches its DTE from the half-written address.
+    if (offset === MMIO.DEV_TABLE || offset === MMIO.DEV_TABLE + 4) this.dteCache.clear();
   }
 
   private controlChanged(old: number, now: number): void {

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { Scheduled } from "../clock.ts";
 import type { Prng } from "../prng.ts";
 import { type DeviceConfig, DmaDevice } from "./device.ts";
 import { dwords } from "../dwords.ts";
@@ -61,6 +62,17 @@ export interface NicTraffic {
   framesPerSecond: number;
   /** Frame size in bytes. */
   frameBytes: number;
+  /** Bursts on the wire (a storm, a backup starting): other rates for a while. */
+  bursts?: readonly NicBurst[];
+}
+
+/** A stretch of different traffic on the wire, in machine time. */
+export interface NicBurst {
+  /** Start, ns since power-on. */
+  atNs: number;
+  durationNs: number;
+  framesPerSecond: number;
+  frameBytes: number;
 }
 
 /** NIC configuration. */
@@ -96,6 +108,25 @@ export class Nic extends DmaDevice {
 
   protected override powerOn(): void {
     this.rng = this.bus.clock.rng.fork(`nic:${this.devid}`);
+    // Burst boundaries belong to the wire, not the chip: a reset does not cancel them.
+    for (const b of this.cfg.traffic.bursts ?? []) {
+      this.bus.clock.at(b.atNs, () => this.rateChanged(), `${this.name}:burst`);
+      this.bus.clock.at(b.atNs + b.durationNs, () => this.rateChanged(), `${this.name}:burst-end`);
+    }
+  }
+
+  /** The traffic on the wire right now: a burst's, or the steady one. */
+  private traffic(): { framesPerSecond: number; frameBytes: number } {
+    const t = this.bus.clock.now;
+    for (const b of this.cfg.traffic.bursts ?? []) if (t >= b.atNs && t < b.atNs + b.durationNs) return b;
+    return this.cfg.traffic;
+  }
+
+  private rateChanged(): void {
+    if (this.wireTimer) this.unschedule(this.wireTimer);
+    this.wireTimer = undefined;
+    this.wireRunning = false;
+    this.startWire();
   }
 
   /**
@@ -105,21 +136,22 @@ export class Nic extends DmaDevice {
    * are dropped and only counted.
    */
   private wireRunning = false;
+  private wireTimer?: Scheduled;
   private stalledSince = -1;
 
   private startWire(): void {
-    if (this.wireRunning || !this.enabled || this.cfg.traffic.framesPerSecond <= 0) return;
+    const fps = this.traffic().framesPerSecond;
+    if (this.wireRunning || !this.enabled || fps <= 0) return;
     if (this.stalledSince >= 0) {
-      const lost = Math.round(
-        (this.bus.clock.now - this.stalledSince) * this.cfg.traffic.framesPerSecond / 1e9,
-      );
+      const lost = Math.round((this.bus.clock.now - this.stalledSince) * fps / 1e9);
       this.stats.drops += lost;
       this.regs[NIC_REG.RX_DROPS >>> 2] += lost;
       this.stalledSince = -1;
     }
     this.wireRunning = true;
-    this.schedule(this.rng.exp(1e9 / this.cfg.traffic.framesPerSecond), () => {
+    this.wireTimer = this.schedule(this.rng.exp(1e9 / fps), () => {
       this.wireRunning = false;
+      this.wireTimer = undefined;
       this.frameArrives();
       if (this.stalledSince < 0) this.startWire();
     }, "wire");
@@ -209,6 +241,7 @@ export class Nic extends DmaDevice {
     this.coalescePending = false;
     this.statsTimer = false;
     this.wireRunning = false;
+    this.wireTimer = undefined;
     this.stalledSince = -1;
   }
 
@@ -265,11 +298,12 @@ export class Nic extends DmaDevice {
         this.regs[NIC_REG.RX_DROPS >>> 2]++;
         return;
       }
-      this.writeFrame(desc.addr, Math.min(desc.len, this.cfg.traffic.frameBytes));
+      const bytes = this.traffic().frameBytes;
+      this.writeFrame(desc.addr, Math.min(desc.len, bytes));
       const n = this.ringEntries();
       this.regs[NIC_REG.RX_CONS >>> 2] = (this.regs[NIC_REG.RX_CONS >>> 2] + 1) % n;
       this.stats.frames++;
-      this.stats.bytes += this.cfg.traffic.frameBytes;
+      this.stats.bytes += bytes;
       this.coalesce();
       // Keep the descriptor cache topped up: refetch below half full.
       if (this.cache.length < (this.cfg.prefetch ?? 8) / 2) this.prefetch(() => {});

@@ -18,6 +18,7 @@ export const SCENARIOS: Record<string, ScenarioInput> = Object.fromEntries(
     V.AMD_IOMMU_OFF,
     V.KEXEC_IOMMU_ON,
     V.NO_DMA_API_DRIVER,
+    V.TORN_DEVTAB_WRITE,
   ].map((s) => [s.name, s]),
 );
 

@@ -10,6 +10,12 @@ import { derive } from "./derive.ts";
 
 const D = DEFAULT_SCENARIO;
 
+/**
+ * When the flood starts (ms since power-on): 30 µs before the kdump kernel's copy path
+ * writes the Device Table Base in `torn-devtab-write` (read off that run's timeline).
+ */
+const TORN_BURST_MS = 706.083806;
+
 /** Two IOMMUs; a fatal error resets the second one, the kernel panics: one IOMMU is off. */
 export const TWO_IOMMUS_ONE_OFF: ScenarioInput = derive(D, {
   name: "two-iommus-one-off",
@@ -93,4 +99,48 @@ export const NO_DMA_API_DRIVER: ScenarioInput = derive(D, {
   description:
     "The kdump initramfs only has the disk driver: the NIC, still receiving, is never probed, so no driver ever makes a DMA-API call for it.",
   second: { drivers: ["nvme"] },
+});
+
+/**
+ * The crash kernel's memory is mostly above 4 GiB, below the first kernel's device table:
+ * without the below-4G patch the copy's address has another high half, and a burst of
+ * small frames on a 10 GbE port is in flight when the kdump kernel rewrites the register.
+ */
+export const TORN_DEVTAB_WRITE: ScenarioInput = derive(D, {
+  name: "torn-devtab-write",
+  description:
+    "crashkernel=512M@12G (plus 256M low): the kdump kernel's memory lies above 4 GiB, below the first kernel's device table. Port 1 is a 10 GbE port with a 4096-entry ring, hit by a flood of 64-byte frames just as the kdump kernel rewrites the Device Table Base with translation on.",
+  machine: {
+    devices: [
+      D.machine.devices[0],
+      {
+        ...(D.machine.devices[1] as object),
+        traffic: {
+          framesPerSecond: 2000,
+          frameBytes: 9000,
+          bursts: [{
+            atMs: TORN_BURST_MS,
+            durationUs: 100,
+            framesPerSecond: 14_880_000,
+            frameBytes: 64,
+          }],
+        },
+        driver: {
+          rxRingSize: 4096,
+          rxBufBytes: 9216,
+          statsTicksUs: 1_000_000,
+          coalTicksUs: 18,
+          dmaMaskBits: 64,
+        },
+      },
+      D.machine.devices[2],
+    ],
+  },
+  crashkernel: [
+    { base: "0x28000000", size: "256M", name: "crashkernel=256M,low" },
+    { base: "0x300000000", size: "512M", name: "crashkernel=512M@12G" },
+  ],
+  second: {
+    cmdline: "BOOT_IMAGE=/vmlinuz-4.13.0 irqpoll nr_cpus=1 reset_devices elfcorehdr=0x31fff0000",
+  },
 });
