@@ -118,7 +118,9 @@ export class Nic extends DmaDevice {
   /** The traffic on the wire right now: a burst's, or the steady one. */
   private traffic(): { framesPerSecond: number; frameBytes: number } {
     const t = this.bus.clock.now;
-    for (const b of this.cfg.traffic.bursts ?? []) if (t >= b.atNs && t < b.atNs + b.durationNs) return b;
+    for (const b of this.cfg.traffic.bursts ?? []) {
+      if (t >= b.atNs && t < b.atNs + b.durationNs) return b;
+    }
     return this.cfg.traffic;
   }
 
