@@ -108,6 +108,19 @@ function posixTables(model: CompletionModel, withDescriptions: boolean): string 
   ].join("\n\n");
 }
 
+/**
+ * One step of the bash and zsh walk over the words before the cursor, for `$word`: an option
+ * is passed over (and its value with it, `skip=1`, when it takes one); a subcommand's name
+ * extends `$cmdpath`.
+ */
+function walkWord(id: string): string {
+  return `    case "$word" in
+      --*=*) continue ;;
+      -*) [[ " $(${id}_valued "$cmdpath") " == *" $word "* ]] && skip=1; continue ;;
+    esac
+    [[ " $(${id}_subnames "$cmdpath") " == *" $word "* ]] && cmdpath="$cmdpath/$word"`;
+}
+
 /** The bash script (`complete -F`). */
 export function bashScript(model: CompletionModel): string {
   const id = ident(model.program);
@@ -123,11 +136,7 @@ ${id}() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="\${COMP_WORDS[i]}"
     if ((skip)); then skip=0; continue; fi
-    case "$word" in
-      --*=*) continue ;;
-      -*) [[ " $(${id}_valued "$cmdpath") " == *" $word "* ]] && skip=1; continue ;;
-    esac
-    [[ " $(${id}_subnames "$cmdpath") " == *" $word "* ]] && cmdpath="$cmdpath/$word"
+${walkWord(id)}
   done
   if ((skip)); then
     kind="$(${id}_kind "$cmdpath" "\${COMP_WORDS[COMP_CWORD-1]}")"
@@ -171,11 +180,7 @@ ${id}() {
   for (( i = 2; i < CURRENT; i++ )); do
     word="\${words[i]}"
     if (( skip )); then skip=0; continue; fi
-    case "$word" in
-      --*=*) continue ;;
-      -*) [[ " $(${id}_valued "$cmdpath") " == *" $word "* ]] && skip=1; continue ;;
-    esac
-    [[ " $(${id}_subnames "$cmdpath") " == *" $word "* ]] && cmdpath="$cmdpath/$word"
+${walkWord(id)}
   done
   if (( skip )); then
     kind="$(${id}_kind "$cmdpath" "\${words[CURRENT-1]}")"

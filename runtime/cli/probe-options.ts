@@ -1,12 +1,14 @@
 /**
- * Options shared by `bisect`, `minimize` and `ablate`: `--with IDS` (plugins applied at every
- * step), `--run SCRIPT` (a predicate script, as `git bisect run` takes one) and `--verbose`.
+ * Options shared by `bisect`, `minimize` and `ablate`: what they run on (`--scenario`,
+ * `--scenario-file`, `--seed`, `--with IDS`: plugins applied at every step), `--run SCRIPT` (a
+ * predicate script, as `git bisect run` takes one) and `--verbose`.
  *
  * @module
  */
-import { Option } from "@commander-js/extra-typings";
+import { type Command, Option, type OptionValues } from "@commander-js/extra-typings";
 import { defaultJudge, type Judge } from "../lab/probe.ts";
 import { scriptJudge } from "../lab/script-judge.ts";
+import { scenarioFileOption, scenarioOption, seedOption } from "./scenario-options.ts";
 import { parseIdList } from "./series-options.ts";
 
 /** `--with IDS`: a comma list, repeatable; the ids add up. */
@@ -16,6 +18,24 @@ export function withOption() {
     "plugins applied at every step, not searched over (comma list, repeatable), e.g. bnx2-reset",
   ).argParser((value, previous: string[]) => [...previous, ...parseIdList(value)])
     .default([] as string[], "none");
+}
+
+/**
+ * Adds what a probing command runs on to `cmd`, in this order: `--scenario`, `--scenario-file`,
+ * `--seed` and `--with`.
+ */
+export function addProbeOptions<
+  A extends unknown[],
+  O extends OptionValues,
+  G extends OptionValues,
+>(
+  cmd: Command<A, O, G>,
+) {
+  return cmd
+    .addOption(scenarioOption())
+    .addOption(scenarioFileOption())
+    .addOption(seedOption())
+    .addOption(withOption());
 }
 
 /** `--run SCRIPT`: the predicate script. */

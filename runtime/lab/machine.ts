@@ -80,12 +80,27 @@ export function buildMachine(s: Scenario): Built {
   for (const d of s.machine.devices) {
     const shares = s.machine.sharedGroups.find(([a, b]) => a === d.bdf || b === d.bdf);
     const partner = shares ? (shares[0] === d.bdf ? shares[1] : shares[0]) : undefined;
+    /** What every device is made with: DeviceID, name (`nic@200`), BAR, abort policy. */
+    const basics = () => ({
+      devid: d.bdf,
+      name: `${d.kind}@${d.bdf.toString(16)}`,
+      bar: d.bar,
+      abortPolicy: d.abortPolicy,
+    });
+    /** Puts `dev` on the bus and in the firmware's device list. */
+    const plug = (dev: Nic | Disk | SvmDevice) => {
+      machine.addDevice(dev);
+      pci.push({
+        devid: d.bdf,
+        bar: d.bar,
+        barSize: dev.barSize,
+        kind: d.kind,
+        sharesGroupWith: partner,
+      });
+    };
     if (d.kind === "nic") {
       const nic = new Nic({
-        devid: d.bdf,
-        name: `nic@${d.bdf.toString(16)}`,
-        bar: d.bar,
-        abortPolicy: d.abortPolicy,
+        ...basics(),
         traffic: {
           ...d.traffic,
           bursts: d.traffic.bursts.map((b) => ({
@@ -97,47 +112,16 @@ export function buildMachine(s: Scenario): Built {
         },
         prefetch: d.prefetch,
       });
-      machine.addDevice(nic);
+      plug(nic);
       nics.push(nic);
-      pci.push({
-        devid: d.bdf,
-        bar: d.bar,
-        barSize: nic.barSize,
-        kind: "nic",
-        sharesGroupWith: partner,
-      });
     } else if (d.kind === "svm") {
-      const svm = new SvmDevice({
-        devid: d.bdf,
-        name: `svm@${d.bdf.toString(16)}`,
-        bar: d.bar,
-        abortPolicy: d.abortPolicy,
-      });
-      machine.addDevice(svm);
+      const svm = new SvmDevice(basics());
+      plug(svm);
       svms.push(svm);
-      pci.push({
-        devid: d.bdf,
-        bar: d.bar,
-        barSize: svm.barSize,
-        kind: "svm",
-        sharesGroupWith: partner,
-      });
     } else {
-      const disk = new Disk({
-        devid: d.bdf,
-        name: `disk@${d.bdf.toString(16)}`,
-        bar: d.bar,
-        abortPolicy: d.abortPolicy,
-      });
-      machine.addDevice(disk);
+      const disk = new Disk(basics());
+      plug(disk);
       disks.push(disk);
-      pci.push({
-        devid: d.bdf,
-        bar: d.bar,
-        barSize: disk.barSize,
-        kind: "disk",
-        sharesGroupWith: partner,
-      });
     }
   }
   const ram = s.machine.memoryMap.filter((r) => r.kind === "ram").map((r) => ({

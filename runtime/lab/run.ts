@@ -9,6 +9,7 @@
  * @module
  */
 import { ns } from "../hw/clock.ts";
+import { EVENT_NAMES } from "../hw/layouts/event.ts";
 import { bdfText } from "../hw/memory.ts";
 import { start_kernel } from "../kernel/boot.ts";
 import { crash_kexec, kernel_kexec } from "../kernel/crash.ts";
@@ -314,19 +315,7 @@ function skippedReport(
     missing: { plugin: string; requires: string }[];
   },
 ): Report {
-  const events = Object.fromEntries(
-    [
-      "ILLEGAL_DEV_TABLE_ENTRY",
-      "IO_PAGE_FAULT",
-      "DEV_TAB_HARDWARE_ERROR",
-      "PAGE_TAB_HARDWARE_ERROR",
-      "ILLEGAL_COMMAND_ERROR",
-      "COMMAND_HARDWARE_ERROR",
-      "IOTLB_INV_TIMEOUT",
-      "INVALID_DEVICE_REQUEST",
-      "INVALID_PPR_REQUEST",
-    ].map((n) => [n, 0]),
-  );
+  const events = Object.fromEntries(EVENT_NAMES.map((n) => [n, 0]));
   return ReportSchema.parse({
     ...base,
     verdict: "skipped",

@@ -3,21 +3,12 @@
  * access misses the IOTLB by using a new page), in translations per second (Deno reports
  * time per iteration; each iteration is one translation).
  */
-import { allocTable, bringUp, makeMachine, map4k, writeDte } from "../hw/kit.ts";
+import { allocTable, machineUp, map4k, paging, rwDte, writeDte } from "../hw/kit.ts";
 
 function setup(mode: number, pages: number) {
-  const m = makeMachine(1, { IASup: 1, HATS: 2 });
-  bringUp(m);
+  const m = machineUp({ efr: { IASup: 1, HATS: 2 } });
   const root = allocTable(m);
-  writeDte(m, 0x100, {
-    V: 1,
-    TV: 1,
-    Mode: mode,
-    PageTableRootPtr: root / 4096,
-    IR: 1,
-    IW: 1,
-    DomainID: 7,
-  });
+  writeDte(m, 0x100, rwDte(7, paging(root, mode)));
   for (let i = 0; i < pages; i++) {
     map4k(m, root, mode, 0x4000_0000 + i * 4096, 0x1000_0000 + i * 4096);
   }

@@ -8,45 +8,18 @@ import { builtinPlugins, seriesFromSpec, seriesIds } from "../../runtime/lab/plu
 import type { Report } from "../../runtime/lab/report.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with `args` from the repository root, without colours. */
-async function lab(args: string[]): Promise<Output> {
-  const env = Deno.env.toObject();
-  delete env.FORCE_COLOR;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "runtime/cli/main.ts", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    clearEnv: true,
-    env: { ...env, NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+import { errorLine, lab, ok, type Output } from "./lab-kit.ts";
 
 /** The JSON a command printed (exit 0 expected). */
 function jsonOf<T>(out: Output, what: string): T {
-  assert.equal(out.code, 0, `${what}: ${out.stderr}`);
-  return JSON.parse(out.stdout) as T;
+  return JSON.parse(ok(out, what).stdout) as T;
 }
 
 /** Asserts exit 2 with one stderr line that matches `re`. */
 function usageError(out: Output, re: RegExp, what: string): void {
-  assert.equal(out.code, 2, `${what}: ${out.stdout}${out.stderr}`);
-  const lines = out.stderr.trimEnd().split("\n");
-  assert.equal(lines.length, 1, `${what}: one line: ${out.stderr}`);
-  assert.match(lines[0], /^kdump-lab: /);
-  assert.match(lines[0], re, what);
+  const line = errorLine(out, what);
+  assert.match(line, /^kdump-lab: /);
+  assert.match(line, re, what);
 }
 
 /** The reports of prefixes 0…12 of the series with bnx2-reset on the default scenario. */

@@ -4,40 +4,11 @@
  * and that bad input exits 2 with exactly one line on stderr.
  */
 import assert from "node:assert/strict";
+import { spawnLab } from "./lab-kit.ts";
 
-const MAIN = new URL("../../runtime/cli/main.ts", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The test's environment without the colour switches, so each test decides them. */
-function inherited(): Record<string, string> {
-  const env = Deno.env.toObject();
-  delete env.NO_COLOR;
-  delete env.FORCE_COLOR;
-  return env;
-}
-
-/** Runs the CLI with `args`, optional stdin text and extra environment. */
-async function lab(args: string[], stdin?: string, env: Record<string, string> = {}): Promise<Run> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    clearEnv: true,
-    env: { ...inherited(), ...env },
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  if (stdin !== undefined) await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+/** Runs the CLI with `args`, stdin (`stdin` text, else empty) and the colour switches given. */
+const lab = (args: string[], stdin?: string, env: Record<string, string> = {}) =>
+  spawnLab(args, { stdin: stdin ?? "", env });
 
 const REAL_DTE = ["6000003f9e2a0603", "0000000000000010", "2000003f9d4b2011", "0"];
 const FAULT = ["0x00000500", "0x20700012", "0xff6101b0", "0x00000000"];

@@ -1,7 +1,8 @@
 /**
- * Shared by the CLI tests of `--html`, `schema` and `completions`: run the CLI the way
- * `deno task lab` does, and find programs on PATH.
+ * Shared by the CLI tests: run the CLI the way `deno task lab` does, check what it printed,
+ * find programs on PATH; and the series order the tests expect.
  */
+import assert from "node:assert/strict";
 
 /** The repository root. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -13,19 +14,90 @@ export interface Output {
   stderr: string;
 }
 
-/** Runs `deno run -A runtime/cli/main.ts …args` from the repository root. */
-export async function lab(args: string[]): Promise<Output> {
-  const out = await new Deno.Command(Deno.execPath(), {
+/** How to spawn the CLI (see {@link spawnLab}). */
+export interface LabOptions {
+  /**
+   * The colour switches (and any other variables) the child gets on top of this process's
+   * environment, from which NO_COLOR and FORCE_COLOR are always dropped. Default
+   * `{ NO_COLOR: "1" }`: no colours.
+   */
+  env?: Record<string, string>;
+  /** Text piped to the child's stdin (then closed); without it stdin is null. */
+  stdin?: string;
+}
+
+/**
+ * Runs `deno run -A runtime/cli/main.ts …args` from the repository root with this process's
+ * environment, the colour switches as `opts.env` says.
+ */
+export async function spawnLab(args: string[], opts: LabOptions = {}): Promise<Output> {
+  const env = Deno.env.toObject();
+  delete env.NO_COLOR;
+  delete env.FORCE_COLOR;
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "runtime/cli/main.ts", ...args],
     cwd: ROOT,
-    stdin: "null",
+    stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
+    clearEnv: true,
+    env: { ...env, ...(opts.env ?? { NO_COLOR: "1" }) },
+  }).spawn();
+  if (opts.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(opts.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/** Runs the CLI with `args` from the repository root, without colours. */
+export function lab(args: string[]): Promise<Output> {
+  return spawnLab(args);
+}
+
+/** Asserts exit 0 (`what` names the run in the failure); returns `out`. */
+export function ok(out: Output, what: string): Output {
+  assert.equal(out.code, 0, `${what}: ${out.stderr}`);
+  return out;
+}
+
+/** Asserts exit 2 with exactly one line on stderr (`what` names the run); returns the line. */
+export function errorLine(out: Output, what = ""): string {
+  const at = what ? `${what}: ` : "";
+  assert.equal(out.code, 2, `${at}${out.stdout}${out.stderr}`);
+  const lines = out.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `${at}one line: ${out.stderr}`);
+  return lines[0];
+}
+
+/** Asserts a usage error: exit 2, nothing on stdout, one stderr line that matches `re`. */
+export function usage(out: Output, re: RegExp, what = ""): void {
+  const line = errorLine(out, what);
+  assert.equal(out.stdout, "", `${what ? `${what}: ` : ""}nothing on stdout`);
+  assert.match(line, re, what || undefined);
+}
+
+/**
+ * The series in order, written out here independently of the lab's list (the tests compare
+ * the lab's against it).
+ */
+export const SERIES = [
+  "detect-pre-enabled",
+  "helper-functions",
+  "revert-suppress-io-page-faults",
+  "dte-bit-fields",
+  "copy-dev-tables",
+  "copy-old-trans-table",
+  "sanity-check-old-dte",
+  "iommu-is-attach-deferred",
+  "amd-use-attach-deferred",
+  "dev-table-below-4g",
+  "drop-gcr3-root",
+  "disable-only-if-off",
+];
 
 /** Runs a program with arguments (and optional stdin text); never throws for a bad exit. */
 export async function exec(cmd: string, args: string[], stdin?: string): Promise<Output> {

@@ -8,46 +8,10 @@ import assert from "node:assert/strict";
 import { formatJsonl } from "../../runtime/lab/matrix-jsonl.ts";
 import { runMatrix } from "../../runtime/lab/matrix-pool.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
+import { lab, ok, usage } from "./lab-kit.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const PATCHES = "copy-dev-tables,copy-old-trans-table,disable-only-if-off";
 const SMALL = ["matrix", "--patches", PATCHES, "--with", "bnx2-reset"];
-
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with `args` from the repository root, without colours. */
-async function lab(args: string[]): Promise<Output> {
-  const env = Deno.env.toObject();
-  delete env.FORCE_COLOR;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "runtime/cli/main.ts", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    clearEnv: true,
-    env: { ...env, NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-function ok(out: Output, what: string): Output {
-  assert.equal(out.code, 0, `${what}: ${out.stderr}`);
-  return out;
-}
-
-/** Asserts exit 2 with exactly one stderr line matching `message`. */
-function usage(out: Output, message: RegExp): void {
-  assert.equal(out.code, 2, out.stderr);
-  assert.equal(out.stdout, "");
-  assert.equal(out.stderr.trimEnd().split("\n").length, 1, out.stderr);
-  assert.match(out.stderr.trimEnd(), message);
-}
 
 Deno.test("matrix --json: 8 runs of three patches, summarised", async () => {
   const out = ok(await lab([...SMALL, "--json"]), "--json");

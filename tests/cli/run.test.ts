@@ -9,32 +9,10 @@ import { stringify } from "yaml";
 import { run } from "../../runtime/lab/run.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { scenarioNames, SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { spawnLab } from "./lab-kit.ts";
 
 /** Runs the CLI with `args` from the repository root; colour switches only as given. */
-async function lab(args: string[], env: Record<string, string> = {}): Promise<Output> {
-  const base = Deno.env.toObject();
-  delete base.NO_COLOR;
-  delete base.FORCE_COLOR;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "runtime/cli/main.ts", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    clearEnv: true,
-    env: { ...base, ...env },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const lab = (args: string[], env: Record<string, string> = {}) => spawnLab(args, { env });
 
 /** The bytes `run --json` must print for a report. */
 const jsonOf = (r: Report) => JSON.stringify(r, null, 2) + "\n";

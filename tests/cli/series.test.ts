@@ -10,53 +10,14 @@ import { seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { renderSummary } from "../../runtime/cli/summary.ts";
+import { lab, ok, type Output, SERIES } from "./lab-kit.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 /** The plugin runtime's absolute file URL, as users' plugin files import it. */
 const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;
 
-const SERIES = [
-  "detect-pre-enabled",
-  "helper-functions",
-  "revert-suppress-io-page-faults",
-  "dte-bit-fields",
-  "copy-dev-tables",
-  "copy-old-trans-table",
-  "sanity-check-old-dte",
-  "iommu-is-attach-deferred",
-  "amd-use-attach-deferred",
-  "dev-table-below-4g",
-  "drop-gcr3-root",
-  "disable-only-if-off",
-];
-
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with `args` from the repository root, without colours. */
-async function lab(args: string[]): Promise<Output> {
-  const env = Deno.env.toObject();
-  delete env.FORCE_COLOR;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "runtime/cli/main.ts", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    clearEnv: true,
-    env: { ...env, NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
 /** The report a `run --json` printed, validated. */
 function reportOf(out: Output, what: string): Report {
-  assert.equal(out.code, 0, `${what}: ${out.stderr}`);
-  assert.equal(out.stderr, "", what);
+  assert.equal(ok(out, what).stderr, "", what);
   return ReportSchema.parse(JSON.parse(out.stdout));
 }
 

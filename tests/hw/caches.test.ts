@@ -7,14 +7,16 @@ import { DteCache, Iotlb } from "../../runtime/hw/iommu/caches.ts";
 import { INV_ALL_PAGES_ADDRESS } from "../../runtime/hw/layouts/command.ts";
 import {
   allocTable,
-  bringUp,
   drainCommands,
   invalidateDte,
-  makeMachine,
+  type Machine,
+  machineUp,
   map4k,
   noEvents,
   oneEvent,
+  paging,
   queueCommand,
+  rwDte,
   writeDte,
   writeEntry,
   xlate,
@@ -24,21 +26,10 @@ const DEV = 0x0100;
 const DOM = 5;
 const PAGE_A = 0x0300_0000, PAGE_B = 0x0310_0000;
 
-type Machine = ReturnType<typeof makeMachine>;
-
 function setup(): { m: Machine; root: number } {
-  const m = makeMachine();
-  bringUp(m);
+  const m = machineUp();
   const root = allocTable(m);
-  writeDte(m, DEV, {
-    V: 1,
-    TV: 1,
-    IR: 1,
-    IW: 1,
-    Mode: 3,
-    PageTableRootPtr: root / 4096,
-    DomainID: DOM,
-  });
+  writeDte(m, DEV, rwDte(DOM, paging(root, 3)));
   return { m, root };
 }
 
@@ -152,15 +143,7 @@ Deno.test("DTE cache: a changed DTE is not seen until INVALIDATE_DEVTAB_ENTRY fo
   map4k(m, root2, 3, 0x7000, PAGE_B);
   assert.equal(target(m, 0x7000), PAGE_A);
   // the kernel moves DEV to another domain with another page table
-  writeDte(m, DEV, {
-    V: 1,
-    TV: 1,
-    IR: 1,
-    IW: 1,
-    Mode: 3,
-    PageTableRootPtr: root2 / 4096,
-    DomainID: 9,
-  });
+  writeDte(m, DEV, rwDte(9, paging(root2, 3)));
   const t = xlate(m, DEV, 0x7000, true);
   assert.equal(t.kind === "translated" && t.domid, DOM, "the cached DTE's domain");
   invalidateDte(m, 0x0101); // another device

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { COMMAND_LAYOUTS } from "../../runtime/hw/layouts/command.ts";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import {
-  bringUp,
   consumeEvents,
   drainCommands,
   KIT,
-  makeMachine,
+  type Machine,
+  machineUp,
   noEvents,
   oneEvent,
   queueCommand,
@@ -20,7 +20,6 @@ import {
   setControl,
 } from "./kit.ts";
 
-type Machine = ReturnType<typeof makeMachine>;
 const HOLE = 0xd000_0000;
 
 const head = (m: Machine) => readReg32(m, MMIO.CMD_HEAD);
@@ -38,11 +37,7 @@ function completionWait(m: Machine, addr: number, data: number, i = 0): number {
   });
 }
 
-function setup(efr?: Record<string, number>): Machine {
-  const m = makeMachine(1, efr);
-  bringUp(m);
-  return m;
-}
+const setup = (efr?: Record<string, number>): Machine => machineUp({ efr });
 
 Deno.test("COMPLETION_WAIT stores StoreData at StoreAddress once the processor reaches it", () => {
   const m = setup();
@@ -213,8 +208,7 @@ Deno.test("INVALIDATE_IOMMU_ALL without EFR.IASup is an illegal command", () => 
 });
 
 Deno.test("a command buffer in a hole gives COMMAND_HARDWARE_ERROR and stops", () => {
-  const m = makeMachine();
-  bringUp(m, { cmdBuf: HOLE });
+  const m = machineUp({ cmdBuf: HOLE });
   queueCommand(m, "INVALIDATE_DEVTAB_ENTRY", { DeviceID: 1 });
   queueCommand(m, "INVALIDATE_DEVTAB_ENTRY", { DeviceID: 2 });
   drainCommands(m);

@@ -10,36 +10,24 @@ import { Disk, DISK_BLOCK, DISK_OP, DISK_REG, DISK_STATUS } from "../../runtime/
 import { Nic, NIC_CTRL, NIC_REG, NIC_RX_DESC_BYTES, NIC_STATUS } from "../../runtime/hw/pci/nic.ts";
 import {
   allocTable,
-  bringUp,
   consumeEvents,
+  intRemap,
   invalidateDomain,
-  makeMachine,
+  machineUp,
   map4k,
+  paging,
+  rwDte,
   writeDte,
   writeIrte,
 } from "./kit.ts";
 
-type Machine = ReturnType<typeof makeMachine>;
 const US = 1000;
 
 /** A machine with `devid` translated through a 3-level table, and MSIs remapped. */
 function machineFor(devid: number, domid: number) {
-  const m = makeMachine(7);
-  bringUp(m);
+  const m = machineUp({ seed: 7 });
   const root = allocTable(m), irt = allocTable(m);
-  writeDte(m, devid, {
-    V: 1,
-    TV: 1,
-    IR: 1,
-    IW: 1,
-    Mode: 3,
-    PageTableRootPtr: root / 4096,
-    DomainID: domid,
-    IV: 1,
-    IntCtl: 2,
-    IntTabLen: 8,
-    InterruptTableRootPtr: irt / 64,
-  });
+  writeDte(m, devid, rwDte(domid, { ...paging(root, 3), ...intRemap(irt, 8) }));
   const dmas: DmaRecord[] = [];
   m.observers.push({ dma: (r) => r.devid === devid && dmas.push(r) });
   const irqs: [number, number | undefined][] = [];

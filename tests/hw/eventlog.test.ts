@@ -5,11 +5,11 @@
 import assert from "node:assert/strict";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import {
-  bringUp,
   consumeEvents,
   eventRing,
   KIT,
-  makeMachine,
+  type Machine,
+  machineUp,
   readEvents,
   readReg32,
   setControl,
@@ -17,7 +17,6 @@ import {
   xlate,
 } from "./kit.ts";
 
-type Machine = ReturnType<typeof makeMachine>;
 const DEV = 0x0100;
 const EVENT_OVERFLOW = 1 << 0, EVENT_LOG_INT = 1 << 1, EVENT_LOG_RUN = 1 << 3;
 const LEN = 8; // 2^8 = 256 entries, 4 KiB
@@ -25,8 +24,7 @@ const RING = 256 * 16;
 
 /** A machine whose event log has 256 entries; DEV faults on every access (DTE.TV=0). */
 function setup(): { m: Machine; results: string[]; irqs: number[] } {
-  const m = makeMachine();
-  bringUp(m, { evtLen: LEN });
+  const m = machineUp({ evtLen: LEN });
   writeDte(m, DEV, { V: 1, TV: 0, DomainID: 3 });
   const results: string[] = [];
   const irqs: number[] = [];

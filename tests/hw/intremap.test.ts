@@ -10,17 +10,18 @@ import type { DteField } from "../../runtime/hw/layouts/dte.ts";
 import type { MsiRecord } from "../../runtime/hw/machine.ts";
 import {
   allocTable,
-  bringUp,
+  intRemap,
   KIT,
-  makeMachine,
+  type Machine,
+  machineUp,
   noEvents,
   oneEvent,
+  rwDte,
   setControl,
   writeDte,
   writeIrte,
 } from "./kit.ts";
 
-type Machine = ReturnType<typeof makeMachine>;
 const DEV = 0x0100;
 const DOM = 0x21;
 const MSI = 0xfee0_3000; // destination 3 in address bits 19:12
@@ -31,21 +32,9 @@ function setup(
   dte: Partial<Record<DteField, number>> = {},
   len = 8,
 ): { m: Machine; irt: number } {
-  const m = makeMachine();
-  bringUp(m);
+  const m = machineUp();
   const irt = allocTable(m);
-  writeDte(m, DEV, {
-    V: 1,
-    TV: 1,
-    IR: 1,
-    IW: 1,
-    DomainID: DOM,
-    IV: 1,
-    IntCtl: 2,
-    IntTabLen: len,
-    InterruptTableRootPtr: irt / 64,
-    ...dte,
-  });
+  writeDte(m, DEV, rwDte(DOM, { ...intRemap(irt, len), ...dte }));
   return { m, irt };
 }
 
@@ -205,8 +194,7 @@ Deno.test("reserved bits in DTE q2/q3 make an illegal DTE for interrupts (RZ)", 
 });
 
 Deno.test("a device table in a hole gives DEV_TAB_HARDWARE_ERROR for interrupts too", () => {
-  const m = makeMachine();
-  bringUp(m, { devTable: 0xd000_0000 });
+  const m = machineUp({ devTable: 0xd000_0000 });
   const out = remap(m, 1);
   assert.equal(out.kind === "blocked" && out.event, "DEV_TAB_HARDWARE_ERROR");
   const e = oneEvent(m);

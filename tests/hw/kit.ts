@@ -17,6 +17,8 @@ import { IRTE, IRTE_GA } from "../../runtime/hw/layouts/irte.ts";
 import { CONTROL, MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import { Machine } from "../../runtime/hw/machine.ts";
 
+export type { Machine };
+
 /** Physical layout of the test machine. */
 export const KIT = {
   MMIO: 0xfeb8_0000,
@@ -68,17 +70,17 @@ export function setControl(m: Machine, bits: Partial<Record<string, number>>): v
   m.mem.write32(KIT.MMIO + MMIO.CONTROL + 4, w[1]);
 }
 
+/** Where {@link bringUp} puts the IOMMU's structures, and whether it enables translation. */
+export interface BringUpOptions {
+  enable?: boolean;
+  devTable?: number;
+  sizeField?: number;
+  cmdBuf?: number;
+  evtLen?: number;
+}
+
 /** Programs device table, command buffer and event log, then enables them (IommuEn last). */
-export function bringUp(
-  m: Machine,
-  opts: {
-    enable?: boolean;
-    devTable?: number;
-    sizeField?: number;
-    cmdBuf?: number;
-    evtLen?: number;
-  } = {},
-) {
+export function bringUp(m: Machine, opts: BringUpOptions = {}) {
   const dt = opts.devTable ?? KIT.DEV_TABLE;
   writeReg(m, MMIO.DEV_TABLE, dt + (opts.sizeField ?? 0x1ff));
   writeReg(m, MMIO.CMD_BUF, (opts.cmdBuf ?? KIT.CMD_BUF) + 9 * 2 ** 56);
@@ -92,6 +94,40 @@ export function bringUp(
     IommuEn: opts.enable === false ? 0 : 1,
   });
 }
+
+/** A machine from {@link makeMachine}(`seed`, `efr`), its IOMMU brought up with `opts`. */
+export function machineUp(
+  opts: BringUpOptions & { seed?: number; efr?: Record<string, number> } = {},
+): Machine {
+  const m = makeMachine(opts.seed, opts.efr);
+  bringUp(m, opts);
+  return m;
+}
+
+/**
+ * DTE fields of a device whose DMA the IOMMU checks: V=1, TV=1, reads and writes allowed
+ * (IR=IW=1), in domain `domid`; `fields` add to them or override them.
+ */
+export function rwDte(
+  domid: number,
+  fields: Partial<Record<DteField, number>> = {},
+): Partial<Record<DteField, number>> {
+  return { V: 1, TV: 1, IR: 1, IW: 1, DomainID: domid, ...fields };
+}
+
+/** DTE fields for a `mode`-level I/O page table rooted at `root`. */
+export const paging = (root: number, mode: number) => ({
+  Mode: mode,
+  PageTableRootPtr: root / 4096,
+});
+
+/** DTE fields for remapped interrupts (IV=1, IntCtl=2) through the 2^`len`-entry IRT at `irt`. */
+export const intRemap = (irt: number, len = 8) => ({
+  IV: 1,
+  IntCtl: 2,
+  IntTabLen: len,
+  InterruptTableRootPtr: irt / 64,
+});
 
 /** Writes a DTE for `devid` in the table at `table`. */
 export function writeDte(
@@ -204,24 +240,38 @@ export function eventRing(m: Machine): [number, number] {
   ];
 }
 
-/** Reads the events between head and tail (does not consume them). */
-export function readEvents(m: Machine): LoggedEvent[] {
-  const head = readReg32(m, MMIO.EVT_HEAD), tail = readReg32(m, MMIO.EVT_TAIL);
-  const [base, size] = eventRing(m);
-  const out: LoggedEvent[] = [];
+/**
+ * The 16-byte entries of the ring at `base` (`size` bytes) from offset `head` up to `tail`,
+ * as dwords.
+ */
+function ringEntries(
+  m: Machine,
+  [base, size]: [number, number],
+  head: number,
+  tail: number,
+): Uint32Array[] {
+  const out: Uint32Array[] = [];
   for (let off = head; off !== tail; off = (off + 16) % size) {
     const w = new Uint32Array(4);
     m.mem.readDwords(base + off, 4, w);
+    out.push(w);
+  }
+  return out;
+}
+
+/** Reads the events between head and tail (does not consume them). */
+export function readEvents(m: Machine): LoggedEvent[] {
+  const head = readReg32(m, MMIO.EVT_HEAD), tail = readReg32(m, MMIO.EVT_TAIL);
+  return ringEntries(m, eventRing(m), head, tail).map((w) => {
     const name = eventName((w[1] >>> 28) & 0xf) ?? "UNKNOWN";
     const layout = name === "UNKNOWN" ? undefined : EVENT_LAYOUTS[name];
-    out.push({
+    return {
       name,
       fields: layout ? layout.decode(w) : {},
       flags: (w[1] >>> 16) & 0xfff,
       address: (BigInt(w[3]) << 32n) | BigInt(w[2]),
-    });
-  }
-  return out;
+    };
+  });
 }
 
 /** The DMA read/write a device would issue (bypassing any device model). */
@@ -337,21 +387,17 @@ export interface PprEntry {
 /** Reads the PPR log entries between head and tail (does not consume them). */
 export function readPprLog(m: Machine): PprEntry[] {
   const u = m.iommus[0];
-  const base = u.regs.field(MMIO.PPR_LOG, "Base") * 4096;
-  const size = 2 ** u.regs.field(MMIO.PPR_LOG, "PPRLogLen") * 16;
+  const ring: [number, number] = [
+    u.regs.field(MMIO.PPR_LOG, "Base") * 4096,
+    2 ** u.regs.field(MMIO.PPR_LOG, "PPRLogLen") * 16,
+  ];
   const head = readReg32(m, MMIO.PPR_HEAD), tail = readReg32(m, MMIO.PPR_TAIL);
-  const out: PprEntry[] = [];
-  for (let off = head; off !== tail; off = (off + 16) % size) {
-    const w = new Uint32Array(4);
-    m.mem.readDwords(base + off, 4, w);
-    out.push({
-      devid: w[0] & 0xffff,
-      pasid: (w[0] >>> 16) | (((w[1] >>> 10) & 0xf) << 16),
-      tag: w[1] & 0x3ff,
-      flags: (w[1] >>> 16) & 0xfff,
-      type: w[1] >>> 28,
-      address: w[3] * 0x1_0000_0000 + w[2],
-    });
-  }
-  return out;
+  return ringEntries(m, ring, head, tail).map((w) => ({
+    devid: w[0] & 0xffff,
+    pasid: (w[0] >>> 16) | (((w[1] >>> 10) & 0xf) << 16),
+    tag: w[1] & 0x3ff,
+    flags: (w[1] >>> 16) & 0xfff,
+    type: w[1] >>> 28,
+    address: w[3] * 0x1_0000_0000 + w[2],
+  }));
 }

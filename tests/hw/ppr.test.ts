@@ -9,22 +9,22 @@ import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import { SVM_REG, SvmDevice } from "../../runtime/hw/pci/svm.ts";
 import {
   allocTable,
-  bringUp,
   drainCommands,
-  makeMachine,
+  type Machine,
+  machineUp,
   map4k,
   noEvents,
   oneEvent,
   queueCommand,
   readPprLog,
   readReg32,
+  rwDte,
   setControl,
   writeDte,
   writeEntry,
   xlate,
 } from "./kit.ts";
 
-type Machine = ReturnType<typeof makeMachine>;
 const DEV = 0x0400; // 04:00.0
 const DOM = 0x30;
 const PASID = 0x1_2345; // 20 bits, so PASID[19:16] is exercised
@@ -55,23 +55,21 @@ function mapGuest(m: Machine, cr3: number, va: number, pa: number, writable = tr
  * PASID[8:0]) → guest CR3 → 4-level table; host Mode 0 (GPA = SPA) unless `hostRoot`.
  */
 function setup(opts: { ppr?: number; hostRoot?: number; m?: Machine } = {}) {
-  const m = opts.m ?? makeMachine();
-  if (!opts.m) bringUp(m);
+  const m = opts.m ?? machineUp();
   const gcr3Table = allocTable(m), cr3 = allocTable(m);
   writeEntry(m, gcr3Table + (PASID & 0x1ff) * 8, BigInt(cr3) | 1n);
-  writeDte(m, DEV, {
-    V: 1,
-    TV: 1,
-    IR: 1,
-    IW: 1,
-    DomainID: DOM,
-    GV: 1,
-    GLX: 0,
-    GCR3TableRootPtr: gcr3Table,
-    PPR: opts.ppr ?? 1,
-    Mode: opts.hostRoot ? 3 : 0,
-    PageTableRootPtr: (opts.hostRoot ?? 0) / 4096,
-  });
+  writeDte(
+    m,
+    DEV,
+    rwDte(DOM, {
+      GV: 1,
+      GLX: 0,
+      GCR3TableRootPtr: gcr3Table,
+      PPR: opts.ppr ?? 1,
+      Mode: opts.hostRoot ? 3 : 0,
+      PageTableRootPtr: (opts.hostRoot ?? 0) / 4096,
+    }),
+  );
   return { m, cr3, gcr3Table };
 }
 
@@ -107,8 +105,7 @@ Deno.test("guest translation: a PASID-tagged DMA walks GCR3 → guest CR3 → x8
 });
 
 Deno.test("guest translation: the GPA is translated again by the host table when Mode != 0", () => {
-  const m = makeMachine();
-  bringUp(m);
+  const m = machineUp();
   const hostRoot = allocTable(m);
   const { cr3 } = setup({ m, hostRoot });
   mapGuest(m, cr3, VA, 0x0040_0000); // GPA

@@ -19,11 +19,11 @@ import fc from "fast-check";
 import type { DmaOutcome } from "../../runtime/hw/iommu/iommu.ts";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import {
-  bringUp,
   consumeEvents,
   KIT,
   type LoggedEvent,
-  makeMachine,
+  type Machine,
+  machineUp,
   setControl,
   writeReg,
   xlate,
@@ -39,8 +39,6 @@ const POOL = 0x0600_0000; // page-table pool: tables T0..T5
 const TABLES = 6;
 const table = (k: number) => POOL + k * 0x1000;
 const IRT = 0x0700_0000;
-
-type Machine = ReturnType<typeof makeMachine>;
 
 function write64(m: Machine, addr: number, v: bigint): void {
   m.mem.write32(addr, Number(v & 0xffff_ffffn));
@@ -77,8 +75,7 @@ Deno.test("property: random DTE/PTE/IRTE words never throw; aborts are logged or
         { minLength: 1, maxLength: 4 },
       ),
       (dte, entries, irte, rootInPool, ga, reqs) => {
-        const m = makeMachine(1, { IASup: 1, HATS: 2 });
-        bringUp(m);
+        const m = machineUp({ efr: { IASup: 1, HATS: 2 } });
         if (ga) setControl(m, { GAEn: 1 });
         const words = Uint32Array.from(dte);
         if (rootInPool) {
@@ -398,8 +395,7 @@ Deno.test("property: outcomes, SPAs and events match a reference walk of the dec
       fc.integer({ min: 0, max: 2 }), // EFR.HATS
       fc.array(reqArb, { minLength: 1, maxLength: 5 }),
       (dte, entries, hats, reqs) => {
-        const m = makeMachine(1, { IASup: 1, HATS: hats });
-        bringUp(m);
+        const m = machineUp({ efr: { IASup: 1, HATS: hats } });
         const root = dte.rootInHole ? HOLE : table(0);
         writeDteSpec(m, dte, root);
         entries.forEach((e, i) => {
@@ -472,8 +468,7 @@ Deno.test("property: the exclusion range and IommuEn=0 pass any address through 
       fc.integer({ min: 0, max: 2 ** 40 - 1 }).map((x) => x * 4),
       fc.boolean(),
       (addr, write) => {
-        const m = makeMachine();
-        bringUp(m, { enable: false });
+        const m = machineUp({ enable: false });
         assert.deepEqual(xlate(m, DEV, addr, write), {
           kind: "untranslated",
           spa: addr,

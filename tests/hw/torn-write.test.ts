@@ -8,12 +8,14 @@ import { DTE } from "../../runtime/hw/layouts/dte.ts";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import {
   allocTable,
-  bringUp,
   KIT,
-  makeMachine,
+  type Machine,
+  machineUp,
   map4k,
   noEvents,
+  paging,
   readReg32,
+  rwDte,
   writeDte,
 } from "./kit.ts";
 
@@ -24,21 +26,11 @@ const NEW_TABLE = 0x1_2000_0000; // above 4 GiB
 const TORN = 0x2000_0000; // new low half | old (zero) high half
 const SIZE = 0x1ff;
 
-type Machine = ReturnType<typeof makeMachine>;
-
 /** A translated DTE for DEV mapping IOVA to `spa` in domain `domid`, written in `table`. */
 function translatedDte(m: Machine, table: number, domid: number, spa: number): void {
   const root = allocTable(m);
   map4k(m, root, 3, IOVA, spa);
-  writeDte(m, DEV, {
-    V: 1,
-    TV: 1,
-    IR: 1,
-    IW: 1,
-    Mode: 3,
-    PageTableRootPtr: root / 4096,
-    DomainID: domid,
-  }, table);
+  writeDte(m, DEV, rwDte(domid, paging(root, 3)), table);
 }
 
 function writeHalf(m: Machine, half: 0 | 1, value: number): void {
@@ -46,13 +38,12 @@ function writeHalf(m: Machine, half: 0 | 1, value: number): void {
 }
 
 Deno.test("torn Device Table Base: a DMA between the halves reads the DTE at new-low|old-high", () => {
-  const m = makeMachine();
-  bringUp(m);
+  const m = machineUp();
   const u = m.iommus[0];
   translatedDte(m, OLD_TABLE, 1, 0x0500_0000);
   translatedDte(m, NEW_TABLE, 2, 0x0600_0000);
   // a stray DTE nobody meant to write sits where the torn base points: Mode 0, passthrough
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: 0x7777 }, TORN);
+  writeDte(m, DEV, rwDte(0x7777), TORN);
 
   // before: the old table, DTE fetched and cached
   assert.deepEqual(m.dmaWrite(DEV, IOVA, [1]), { ok: true, spa: 0x0500_0000 });
@@ -83,15 +74,7 @@ Deno.test("torn Device Table Base: a DMA between the halves reads the DTE at new
   const FRESH = DEV + 1;
   const freshRoot = allocTable(m);
   map4k(m, freshRoot, 3, 0x0077_0000, 0x0680_0000);
-  writeDte(m, FRESH, {
-    V: 1,
-    TV: 1,
-    IR: 1,
-    IW: 1,
-    Mode: 3,
-    PageTableRootPtr: freshRoot / 4096,
-    DomainID: 5,
-  }, NEW_TABLE);
+  writeDte(m, FRESH, rwDte(5, paging(freshRoot, 3)), NEW_TABLE);
   writeDte(m, FRESH, { V: 1, TV: 0 }, OLD_TABLE); // the old table blocked it
   assert.deepEqual(m.dmaWrite(FRESH, 0x0077_0000, [0xf00]), { ok: true, spa: 0x0077_0000 });
   assert.equal(m.mem.read32(0x0680_0000), 0, "not where the intended table maps it");
@@ -110,8 +93,7 @@ Deno.test("torn Device Table Base: a DMA between the halves reads the DTE at new
 });
 
 Deno.test("torn Device Table Base: a device first seen after the high half uses the new table", () => {
-  const m = makeMachine();
-  bringUp(m);
+  const m = machineUp();
   translatedDte(m, NEW_TABLE, 2, 0x0600_0000);
   writeHalf(m, 0, 0x2000_0000 + SIZE);
   writeHalf(m, 1, 1);
@@ -121,8 +103,7 @@ Deno.test("torn Device Table Base: a device first seen after the high half uses 
 });
 
 Deno.test("torn Device Table Base: with IommuEn=0 the half-written base is never used", () => {
-  const m = makeMachine();
-  bringUp(m, { enable: false });
+  const m = machineUp({ enable: false });
   translatedDte(m, NEW_TABLE, 2, 0x0600_0000);
   writeHalf(m, 0, 0x2000_0000 + SIZE);
   assert.equal(m.iommus[0].deviceTable()[0], TORN);
@@ -131,8 +112,7 @@ Deno.test("torn Device Table Base: with IommuEn=0 the half-written base is never
 });
 
 Deno.test("a Device Table Base change below 4 GiB is atomic: the high half does not change", () => {
-  const m = makeMachine();
-  bringUp(m);
+  const m = machineUp();
   const u = m.iommus[0];
   const LOW_NEW = 0x0300_0000;
   translatedDte(m, OLD_TABLE, 1, 0x0500_0000);

@@ -11,18 +11,20 @@ import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import type { DmaRecord } from "../../runtime/hw/machine.ts";
 import {
   allocTable,
-  bringUp,
   consumeEvents,
   invalidateDomain,
   invalidateDte,
   KIT,
-  makeMachine,
+  type Machine,
+  machineUp,
   map4k,
   mapPath,
   noEvents,
   oneEvent,
+  paging,
   pte,
   readEntry,
+  rwDte,
   writeDte,
   writeEntry,
   writeReg,
@@ -33,22 +35,23 @@ const DEV = 0x0100; // 01:00.0
 const DOM = 0x0012;
 const HOLE = 0xd000_0000; // inside the kit's PCI MMIO hole (3..4 GiB)
 
-type Machine = ReturnType<typeof makeMachine>;
-
 /** A machine with the IOMMU up and DEV's DTE written from `fields` (V, TV, IR, IW, DomainID preset). */
 function setup(
   fields: Partial<Record<DteField, number>> = {},
   efr?: Record<string, number>,
 ): { m: Machine; root: number } {
-  const m = makeMachine(1, efr);
-  bringUp(m);
+  const m = machineUp({ efr });
   const root = allocTable(m);
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...fields });
+  writeDte(m, DEV, rwDte(DOM, fields));
   return { m, root };
 }
 
-/** DTE fields for a translated device with a `mode`-level table at `root`. */
-const paging = (root: number, mode: number) => ({ Mode: mode, PageTableRootPtr: root / 4096 });
+/** {@link setup} with DEV's DTE then pointing at the `mode`-level table at `root`. */
+function setupPaged(mode = 3): { m: Machine; root: number } {
+  const h = setup();
+  writeDte(h.m, DEV, rwDte(DOM, paging(h.root, mode)));
+  return h;
+}
 
 function expectTranslated(out: DmaOutcome, spa: number, via?: "walk" | "iotlb"): void {
   assert.equal(out.kind, "translated", JSON.stringify(out));
@@ -92,8 +95,7 @@ const ioPageFault = (addr: number, flags: number, domid = DOM) => ({
 // ---- rows 1–10: before the walk -----------------------------------------------------------
 
 Deno.test("row 1: IommuEn=0 forwards untranslated without reading the DTE", () => {
-  const m = makeMachine();
-  bringUp(m, { enable: false });
+  const m = machineUp({ enable: false });
   writeDte(m, DEV, { V: 1, TV: 0 }); // would abort if it were used
   assert.equal(m.iommus[0].control("IommuEn"), 0);
   expectUntranslated(xlate(m, DEV, 0x5000, true), 0x5000, "iommu-off");
@@ -102,8 +104,7 @@ Deno.test("row 1: IommuEn=0 forwards untranslated without reading the DTE", () =
 });
 
 Deno.test("row 2: a DeviceID beyond the device table's Size aborts with IO_PAGE_FAULT", () => {
-  const m = makeMachine();
-  bringUp(m, { sizeField: 0 }); // one 4 KiB page: DeviceIDs 0x00..0x7f
+  const m = machineUp({ sizeField: 0 }); // one 4 KiB page: DeviceIDs 0x00..0x7f
   assert.deepEqual(m.iommus[0].deviceTable(), [KIT.DEV_TABLE, 4096]);
   writeDte(m, 0x7f, { V: 1, TV: 1, IR: 1, IW: 1 }); // last entry inside: Mode 0 passthrough
   writeDte(m, 0x80, { V: 1, TV: 1, IR: 1, IW: 1 }); // first entry beyond: never read
@@ -115,8 +116,7 @@ Deno.test("row 2: a DeviceID beyond the device table's Size aborts with IO_PAGE_
 });
 
 Deno.test("row 3: a device table in a hole gives DEV_TAB_HARDWARE_ERROR at the DTE's SPA", () => {
-  const m = makeMachine();
-  bringUp(m, { devTable: HOLE });
+  const m = machineUp({ devTable: HOLE });
   const out = xlate(m, DEV, 0x4000, true);
   expectAbort(out, "DEV_TAB_HARDWARE_ERROR");
   // flags: RW (0x020) | Type 1 (master abort, bits 58:57 → 0x200)
@@ -150,8 +150,7 @@ Deno.test("row 5: reserved bits in DTE q0/q1 give ILLEGAL_DEV_TABLE_ENTRY (RZ) a
 });
 
 Deno.test("row 5: reserved bits in DTE q2/q3 do not concern DMA", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   m.mem.write32(KIT.DEV_TABLE + DEV * 32 + 24, 0x1); // q3 bit 0
   map4k(m, root, 3, 0x7000, 0x0300_0000);
   expectTranslated(xlate(m, DEV, 0x7010, true), 0x0300_0010);
@@ -170,7 +169,7 @@ Deno.test("row 7: DTE IR/IW are checked before Mode (permission fault, PR=1 PE=1
   expectEvent(m, ioPageFault(0x5000, 0x070)); // PR | RW | PE
   expectUntranslated(xlate(m, DEV, 0x5000, false), 0x5000, "mode-0");
   // with a page table that does map the page: still refused, and no walk happens
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 0, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  writeDte(m, DEV, rwDte(DOM, { IR: 0, ...paging(root, 3) }));
   invalidateDte(m, DEV);
   map4k(m, root, 3, 0x5000, 0x0400_0000);
   const walks = m.iommus[0].counters.walks;
@@ -196,7 +195,7 @@ Deno.test("row 9: Mode 7, or above EFR.HATS, aborts with IO_PAGE_FAULT (PR=1, RZ
   const h = setup(paging(0, 5), { IASup: 1, HATS: 0 });
   expectAbort(xlate(h.m, DEV, 0x3000, true), "IO_PAGE_FAULT");
   expectEvent(h.m, ioPageFault(0x3000, 0x0b0));
-  writeDte(h.m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(h.root, 4) });
+  writeDte(h.m, DEV, rwDte(DOM, paging(h.root, 4)));
   invalidateDte(h.m, DEV);
   map4k(h.m, h.root, 4, 0x3000, 0x0500_0000);
   expectTranslated(xlate(h.m, DEV, 0x3000, true), 0x0500_0000);
@@ -208,8 +207,7 @@ Deno.test("row 9: Mode 7, or above EFR.HATS, aborts with IO_PAGE_FAULT (PR=1, RZ
 });
 
 Deno.test("row 10: the exclusion range forwards untranslated when Allow=1 or DTE.EX=1", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   map4k(m, root, 3, 0x0800_0000, 0x0600_0000); // also mapped: exclusion must win
   writeReg(m, MMIO.EXCL_LIMIT, 0x0800_1000);
   writeReg(m, MMIO.EXCL_BASE, 0x0800_0000 | 0b11); // ExEn | Allow
@@ -220,7 +218,7 @@ Deno.test("row 10: the exclusion range forwards untranslated when Allow=1 or DTE
 
   writeReg(m, MMIO.EXCL_BASE, 0x0800_0000 | 0b01); // ExEn only: needs DTE.EX
   expectTranslated(xlate(m, DEV, 0x0800_0010, true), 0x0600_0010);
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, EX: 1, DomainID: DOM, ...paging(root, 3) });
+  writeDte(m, DEV, rwDte(DOM, { EX: 1, ...paging(root, 3) }));
   invalidateDte(m, DEV);
   expectUntranslated(xlate(m, DEV, 0x0800_0010, true), 0x0800_0010, "exclusion");
   assert.equal(m.mem.read32(KIT.MMIO + MMIO.EXCL_LIMIT), 0x0800_1fff, "limit bits 11:0 read 1");
@@ -231,7 +229,7 @@ Deno.test("row 10: the exclusion range forwards untranslated when Allow=1 or DTE
 Deno.test("row 11: a table pointer into a hole gives PAGE_TAB_HARDWARE_ERROR at the entry", () => {
   const { m, root } = setup();
   // root itself in the hole
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(HOLE, 3) });
+  writeDte(m, DEV, rwDte(DOM, paging(HOLE, 3)));
   const iova = 0x4030_5000; // L3 index 1
   expectAbort(xlate(m, DEV, iova, true), "PAGE_TAB_HARDWARE_ERROR");
   expectEvent(m, {
@@ -241,7 +239,7 @@ Deno.test("row 11: a table pointer into a hole gives PAGE_TAB_HARDWARE_ERROR at 
     flags: 0x220, // RW | Type 1
   });
   // a level-2 PDE pointing into the hole
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  writeDte(m, DEV, rwDte(DOM, paging(root, 3)));
   invalidateDte(m, DEV);
   const l2 = allocTable(m);
   writeEntry(m, root + 1 * 8, pte(l2, 2));
@@ -257,8 +255,7 @@ Deno.test("row 11: a table pointer into a hole gives PAGE_TAB_HARDWARE_ERROR at 
 });
 
 Deno.test("row 12: a not-present entry (leaf or directory) aborts with PR=0", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const leaf = map4k(m, root, 3, 0x20_0000, 0x0700_0000);
   writeEntry(m, leaf, readEntry(m, leaf) & ~1n);
   expectAbort(xlate(m, DEV, 0x20_0000, true), "IO_PAGE_FAULT");
@@ -269,8 +266,7 @@ Deno.test("row 12: a not-present entry (leaf or directory) aborts with PR=0", ()
 });
 
 Deno.test("row 13: reserved bits in a PDE or PTE abort with PR=1, RZ=1", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const [l3, , leaf] = mapPath(m, root, 3, 0x1000, 0x0710_0000);
   writeEntry(m, leaf, readEntry(m, leaf) | (1n << 55n)); // PTE reserved 58:52
   expectAbort(xlate(m, DEV, 0x1000, true), "IO_PAGE_FAULT");
@@ -284,8 +280,7 @@ Deno.test("row 13: reserved bits in a PDE or PTE abort with PR=1, RZ=1", () => {
 });
 
 Deno.test("row 14: permissions are the AND of every entry on the path", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const [l3, l2, leaf] = mapPath(m, root, 3, 0x4000, 0x0720_0000, true, false);
   expectAbort(xlate(m, DEV, 0x4000, true), "IO_PAGE_FAULT"); // leaf IW=0
   expectEvent(m, ioPageFault(0x4000, 0x070));
@@ -306,8 +301,7 @@ Deno.test("row 14: permissions are the AND of every entry on the path", () => {
 });
 
 Deno.test("row 15: Next Level not below the current level aborts with PR=1", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const [l3] = mapPath(m, root, 3, 0x9000, 0x0730_0000);
   const target = readEntry(m, l3) & 0x000f_ffff_ffff_f000n;
   for (const nl of [3, 4, 6]) {
@@ -318,8 +312,7 @@ Deno.test("row 15: Next Level not below the current level aborts with PR=1", () 
 });
 
 Deno.test("row 15: skipped levels need zero IOVA bits for the skipped indexes", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const l1 = allocTable(m);
   writeEntry(m, root + 1 * 8, pte(l1, 1)); // L3 → L1 directly, skipping L2
   writeEntry(m, l1 + 5 * 8, pte(0x0740_0000, 0));
@@ -331,7 +324,7 @@ Deno.test("row 15: skipped levels need zero IOVA bits for the skipped indexes", 
 
   // Mode 4 skipping two levels (L4 → L1): both L3 and L2 indexes must be zero
   const r4 = allocTable(m), t1 = allocTable(m);
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(r4, 4) });
+  writeDte(m, DEV, rwDte(DOM, paging(r4, 4)));
   invalidateDte(m, DEV);
   writeEntry(m, r4 + 2 * 8, pte(t1, 1));
   writeEntry(m, t1 + 3 * 8, pte(0x0750_0000, 0));
@@ -344,8 +337,7 @@ Deno.test("row 15: skipped levels need zero IOVA bits for the skipped indexes", 
 });
 
 Deno.test("rows 16/17: default-size leaves at levels 2 and 3 (2 MiB, 1 GiB pages)", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const l2 = allocTable(m);
   writeEntry(m, root + 0, pte(l2, 2));
   writeEntry(m, l2 + 3 * 8, pte(0x0860_0000, 0)); // 2 MiB leaf at L2
@@ -356,8 +348,7 @@ Deno.test("rows 16/17: default-size leaves at levels 2 and 3 (2 MiB, 1 GiB pages
 });
 
 Deno.test("row 16/17: Next Level 7 large pages of valid sizes", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const l2 = allocTable(m), l1 = allocTable(m);
   writeEntry(m, root, pte(l2, 2));
   // 4 MiB page at L2 (address bits 20:12 all ones → 2^(13+9)), replicated in slots 2 and 3
@@ -376,8 +367,7 @@ Deno.test("row 16/17: Next Level 7 large pages of valid sizes", () => {
 });
 
 Deno.test("row 16: Next Level 7 with a size not between this level's and the next's aborts", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const l2 = allocTable(m), l1 = allocTable(m);
   writeEntry(m, root, pte(l2, 2));
   writeEntry(m, l2 + 1 * 8, pte(l1, 1));
@@ -396,8 +386,7 @@ Deno.test("row 16: Next Level 7 with a size not between this level's and the nex
 });
 
 Deno.test("row 17: a translation is cached in the IOTLB, tagged by DomainID", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   map4k(m, root, 3, 0xabc_d000, 0x0910_0000);
   expectTranslated(xlate(m, DEV, 0xabc_d123, true), 0x0910_0123, "walk");
   expectTranslated(xlate(m, DEV, 0xabc_d456, false), 0x0910_0456, "iotlb");
@@ -408,8 +397,7 @@ Deno.test("row 17: a translation is cached in the IOTLB, tagged by DomainID", ()
 });
 
 Deno.test("walk: an IOVA beyond the reach of the DTE's Mode aborts, not present", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   map4k(m, root, 3, 0x1000, 0x0920_0000);
   // 2^39 has L3 index 0 after truncation: a walk that ignored the reach would translate it
   expectAbort(xlate(m, DEV, 2 ** 39 + 0x1000, false), "IO_PAGE_FAULT");
@@ -419,8 +407,7 @@ Deno.test("walk: an IOVA beyond the reach of the DTE's Mode aborts, not present"
 
 Deno.test("walk: Modes 1..6 each read one entry per level, including a 6-level walk", () => {
   for (let mode = 1; mode <= 6; mode++) {
-    const { m, root } = setup();
-    writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, mode) });
+    const { m, root } = setupPaged(mode);
     // an IOVA in the top half of the mode's reach; Modes 5 and 6 use 2^52 (numbers are exact
     // below 2^53): L5 index 16, and for Mode 6 an L6 index of 0
     const iova = (mode >= 5 ? 2 ** 52 : 2 ** (12 + 9 * mode - 1)) + 0x5000;
@@ -485,8 +472,7 @@ Deno.test("SE=1: the first fault is logged, later ones are not until INVALIDATE_
 });
 
 Deno.test("ATS translation requests never log IO_PAGE_FAULT", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   expectAbort(xlate(m, DEV, 0x1000, true, { ats: true }), "IO_PAGE_FAULT", false);
   noEvents(m);
   map4k(m, root, 3, 0x1000, 0x0b00_0000);
@@ -499,8 +485,7 @@ Deno.test("ATS translation requests never log IO_PAGE_FAULT", () => {
 // ---- through the bus -----------------------------------------------------------------------
 
 Deno.test("bus: translated writes land at the SPA, aborted ones nowhere, holes master-abort", () => {
-  const { m, root } = setup();
-  writeDte(m, DEV, { V: 1, TV: 1, IR: 1, IW: 1, DomainID: DOM, ...paging(root, 3) });
+  const { m, root } = setupPaged();
   const recs: DmaRecord[] = [];
   m.observers.push({ dma: (r) => recs.push(r) });
   map4k(m, root, 3, 0x1000, 0x0c00_0000);

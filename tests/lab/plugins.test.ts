@@ -16,21 +16,7 @@ import {
   sourceOf,
 } from "../../runtime/lab/plugins.ts";
 import { definePlugin, type Plugin } from "../../runtime/plugin/mod.ts";
-
-const SERIES_ORDER = [
-  "detect-pre-enabled",
-  "helper-functions",
-  "revert-suppress-io-page-faults",
-  "dte-bit-fields",
-  "copy-dev-tables",
-  "copy-old-trans-table",
-  "sanity-check-old-dte",
-  "iommu-is-attach-deferred",
-  "amd-use-attach-deferred",
-  "dev-table-below-4g",
-  "drop-gcr3-root",
-  "disable-only-if-off",
-];
+import { SERIES } from "../cli/lab-kit.ts";
 
 /** The absolute file URL of the plugin runtime, as a user's plugin file imports it. */
 const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;
@@ -59,20 +45,20 @@ async function inputError(fn: () => unknown): Promise<string> {
 }
 
 Deno.test("builtinPlugins / seriesIds / driverIds: the twelve in order, then bnx2-reset", () => {
-  assert.deepEqual(seriesIds(), SERIES_ORDER);
+  assert.deepEqual(seriesIds(), SERIES);
   assert.deepEqual(driverIds(), ["bnx2-reset"]);
-  assert.deepEqual([...builtinPlugins().keys()], [...SERIES_ORDER, "bnx2-reset"]);
+  assert.deepEqual([...builtinPlugins().keys()], [...SERIES, "bnx2-reset"]);
 });
 
 Deno.test("seriesFromSpec: none, all, all inside a list, user plugins by id", () => {
   assert.deepEqual(seriesFromSpec("none").ids(), []);
   assert.deepEqual(seriesFromSpec("").ids(), []);
-  assert.deepEqual(seriesFromSpec("all").ids(), SERIES_ORDER);
-  assert.deepEqual(seriesFromSpec("all,bnx2-reset").ids(), [...SERIES_ORDER, "bnx2-reset"]);
-  assert.deepEqual(seriesFromSpec("bnx2-reset, all").ids(), ["bnx2-reset", ...SERIES_ORDER]);
+  assert.deepEqual(seriesFromSpec("all").ids(), SERIES);
+  assert.deepEqual(seriesFromSpec("all,bnx2-reset").ids(), [...SERIES, "bnx2-reset"]);
+  assert.deepEqual(seriesFromSpec("bnx2-reset, all").ids(), ["bnx2-reset", ...SERIES]);
   assert.deepEqual(
     seriesFromSpec("detect-pre-enabled,all").ids(),
-    SERIES_ORDER,
+    SERIES,
     "all adds only what is not named yet",
   );
   assert.deepEqual(seriesFromSpec("copy-dev-tables,none,detect-pre-enabled").ids(), [
@@ -86,7 +72,7 @@ Deno.test("seriesFromSpec: none, all, all inside a list, user plugins by id", ()
 Deno.test("seriesFromSpec: unknown ids list the known ones; repeats are refused", async () => {
   assert.equal(
     await inputError(() => seriesFromSpec("all,bnx2-rest")),
-    `unknown plugin "bnx2-rest" (known: ${[...SERIES_ORDER, "bnx2-reset"].join(", ")})`,
+    `unknown plugin "bnx2-rest" (known: ${[...SERIES, "bnx2-reset"].join(", ")})`,
   );
   assert.equal(
     await inputError(() => seriesFromSpec("bnx2-reset,bnx2-reset")),
@@ -100,8 +86,8 @@ Deno.test("seriesFromSpec: unknown ids list the known ones; repeats are refused"
 
 Deno.test("buildSeries: disable leaves a plugin out; its dependants show as missing", () => {
   const s = buildSeries({ spec: "all", disable: ["helper-functions"] });
-  assert.deepEqual(s.ids(), SERIES_ORDER, "disabled plugins stay in the list");
-  assert.deepEqual(s.enabledIds(), SERIES_ORDER.filter((id) => id !== "helper-functions"));
+  assert.deepEqual(s.ids(), SERIES, "disabled plugins stay in the list");
+  assert.deepEqual(s.enabledIds(), SERIES.filter((id) => id !== "helper-functions"));
   assert.deepEqual(s.resolve().missing, [
     { plugin: "copy-old-trans-table", requires: "helper-functions" },
   ]);
@@ -113,7 +99,7 @@ Deno.test("buildSeries: order puts the given ids first, the rest after in theirs
   assert.deepEqual(s.resolve().plugins.map((p) => p.id), [
     "bnx2-reset",
     "copy-dev-tables",
-    ...SERIES_ORDER.filter((id) => id !== "copy-dev-tables"),
+    ...SERIES.filter((id) => id !== "copy-dev-tables"),
   ]);
 });
 
@@ -147,7 +133,7 @@ Deno.test("buildSeries: added plugins go at the end, or before/after an id", () 
 Deno.test("buildSeries: replace keeps the place and the enabled state", () => {
   const mine = userPlugin("my-sanity-check", { requires: ["copy-dev-tables"] });
   const s = buildSeries({ spec: "all", replace: [{ id: "sanity-check-old-dte", plugin: mine }] });
-  assert.deepEqual(s.ids(), SERIES_ORDER.map((id) => id === "sanity-check-old-dte" ? mine.id : id));
+  assert.deepEqual(s.ids(), SERIES.map((id) => id === "sanity-check-old-dte" ? mine.id : id));
   assert.equal(s.get("my-sanity-check"), mine);
   const same = userPlugin("bnx2-reset");
   const t = buildSeries({ spec: "all,bnx2-reset", replace: [{ id: "bnx2-reset", plugin: same }] });
@@ -161,7 +147,7 @@ Deno.test("buildSeries: replace keeps the place and the enabled state", () => {
 });
 
 Deno.test("buildSeries: each mistake is one line naming the id", async () => {
-  const known = [...SERIES_ORDER, "bnx2-reset"].join(", ");
+  const known = [...SERIES, "bnx2-reset"].join(", ");
   const cases: [() => unknown, string][] = [
     [
       () => buildSeries({ spec: "all", disable: ["nope"] }),
@@ -190,7 +176,7 @@ Deno.test("buildSeries: each mistake is one line naming the id", async () => {
     [
       () => buildSeries({ spec: "all", add: [{ plugin: userPlugin("x"), before: "bnx2-reset" }] }),
       `cannot place "x" next to "bnx2-reset": it is not in the series (series: ${
-        SERIES_ORDER.join(", ")
+        SERIES.join(", ")
       })`,
     ],
     [

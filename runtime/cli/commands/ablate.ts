@@ -19,14 +19,9 @@ import { ablate, type AblationRow } from "../../lab/ablate.ts";
 import { seriesIds } from "../../lab/plugins.ts";
 import { checkWith } from "../../lab/probe.ts";
 import { print } from "../io.ts";
-import { showProgress, verboseOption, withOption } from "../probe-options.ts";
+import { addProbeOptions, showProgress, verboseOption } from "../probe-options.ts";
 import { start } from "../progress.ts";
-import {
-  resolveScenario,
-  scenarioFileOption,
-  scenarioOption,
-  seedOption,
-} from "../scenario-options.ts";
+import { resolveScenario } from "../scenario-options.ts";
 
 /** Width of the table: the terminal's, else 120 (never below 80). */
 function tableWidth(): number {
@@ -79,13 +74,11 @@ export function renderAblation(rows: readonly AblationRow[], width = 120): strin
 
 /** Registers the `ablate` command on `program`. */
 export function registerAblate(program: CommandUnknownOpts): void {
-  program
-    .command("ablate")
-    .description("leave-one-out: the whole series, then without each patch in turn")
-    .addOption(scenarioOption())
-    .addOption(scenarioFileOption())
-    .addOption(seedOption())
-    .addOption(withOption())
+  addProbeOptions(
+    program
+      .command("ablate")
+      .description("leave-one-out: the whole series, then without each patch in turn"),
+  )
     .option(
       "--json",
       'print a list of { id, verdict, … }: first id "none" (the whole series), then the ' +

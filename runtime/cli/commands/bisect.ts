@@ -33,19 +33,14 @@ import { InputError } from "../../lab/input.ts";
 import { checkWith, type Tested } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
 import {
+  addProbeOptions,
   judgeFromOptions,
   PROBE_HELP,
   runScriptOption,
   showProgress,
   verboseOption,
-  withOption,
 } from "../probe-options.ts";
-import {
-  resolveScenario,
-  scenarioFileOption,
-  scenarioOption,
-  seedOption,
-} from "../scenario-options.ts";
+import { resolveScenario } from "../scenario-options.ts";
 
 /** The options of `bisect` and `bisect replay`. */
 interface BisectCliOpts {
@@ -235,22 +230,20 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
 
 /** Registers `bisect` (and its form `bisect replay FILE`) on `program`. */
 export function registerBisect(program: CommandUnknownOpts): void {
-  program
-    .command("bisect")
-    .usage("[options]\n       kdump-lab bisect replay <file> [options]")
-    .description(
-      "git bisect over the series order: which patch first makes the predicate flip; " +
-        "`bisect replay FILE` recomputes a saved log, without re-running its steps, and " +
-        "continues it if it is unfinished",
-    )
-    .addArgument(
-      new Argument("[action]", 'the word "replay", to replay a log').choices(["replay"]),
-    )
-    .argument("[file]", "the log to replay (saved with --log)")
-    .addOption(scenarioOption())
-    .addOption(scenarioFileOption())
-    .addOption(seedOption())
-    .addOption(withOption())
+  addProbeOptions(
+    program
+      .command("bisect")
+      .usage("[options]\n       kdump-lab bisect replay <file> [options]")
+      .description(
+        "git bisect over the series order: which patch first makes the predicate flip; " +
+          "`bisect replay FILE` recomputes a saved log, without re-running its steps, and " +
+          "continues it if it is unfinished",
+      )
+      .addArgument(
+        new Argument("[action]", 'the word "replay", to replay a log').choices(["replay"]),
+      )
+      .argument("[file]", "the log to replay (saved with --log)"),
+  )
     .addOption(runScriptOption())
     .addOption(new Option("--term-old <name>", "the term of the oldest end (prefix 0)"))
     .addOption(new Option("--term-new <name>", "the term of the newest end (the whole series)"))

@@ -16,19 +16,14 @@ import { seriesFromSpec, seriesIds } from "../../lab/plugins.ts";
 import { checkWith, setProber, unmetOf } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
 import {
+  addProbeOptions,
   judgeFromOptions,
   PROBE_HELP,
   runScriptOption,
   showProgress,
   verboseOption,
-  withOption,
 } from "../probe-options.ts";
-import {
-  resolveScenario,
-  scenarioFileOption,
-  scenarioOption,
-  seedOption,
-} from "../scenario-options.ts";
+import { resolveScenario } from "../scenario-options.ts";
 
 /** `{a, b}` */
 const braces = (set: readonly string[]) => `{${set.join(", ")}}`;
@@ -41,13 +36,11 @@ function testLine(t: SetTest): string {
 
 /** Registers the `minimize` command on `program`. */
 export function registerMinimize(program: CommandUnknownOpts): void {
-  program
-    .command("minimize")
-    .description("delta debugging: a 1-minimal set of patches for which the predicate is good")
-    .addOption(scenarioOption())
-    .addOption(scenarioFileOption())
-    .addOption(seedOption())
-    .addOption(withOption())
+  addProbeOptions(
+    program
+      .command("minimize")
+      .description("delta debugging: a 1-minimal set of patches for which the predicate is good"),
+  )
     .addOption(runScriptOption())
     .option("--json", "print { set, runs, cacheHits, unresolved, tests, … } as JSON")
     .addOption(verboseOption())
