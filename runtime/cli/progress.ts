@@ -20,6 +20,8 @@ import cliProgress from "cli-progress";
 export interface Progress {
   /** Records `n` more units done (default 1). */
   tick(n?: number): void;
+  /** Changes the total (work whose size is only bounded in advance, e.g. ddmin's tests). */
+  setTotal(total: number): void;
   /** Ends the display (the bar stays on screen at its last value). Idempotent. */
   stop(): void;
 }
@@ -42,6 +44,7 @@ export interface ProgressOptions {
 interface Bar {
   start(total: number, value: number): void;
   increment(n: number): void;
+  setTotal(total: number): void;
   stop(): void;
 }
 
@@ -64,7 +67,7 @@ function stderrIsTerminal(): boolean {
 }
 
 /** A display that shows nothing. */
-const SILENT: Progress = { tick() {}, stop() {} };
+const SILENT: Progress = { tick() {}, setTotal() {}, stop() {} };
 
 /**
  * Starts showing progress towards `total` units of work, labelled `label` (e.g. `matrix`).
@@ -95,6 +98,12 @@ function lineProgress(
         tenth = reached;
         write(`${label}: ${done}/${total} ${unit}`);
       }
+    },
+    setTotal(t: number) {
+      if (stopped || t <= 0) return;
+      total = t;
+      done = Math.min(done, total);
+      tenth = Math.floor((done * 10) / total);
     },
     stop() {
       stopped = true;
@@ -135,6 +144,9 @@ function barProgress(total: number, label: string, unit: string, color?: boolean
   return {
     tick(n = 1) {
       if (!stopped) b.increment(n);
+    },
+    setTotal(t: number) {
+      if (!stopped && t > 0) b.setTotal(t);
     },
     stop,
   };

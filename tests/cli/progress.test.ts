@@ -26,3 +26,13 @@ Deno.test("plain progress: big ticks report once, a unit can be named, quiet sho
   q.stop();
   assert.deepEqual(none, []);
 });
+
+Deno.test("progress: setTotal re-bases the plain lines (work known only by a bound, like ddmin)", () => {
+  const lines: string[] = [];
+  const p = start(100, "minimize", { tty: false, unit: "tests", write: (l) => lines.push(l) });
+  p.tick(5);
+  p.setTotal(10);
+  p.tick(5);
+  p.stop();
+  assert.deepEqual(lines, ["minimize: 10/10 tests"]);
+});

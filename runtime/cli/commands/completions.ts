@@ -35,7 +35,9 @@ export function registerCompletions(program: CommandUnknownOpts): void {
     .description("print a shell completion script for bash, zsh or fish")
     .addArgument(new Argument("<shell>", "the shell").choices(SHELLS))
     .addHelpText("after", HELP)
-    .action((shell) => {
-      print(completionsFor(program, shell as Shell).trimEnd());
+    .option("--json", "print { shell, script } as JSON")
+    .action((shell, opts) => {
+      const script = completionsFor(program, shell as Shell).trimEnd();
+      print(opts.json ? JSON.stringify({ shell, script }, null, 2) : script);
     });
 }

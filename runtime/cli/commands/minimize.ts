@@ -15,12 +15,12 @@ import { minimize, type SetTest } from "../../lab/minimize.ts";
 import { seriesFromSpec, seriesIds } from "../../lab/plugins.ts";
 import { checkWith, setProber, unmetOf } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
+import { start } from "../progress.ts";
 import {
   addProbeOptions,
   judgeFromOptions,
   PROBE_HELP,
   runScriptOption,
-  showProgress,
   verboseOption,
 } from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
@@ -56,13 +56,32 @@ export function registerMinimize(program: CommandUnknownOpts): void {
       const judge = await judgeFromOptions(opts);
       const probe = setProber({ scenario, seed: opts.seed, with: withIds, judge });
       const items = seriesIds().filter((id) => !withIds.includes(id));
-      const progress = showProgress(opts);
-      const res = await minimize({
-        items,
-        test: (set) => probe(set),
-        unmet: (set) => unmetOf(set, withIds),
-        onTest: (t) => progress && printErr(testLine(t)),
+      // On a terminal: a bar towards ddmin's bound (n² + 3n tests), whose total becomes the
+      // real count when the search ends (with --verbose, a line per test as well).
+      // Otherwise: a plain line per test.
+      const tty = Deno.stderr.isTerminal();
+      const lines = opts.verbose === true || !tty;
+      const bar = start(items.length ** 2 + 3 * items.length, "minimize", {
+        unit: "tests",
+        quiet: !tty,
       });
+      let tested = 0;
+      let res;
+      try {
+        res = await minimize({
+          items,
+          test: (set) => probe(set),
+          unmet: (set) => unmetOf(set, withIds),
+          onTest: (t) => {
+            tested++;
+            bar.tick();
+            if (lines) printErr(testLine(t));
+          },
+        });
+      } finally {
+        bar.setTotal(Math.max(tested, 1));
+        bar.stop();
+      }
       const withText = withIds.length ? ` + ${withIds.join(", ")}` : "";
       if (opts.json) {
         print(JSON.stringify(
