@@ -182,7 +182,7 @@ Deno.test("INVALIDATE_IOMMU_ALL drops the DTE cache and the IOTLB", () => {
 
 Deno.test("Iotlb: bounded, evicts the oldest insertion, counts survive invalidations", () => {
   const t = new Iotlb(3);
-  const e = (spaPage: number) => ({ spaPage, ir: true, iw: true, pageSize: 4096 });
+  const e = (spaPage: number) => ({ spaPage, ir: true, iw: true });
   t.insert(1, 10, e(0xa000));
   t.insert(1, 11, e(0xb000));
   t.insert(2, 10, e(0xc000));
@@ -202,6 +202,21 @@ Deno.test("Iotlb: bounded, evicts the oldest insertion, counts survive invalidat
   assert.equal(t.lookup(2, 11)?.spaPage, 0xe000);
   assert.equal(t.invalidateRange(3, 0, Infinity), 2);
   assert.equal(t.count, 1);
+});
+
+Deno.test("Iotlb: a page invalidated and cached again is as young as its new insertion", () => {
+  const t = new Iotlb(3);
+  const e = (spaPage: number) => ({ spaPage, ir: true, iw: true });
+  t.insert(1, 1, e(0x1000));
+  t.insert(1, 2, e(0x2000));
+  t.insert(1, 3, e(0x3000));
+  assert.equal(t.invalidateRange(1, 1 * 4096, 4096), 1);
+  t.insert(1, 1, e(0x4000)); // the newest entry now; its first record is stale
+  t.insert(1, 4, e(0x5000)); // evicts (1, 2), the oldest live entry, not (1, 1)
+  assert.equal(t.lookup(1, 1)?.spaPage, 0x4000);
+  assert.equal(t.lookup(1, 2), undefined);
+  assert.equal(t.lookup(1, 3)?.spaPage, 0x3000);
+  assert.equal(t.count, 3);
 });
 
 Deno.test("DteCache: bounded, evicts the oldest DeviceID; invalidate and clear", () => {

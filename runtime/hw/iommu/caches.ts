@@ -60,16 +60,19 @@ export interface IotlbEntry {
   spaPage: number;
   ir: boolean;
   iw: boolean;
-  /** Size of the page the translation came from (4 KiB, 2 MiB, ...). */
-  pageSize: number;
 }
 
 /** IOTLB, tagged by DomainID (as the AMD IOMMU tags it). */
 export class Iotlb {
   private readonly domains = new Map<number, Map<number, IotlbEntry>>();
-  /** Insertion order, as (DomainID, page) pairs in two parallel lists; `head` is the oldest. */
+  /**
+   * Insertion order, as (DomainID, page, entry) records in parallel lists; `head` is the
+   * oldest. A record whose entry is no longer the cached one (invalidated, or the page was
+   * inserted again later) is stale and skipped.
+   */
   private orderDom: number[] = [];
   private orderPage: number[] = [];
+  private orderEntry: IotlbEntry[] = [];
   private head = 0;
   private size = 0;
   hits = 0;
@@ -87,12 +90,17 @@ export class Iotlb {
   insert(domid: number, iovaPage: number, e: IotlbEntry): void {
     let d = this.domains.get(domid);
     if (!d) this.domains.set(domid, d = new Map());
-    if (!d.has(iovaPage)) {
-      while (this.size >= this.capacity && this.head < this.orderDom.length) this.evictOldest();
-      this.orderDom.push(domid);
-      this.orderPage.push(iovaPage);
-      this.size++;
+    const cached = d.get(iovaPage);
+    if (cached) {
+      // Update in place: the entry keeps its age, and its order record stays valid.
+      Object.assign(cached, e);
+      return;
     }
+    while (this.size >= this.capacity && this.head < this.orderDom.length) this.evictOldest();
+    this.size++;
+    this.orderDom.push(domid);
+    this.orderPage.push(iovaPage);
+    this.orderEntry.push(e);
     d.set(iovaPage, e);
   }
 
@@ -100,10 +108,14 @@ export class Iotlb {
   private evictOldest(): void {
     const i = this.head++;
     const d = this.domains.get(this.orderDom[i]);
-    if (d?.delete(this.orderPage[i])) this.size--;
+    if (d && d.get(this.orderPage[i]) === this.orderEntry[i]) {
+      d.delete(this.orderPage[i]);
+      this.size--;
+    }
     if (this.head > 4096 && this.head * 2 > this.orderDom.length) {
       this.orderDom = this.orderDom.slice(this.head);
       this.orderPage = this.orderPage.slice(this.head);
+      this.orderEntry = this.orderEntry.slice(this.head);
       this.head = 0;
     }
   }
@@ -135,6 +147,7 @@ export class Iotlb {
     this.domains.clear();
     this.orderDom.length = 0;
     this.orderPage.length = 0;
+    this.orderEntry.length = 0;
     this.head = 0;
     this.size = 0;
   }

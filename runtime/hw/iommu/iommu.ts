@@ -478,7 +478,7 @@ export class AmdIommu implements MmioHandler {
     const w = walkHost(this.mem, root, mode, req.addr, req.write);
     if (!w.ok) return this.walkFault(req, dte, d, w.fault);
     const spaPage = w.spa - (req.addr % 4096);
-    this.iotlb.insert(domid, page, { spaPage, ir: w.ir, iw: w.iw, pageSize: w.pageSize });
+    this.iotlb.insert(domid, page, { spaPage, ir: w.ir, iw: w.iw });
     return { kind: "translated", spa: w.spa, domid, via: "walk" };
   }
 
