@@ -21,7 +21,13 @@ import {
   decodeRange,
 } from "../layouts/command.ts";
 import { DTE, DTE_BYTES, INTCTL } from "../layouts/dte.ts";
-import { EVENT_CODES, EVENT_LAYOUTS, type EventName } from "../layouts/event.ts";
+import {
+  EVENT_CODES,
+  EVENT_LAYOUTS,
+  type EventName,
+  PPR_ENTRY,
+  PPR_FLAGS,
+} from "../layouts/event.ts";
 import { IRTE, IRTE_GA } from "../layouts/irte.ts";
 import { CONTROL, DEV_TAB_BASE, EFR, EXCL_BASE, MMIO, MMIO_WINDOW } from "../layouts/mmio.ts";
 import type { MmioHandler, PhysMem } from "../memory.ts";
@@ -664,14 +670,15 @@ export class AmdIommu implements MmioHandler {
       });
       return false;
     }
-    // PPR entry (reference §8): q0 DeviceID 15:0, PASID[15:0] 31:16, Tag 41:32,
-    // PASID[19:16] 45:42, Flags 59:48 (0x020 write, 0x004 read, 0x100 GN), Type 63:60 = 1.
-    const flags = (write ? 0x020 : 0x004) | 0x100;
-    const e = dwords(4);
-    e[0] = ((devid & 0xffff) | ((pasid & 0xffff) << 16)) >>> 0;
-    e[1] = ((tag & 0x3ff) | (((pasid >>> 16) & 0xf) << 10) | (flags << 16) | (1 << 28)) >>> 0;
-    e[2] = addr % 0x1_0000_0000 >>> 0;
-    e[3] = Math.floor(addr / 0x1_0000_0000) >>> 0;
+    const e = PPR_ENTRY.encode({
+      DeviceID: devid,
+      PASID: pasid & 0xffff,
+      PASIDHi: pasid >>> 16,
+      Tag: tag,
+      Flags: (write ? PPR_FLAGS.WRITE : PPR_FLAGS.READ) | PPR_FLAGS.GN,
+      Type: 1,
+      Address: addr,
+    });
     const r = appendToRing(this.mem, this.regs, AmdIommu.PPR_RING, e, MMIO.CONTROL, MMIO.STATUS);
     if ((r === "written" || r === "overflow") && this.control("PPRIntEn")) this.irq("ppr");
     return r === "written";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { PDE, PTE } from "../layouts/pte.ts";
+import { entryAddress, levelIndex, levelPageSize, PDE, PTE } from "../layouts/pte.ts";
 import type { PhysMem } from "../memory.ts";
 
 /** Outcome of a walk. */
@@ -23,19 +23,6 @@ export type WalkFault =
 
 const PDE_RSVD_HI = PDE.reservedMask[1];
 const PTE_RSVD_HI = PTE.reservedMask[1];
-
-/** Page sizes of leaves by level (index 0 unused), precomputed for the walks. */
-const LEVEL_PAGE_SIZE = Array.from({ length: 9 }, (_, level) => 2 ** (12 + 9 * (level - 1)));
-
-/** Default page size of a leaf at `level` (1 → 4 KiB, 2 → 2 MiB, 3 → 1 GiB ...). */
-export function levelPageSize(level: number): number {
-  return LEVEL_PAGE_SIZE[level] ?? 2 ** (12 + 9 * (level - 1));
-}
-
-/** The 9-bit table index of `iova` at `level` (`& 511` is `% 512` for addresses: exact, and cheap). */
-function levelIndex(iova: number, level: number): number {
-  return Math.floor(iova / levelPageSize(level)) & 511;
-}
 
 /** Size encoded by a Next Level 7 PTE's address bits: 2^(13+n), n = ones from bit 12 up. */
 export function largePageSize(lo: number, hi: number): number {
@@ -89,7 +76,7 @@ export function walkHost(
     const next = (lo >>> 9) & 7;
     ir &&= ((hi >>> 29) & 1) === 1;
     iw &&= ((hi >>> 30) & 1) === 1;
-    const addr = (hi & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+    const addr = entryAddress(lo, hi);
     if (next >= 1 && next <= 6) {
       if (hi & PDE_RSVD_HI) return fault(true, true, false, `level ${level} PDE reserved bits`);
       if (next >= level) return fault(true, false, false, `level ${level} PDE next level ${next}`);
@@ -138,16 +125,15 @@ export function walkGuest(
     const l2 = table + ((pasid >>> 9) & 0x1ff) * 8;
     const lo = mem.read32(l2), hi = mem.read32(l2 + 4);
     if (!(lo & 1)) return fault(false, false, false, "GCR3 level-2 entry not present");
-    table = (hi & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+    table = entryAddress(lo, hi);
   }
   const gcr3e = table + (pasid & 0x1ff) * 8;
   const glo = mem.read32(gcr3e), ghi = mem.read32(gcr3e + 4);
   if (!(glo & 1)) return fault(false, false, false, `GCR3 entry of PASID ${pasid} not present`);
-  let pt = (ghi & 0xfffff) * 0x1_0000_0000 + ((glo & 0xffff_f000) >>> 0);
+  let pt = entryAddress(glo, ghi);
   let rw = true;
   for (let level = 4; level >= 1; level--) {
-    const idx = Math.floor(gva / 2 ** (12 + 9 * (level - 1))) % 512;
-    const ea = pt + idx * 8;
+    const ea = pt + levelIndex(gva, level) * 8;
     if (!mem.isRam(ea, 8)) {
       return {
         ok: false,
@@ -157,9 +143,9 @@ export function walkGuest(
     const lo = mem.read32(ea), hi = mem.read32(ea + 4);
     if (!(lo & X86_P)) return fault(false, false, false, `guest level ${level} not present`);
     rw &&= (lo & X86_RW) !== 0;
-    const addr = (hi & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+    const addr = entryAddress(lo, hi);
     if (level === 1 || ((level === 2 || level === 3) && lo & X86_PS)) {
-      const size = 2 ** (12 + 9 * (level - 1));
+      const size = levelPageSize(level);
       if (write && !rw) return fault(true, false, true, "guest permission");
       return {
         ok: true,

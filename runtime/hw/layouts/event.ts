@@ -163,6 +163,28 @@ export const EVENT_LAYOUTS: Record<EventName, Layout> = {
   ]),
 };
 
+/** Flag bits of a PPR log entry's 12-bit Flags field (Linux PPR_FAULT_*). */
+export const PPR_FLAGS = {
+  EXEC: 0x002,
+  READ: 0x004,
+  WRITE: 0x020,
+  USER: 0x040,
+  RSVD: 0x080,
+  GN: 0x100,
+} as const;
+
+/** A PPR log entry (reference §8): 16 bytes, Type 1 = page request. */
+export const PPR_ENTRY = new Layout("PPR_ENTRY", 16, [
+  devid,
+  f("PASID", 0, 16, 16, "PASID [15:0]"),
+  f("Tag", 0, 32, 10, "PPR tag"),
+  f("PASIDHi", 0, 42, 4, "PASID [19:16]"),
+  rsvd("Rsvd0", 0, 46, 2),
+  f("Flags", 0, 48, 12, "request flags (PPR_FLAGS)"),
+  f("Type", 0, 60, 4, "entry type", { values: { 1: "page request" } }),
+  addr,
+]);
+
 /** Reads the event code of an entry (q0 63:60). */
 export function eventCode(w: Dwords, off = 0): number {
   return (w[off + 1] >>> 28) & 0xf;

@@ -54,6 +54,27 @@ export function levelShift(level: number): number {
   return 12 + 9 * (level - 1);
 }
 
+/**
+ * The 4 KiB-aligned address bits 51:12 of a table entry given as two dwords: the next table
+ * of a PDE, the page of a PTE, and the same bits of GCR3 and x86 guest entries.
+ */
+export function entryAddress(lo: number, hi: number): number {
+  return (hi & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+}
+
+/** Page sizes of leaves by level (index 0 unused), precomputed for the walks. */
+const LEVEL_PAGE_SIZE = Array.from({ length: 9 }, (_, level) => 2 ** levelShift(level));
+
+/** Default page size of a leaf at `level` (1 → 4 KiB, 2 → 2 MiB, 3 → 1 GiB ...). */
+export function levelPageSize(level: number): number {
+  return LEVEL_PAGE_SIZE[level] ?? 2 ** levelShift(level);
+}
+
+/** The 9-bit table index of `iova` at `level` (`& 511` is `% 512` for addresses: exact, and cheap). */
+export function levelIndex(iova: number, level: number): number {
+  return Math.floor(iova / levelPageSize(level)) & 511;
+}
+
 /** Address reach of a translation with root level `mode` (1..6), in bits. */
 export function modeReachBits(mode: number): number {
   return Math.min(64, 12 + 9 * mode);
