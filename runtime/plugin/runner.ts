@@ -35,16 +35,11 @@ export function unwrapHookError(e: unknown): unknown {
   return e instanceof Passthrough ? unwrapHookError(e.error) : e;
 }
 
-/** Statistics of hook calls, by hook point. */
-export type HookStats = Map<string, { calls: number; handlers: number }>;
-
 /** One kernel's view of the applied plugins. */
 export class HookRunner implements HookCaller, PluginHookApi {
   private readonly states = new Map<string, unknown>();
   private readonly kinds = new Map<string, HookKind>();
   private kernel?: Kernel;
-  /** Calls per hook point (for `kdump-lab plugins --stats` and tests). */
-  readonly stats: HookStats = new Map();
   /**
    * `ctx.hooks` of plugin code. Its wrap differs from the kernel-facing one in one way: an
    * error thrown by the default the plugin passed in comes back out as itself (not as an
@@ -154,9 +149,6 @@ export class HookRunner implements HookCaller, PluginHookApi {
       this.taps.set(name, list);
       this.tapsReversed.set(name, list.slice().reverse());
     }
-    const st = this.stats.get(name) ?? { calls: 0, handlers: list.length };
-    st.calls++;
-    this.stats.set(name, st);
     return list;
   }
 
