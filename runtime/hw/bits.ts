@@ -364,6 +364,20 @@ export function joinQword(lo: number, hi: number): number {
   return (hi >>> 0) * TWO32 + (lo >>> 0);
 }
 
+/**
+ * Number of consecutive 1 bits of the qword (`lo`, `hi`) from bit `from` upwards, counting
+ * no further than bit `to` - 1.
+ */
+export function onesFrom(lo: number, hi: number, from: number, to = 64): number {
+  let n = 0;
+  for (let b = from; b < to; b++) {
+    const bit = b < 32 ? (lo >>> b) & 1 : (hi >>> (b - 32)) & 1;
+    if (!bit) break;
+    n++;
+  }
+  return n;
+}
+
 /** Splits a number (< 2^53) into [low dword, high dword]. */
 export function splitNumber(v: number): [number, number] {
   return [v % TWO32 >>> 0, Math.floor(v / TWO32) >>> 0];

@@ -15,6 +15,7 @@ import { COMMAND_BYTES } from "../hw/layouts/command.ts";
 import { IRTE, IRTE_GA } from "../hw/layouts/irte.ts";
 import { CONTROL, DEV_TAB_BASE, REGISTERS } from "../hw/layouts/mmio.ts";
 import { PDE, PTE } from "../hw/layouts/pte.ts";
+import { largePageSize } from "../hw/iommu/walk.ts";
 import { bdfText, PAGE_SIZE } from "../hw/memory.ts";
 import { InputError, parseHex, parseHexList, qwordsToDwords } from "./input.ts";
 import { linuxEventText } from "./linux-log.ts";
@@ -160,13 +161,6 @@ export function decodeEvent(tokens: readonly string[]): Decoded {
   return d;
 }
 
-/** Number of consecutive 1 bits of `v` starting at bit 0. */
-function trailingOnes(v: bigint): number {
-  let n = 0;
-  while ((v >> BigInt(n)) & 1n) n++;
-  return n;
-}
-
 /**
  * Decodes a 64-bit I/O page-table entry: a PDE when Next Level is 1..6, a PTE when it is 0 or
  * 7. For Next Level 7 the notes give the page size encoded in the address bits.
@@ -191,8 +185,9 @@ export function decodePte(token: string): Decoded {
   } else {
     const addrField = PTE.field("Address");
     const shift = BigInt(addrField.addrShift ?? 0);
-    const ones = trailingOnes(addrField.big(w));
-    const size = 1n << (shift + BigInt(ones) + 1n);
+    const size = BigInt(largePageSize(w[0], w[1]));
+    // size is 2^(shift + 1 + ones): its binary form has shift + 2 + ones digits.
+    const ones = size.toString(2).length - Number(shift) - 2;
     const base = (addrField.big(w) << shift) & ~(size - 1n);
     notes.push({
       label: "page size",

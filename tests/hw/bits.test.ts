@@ -3,7 +3,16 @@
  * to accessors on 32-bit dwords; masks, JSON views and printers are derived from them.
  */
 import assert from "node:assert/strict";
-import { f, hex, joinQword, Layout, rsvd, splitNumber, splitQword } from "../../runtime/hw/bits.ts";
+import {
+  f,
+  hex,
+  joinQword,
+  Layout,
+  onesFrom,
+  rsvd,
+  splitNumber,
+  splitQword,
+} from "../../runtime/hw/bits.ts";
 
 /** A test structure with fields inside a dword, across the dword boundary, and 64 bits wide. */
 const T = new Layout("T", 24, [
@@ -145,4 +154,12 @@ Deno.test("bits: qword helpers split and join exactly", () => {
   assert.equal(joinQword(-1, 0), 0xffff_ffff, "signed input is taken as unsigned");
   assert.equal(hex(255, 4), "0x00ff");
   assert.equal(hex(0x10n), "0x10");
+});
+
+Deno.test("bits: onesFrom counts the run of 1 bits from a bit upwards, across the dword boundary", () => {
+  assert.equal(onesFrom(0x0000_0fff, 0, 12), 0, "bit 12 clear");
+  assert.equal(onesFrom(0x0000_7000, 0, 12), 3);
+  assert.equal(onesFrom(0xffff_f000, 0x0000_0003, 12), 22, "bits 12..33");
+  assert.equal(onesFrom(0xffff_f000, 0xffff_ffff, 12), 52, "up to bit 63");
+  assert.equal(onesFrom(0xffff_f000, 0xffff_ffff, 12, 52), 40, "stops before bit `to`");
 });

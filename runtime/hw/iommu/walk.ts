@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { onesFrom } from "../bits.ts";
 import { entryAddress, levelIndex, levelPageSize, PDE, PTE } from "../layouts/pte.ts";
 import type { PhysMem } from "../memory.ts";
 
@@ -26,13 +27,7 @@ const PTE_RSVD_HI = PTE.reservedMask[1];
 
 /** Size encoded by a Next Level 7 PTE's address bits: 2^(13+n), n = ones from bit 12 up. */
 export function largePageSize(lo: number, hi: number): number {
-  let n = 0;
-  for (let b = 12; b < 52; b++) {
-    const bit = b < 32 ? (lo >>> b) & 1 : (hi >>> (b - 32)) & 1;
-    if (!bit) break;
-    n++;
-  }
-  return 2 ** (13 + n);
+  return 2 ** (13 + onesFrom(lo, hi, 12, 52));
 }
 
 const fault = (pr: boolean, rz: boolean, pe: boolean, why: string): WalkResult => ({

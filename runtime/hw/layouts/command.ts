@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Dwords, f, type FieldSpec, Layout, rsvd } from "../bits.ts";
+import { type Dwords, f, type FieldSpec, Layout, onesFrom, rsvd } from "../bits.ts";
 
 /** Command opcodes (Linux CMD_*). */
 export const CMD_OPCODES = {
@@ -144,13 +144,7 @@ export const INV_ALL_PAGES_ADDRESS = 0x7fff_ffff_ffff_f000;
 export function decodeRange(addressLo: number, addressHi: number, s: number): [number, number] {
   const base = (addressHi >>> 0) * 0x1_0000_0000 + ((addressLo & 0xffff_f000) >>> 0);
   if (!s) return [base, 4096];
-  let n = 0;
-  for (let b = 12; b < 64; b++) {
-    const bitSet = b < 32 ? (addressLo >>> b) & 1 : (addressHi >>> (b - 32)) & 1;
-    if (!bitSet) break;
-    n++;
-  }
-  const firstZero = 12 + n;
+  const firstZero = 12 + onesFrom(addressLo, addressHi, 12);
   if (firstZero >= 51) return [0, Infinity];
   const size = 2 ** (firstZero + 1);
   return [Math.floor(base / size) * size, size];
