@@ -18,6 +18,7 @@ import {
   COMMAND_LAYOUTS,
   type CommandName,
   commandName,
+  commandOpcode,
   decodeRange,
 } from "../layouts/command.ts";
 import { DTE, DTE_BYTES, INTCTL } from "../layouts/dte.ts";
@@ -716,7 +717,7 @@ export class AmdIommu implements MmioHandler {
     }
     const w = dwords(4);
     this.mem.readDwords(addr, 4, w);
-    const name = commandName((w[1] >>> 28) & 0xf);
+    const name = commandName(commandOpcode(w));
     this.counters.commands++;
     if (!name || COMMAND_LAYOUTS[name].reservedBitsSet(w)) {
       this.logEvent("ILLEGAL_COMMAND_ERROR", { Address: addr });

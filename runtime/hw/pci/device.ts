@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { joinQword } from "../bits.ts";
 import type { Scheduled } from "../clock.ts";
 import type { BusDevice, BusPort, DmaResult } from "../machine.ts";
 import type { MmioHandler, PhysMem } from "../memory.ts";
@@ -217,6 +218,6 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
 
   /** Reads a 64-bit address register pair (lo at `reg`, hi at `reg + 4`). */
   protected addr64(reg: number): number {
-    return this.regs[(reg >>> 2) + 1] * 0x1_0000_0000 + this.regs[reg >>> 2];
+    return joinQword(this.regs[reg >>> 2], this.regs[(reg >>> 2) + 1]);
   }
 }

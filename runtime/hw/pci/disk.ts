@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { joinQword } from "../bits.ts";
 import { type DeviceConfig, DmaDevice } from "./device.ts";
 import { dwords, dwordsOf } from "../dwords.ts";
 
@@ -158,9 +159,9 @@ export class Disk extends DmaDevice {
   private execute(sqe: Uint32Array): void {
     this.stats.commands++;
     const op = sqe[0], cid = sqe[1];
-    const lba = sqe[3] * 0x1_0000_0000 + sqe[2];
+    const lba = joinQword(sqe[2], sqe[3]);
     const blocks = sqe[4];
-    const buf = sqe[7] * 0x1_0000_0000 + sqe[6];
+    const buf = joinQword(sqe[6], sqe[7]);
     if (op === DISK_OP.FLUSH) return this.complete(cid, DISK_STATUS.OK, 1);
     if (op !== DISK_OP.WRITE && op !== DISK_OP.READ) {
       return this.complete(cid, DISK_STATUS.INVALID, 1);

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { joinQword } from "../bits.ts";
 import type { Scheduled } from "../clock.ts";
 import type { Prng } from "../prng.ts";
 import { type DeviceConfig, DmaDevice } from "./device.ts";
@@ -279,7 +280,7 @@ export class Nic extends DmaDevice {
         return then();
       }
       for (let d = 0; d < count; d++) {
-        this.cache.push({ addr: buf[d * 4 + 1] * 0x1_0000_0000 + buf[d * 4], len: buf[d * 4 + 2] });
+        this.cache.push({ addr: joinQword(buf[d * 4], buf[d * 4 + 1]), len: buf[d * 4 + 2] });
       }
       this.fetchIdx = (this.fetchIdx + count) % n;
       then();
