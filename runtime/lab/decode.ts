@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { FieldRow, Layout } from "../hw/bits.ts";
+import { type FieldRow, hex, type Layout } from "../hw/bits.ts";
 import { DTE, DTE_BYTES } from "../hw/layouts/dte.ts";
 import { EVENT_BYTES, EVENT_LAYOUTS, eventCode, eventName } from "../hw/layouts/event.ts";
 import { COMMAND_BYTES } from "../hw/layouts/command.ts";
@@ -98,8 +98,6 @@ export function formatSize(bytes: bigint | number): string {
   }
   return `${b} B`;
 }
-
-const hex = (v: bigint | number, digits = 0) => "0x" + v.toString(16).padStart(digits, "0");
 
 /**
  * Decodes a device table entry from its four 64-bit words (q0..q3).

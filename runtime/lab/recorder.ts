@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { hex } from "../hw/bits.ts";
 import { EVENT_NAMES, type EventName } from "../hw/layouts/event.ts";
 import { REGISTERS } from "../hw/layouts/mmio.ts";
 import type { DmaRecord, Machine } from "../hw/machine.ts";
@@ -18,7 +19,6 @@ export type Phase = "kernel1" | "between" | "kernel2";
 const CAP = { stray: 200, faults: 200, events: 300, mmio: 400, commands: 100 } as const;
 const TRACED_REGS = new Set([0x0000, 0x0008, 0x0010, 0x0018, 0x0038]);
 const REG_NAME = new Map(REGISTERS.map((r) => [r.offset, r.name]));
-const hex = (v: number) => "0x" + v.toString(16);
 
 /** How the pages written after the panic were written. */
 export interface PostPanicWrites {
