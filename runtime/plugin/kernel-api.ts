@@ -14,6 +14,7 @@ export type {
   HookName,
   HookPoint,
   HookPoints,
+  KernelCtx,
   NamesOfKind,
   ValueOf,
 } from "../kernel/hooks.ts";

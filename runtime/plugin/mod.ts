@@ -8,6 +8,7 @@ export { definePlugin, isPlugin, ManifestSchema } from "./plugin.ts";
 export type {
   Handler,
   HandlerFor,
+  HookCtx,
   Hooks,
   Plugin,
   PluginCtx,

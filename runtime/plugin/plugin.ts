@@ -25,6 +25,7 @@ import type {
   HookPoint,
   HookPoints,
   Kernel,
+  KernelCtx,
   ValueOf,
 } from "./kernel-api.ts";
 import { ManifestError } from "./errors.ts";
@@ -44,12 +45,15 @@ export interface PluginCtx<S = unknown> {
   hooks: PluginHookApi;
 }
 
+/** A context passed to a hook point from plugin code: it carries the kernel, `k`. */
+export type HookCtx = KernelCtx & { [field: string]: unknown };
+
 /** Calling hook points by name from plugin code. */
 export interface PluginHookApi {
-  runAll(name: string, ctx: object): void;
-  bail<V>(name: string, ctx: object): V | undefined;
-  waterfall<V>(name: string, value: V, ctx: object): V;
-  wrap<V>(name: string, ctx: object, def: () => V): V;
+  runAll(name: string, ctx: HookCtx): void;
+  bail<V>(name: string, ctx: HookCtx): V | undefined;
+  waterfall<V>(name: string, value: V, ctx: HookCtx): V;
+  wrap<V>(name: string, ctx: HookCtx, def: () => V): V;
 }
 
 /** A handler for a hook point of kind `K` with context `C` and value `V`. */

@@ -11,6 +11,7 @@ import {
   type HookCaller,
   type HookKind,
   type Kernel,
+  type KernelCtx,
   KernelPanic,
 } from "./kernel-api.ts";
 import { MissingSymbolError, PluginError } from "./errors.ts";
@@ -39,7 +40,6 @@ export function unwrapHookError(e: unknown): unknown {
 export class HookRunner implements HookCaller, PluginHookApi {
   private readonly states = new Map<string, unknown>();
   private readonly kinds = new Map<string, HookKind>();
-  private kernel?: Kernel;
   /**
    * `ctx.hooks` of plugin code. Its wrap differs from the kernel-facing one in one way: an
    * error thrown by the default the plugin passed in comes back out as itself (not as an
@@ -78,12 +78,10 @@ export class HookRunner implements HookCaller, PluginHookApi {
     return this.states.get(p.id);
   }
 
-  private ctxFor(p: Plugin, ctx: object): PluginCtx & Record<string, unknown> {
-    const k = (ctx as { k?: Kernel }).k ?? this.kernel!;
-    this.kernel ??= k;
+  private ctxFor(p: Plugin, ctx: KernelCtx): PluginCtx & Record<string, unknown> {
+    const k = ctx.k;
     return {
-      ...(ctx as Record<string, unknown>),
-      k,
+      ...ctx,
       plugin: p.id,
       state: this.stateOf(p),
       symbol: (name: string) => this.symbol(name, k),
@@ -91,19 +89,18 @@ export class HookRunner implements HookCaller, PluginHookApi {
     };
   }
 
-  /** Symbols already made, by kernel and name (a runner serves one kernel, normally). */
+  /** Symbols already made, by name. */
   // deno-lint-ignore no-explicit-any
-  private readonly made = new Map<Kernel, Map<string, (...args: any[]) => any>>();
+  private readonly made = new Map<string, (...args: any[]) => any>();
 
-  /** Resolves a symbol provided by an applied plugin, bound to kernel `k` (made once). */
+  /**
+   * Resolves a symbol provided by an applied plugin, made once and bound to `k` — the kernel
+   * this runner serves (one runner per kernel, like the plugins' state).
+   */
   // deno-lint-ignore no-explicit-any
   symbol<F = (...args: any[]) => any>(name: string, k: Kernel): F {
-    let byName = this.made.get(k);
-    if (!byName) this.made.set(k, byName = new Map());
-    const have = byName.get(name);
-    if (have) return have as F;
-    const fn = this.makeSymbol(name, k);
-    byName.set(name, fn);
+    let fn = this.made.get(name);
+    if (!fn) this.made.set(name, fn = this.makeSymbol(name, k));
     return fn as F;
   }
 
@@ -153,14 +150,14 @@ export class HookRunner implements HookCaller, PluginHookApi {
   }
 
   /** run-all: every handler, in order. */
-  runAll(name: string, ctx: object): void {
+  runAll<C extends KernelCtx>(name: string, ctx: C): void {
     for (const p of this.tapped(name, "run-all")) {
       this.invoke(p, name, () => p.hooks[name]!(this.ctxFor(p, ctx)));
     }
   }
 
   /** bail: the first handler returning something other than undefined wins. */
-  bail<V>(name: string, ctx: object): V | undefined {
+  bail<V, C extends KernelCtx = KernelCtx>(name: string, ctx: C): V | undefined {
     for (const p of this.tapped(name, "bail")) {
       const v = this.invoke(p, name, () => p.hooks[name]!(this.ctxFor(p, ctx)));
       if (v !== undefined) return v as V;
@@ -169,7 +166,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
   }
 
   /** waterfall: each handler gets the previous value and returns the next. */
-  waterfall<V>(name: string, value: V, ctx: object): V {
+  waterfall<V, C extends KernelCtx = KernelCtx>(name: string, value: V, ctx: C): V {
     let v = value;
     for (const p of this.tapped(name, "waterfall")) {
       v = this.invoke(p, name, () => p.hooks[name]!(v, this.ctxFor(p, ctx))) as V;
@@ -182,7 +179,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
    * the way each patch of a series edits the function as the previous patches left it. So
    * the last plugin's handler runs first; not calling `next()` replaces everything inside.
    */
-  wrap<V>(name: string, ctx: object, def: () => V): V {
+  wrap<V, C extends KernelCtx = KernelCtx>(name: string, ctx: C, def: () => V): V {
     this.tapped(name, "wrap");
     const list = this.tapsReversed.get(name)!;
     const call = (i: number): V => {
