@@ -4,20 +4,48 @@
  * advances it, software consumes at Head. A full ring (Tail + 16 == Head) sets the overflow
  * status bit and drops the entry (reference §1.3, §6).
  *
+ * `ringState` reads any ring's registers, the command buffer's too.
+ *
  * @module
  */
 import type { PhysMem } from "../memory.ts";
 import type { RegisterFile } from "./regs.ts";
 
-/** Where one ring's registers and status bits live. */
-export interface RingRegs {
+/** Where one ring's base/length and head/tail registers live (any ring of 16-byte entries). */
+export interface RingPointers {
   base: number;
   head: number;
   tail: number;
   lenField: string;
+}
+
+/** A log ring's registers plus its Control enable bit and Status bits. */
+export interface RingRegs extends RingPointers {
   enableBit: string;
   overflowBit: string;
   intBit: string;
+}
+
+/** A ring as its registers describe it now: base SPA, size, head and tail offsets in bytes. */
+export interface RingState {
+  base: number;
+  size: number;
+  head: number;
+  tail: number;
+}
+
+/** Bytes per entry of every IOMMU ring (commands, events, PPR requests). */
+const ENTRY_BYTES = 16;
+
+/** Reads the ring described by `r` from the registers. */
+export function ringState(regs: RegisterFile, r: RingPointers): RingState {
+  const size = 2 ** regs.field(r.base, r.lenField) * ENTRY_BYTES;
+  return {
+    base: regs.field(r.base, "Base") * 4096,
+    size,
+    head: (regs.field(r.head, "Ptr") * 16) % size,
+    tail: (regs.field(r.tail, "Ptr") * 16) % size,
+  };
 }
 
 /** Outcome of appending an entry. */
@@ -34,11 +62,8 @@ export function appendToRing(
 ): AppendResult {
   if (!regs.field(controlOffset, r.enableBit)) return "disabled";
   if (regs.field(statusOffset, r.overflowBit)) return "dropped";
-  const base = regs.field(r.base, "Base") * 4096;
-  const size = 2 ** regs.field(r.base, r.lenField) * 16;
-  const head = (regs.field(r.head, "Ptr") * 16) % size;
-  const tail = (regs.field(r.tail, "Ptr") * 16) % size;
-  const next = (tail + 16) % size;
+  const { base, size, head, tail } = ringState(regs, r);
+  const next = (tail + ENTRY_BYTES) % size;
   if (next === head) {
     regs.setField(statusOffset, r.overflowBit, 1);
     return "overflow";

@@ -33,7 +33,7 @@ import { IRTE, IRTE_GA } from "../layouts/irte.ts";
 import { CONTROL, DEV_TAB_BASE, EFR, EXCL_BASE, MMIO, MMIO_WINDOW } from "../layouts/mmio.ts";
 import type { MmioHandler, PhysMem } from "../memory.ts";
 import { type CachedDte, DteCache, Iotlb } from "./caches.ts";
-import { appendToRing, type RingRegs } from "./eventlog.ts";
+import { appendToRing, type RingPointers, type RingRegs, ringState } from "./eventlog.ts";
 import { RegisterFile } from "./regs.ts";
 import { type WalkFault, walkGuest, walkHost } from "./walk.ts";
 import { dwords, dwordsOf } from "../dwords.ts";
@@ -687,6 +687,13 @@ export class AmdIommu implements MmioHandler {
 
   // ---- command processor ----------------------------------------------------------------
 
+  private static readonly CMD_RING: RingPointers = {
+    base: MMIO.CMD_BUF,
+    head: MMIO.CMD_HEAD,
+    tail: MMIO.CMD_TAIL,
+    lenField: "ComLen",
+  };
+
   private kickCommands(): void {
     if (this.cmdScheduled || this.cmdStopped || !this.control("CmdBufEn")) return;
     this.cmdScheduled = true;
@@ -701,10 +708,7 @@ export class AmdIommu implements MmioHandler {
   private processOne(): void {
     this.cmdScheduled = false;
     if (this.cmdStopped || !this.control("CmdBufEn")) return;
-    const base = this.regs.field(MMIO.CMD_BUF, "Base") * 4096;
-    const size = 2 ** this.regs.field(MMIO.CMD_BUF, "ComLen") * COMMAND_BYTES;
-    const head = (this.regs.field(MMIO.CMD_HEAD, "Ptr") * 16) % size;
-    const tail = (this.regs.field(MMIO.CMD_TAIL, "Ptr") * 16) % size;
+    const { base, size, head, tail } = ringState(this.regs, AmdIommu.CMD_RING);
     if (head === tail) return;
     const addr = base + head;
     if (!this.mem.isRam(addr, COMMAND_BYTES)) {
