@@ -11,7 +11,7 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DRIVER_PLUGINS } from "../../plugins/drivers/mod.ts";
 import { SERIES } from "../../plugins/series/mod.ts";
-import { type Plugin, Series, SeriesError } from "../plugin/mod.ts";
+import { isPlugin, type Plugin, Series, SeriesError } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
 
 /** Every built-in plugin by id, series first, then the driver plugins. */
@@ -189,13 +189,6 @@ function asManifestError(e: unknown): { plugin: string; field: string; problem: 
     : null;
 }
 
-/** A plugin value, recognised by shape (see {@link asManifestError}). */
-function looksLikePlugin(v: unknown): v is Plugin {
-  const p = v as Partial<Plugin> | null;
-  return typeof p === "object" && p !== null && p.kind === "kdump-lab-plugin" &&
-    typeof p.id === "string" && typeof p.hooks === "object";
-}
-
 /**
  * Loads a user's plugin file: a TypeScript (or JavaScript) module whose default export is a
  * `definePlugin({...})` value. It is imported from its absolute file URL, so relative paths
@@ -230,7 +223,7 @@ export async function loadPluginFile(path: string): Promise<Plugin> {
     throw new InputError(`${name}: no default export (expected export default definePlugin({…}))`);
   }
   const plugin = mod.default;
-  if (!looksLikePlugin(plugin)) {
+  if (!isPlugin(plugin)) {
     throw new InputError(
       `${name}: the default export is not a plugin (make it with definePlugin({…}))`,
     );

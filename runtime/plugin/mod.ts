@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { definePlugin, isPlugin, ManifestSchema } from "./plugin.ts";
+export { definePlugin, isPlugin } from "./plugin.ts";
 export type {
   Handler,
   HandlerFor,

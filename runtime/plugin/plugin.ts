@@ -141,7 +141,7 @@ const hookPointSchema = z.object({
 });
 
 /** The manifest schema (functions are checked for being functions). */
-export const ManifestSchema = z.object({
+const ManifestSchema = z.object({
   id: ID,
   title: z.string().min(1, "must not be empty"),
   description: z.string().optional(),
@@ -198,8 +198,12 @@ export function definePlugin<S = undefined>(manifest: PluginManifest<S>): Plugin
   };
 }
 
-/** True for values made by {@link definePlugin}. */
+/**
+ * True for values made by {@link definePlugin}, recognised by shape (kind marker, string id,
+ * hooks object) rather than identity: a plugin file may import the runtime by another URL.
+ */
 export function isPlugin(v: unknown): v is Plugin {
-  return typeof v === "object" && v !== null &&
-    (v as { kind?: unknown }).kind === "kdump-lab-plugin";
+  const p = v as Partial<Plugin> | null;
+  return typeof p === "object" && p !== null && p.kind === "kdump-lab-plugin" &&
+    typeof p.id === "string" && typeof p.hooks === "object" && p.hooks !== null;
 }

@@ -35,6 +35,11 @@ Deno.test("a minimal manifest is accepted, with empty defaults and the plugin ma
   assert.equal(p.kind, "kdump-lab-plugin");
   assert.ok(isPlugin(p));
   assert.ok(!isPlugin({ id: "my-fix-2", title: "not made by definePlugin" }));
+  // Recognised by shape (a plugin file may import the runtime by another URL), all of it.
+  assert.ok(isPlugin({ ...p }));
+  assert.ok(!isPlugin({ ...p, id: undefined }));
+  assert.ok(!isPlugin({ ...p, hooks: null }));
+  assert.ok(!isPlugin(null));
   // Functions are kept as given (not copied or wrapped).
   const handler = () => {};
   const state = () => ({ n: 0 });
