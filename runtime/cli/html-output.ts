@@ -9,7 +9,7 @@
  * @module
  */
 import { Option } from "@commander-js/extra-typings";
-import { InputError } from "../lab/input.ts";
+import { InputError, readFailure } from "../lab/input.ts";
 
 /** `--html <file>`: also write a self-contained HTML page of the result to FILE. */
 export function htmlOption(what = "the result, with an SVG timeline") {
@@ -17,14 +17,6 @@ export function htmlOption(what = "the result, with an SVG timeline") {
     "--html <file>",
     `also write a self-contained HTML page of ${what} to FILE`,
   );
-}
-
-/** Why a write failed, in a few words. */
-function reason(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such directory";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (e instanceof Deno.errors.IsADirectory) return "is a directory";
-  return e instanceof Error ? e.message.split("\n")[0] : String(e);
 }
 
 /**
@@ -37,6 +29,6 @@ export async function writeHtml(file: string, html: string): Promise<void> {
   try {
     await Deno.writeTextFile(file, html);
   } catch (e) {
-    throw new InputError(`--html ${file}: cannot write it: ${reason(e)}`);
+    throw new InputError(`--html ${file}: cannot write it: ${readFailure(e, "write")}`);
   }
 }

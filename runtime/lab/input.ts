@@ -1,6 +1,6 @@
 /**
  * Parsing of user-supplied values: hexadecimal numbers the way dmesg prints them (with or
- * without `0x`), and the typed error every bad value raises.
+ * without `0x`), the typed error every bad value raises, and how a file error is worded.
  *
  * @module
  */
@@ -12,6 +12,20 @@ import { splitQword } from "../hw/bits.ts";
  */
 export class InputError extends Error {
   override readonly name = "InputError";
+}
+
+/**
+ * Why a file could not be read (or, with `op` "write", written), in a few words, for messages
+ * like `scenario file x.yaml: cannot read it: no such file`.
+ */
+export function readFailure(e: unknown, op: "read" | "write" = "read"): string {
+  if (e instanceof Deno.errors.NotFound) {
+    return op === "read" ? "no such file" : "no such directory";
+  }
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "is a directory";
+  if (e instanceof TypeError && /utf-?8/i.test(e.message)) return "not UTF-8 text";
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0].trim().replace(/:$/, "");
 }
 
 const HEX = /^(?:0x)?([0-9a-f]+)$/i;

@@ -9,7 +9,7 @@
  */
 import { parse as parseYaml } from "yaml";
 import { formatZodError } from "./errors.ts";
-import { InputError } from "./input.ts";
+import { InputError, readFailure } from "./input.ts";
 import { type ScenarioInput, ScenarioSchema } from "./scenario.ts";
 import { scenarioNames, SCENARIOS } from "./scenarios/mod.ts";
 
@@ -65,15 +65,6 @@ export function parseScenarioText(
   const checked = ScenarioSchema.safeParse(data);
   if (!checked.success) throw new InputError(formatZodError(name, checked.error));
   return data as ScenarioInput;
-}
-
-/** Why a file could not be read, in a few words. */
-function readFailure(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (e instanceof Deno.errors.IsADirectory) return "is a directory";
-  if (e instanceof TypeError && /utf-?8/i.test(e.message)) return "not UTF-8 text";
-  return firstLine(e instanceof Error ? e.message : String(e));
 }
 
 /**

@@ -205,12 +205,13 @@ Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", a
 });
 
 Deno.test("bisect: bad input and ends that agree exit 2 with one line", async () => {
-  const [agree, unknown, oneTerm, noLog, action] = await Promise.all([
+  const [agree, unknown, oneTerm, noLog, action, logDir] = await Promise.all([
     lab(["bisect"]), // the series without bnx2-reset still logs faults: both ends bad
     lab(["bisect", "--with", "nope"]),
     lab(["bisect", "--term-old", "broken"]),
     lab(["bisect", "replay", "/nonexistent/bisect.log"]),
     lab(["bisect", "frobnicate"]),
+    lab(["bisect", "--log", "/nonexistent/dir/bisect.log"]),
   ]);
   const ends = [
     run(SCENARIOS.default, {}),
@@ -220,8 +221,17 @@ Deno.test("bisect: bad input and ends that agree exit 2 with one line", async ()
   usageError(agree, /nothing to bisect: both ends are bad/, "ends agree");
   usageError(unknown, /--with: unknown plugin "nope"/, "--with nope");
   usageError(oneTerm, /give both --term-old and --term-new/, "one term");
-  usageError(noLog, /bisect log \/nonexistent\/bisect.log: not found/, "no log");
+  usageError(
+    noLog,
+    /bisect log \/nonexistent\/bisect.log: cannot read it: no such file$/,
+    "no log",
+  );
   usageError(action, /frobnicate.*Allowed choices are replay/, "action");
+  usageError(
+    logDir,
+    /: --log \/nonexistent\/dir\/bisect\.log: cannot write it: no such directory$/,
+    "--log in a missing directory",
+  );
 });
 
 Deno.test("minimize --with bnx2-reset --json: a good set whose every one-smaller subset is not", async () => {

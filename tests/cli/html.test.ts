@@ -177,9 +177,15 @@ Deno.test({
 Deno.test("run --html to a path that cannot be written: one line, exit 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kdump-lab-html-" });
   try {
-    for (const target of [`${dir}/missing/page.html`, dir]) {
+    for (
+      const [target, why] of [[`${dir}/missing/page.html`, "no such directory"], [
+        dir,
+        "is a directory",
+      ]]
+    ) {
       const r = await lab(["run", "--html", target]);
       usage(r, new RegExp(`^kdump-lab: run: --html ${dir}.*: cannot write it: `), target);
+      assert.ok(r.stderr.endsWith(`: cannot write it: ${why}\n`), r.stderr);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

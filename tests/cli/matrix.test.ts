@@ -124,6 +124,7 @@ Deno.test("matrix: bad input is one line and exit 2", async () => {
     lab([...SMALL, "--shard", "1/2", "--json"]),
     lab([...SMALL, "--jsonl", "--out", "x.jsonl"]),
     lab(["matrix", "merge", "/nonexistent/x.jsonl"]),
+    lab([...SMALL, "--quiet", "--out", "/nonexistent/dir/m.jsonl"]),
   ]);
   const expected = [
     /^kdump-lab: matrix: option '--shard <k\/n>' argument '3\/2' is invalid\. .*k must be between 1 and n/,
@@ -135,6 +136,7 @@ Deno.test("matrix: bad input is one line and exit 2", async () => {
     /^kdump-lab: matrix: --json needs --out FILE with --shard/,
     /^kdump-lab: matrix: option '--jsonl' cannot be used with option '--out <file>'/,
     /^kdump-lab: matrix merge: \/nonexistent\/x\.jsonl: cannot read it: no such file$/,
+    /^kdump-lab: matrix: --out \/nonexistent\/dir\/m\.jsonl: cannot write it: no such directory$/,
   ];
   outs.forEach((out, i) => usage(out, expected[i]));
 });

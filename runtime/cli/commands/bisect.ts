@@ -29,7 +29,7 @@ import {
   knownFromLog,
   parseBisectLog,
 } from "../../lab/bisect-log.ts";
-import { InputError } from "../../lab/input.ts";
+import { InputError, readFailure } from "../../lab/input.ts";
 import { checkWith, type Tested } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
 import {
@@ -144,7 +144,7 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
     try {
       Deno.writeTextFileSync(opts.log, formatBisectLog(record, setup.terms, steps, last, res));
     } catch (e) {
-      throw new InputError(`--log ${opts.log}: cannot write it: ${(e as Error).message}`);
+      throw new InputError(`--log ${opts.log}: cannot write it: ${readFailure(e, "write")}`);
     }
   };
   const onEvent = (e: BisectEvent) => {
@@ -203,8 +203,7 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
   try {
     text = await Deno.readTextFile(file);
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound ? "not found" : "cannot read it";
-    throw new InputError(`bisect log ${file}: ${why}`);
+    throw new InputError(`bisect log ${file}: cannot read it: ${readFailure(e)}`);
   }
   const log = parseBisectLog(text, `bisect log ${file}`);
   const known = knownFromLog(log, seriesRevisions().length - 1, `bisect log ${file}`);

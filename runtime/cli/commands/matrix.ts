@@ -9,7 +9,7 @@
  * @module
  */
 import { type CommandUnknownOpts, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { InputError } from "../../lab/input.ts";
+import { InputError, readFailure } from "../../lab/input.ts";
 import { parseShard, shardIndices } from "../../lab/matrix.ts";
 import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";
 import { runMatrix } from "../../lab/matrix-pool.ts";
@@ -125,7 +125,7 @@ async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Prom
     try {
       await Deno.writeTextFile(opts.out, text);
     } catch (e) {
-      throw new InputError(`--out ${opts.out}: cannot write it: ${(e as Error).message}`);
+      throw new InputError(`--out ${opts.out}: cannot write it: ${readFailure(e, "write")}`);
     }
   }
   if (toStdout) return await writeStdout(text);
@@ -236,8 +236,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         try {
           texts.push({ name, text: await Deno.readTextFile(name) });
         } catch (e) {
-          const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
-          throw new InputError(`${name}: cannot read it: ${why}`);
+          throw new InputError(`${name}: cannot read it: ${readFailure(e)}`);
         }
       }
       await emit(mergeJsonl(texts), opts, opts.jsonl === true);
