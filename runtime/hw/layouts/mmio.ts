@@ -218,8 +218,8 @@ export interface RegisterDef {
   layout: Layout;
 }
 
-/** The register map this model implements, by offset (reference §1 table). */
-export const REGISTERS: readonly RegisterDef[] = [
+/** The register map, with literal types so that {@link MMIO} is derived from it. */
+const MAP = [
   { offset: 0x0000, name: "devtab-base", linux: "MMIO_DEV_TABLE_OFFSET", layout: DEV_TAB_BASE },
   { offset: 0x0008, name: "cmdbuf-base", linux: "MMIO_CMD_BUF_OFFSET", layout: CMD_BUF_BASE },
   { offset: 0x0010, name: "evtlog-base", linux: "MMIO_EVT_BUF_OFFSET", layout: EVT_LOG_BASE },
@@ -235,26 +235,23 @@ export const REGISTERS: readonly RegisterDef[] = [
   { offset: 0x2020, name: "status", linux: "MMIO_STATUS_OFFSET", layout: STATUS },
   { offset: 0x2030, name: "ppr-head", linux: "MMIO_PPR_HEAD_OFFSET", layout: PPR_HEAD },
   { offset: 0x2038, name: "ppr-tail", linux: "MMIO_PPR_TAIL_OFFSET", layout: PPR_TAIL },
-];
+] as const satisfies readonly RegisterDef[];
 
-/** Register offsets by Linux-like short names, for the kernel model. */
-export const MMIO = {
-  DEV_TABLE: 0x0000,
-  CMD_BUF: 0x0008,
-  EVT_BUF: 0x0010,
-  CONTROL: 0x0018,
-  EXCL_BASE: 0x0020,
-  EXCL_LIMIT: 0x0028,
-  EXT_FEATURES: 0x0030,
-  PPR_LOG: 0x0038,
-  CMD_HEAD: 0x2000,
-  CMD_TAIL: 0x2008,
-  EVT_HEAD: 0x2010,
-  EVT_TAIL: 0x2018,
-  STATUS: 0x2020,
-  PPR_HEAD: 0x2030,
-  PPR_TAIL: 0x2038,
-} as const;
+/** The register map this model implements, by offset (reference §1 table). */
+export const REGISTERS: readonly RegisterDef[] = MAP;
+
+/** A Linux register name without `MMIO_` and `_OFFSET`: `MMIO_DEV_TABLE_OFFSET` → `DEV_TABLE`. */
+type ShortName<L extends string> = L extends `MMIO_${infer K}_OFFSET` ? K
+  : L extends `MMIO_${infer K}` ? K
+  : never;
+
+/**
+ * Register offsets by Linux-like short names, for the kernel model (`MMIO.DEV_TABLE` is
+ * 0x0000 ...): each register's Linux name without `MMIO_` and `_OFFSET`.
+ */
+export const MMIO = Object.fromEntries(
+  MAP.map((r) => [r.linux.replace(/^MMIO_/, "").replace(/_OFFSET$/, ""), r.offset]),
+) as { readonly [R in (typeof MAP)[number] as ShortName<R["linux"]>]: R["offset"] };
 
 /** Size of the MMIO window this model decodes (16 KiB, as QEMU maps it). */
 export const MMIO_WINDOW = 0x4000;
