@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { hex } from "../hw/bits.ts";
-import { EVENT_NAMES, type EventName } from "../hw/layouts/event.ts";
+import { hex, joinQword } from "../hw/bits.ts";
+import { EVENT_LAYOUTS, EVENT_NAMES, type EventName } from "../hw/layouts/event.ts";
 import { REGISTERS } from "../hw/layouts/mmio.ts";
 import type { DmaRecord, Machine } from "../hw/machine.ts";
 import { bdfText, ownerText, PAGE_SIZE } from "../hw/memory.ts";
@@ -61,10 +61,11 @@ export class Recorder {
           if (result === "written") this.events[name]++;
           else this.eventsDropped++;
           if (this.caps.events++ < CAP.events) {
-            const dev = name === "ILLEGAL_COMMAND_ERROR" || name === "COMMAND_HARDWARE_ERROR"
-              ? undefined
-              : bdfText(words[0] & 0xffff);
-            const addr = words[3] * 0x1_0000_0000 + words[2];
+            const layout = EVENT_LAYOUTS[name];
+            const dev = layout.has("DeviceID")
+              ? bdfText(layout.value(words, "DeviceID"))
+              : undefined;
+            const addr = joinQword(words[2], words[3]);
             this.push(
               "event",
               `${name} ${result}${dev ? ` device=${dev}` : ""} address=${hex(addr)}`,

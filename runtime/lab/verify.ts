@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { hex, joinQword } from "../hw/bits.ts";
 import type { Disk } from "../hw/pci/disk.ts";
 import { ownerText, PAGE_SIZE, type PhysMem } from "../hw/memory.ts";
 import { EXCLUDED_PURPOSES, PFNS_PER_BLOCK, VMCORE_MAGIC } from "../kernel/vmcore.ts";
@@ -38,7 +39,7 @@ export function verifyDump(
     res.badPages++;
     if (res.examples.length < 20) {
       res.examples.push({
-        pfn: "0x" + pfn.toString(16),
+        pfn: hex(pfn),
         owner: ownerText(mem.ownerOf(pfn * PAGE_SIZE)),
         why,
       });
@@ -52,7 +53,7 @@ export function verifyDump(
     const blk = disk.media.raw(1 + Math.floor(i / PFNS_PER_BLOCK));
     if (!blk) return res;
     const j = (i % PFNS_PER_BLOCK) * 2;
-    pfns.push((blk[j + 1] ?? 0) * 0x1_0000_0000 + (blk[j] ?? 0));
+    pfns.push(joinQword(blk[j] ?? 0, blk[j + 1] ?? 0));
   }
   res.readable = true;
   res.pages = count;
