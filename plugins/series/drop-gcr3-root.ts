@@ -8,9 +8,9 @@
  *
  * @module
  */
-import type { Field } from "../../runtime/hw/bits.ts";
 import { definePlugin, type PluginCtx } from "../../runtime/plugin/mod.ts";
 import type { CopyEntryCtx } from "./copy-dev-tables.ts";
+import type { DTE_FIELDS } from "./dte-bit-fields.ts";
 
 export default definePlugin({
   id: "drop-gcr3-root",
@@ -18,7 +18,7 @@ export default definePlugin({
   requires: ["copy-dev-tables", "sanity-check-old-dte", "dte-bit-fields"],
   hooks: {
     "amd_iommu.copy_device_table.entry": (ctx: CopyEntryCtx & PluginCtx) => {
-      const F = ctx.symbol<() => Record<string, Field>>("dte_fields")();
+      const F = ctx.symbol<() => typeof DTE_FIELDS>("dte_fields")();
       const { old, copy } = ctx;
       if (!F.DTE_FLAG_V.get(old) || !F.DEV_DOMID_MASK.get(old) || !F.DTE_FLAG_GV.get(old)) return;
       F.DTE_GCR3_VAL_A.set(copy, 0);

@@ -29,11 +29,6 @@ export const DTE_FIELDS = {
   DTE_IRQ_TABLE_LEN_MASK: DTE.field("IntTabLen"),
 } as const;
 
-/** DTE_IRQ_REMAP_INTCTL (2 << 60) and DTE_IRQ_TABLE_LEN (8 << 1), as field values. */
-export const DTE_IRQ_REMAP_INTCTL = 2;
-/** IntTabLen 8: 256 entries (MAX_IRQS_PER_TABLE). */
-export const DTE_IRQ_TABLE_LEN = 8;
-
 export default definePlugin({
   id: "dte-bit-fields",
   title: "iommu/amd: Define bit fields for DTE particularly",

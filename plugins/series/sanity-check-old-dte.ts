@@ -3,20 +3,16 @@
  *
  * Per old entry: the translation words count only for a valid entry with a domain ID — that
  * domain ID is reserved in amd_iommu_pd_alloc_bitmap so this kernel never hands it out again.
- * An entry with interrupt remapping on must be in the form this kernel writes (IntCtl
- * remapped, IntTabLen 8 = 256 entries); any other non-zero IntCtl/IntTabLen is an error
- * ("Wrong old irq remapping flag") that fails the whole copy.
+ * An entry with interrupt remapping on must be in the form this kernel's set_dte_irq_entry()
+ * writes (IntCtl remapped, IntTabLen 8 = 256 entries); any other non-zero IntCtl/IntTabLen is
+ * an error ("Wrong old irq remapping flag") that fails the whole copy.
  *
  * @module
  */
-import type { Field } from "../../runtime/hw/bits.ts";
+import { INTCTL } from "../../runtime/hw/layouts/dte.ts";
 import { definePlugin, type PluginCtx } from "../../runtime/plugin/mod.ts";
 import type { CopyEntryCtx } from "./copy-dev-tables.ts";
-
-/** IntCtl value "remapped" (DTE_IRQ_REMAP_INTCTL = 2 << 60). */
-const DTE_IRQ_REMAP_INTCTL = 2;
-/** IntTabLen this kernel writes (DTE_IRQ_TABLE_LEN = 8 << 1: 256 entries). */
-const DTE_IRQ_TABLE_LEN = 8;
+import type { DTE_FIELDS } from "./dte-bit-fields.ts";
 
 export default definePlugin({
   id: "sanity-check-old-dte",
@@ -25,13 +21,14 @@ export default definePlugin({
   hooks: {
     "amd_iommu.copy_device_table.entry": (ctx: CopyEntryCtx & PluginCtx) => {
       const { k, devid, old, abort } = ctx;
-      const F = ctx.symbol<() => Record<string, Field>>("dte_fields")();
+      const F = ctx.symbol<() => typeof DTE_FIELDS>("dte_fields")();
       const domid = F.DEV_DOMID_MASK.get(old);
       if (F.DTE_FLAG_V.get(old) && domid) k.amd.pd_alloc_bitmap[domid] = 1;
       const intCtl = F.DTE_IRQ_REMAP_INTCTL_MASK.get(old);
       const tabLen = F.DTE_IRQ_TABLE_LEN_MASK.get(old);
       if (F.DTE_IRQ_REMAP_ENABLE.get(old) && (intCtl || tabLen)) {
-        if (intCtl !== DTE_IRQ_REMAP_INTCTL || tabLen !== DTE_IRQ_TABLE_LEN) {
+        // DTE_IRQ_REMAP_INTCTL and DTE_IRQ_TABLE_LEN: what set_dte_irq_entry() writes.
+        if (intCtl !== INTCTL.REMAP || tabLen !== k.amd.irq.tableLen) {
           k.pr_err(`Wrong old irq remapping flag: ${devid ? "0x" + devid.toString(16) : "0"}`);
           abort();
         }
