@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { consoleItems, consoleLine } from "./console.ts";
+import { consoleLog } from "./console.ts";
 import { renderHeader } from "./html-header.ts";
 import { el, escapeHtml, legend, ms, page } from "./html-kit.ts";
 import { renderTimeline } from "./html-timeline.ts";
@@ -94,12 +94,11 @@ function strayTable(report: Report): string {
 /** The console log, as a serial console shows it, folded. */
 function consoleBlock(report: Report): string {
   if (report.dmesg.length === 0) return "";
-  const lines = consoleItems(report).map((i) => "entry" in i ? consoleLine(i.entry) : i.separator);
   return el(
     "details",
     { class: "dmesg" },
     el("summary", {}, `Kernel log (${report.dmesg.length} lines)`),
-    el("pre", {}, escapeHtml(lines.join("\n"))),
+    el("pre", {}, escapeHtml(consoleLog(report).join("\n"))),
   );
 }
 
