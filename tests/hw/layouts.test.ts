@@ -505,6 +505,11 @@ Deno.test("MMIO: register file applies RW1C and read-only rules to software writ
   r.put32(MMIO.STATUS, 0);
   r.write32(MMIO.STATUS, 0x198); // software cannot set RO bits
   assert.equal(r.get32(MMIO.STATUS), 0);
+  r.put32(MMIO.EXT_FEATURES, 0x45); // EFR: every field read-only
+  r.put32(MMIO.EXT_FEATURES + 4, 0x1f);
+  r.write32(MMIO.EXT_FEATURES, 0xffff_ffff);
+  r.write32(MMIO.EXT_FEATURES + 4, 0);
+  assert.deepEqual([r.get32(MMIO.EXT_FEATURES), r.get32(MMIO.EXT_FEATURES + 4)], [0x45, 0x1f]);
   r.write32(MMIO.CONTROL + 4, 0x4_0000); // XTEn (bit 50) is plain RW
   assert.equal(r.field(MMIO.CONTROL, "XTEn"), 1);
   assert.equal(r.implements(0x2028), false, "0x2028 is not a register of the map");

@@ -192,7 +192,6 @@ export class AmdIommu implements MmioHandler {
   write32(offset: number, value: number): void {
     if (offset >= MMIO_WINDOW || !this.regs.implements(offset)) return;
     for (const o of this.observers) o.mmioWrite?.(offset, value);
-    if (offset === MMIO.EXT_FEATURES || offset === MMIO.EXT_FEATURES + 4) return; // read-only
     if (offset === MMIO.CMD_HEAD || offset === MMIO.EVT_TAIL || offset === MMIO.PPR_TAIL) {
       // Written by hardware only while the ring runs; software may reset it while stopped.
       const running = offset === MMIO.CMD_HEAD

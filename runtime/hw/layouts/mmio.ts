@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { f, Layout, rsvd } from "../bits.ts";
+import { f, type FieldSpec, Layout, rsvd } from "../bits.ts";
 
 const baseLen = (lenName: string, linux: string) =>
   new Layout(lenName.replace("Len", "Base"), 8, [
@@ -129,54 +129,61 @@ export const STATUS = new Layout("Status", 8, [
   rsvd("Rsvd0", 0, 11, 53),
 ]);
 
+/** Marks every field of a register read-only to software. */
+const readOnly = (specs: FieldSpec[]): FieldSpec[] => specs.map((s) => ({ ...s, access: "ro" }));
+
 /** Extended Feature Register (0x0030), read-only. */
-export const EFR = new Layout("EFR", 8, [
-  f("PreFSup", 0, 0, 1, "PREFETCH_IOMMU_PAGES supported", { linux: "FEATURE_PREFETCH" }),
-  f("PPRSup", 0, 1, 1, "peripheral page requests supported", { linux: "FEATURE_PPR" }),
-  f("XTSup", 0, 2, 1, "x2APIC supported", { linux: "FEATURE_X2APIC" }),
-  f("NXSup", 0, 3, 1, "no-execute supported", { linux: "FEATURE_NX" }),
-  f("GTSup", 0, 4, 1, "guest translation supported", { linux: "FEATURE_GT" }),
-  rsvd("Rsvd0", 0, 5, 1),
-  f("IASup", 0, 6, 1, "INVALIDATE_IOMMU_ALL supported", { linux: "FEATURE_IA" }),
-  f("GASup", 0, 7, 1, "guest vAPIC supported", { linux: "FEATURE_GA" }),
-  f("HESup", 0, 8, 1, "hardware error registers", { linux: "FEATURE_HE" }),
-  f("PCSup", 0, 9, 1, "performance counters", { linux: "FEATURE_PC" }),
-  f("HATS", 0, 10, 2, "host address translation size", {
-    values: { 0: "4 levels", 1: "5 levels", 2: "6 levels", 3: "no host translation" },
-  }),
-  f("GATS", 0, 12, 2, "guest address translation size", {
-    values: { 0: "4 levels", 1: "5 levels" },
-  }),
-  f("GLXSup", 0, 14, 2, "GCR3 table levels supported", { linux: "FEATURE_GLXVAL" }),
-  f("SmiFSup", 0, 16, 2, "SMI filter supported"),
-  f("SmiFRC", 0, 18, 3, "SMI filter register count"),
-  f("GAMSup", 0, 21, 3, "guest vAPIC modes", { linux: "FEATURE_GAM_VAPIC" }),
-  f("DualPprLogSup", 0, 24, 2, "dual PPR log"),
-  rsvd("Rsvd1", 0, 26, 2),
-  f("DualEventLogSup", 0, 28, 2, "dual event log"),
-  rsvd("Rsvd2", 0, 30, 2),
-  f("PASMax", 0, 32, 5, "max PASID width - 1", { linux: "FEATURE_PASID" }),
-  f("USSup", 0, 37, 1, "user/supervisor supported"),
-  f("DevTblSegSup", 0, 38, 2, "device table segments"),
-  f("PprOvrflwEarlySup", 0, 40, 1, "PPR overflow early warning"),
-  f("PprAutoRspSup", 0, 41, 1, "PPR auto response"),
-  f("MarcSup", 0, 42, 2, "MARC"),
-  f("BlkStopMrkSup", 0, 44, 1, "block stop marker"),
-  f("PerfOptSup", 0, 45, 1, "performance optimization"),
-  f("MsiCapMmioSup", 0, 46, 1, "MSI capability MMIO access"),
-  rsvd("Rsvd3", 0, 47, 1),
-  f("GIoSup", 0, 48, 1, "guest I/O protection", { linux: "FEATURE_GIOSUP" }),
-  f("HASup", 0, 49, 1, "host access", { linux: "FEATURE_HASUP" }),
-  f("EPHSup", 0, 50, 1, "enhanced PPR handling", { linux: "FEATURE_EPHSUP" }),
-  f("AttrFWSup", 0, 51, 1, "attribute forward"),
-  f("HDSup", 0, 52, 1, "host dirty", { linux: "FEATURE_HDSUP" }),
-  rsvd("Rsvd4", 0, 53, 1),
-  f("InvIotlbTypeSup", 0, 54, 1, "invalidate IOTLB type"),
-  rsvd("Rsvd5", 0, 55, 6),
-  f("GAUpdateDisSup", 0, 61, 1, "GA update disable"),
-  f("ForcePhyDestSup", 0, 62, 1, "force physical destination"),
-  rsvd("Rsvd6", 0, 63, 1),
-]);
+export const EFR = new Layout(
+  "EFR",
+  8,
+  readOnly([
+    f("PreFSup", 0, 0, 1, "PREFETCH_IOMMU_PAGES supported", { linux: "FEATURE_PREFETCH" }),
+    f("PPRSup", 0, 1, 1, "peripheral page requests supported", { linux: "FEATURE_PPR" }),
+    f("XTSup", 0, 2, 1, "x2APIC supported", { linux: "FEATURE_X2APIC" }),
+    f("NXSup", 0, 3, 1, "no-execute supported", { linux: "FEATURE_NX" }),
+    f("GTSup", 0, 4, 1, "guest translation supported", { linux: "FEATURE_GT" }),
+    rsvd("Rsvd0", 0, 5, 1),
+    f("IASup", 0, 6, 1, "INVALIDATE_IOMMU_ALL supported", { linux: "FEATURE_IA" }),
+    f("GASup", 0, 7, 1, "guest vAPIC supported", { linux: "FEATURE_GA" }),
+    f("HESup", 0, 8, 1, "hardware error registers", { linux: "FEATURE_HE" }),
+    f("PCSup", 0, 9, 1, "performance counters", { linux: "FEATURE_PC" }),
+    f("HATS", 0, 10, 2, "host address translation size", {
+      values: { 0: "4 levels", 1: "5 levels", 2: "6 levels", 3: "no host translation" },
+    }),
+    f("GATS", 0, 12, 2, "guest address translation size", {
+      values: { 0: "4 levels", 1: "5 levels" },
+    }),
+    f("GLXSup", 0, 14, 2, "GCR3 table levels supported", { linux: "FEATURE_GLXVAL" }),
+    f("SmiFSup", 0, 16, 2, "SMI filter supported"),
+    f("SmiFRC", 0, 18, 3, "SMI filter register count"),
+    f("GAMSup", 0, 21, 3, "guest vAPIC modes", { linux: "FEATURE_GAM_VAPIC" }),
+    f("DualPprLogSup", 0, 24, 2, "dual PPR log"),
+    rsvd("Rsvd1", 0, 26, 2),
+    f("DualEventLogSup", 0, 28, 2, "dual event log"),
+    rsvd("Rsvd2", 0, 30, 2),
+    f("PASMax", 0, 32, 5, "max PASID width - 1", { linux: "FEATURE_PASID" }),
+    f("USSup", 0, 37, 1, "user/supervisor supported"),
+    f("DevTblSegSup", 0, 38, 2, "device table segments"),
+    f("PprOvrflwEarlySup", 0, 40, 1, "PPR overflow early warning"),
+    f("PprAutoRspSup", 0, 41, 1, "PPR auto response"),
+    f("MarcSup", 0, 42, 2, "MARC"),
+    f("BlkStopMrkSup", 0, 44, 1, "block stop marker"),
+    f("PerfOptSup", 0, 45, 1, "performance optimization"),
+    f("MsiCapMmioSup", 0, 46, 1, "MSI capability MMIO access"),
+    rsvd("Rsvd3", 0, 47, 1),
+    f("GIoSup", 0, 48, 1, "guest I/O protection", { linux: "FEATURE_GIOSUP" }),
+    f("HASup", 0, 49, 1, "host access", { linux: "FEATURE_HASUP" }),
+    f("EPHSup", 0, 50, 1, "enhanced PPR handling", { linux: "FEATURE_EPHSUP" }),
+    f("AttrFWSup", 0, 51, 1, "attribute forward"),
+    f("HDSup", 0, 52, 1, "host dirty", { linux: "FEATURE_HDSUP" }),
+    rsvd("Rsvd4", 0, 53, 1),
+    f("InvIotlbTypeSup", 0, 54, 1, "invalidate IOTLB type"),
+    rsvd("Rsvd5", 0, 55, 6),
+    f("GAUpdateDisSup", 0, 61, 1, "GA update disable"),
+    f("ForcePhyDestSup", 0, 62, 1, "force physical destination"),
+    rsvd("Rsvd6", 0, 63, 1),
+  ]),
+);
 
 /** Exclusion Range Base register (0x0020). */
 export const EXCL_BASE = new Layout("ExclBase", 8, [
