@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { InputError } from "./input.ts";
 
 /** Marker lines around the generated table in README.md. */
 export const TABLE_MARKERS = {
@@ -18,10 +19,19 @@ export function tableInReadme(readme: string): string | undefined {
   return readme.slice(a + TABLE_MARKERS.begin.length, b).trim();
 }
 
-/** `readme` with `table` between the markers. */
-export function withTable(readme: string, table: string): string {
+/**
+ * `readme` with `table` between the markers.
+ *
+ * @param name how the message names the file
+ * @throws {InputError} when `readme` lacks the markers (one line)
+ */
+export function withTable(readme: string, table: string, name = "README.md"): string {
   const a = readme.indexOf(TABLE_MARKERS.begin), b = readme.indexOf(TABLE_MARKERS.end);
-  if (a < 0 || b < a) throw new Error("README.md has no patch-table markers");
+  if (a < 0 || b < a) {
+    throw new InputError(
+      `${name}: no patch-table markers (${TABLE_MARKERS.begin} … ${TABLE_MARKERS.end})`,
+    );
+  }
   return readme.slice(0, a + TABLE_MARKERS.begin.length) + "\n" + table + "\n" + readme.slice(b);
 }
 

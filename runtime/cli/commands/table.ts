@@ -7,6 +7,7 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { ansis } from "../colors.ts";
+import { InputError, readFailure } from "../../lab/input.ts";
 import { withTable } from "../../lab/readme.ts";
 import { patchTable, renderTable } from "../../lab/table.ts";
 import { print } from "../io.ts";
@@ -25,9 +26,20 @@ export function registerTable(program: CommandUnknownOpts): void {
       const rows = patchTable(opts.seed as number | undefined);
       if (opts.json) return print(JSON.stringify(rows, null, 2));
       if (opts.updateReadme) {
-        const file = String(opts.updateReadme);
-        await Deno.writeTextFile(file, withTable(await Deno.readTextFile(file), renderTable(rows)));
-        return print(`updated the patch table in ${file}`);
+        const name = `--update-readme ${opts.updateReadme}`;
+        let text: string;
+        try {
+          text = await Deno.readTextFile(opts.updateReadme);
+        } catch (e) {
+          throw new InputError(`${name}: cannot read it: ${readFailure(e)}`);
+        }
+        const updated = withTable(text, renderTable(rows), name);
+        try {
+          await Deno.writeTextFile(opts.updateReadme, updated);
+        } catch (e) {
+          throw new InputError(`${name}: cannot write it: ${readFailure(e, "write")}`);
+        }
+        return print(`updated the patch table in ${opts.updateReadme}`);
       }
       if (opts.markdown) return print(renderTable(rows));
       for (const [i, r] of rows.entries()) {
