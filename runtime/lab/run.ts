@@ -19,7 +19,7 @@ import { NvmeDriver } from "../kernel/drivers/nvme.ts";
 import { SvmDriver } from "../kernel/drivers/svm.ts";
 import type { HookCaller } from "../kernel/hooks.ts";
 import { HookRunner, type Plugin, PluginError, Series, unwrapHookError } from "../plugin/mod.ts";
-import { Kernel, type KernelId, KernelPanic } from "../kernel/kernel.ts";
+import { Kernel, KernelPanic } from "../kernel/kernel.ts";
 import { dumpablePages, save_vmcore, type VmcoreResult } from "../kernel/vmcore.ts";
 import type { Machine } from "../hw/machine.ts";
 import { buildMachine, type Built } from "./machine.ts";
@@ -43,8 +43,6 @@ export interface RunOptions {
   series?: Series | readonly Plugin[];
   /** Run even if plugins' dependencies are missing (a series that would not build). */
   force?: boolean;
-  /** Custom hook callers per kernel (overrides `series`; for experiments on the runtime). */
-  hooks?: (kernel: KernelId, build: "series" | "baseline") => HookCaller;
 }
 
 /** A finished simulation: the report, and the model it came from (for scripts and tests). */
@@ -84,12 +82,8 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
   const timing: Record<string, number> = {};
   // Each kernel gets its own hook runner (fresh plugin state); a baseline build, or a series
   // without plugins, none (every hook point runs its default).
-  const hooksFor = (id: KernelId, build: "series" | "baseline"): HookCaller | undefined =>
-    opts.hooks
-      ? opts.hooks(id, build)
-      : build === "series" && resolved.plugins.length
-      ? new HookRunner(resolved.plugins)
-      : undefined;
+  const hooksFor = (build: "series" | "baseline"): HookCaller | undefined =>
+    build === "series" && resolved.plugins.length ? new HookRunner(resolved.plugins) : undefined;
   const nicParams = (id: number) => s.machine.devices.find((d) => d.kind === "nic" && d.bdf === id);
   const drivers = (names: string[]): DriverFactory[] => {
     const out: DriverFactory[] = [];
@@ -127,7 +121,7 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
       pci,
       drivers: drivers(["bnx2", "nvme", "svm-accel"]),
       irqTableLen: Math.log2(s.firstKernel.irqTableEntries),
-      hooks: hooksFor("kernel1", s.firstKernel.build === "same" ? "series" : "baseline"),
+      hooks: hooksFor(s.firstKernel.build === "same" ? "series" : "baseline"),
     });
     stage("kernel1: start_kernel");
     start_kernel(k1, (st) => stage(`kernel1: ${st}`));
@@ -180,7 +174,7 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
       ivrs,
       pci,
       drivers: drivers(s.second.drivers),
-      hooks: hooksFor("kernel2", "series"),
+      hooks: hooksFor("series"),
     });
     const marks = start_kernel(k2, (st) => stage(`kernel2: ${st}`));
     for (const [key, v] of Object.entries(marks)) {
