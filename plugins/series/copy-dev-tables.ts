@@ -2,8 +2,8 @@
  * iommu/amd: Add function copy_dev_tables()
  *
  * Adds copy_device_table() (not called yet): if every IOMMU had translation pre-enabled,
- * read each IOMMU's Device Table Base register as two 32-bit halves, require one table for
- * all of them and the size this kernel expects, map the old table, allocate the copy and
+ * read each IOMMU's Device Table Base register (readq: two 32-bit halves), require one table
+ * for all of them and the size this kernel expects, map the old table, allocate the copy and
  * copy every entry 0..last_bdf verbatim. Two hook points let later patches check the old
  * table and each entry; either may abort the copy.
  *
@@ -48,27 +48,25 @@ function copy_device_table({ k, state, symbol, hooks }: SymbolEnv<State>): boole
   const d = k.amd;
   if (!symbol<() => boolean>("amd_iommu_pre_enabled")()) return false;
   k.pr_warn("Translation is already enabled - trying to copy translation structures");
-  let last = 0, aborted = false;
+  let last = 0, address = 0, aborted = false;
   const abort = () => void (aborted = true);
   for (const iommu of d.iommus) {
-    const lo = k.readl(iommu.mmio_base + MMIO.DEV_TABLE),
-      hi = k.readl(iommu.mmio_base + MMIO.DEV_TABLE + 4);
-    const entry = hi * 2 ** 32 + lo;
+    const entry = k.readq(iommu.mmio_base + MMIO.DEV_TABLE);
     if (last !== 0 && entry !== last) {
       k.pr_err(`IOMMU:${iommu.index} should use the same dev table as others!`);
       return false;
     }
     last = entry;
-    if (((lo & 0xfff) + 1) * 4096 !== d.dev_table_size) {
+    const size = entry % 4096; // the Size field: pages - 1
+    if ((size + 1) * 4096 !== d.dev_table_size) {
       k.pr_err(`The device table size of IOMMU:${iommu.index} is not expected!`);
       return false;
     }
-    const address = entry - (lo & 0xfff);
+    address = entry - size; // old_devtb_phys
     hooks.runAll("amd_iommu.copy_device_table.old_table", { k, iommu, entry, address, abort });
     if (aborted) return false;
   }
-  const old = last - (last % 4096);
-  if (!k.mem.isRam(old, d.dev_table_size)) return false; // memremap() failed
+  if (!k.mem.isRam(address, d.dev_table_size)) return false; // memremap() failed
   const gfp = hooks.waterfall(
     "amd_iommu.early_amd_iommu_init.dev_table_gfp",
     GFP.KERNEL | GFP.ZERO,
@@ -81,7 +79,7 @@ function copy_device_table({ k, state, symbol, hooks }: SymbolEnv<State>): boole
   }
   const oldW = new Uint32Array(8), copyW = new Uint32Array(8);
   for (let devid = 0; devid <= d.last_bdf; devid++) {
-    k.mem.readDwords(old + devid * DTE_BYTES, 8, oldW);
+    k.mem.readDwords(address + devid * DTE_BYTES, 8, oldW);
     if (!oldW.some((x) => x !== 0)) continue; // the copy is zeroed already
     copyW.set(oldW);
     hooks.runAll("amd_iommu.copy_device_table.entry", { k, devid, old: oldW, copy: copyW, abort });
