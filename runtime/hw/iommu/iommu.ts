@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { type Dwords, joinQword } from "../bits.ts";
+import type { Dwords } from "../bits.ts";
 import type { EventClock } from "../clock.ts";
 import {
   COMMAND_BYTES,
@@ -43,6 +43,14 @@ const EFR_HATS = EFR.field("HATS");
 const DEV_TAB_ADDR = DEV_TAB_BASE.field("DevTabBase");
 const DEV_TAB_SIZE = DEV_TAB_BASE.field("Size");
 const EXCL_EN = EXCL_BASE.field("ExEn");
+const EXCL_ALLOW = EXCL_BASE.field("Allow");
+const IOMMU_EN = CONTROL.field("IommuEn");
+const DTE_V = DTE.field("V");
+const DTE_TV = DTE.field("TV");
+const DTE_IR = DTE.field("IR");
+const DTE_IW = DTE.field("IW");
+const DTE_MODE = DTE.field("Mode");
+const DTE_DOMID = DTE.field("DomainID");
 const DTE_PT_ROOT = DTE.field("PageTableRootPtr");
 
 /** Static configuration of one IOMMU. */
@@ -330,7 +338,6 @@ export class AmdIommu implements MmioHandler {
       };
     }
     if (cached) cached.faultLogged = true;
-    const [lo, hi] = [req.addr % 0x1_0000_0000, Math.floor(req.addr / 0x1_0000_0000)];
     const logged = this.logEvent("IO_PAGE_FAULT", {
       DeviceID: req.devid,
       DomainID: req.pasid !== undefined ? req.pasid & 0xffff : domid,
@@ -341,7 +348,7 @@ export class AmdIommu implements MmioHandler {
       RW: req.write ? 1 : 0,
       PE: f.pe ? 1 : 0,
       RZ: f.rz ? 1 : 0,
-      Address: joinQword(lo, hi),
+      Address: req.addr,
     });
     return {
       kind: "abort",
@@ -382,7 +389,7 @@ export class AmdIommu implements MmioHandler {
 
   private decide(req: DmaRequest): DmaOutcome {
     // 1. Translation disabled: the request goes through untranslated.
-    if (!(this.regs.words[this.ctl] & 1)) {
+    if (!IOMMU_EN.get(this.regs.words, this.ctl)) {
       return { kind: "untranslated", spa: req.addr, why: "iommu-off" };
     }
     // 2./3. DTE lookup.
@@ -408,7 +415,7 @@ export class AmdIommu implements MmioHandler {
     }
     const dte = d.words;
     // 4. V=0: untranslated, no checks.
-    if (!(dte[0] & 1)) return { kind: "untranslated", spa: req.addr, why: "dte-invalid" };
+    if (!DTE_V.get(dte)) return { kind: "untranslated", spa: req.addr, why: "dte-invalid" };
     // 5. Reserved bits in q0/q1.
     if (DTE.reservedBitsSet(dte, 0, 0, 4)) {
       const logged = this.logEvent("ILLEGAL_DEV_TABLE_ENTRY", {
@@ -426,7 +433,7 @@ export class AmdIommu implements MmioHandler {
     }
     // 6. TV=0: VirtualBox's reading (abort + IO_PAGE_FAULT, PR=0); QEMU aborts silently.
     // The spec text is ambiguous (reference §4 row 6); we log, so the kernel can see it.
-    if (!(dte[0] & 2)) {
+    if (!DTE_TV.get(dte)) {
       return this.pageFault(req, dte, d, {
         pr: false,
         rz: false,
@@ -437,7 +444,7 @@ export class AmdIommu implements MmioHandler {
     // PASID-tagged requests go through the guest tables.
     if (req.pasid !== undefined) return this.decideGuest(req, dte, d);
     // 7. DTE permissions, checked before Mode.
-    const ir = (dte[1] >>> 29) & 1, iw = (dte[1] >>> 30) & 1;
+    const ir = DTE_IR.get(dte), iw = DTE_IW.get(dte);
     if (req.write ? !iw : !ir) {
       return this.pageFault(req, dte, d, {
         pr: true,
@@ -446,7 +453,7 @@ export class AmdIommu implements MmioHandler {
         why: "DTE permission",
       });
     }
-    const mode = (dte[0] >>> 9) & 7;
+    const mode = DTE_MODE.get(dte);
     // 8. Mode 0: no translation.
     if (mode === 0) return { kind: "untranslated", spa: req.addr, why: "mode-0" };
     // 9. Mode beyond what the unit implements (HATS: 0 → 4 levels ... 2 → 6 levels).
@@ -465,7 +472,7 @@ export class AmdIommu implements MmioHandler {
       return { kind: "untranslated", spa: req.addr, why: "exclusion" };
     }
     // IOTLB, then a walk.
-    const domid = dte[2] & 0xffff;
+    const domid = DTE_DOMID.get(dte);
     const page = Math.floor(req.addr / 4096);
     const hit = this.iotlb.lookup(domid, page);
     if (hit) {
@@ -518,8 +525,7 @@ export class AmdIommu implements MmioHandler {
 
   private excluded(addr: number, dte: Uint32Array): boolean {
     if (!EXCL_EN.get(this.regs.words, this.exclBase)) return false;
-    const base = this.regs.get64(MMIO.EXCL_BASE);
-    const allow = Math.floor(base / 2) % 2;
+    const allow = EXCL_ALLOW.get(this.regs.words, this.exclBase);
     const lo = this.regs.field(MMIO.EXCL_BASE, "ExclBase") * 4096;
     const hi = this.regs.field(MMIO.EXCL_LIMIT, "ExclLimit") * 4096 + 0xfff;
     return addr >= lo && addr <= hi && (allow === 1 || DTE.get(dte, "EX") === 1);
@@ -534,7 +540,7 @@ export class AmdIommu implements MmioHandler {
       vector: req.data & 0xff,
       dest: Math.floor(req.address / 4096) & 0xff,
     });
-    if (!(this.regs.words[this.ctl] & 1)) return forward();
+    if (!IOMMU_EN.get(this.regs.words, this.ctl)) return forward();
     const d = this.fetchDte(req.devid);
     if ("error" in d) {
       if (d.error === "DEV_TAB_HARDWARE_ERROR") {
