@@ -13,6 +13,7 @@
  */
 import { SVM_REG } from "../../hw/pci/svm.ts";
 import { PAGE_SIZE } from "../../hw/memory.ts";
+import { entryAddress, levelIndex } from "../../hw/layouts/pte.ts";
 import { GFP } from "../alloc.ts";
 import { attach_device, domain_id_alloc } from "../amd_iommu/domain.ts";
 import type { ProtectionDomain } from "../amd_iommu/types.ts";
@@ -54,15 +55,18 @@ export class SvmDriver implements Driver {
     return a;
   }
 
-  /** Maps `va` → a new user page in the process's page table (handle_mm_fault). */
+  /**
+   * Maps `va` → a new user page in the process's page table (handle_mm_fault). x86-64
+   * 4-level tables index and hold addresses as the IOMMU's tables do.
+   */
   private mapUserPage(va: number): void {
     const mem = this.k.mem;
     let table = this.cr3;
     for (let level = 4; level > 1; level--) {
-      const ea = table + (Math.floor(va / 2 ** (12 + 9 * (level - 1))) % 512) * 8;
+      const ea = table + levelIndex(va, level) * 8;
       const lo = mem.read32(ea);
       if (lo & X86_P) {
-        table = (mem.read32(ea + 4) & 0xfffff) * 2 ** 32 + ((lo & 0xffff_f000) >>> 0);
+        table = entryAddress(lo, mem.read32(ea + 4));
         continue;
       }
       const next = this.allocTable();
@@ -72,7 +76,7 @@ export class SvmDriver implements Driver {
     }
     const page = this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "user-page");
     if (page === undefined) throw new Error("out of memory for a user page");
-    const pte = table + (Math.floor(va / PAGE_SIZE) % 512) * 8;
+    const pte = table + levelIndex(va, 1) * 8;
     mem.write32(pte, (page % 2 ** 32) | X86_P | X86_RW | X86_US);
     mem.write32(pte + 4, Math.floor(page / 2 ** 32));
   }
