@@ -24,6 +24,11 @@ export type WalkFault =
 
 const PDE_RSVD_HI = PDE.reservedMask[1];
 const PTE_RSVD_HI = PTE.reservedMask[1];
+/** PR, Next Level, IR and IW sit at the same bits in PDEs and PTEs. */
+const PR = PDE.field("PR"), NEXT_LEVEL = PDE.field("NextLevel");
+const IR = PDE.field("IR"), IW = PDE.field("IW");
+/** The entry being looked at (two dwords, reused). */
+const entry = new Uint32Array(2);
 
 /** Size encoded by a Next Level 7 PTE's address bits: 2^(13+n), n = ones from bit 12 up. */
 export function largePageSize(lo: number, hi: number): number {
@@ -66,11 +71,12 @@ export function walkHost(
         },
       };
     }
-    const lo = mem.read32(entryAddr), hi = mem.read32(entryAddr + 4);
-    if (!(lo & 1)) return fault(false, false, false, `level ${level} entry not present`);
-    const next = (lo >>> 9) & 7;
-    ir &&= ((hi >>> 29) & 1) === 1;
-    iw &&= ((hi >>> 30) & 1) === 1;
+    mem.readDwords(entryAddr, 2, entry);
+    const lo = entry[0], hi = entry[1];
+    if (!PR.get(entry)) return fault(false, false, false, `level ${level} entry not present`);
+    const next = NEXT_LEVEL.get(entry);
+    ir &&= IR.get(entry) === 1;
+    iw &&= IW.get(entry) === 1;
     const addr = entryAddress(lo, hi);
     if (next >= 1 && next <= 6) {
       if (hi & PDE_RSVD_HI) return fault(true, true, false, `level ${level} PDE reserved bits`);
