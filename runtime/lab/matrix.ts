@@ -38,23 +38,6 @@ export interface MatrixRun {
   ids: string[];
 }
 
-/** The series bitmask of a list of patch ids (bit j = the j-th patch of the series). */
-export function maskOfIds(ids: readonly string[]): number {
-  const all = seriesIds();
-  let mask = 0;
-  for (const id of ids) {
-    const j = all.indexOf(id);
-    if (j < 0) throw new InputError(`unknown patch "${id}" (series: ${all.join(", ")})`);
-    mask |= 2 ** j;
-  }
-  return mask;
-}
-
-/** The patch ids of a series bitmask, in series order. */
-export function idsOfMask(mask: number): string[] {
-  return seriesIds().filter((_, j) => Math.floor(mask / 2 ** j) % 2 === 1);
-}
-
 /**
  * Checks and orders the patches a matrix toggles: series ids, none twice, returned in series
  * order whatever order they were given in. `undefined` means the whole series.
