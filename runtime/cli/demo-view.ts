@@ -9,7 +9,7 @@ import { ansis } from "./colors.ts";
 import type { DmesgEntry } from "../lab/console.ts";
 import type { Report } from "../lab/report.ts";
 import { type CellLine, sideBySide, type SideBySideRow } from "./side-by-side.ts";
-import { collapseRuns, strayLine, verdictTone } from "./summary.ts";
+import { collapseRuns, strayLine, styleVerdict } from "./summary.ts";
 
 /** The kdump kernel's log lines the demo shows: IOMMU, table copy, faults, the dump. */
 const DEMO_KEY =
@@ -41,13 +41,7 @@ export function faultLine(r: Report): string {
 }
 
 function verdictCell(r: Report): CellLine {
-  const tone = verdictTone(r.verdict);
-  const style = tone === "good"
-    ? ansis.green.bold
-    : tone === "neutral"
-    ? ansis.dim
-    : ansis.red.bold;
-  return { text: r.verdict, style: (s) => style(s) };
+  return { text: r.verdict, style: (s) => styleVerdict(r.verdict, s) };
 }
 
 function strayCell(r: Report): string[] {

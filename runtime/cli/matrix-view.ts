@@ -8,7 +8,7 @@ import { ansis } from "./colors.ts";
 import type { MatrixHeader } from "../lab/matrix-jsonl.ts";
 import type { MatrixSummary } from "../lab/matrix-summary.ts";
 import type { Verdict } from "../lab/report.ts";
-import { verdictTone } from "./summary.ts";
+import { styleVerdict } from "./summary.ts";
 
 /** How many smallest dump-ok sets are listed before a count. */
 const SETS_SHOWN = 10;
@@ -26,15 +26,6 @@ export function matrixTitle(h: MatrixHeader, runs: number): string {
   const count = h.shard ? `shard ${h.shard}: ${runs} of ${h.runs} runs` : `${h.runs} runs`;
   return `scenario ${h.scenario}, seed ${h.seed}: ${what} (${count})` +
     (extras.length ? `, ${extras.join(", ")}` : "");
-}
-
-function styleVerdict(v: Verdict, text: string): string {
-  const tone = verdictTone(v);
-  return tone === "good"
-    ? ansis.green(text)
-    : tone === "neutral"
-    ? ansis.dim(text)
-    : ansis.red(text);
 }
 
 /** Right-aligns numbers and left-aligns the first column. */

@@ -16,11 +16,12 @@ export function verdictTone(verdict: Verdict): "good" | "neutral" | "bad" {
   return "bad";
 }
 
-function styleVerdict(verdict: Verdict): string {
+/** `text` (default: the verdict) in the colour of the verdict's tone. */
+export function styleVerdict(verdict: Verdict, text: string = verdict): string {
   const tone = verdictTone(verdict);
-  if (tone === "good") return ansis.green.bold(verdict);
-  if (tone === "neutral") return ansis.dim(verdict);
-  return ansis.red.bold(verdict);
+  if (tone === "good") return ansis.green.bold(text);
+  if (tone === "neutral") return ansis.dim(text);
+  return ansis.red.bold(text);
 }
 
 const KEY_TEXT =

@@ -8,7 +8,7 @@ import { builtinPlugins, seriesFromSpec, seriesIds } from "../../runtime/lab/plu
 import type { Report } from "../../runtime/lab/report.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
-import { errorLine, lab, ok, type Output } from "./lab-kit.ts";
+import { errorLine, lab, ok, type Output, spawnLab } from "./lab-kit.ts";
 
 /** The JSON a command printed (exit 0 expected). */
 function jsonOf<T>(out: Output, what: string): T {
@@ -279,4 +279,16 @@ Deno.test("ablate --json: a list, the whole series first (id none), then each pa
   for (const id of ["copy-old-trans-table", "disable-only-if-off"]) {
     assert.match(table.stdout, new RegExp(id));
   }
+});
+
+Deno.test("ablate (colours forced): boot-ok is styled as a success, not as a failure", async () => {
+  const out = ok(
+    await spawnLab(["ablate", "--scenario", "kexec-iommu-on"], { env: { FORCE_COLOR: "1" } }),
+    "ablate --scenario kexec-iommu-on",
+  );
+  const whole = run(SCENARIOS["kexec-iommu-on"], { series: seriesFromSpec("all") });
+  assert.equal(whole.verdict, "boot-ok", "the model: a plain kexec boots");
+  const row = out.stdout.split("\n").find((l) => l.includes("none (whole series)"))!;
+  assert.ok(row.includes("\x1b[32m"), `green: ${JSON.stringify(row)}`);
+  assert.equal(row.includes("\x1b[31m"), false, `not red: ${JSON.stringify(row)}`);
 });

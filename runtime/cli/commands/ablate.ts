@@ -11,17 +11,18 @@
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
-import { ansis } from "../colors.ts";
 import { renderAblateHtml } from "../../lab/html.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import Table from "cli-table3";
 import { ablate, type AblationRow } from "../../lab/ablate.ts";
 import { seriesIds } from "../../lab/plugins.ts";
 import { checkWith } from "../../lab/probe.ts";
+import type { Verdict } from "../../lab/report.ts";
 import { print } from "../io.ts";
 import { addProbeOptions, showProgress, verboseOption } from "../probe-options.ts";
 import { start } from "../progress.ts";
 import { resolveScenario } from "../scenario-options.ts";
+import { styleVerdict } from "../summary.ts";
 
 /** Width of the table: the terminal's, else 120 (never below 80). */
 function tableWidth(): number {
@@ -54,15 +55,10 @@ export function renderAblation(rows: readonly AblationRow[], width = 120): strin
   });
   for (const r of rows) {
     const skipped = r.verdict === "skipped";
-    const verdict = r.verdict === "dump-ok"
-      ? ansis.green(r.verdict)
-      : skipped
-      ? ansis.dim(r.verdict)
-      : ansis.red(r.verdict);
     const n = (x: number) => skipped ? "-" : String(x);
     table.push([
       r.id === "none" ? "none (whole series)" : r.id,
-      verdict,
+      styleVerdict(r.verdict as Verdict),
       skipped ? "-" : `${r.ioPageFaults}/${r.printed}/${r.suppressed}`,
       n(r.strays),
       n(r.badPages),
