@@ -24,13 +24,9 @@ export {
   type AblateRow,
   type MatrixCell,
   type MatrixHeatmapInput,
-  renderAblateHeatmap,
   renderAblateHtml,
-  renderMatrixHeatmap,
   renderMatrixHtml,
 } from "./html-heatmap.ts";
-export { escapeHtml } from "./html-kit.ts";
-export { renderTimeline } from "./html-timeline.ts";
 
 /** Most stray writes the page lists in its table. */
 const STRAY_ROWS = 50;
