@@ -12,7 +12,7 @@
  * @module
  */
 import type { Dwords } from "../bits.ts";
-import type { EventClock } from "../clock.ts";
+import { type EventClock, PRIO } from "../clock.ts";
 import {
   COMMAND_BYTES,
   COMMAND_LAYOUTS,
@@ -706,7 +706,7 @@ export class AmdIommu implements MmioHandler {
       this.cfg.commandNs ?? 200,
       () => this.processOne(),
       `iommu${this.cfg.index}:cmd`,
-      10,
+      PRIO.HW,
     );
   }
 
