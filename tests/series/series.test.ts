@@ -10,9 +10,10 @@
 import assert from "node:assert/strict";
 import { SERIES_IDS } from "../../plugins/series/mod.ts";
 import { walkHost } from "../../runtime/hw/iommu/walk.ts";
-import { DTE } from "../../runtime/hw/layouts/dte.ts";
+import { DTE, DTE_BYTES } from "../../runtime/hw/layouts/dte.ts";
 import { PAGE_SIZE } from "../../runtime/hw/memory.ts";
 import { type Nic, NIC_CTRL, NIC_REG, NIC_STATUS } from "../../runtime/hw/pci/nic.ts";
+import { readDteWords } from "../../runtime/kernel/amd_iommu/domain.ts";
 import type { Bnx2Driver } from "../../runtime/kernel/drivers/bnx2.ts";
 import type { Kernel } from "../../runtime/kernel/kernel.ts";
 import { seriesFromSpec } from "../../runtime/lab/plugins.ts";
@@ -254,9 +255,8 @@ Deno.test("full series + bnx2-reset: the dump is clean because translation never
   assert.equal(k2.mem.ownerOf(copy).who, "kernel2");
   // An entry nobody rewrote is still the crashed kernel's, word for word.
   const unused = 0x300;
-  const oldW = new Uint32Array(8), nowW = new Uint32Array(8);
-  sim.machine.mem.readDwords(k1.amd.dev_table + unused * 32, 8, oldW);
-  sim.machine.mem.readDwords(copy + unused * 32, 8, nowW);
+  const oldW = readDteWords(k1.amd, unused), nowW = new Uint32Array(8);
+  sim.machine.mem.readDwords(copy + unused * DTE_BYTES, 8, nowW);
   assert.ok(oldW.some((x) => x !== 0));
   assert.deepEqual([...nowW], [...oldW]);
 
@@ -465,10 +465,9 @@ Deno.test("each patch left out: the runnable ones — verdicts and what changed"
   //  - drop-gcr3-root: no device had guest translation (GV) in the crashed kernel, so the run
   //    is the very same.
   assert.ok(sameRun(LEFT_OUT.get("drop-gcr3-root")!.report, FULL.report));
-  const k1 = FULL.kernel1!, w = new Uint32Array(8);
+  const k1 = FULL.kernel1!;
   for (let devid = 0; devid <= k1.amd.last_bdf; devid++) {
-    FULL.machine.mem.readDwords(k1.amd.dev_table + devid * 32, 8, w);
-    if (DTE.get(w, "GV")) assert.fail(`DTE ${devid} has GV`);
+    if (DTE.get(readDteWords(k1.amd, devid), "GV")) assert.fail(`DTE ${devid} has GV`);
   }
   //  - revert-suppress-io-page-faults: with bnx2-reset nothing faults, so SA has nothing to
   //    suppress (without the reset: a test below); setting it only costs CPU time.
