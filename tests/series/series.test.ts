@@ -481,7 +481,9 @@ Deno.test("each patch left out: the runnable ones — verdicts and what changed"
   const lines = k2lines(noCopy);
   assert.ok(![COPY_TRY, COPIED, COPY_FAILED].some((l) => lines.includes(l)));
   const ctl = regWrites(noCopy, "kernel2", "control");
-  const off = ctl.find(([, v]) => (v & 1) === 0)!, on = ctl.find(([t, v]) => t > off[0] && v & 1)!;
+  const off = ctl.find(([, v]) => (v & 1) === 0);
+  assert.ok(off, "kernel2 turned translation off");
+  const on = ctl.find(([t, v]) => t > off[0] && v & 1);
   assert.ok(off && on, "kernel2 turned translation off and on");
   assert.ok(noCopy.strayWriteCount > 0 && noCopy.dump!.badPages > 0);
   for (const s of noCopy.strayWrites) {
@@ -708,8 +710,9 @@ Deno.test("replacing copy-dev-tables with a plugin that refuses to copy takes th
   assert.ok(!lines.includes(COPY_TRY) && !lines.includes(COPIED));
   // ...then early_enable_iommu() per IOMMU: off, the fresh table, on again.
   const ctl = regWrites(r, "kernel2", "control");
-  const off = ctl.find(([, v]) => (v & 1) === 0)!;
-  const on = ctl.find(([t, v]) => t > off[0] && v & 1)!;
+  const off = ctl.find(([, v]) => (v & 1) === 0);
+  assert.ok(off);
+  const on = ctl.find(([t, v]) => t > off[0] && v & 1);
   assert.ok(off && on);
   const [[devtabT, devtab]] = regWrites(r, "kernel2", "devtab-base");
   assert.ok(devtabT > off[0] && devtabT < on[0], "table switched while translation was off");
