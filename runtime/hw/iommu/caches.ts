@@ -17,16 +17,11 @@ export interface CachedDte {
 /** DTE cache, keyed by DeviceID. */
 export class DteCache {
   private readonly map = new Map<number, CachedDte>();
-  hits = 0;
-  misses = 0;
 
   constructor(readonly capacity: number) {}
 
   get(devid: number): CachedDte | undefined {
-    const e = this.map.get(devid);
-    if (e) this.hits++;
-    else this.misses++;
-    return e;
+    return this.map.get(devid);
   }
 
   put(devid: number, words: Uint32Array): CachedDte {
