@@ -35,9 +35,8 @@ export interface MatrixHeatmapInput {
   cells: readonly MatrixCell[];
   /** Which number places a cell in the grid: its `mask` (default) or its `index`. */
   by?: "mask" | "index";
-  /** Patch ids in bit order of that number (bit 0 first). Default: read off the
-   * single-patch cells, else the ids in order of first appearance. */
-  patches?: readonly string[];
+  /** Patch ids in bit order of that number (bit 0 first). */
+  patches: readonly string[];
   /** Scenario name, for the heading. */
   scenario?: string;
   /** Page / section title. */
@@ -106,21 +105,6 @@ function extras(row: object, skip: readonly string[]): string[] {
   return out;
 }
 
-/** The patches of a matrix in bit order (see {@link MatrixHeatmapInput.patches}). */
-export function matrixPatches(input: MatrixHeatmapInput): string[] {
-  if (input.patches) return [...input.patches];
-  const byBit: string[] = [];
-  for (const c of input.cells) {
-    const key = gridKey(input, c);
-    if (c.ids.length === 1 && key > 0 && (key & (key - 1)) === 0) byBit[Math.log2(key)] = c.ids[0];
-  }
-  const width = Math.max(0, ...input.cells.map((c) => bitWidth(gridKey(input, c))));
-  if (byBit.filter(Boolean).length === width && width > 0) return byBit;
-  const seen: string[] = [];
-  for (const c of input.cells) for (const id of c.ids) if (!seen.includes(id)) seen.push(id);
-  return seen;
-}
-
 /** The number that places a cell: its mask or its index (see {@link MatrixHeatmapInput.by}). */
 function gridKey(input: MatrixHeatmapInput, c: MatrixCell): number {
   return input.by === "index" ? c.index : c.mask;
@@ -136,7 +120,7 @@ function bitWidth(n: number): number {
  * mask (or index, see {@link MatrixHeatmapInput.by}). Subsets that did not run stay grey.
  */
 export function renderMatrixHeatmap(input: MatrixHeatmapInput): string {
-  const patches = matrixPatches(input);
+  const patches = input.patches;
   const bits = Math.max(patches.length, ...input.cells.map((c) => bitWidth(gridKey(input, c))));
   const colBits = Math.ceil(bits / 2), rowBits = bits - colBits;
   const cols = 2 ** colBits, rows = 2 ** rowBits;
@@ -219,7 +203,7 @@ export function renderMatrixHeatmap(input: MatrixHeatmapInput): string {
 
 /** The patch × verdict table: with the patch applied, how often each verdict occurs. */
 function patchVerdictTable(input: MatrixHeatmapInput): string {
-  const patches = matrixPatches(input);
+  const patches = input.patches;
   const verdicts = verdictOrder(input.cells.map((c) => c.verdict));
   const cw = 92, rh = 20, left = 230, top = 24;
   const w = left + verdicts.length * cw + 8, h = top + patches.length * rh + 8;

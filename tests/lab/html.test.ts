@@ -241,9 +241,9 @@ Deno.test("matrix heatmap: a cell per subset by mask, coloured by verdict; patch
   assert.match(html, /<li data-key="dump-corrupt">.*dump-corrupt \(12\)<\/li>/);
 });
 
-Deno.test("matrix heatmap: patches read off single-patch cells; placed by index on request", () => {
-  const html = renderMatrixHtml({ cells: matrixCells() });
-  assert.match(html, /bits 0–1 of the mask \(a, b\)/);
+Deno.test("matrix heatmap: the caption names the patches of each axis; placed by index on request", () => {
+  const html = renderMatrixHtml({ cells: matrixCells(), patches: ["a", "b", "c", "d"] });
+  assert.match(html, /bits 0–1 of the mask \(a, b\); row = bits 2–3 \(c, d\)/);
   const shifted = matrixCells().map((c) => ({ ...c, mask: c.mask << 3 }));
   const byIndex = renderMatrixHtml({ cells: shifted, by: "index", patches: ["a", "b", "c", "d"] });
   assert.match(byIndex, /data-bits="4"/);
