@@ -8,20 +8,69 @@
  *
  * @module
  */
-import { eventFlags, eventName } from "../../hw/layouts/event.ts";
-import { MMIO } from "../../hw/layouts/mmio.ts";
+import { type Dwords, hex } from "../../hw/bits.ts";
+import {
+  EVENT_LAYOUTS,
+  eventCode,
+  eventFlags,
+  type EventName,
+  eventName,
+  PPR_ENTRY,
+  PPR_FLAGS,
+} from "../../hw/layouts/event.ts";
+import { MMIO, STATUS } from "../../hw/layouts/mmio.ts";
 import { bdfText } from "../../hw/memory.ts";
 import { COST } from "../cost.ts";
 import { build_complete_ppr } from "./cmd.ts";
 import { DTE } from "../../hw/layouts/dte.ts";
 import type { AmdIommuDriver } from "./driver.ts";
 import { readDteWords } from "./domain.ts";
-import { type AmdIommuDev, BUFFER } from "./types.ts";
+import { type AmdIommuDev, BUFFER, LOOP_TIMEOUT } from "./types.ts";
 import { dwords } from "../../hw/dwords.ts";
 
-const hex = (v: number, pad: number) => "0x" + v.toString(16).padStart(pad, "0");
-const hex64 = (lo: number, hi: number) =>
-  "0x" + hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+/** Status bits amd_iommu_int_thread acknowledges and handles. */
+const EVT_INT = STATUS.encode({ EventLogInt: 1 })[0];
+const PPR_INT = STATUS.encode({ PprInt: 1 })[0];
+
+type Operand = "device" | "domain" | "address" | "flags";
+
+/** Operands iommu_print_event prints for each event, in print order; none for unknown events. */
+const PRINTED: Readonly<Record<EventName, readonly Operand[] | undefined>> = {
+  ILLEGAL_DEV_TABLE_ENTRY: ["device", "address", "flags"],
+  IO_PAGE_FAULT: ["device", "domain", "address", "flags"],
+  DEV_TAB_HARDWARE_ERROR: ["device", "address", "flags"],
+  PAGE_TAB_HARDWARE_ERROR: ["device", "domain", "address", "flags"],
+  ILLEGAL_COMMAND_ERROR: ["address"],
+  COMMAND_HARDWARE_ERROR: ["address", "flags"],
+  IOTLB_INV_TIMEOUT: ["device", "address"],
+  INVALID_DEVICE_REQUEST: ["device", "address", "flags"],
+  // 4.13/4.14 have no case for INVALID_PPR_REQUEST: it falls through to "UNKNOWN type=0x09".
+  INVALID_PPR_REQUEST: undefined,
+};
+
+/**
+ * The text 4.13/4.14 print for the event-log entry `w` (four dwords) inside
+ * `AMD-Vi: Event logged [` … `]`, e.g.
+ * `IO_PAGE_FAULT device=05:00.0 domain=0x0012 address=0x00000000ff6101b0 flags=0x0070`.
+ * `device: false` leaves out `device=`, as amd_iommu_report_page_fault's dev_err does.
+ */
+export function eventText(w: Dwords, o: { device?: boolean } = {}): string {
+  const code = eventCode(w);
+  const name = eventName(code);
+  const operands = name && PRINTED[name];
+  if (!name || !operands) return `UNKNOWN type=${hex(code, 2)}`;
+  const layout = EVENT_LAYOUTS[name];
+  const parts: string[] = [name];
+  for (const op of operands) {
+    if (op === "device" && o.device !== false) {
+      parts.push(`device=${bdfText(layout.value(w, "DeviceID"))}`);
+    }
+    if (op === "domain") parts.push(`domain=${hex(layout.value(w, "DomainID"), 4)}`);
+    if (op === "address") parts.push(`address=${hex(layout.field("Address").big(w), 16)}`);
+    if (op === "flags") parts.push(`flags=${hex(eventFlags(w), 4)}`);
+  }
+  return parts.join(" ");
+}
 
 /** One event as the handler read it. */
 export interface PrintedEvent {
@@ -68,11 +117,11 @@ export class EventHandler {
     for (const iommu of this.d.iommus) {
       for (let round = 0; round < 8; round++) {
         const status = k.readl(iommu.mmio_base + MMIO.STATUS);
-        const mask = 0x2 | 0x40; // EventLogInt | PprInt
+        const mask = EVT_INT | PPR_INT;
         if (!(status & mask)) break;
         k.writel(mask, iommu.mmio_base + MMIO.STATUS);
-        if (status & 0x2) this.iommu_poll_events(iommu);
-        if (status & 0x40) this.iommu_poll_ppr_log(iommu);
+        if (status & EVT_INT) this.iommu_poll_events(iommu);
+        if (status & PPR_INT) this.iommu_poll_ppr_log(iommu);
       }
     }
   }
@@ -97,75 +146,35 @@ export class EventHandler {
     let tries = 0;
     for (;;) {
       k.mem.readDwords(at, 4, w);
-      if ((w[1] >>> 28) !== 0 || tries >= 100_000) break;
+      if (eventCode(w) !== 0 || tries >= LOOP_TIMEOUT) break;
       tries++;
       k.udelay(1);
     }
     k.spend(COST.irq);
-    const code = w[1] >>> 28;
-    const devid = w[0] & 0xffff;
-    const domid = w[1] & 0xffff;
-    const flags = eventFlags(w);
-    const address = w[3] * 0x1_0000_0000 + w[2];
-    const addr = hex64(w[2], w[3]);
-    const dev = bdfText(devid);
+    const code = eventCode(w);
     const name = eventName(code);
+    const layout = name && EVENT_LAYOUTS[name];
+    const operand = (f: string) => layout && layout.has(f) ? layout.value(w, f) : 0;
+    const devid = operand("DeviceID");
+    const address = operand("Address");
     const rec: PrintedEvent = {
       name: name ?? `UNKNOWN(${code})`,
       devid,
-      domid,
+      domid: operand("DomainID"),
       address,
-      flags,
+      flags: eventFlags(w),
       printed: true,
     };
     if (code === 0) {
       k.pr_err("AMD-Vi: No event written to event log");
       rec.printed = false;
     } else if (name === "IO_PAGE_FAULT") {
-      rec.printed = this.amd_iommu_report_page_fault(devid, domid, addr, flags);
+      rec.printed = this.amd_iommu_report_page_fault(devid, w);
     } else {
       k.pr_err("AMD-Vi: Event logged [");
-      switch (name) {
-        case "ILLEGAL_DEV_TABLE_ENTRY":
-          k.printk(
-            "warn",
-            `ILLEGAL_DEV_TABLE_ENTRY device=${dev} address=${addr} flags=${hex(flags, 4)}]`,
-          );
-          this.dump_dte_entry(devid);
-          break;
-        case "DEV_TAB_HARDWARE_ERROR":
-          k.printk(
-            "warn",
-            `DEV_TAB_HARDWARE_ERROR device=${dev} address=${addr} flags=${hex(flags, 4)}]`,
-          );
-          break;
-        case "PAGE_TAB_HARDWARE_ERROR":
-          k.printk(
-            "warn",
-            `PAGE_TAB_HARDWARE_ERROR device=${dev} domain=${hex(domid, 4)} address=${addr} flags=${
-              hex(flags, 4)
-            }]`,
-          );
-          break;
-        case "ILLEGAL_COMMAND_ERROR":
-          k.printk("warn", `ILLEGAL_COMMAND_ERROR address=${addr}]`);
-          this.dump_command(address);
-          break;
-        case "COMMAND_HARDWARE_ERROR":
-          k.printk("warn", `COMMAND_HARDWARE_ERROR address=${addr} flags=${hex(flags, 4)}]`);
-          break;
-        case "IOTLB_INV_TIMEOUT":
-          k.printk("warn", `IOTLB_INV_TIMEOUT device=${dev} address=${addr}]`);
-          break;
-        case "INVALID_DEVICE_REQUEST":
-          k.printk(
-            "warn",
-            `INVALID_DEVICE_REQUEST device=${dev} address=${addr} flags=${hex(flags, 4)}]`,
-          );
-          break;
-        default:
-          k.printk("warn", `UNKNOWN type=${hex(code, 2)}]`);
-      }
+      k.printk("warn", `${eventText(w)}]`);
+      if (name === "ILLEGAL_DEV_TABLE_ENTRY") this.dump_dte_entry(devid);
+      if (name === "ILLEGAL_COMMAND_ERROR") this.dump_command(address);
     }
     this.seen.push(rec);
     k.mem.writeDwords(at, [0, 0, 0, 0]);
@@ -175,31 +184,17 @@ export class EventHandler {
    * amd_iommu_report_page_fault(): dev_err on the device when it exists, has dev_data and
    * its per-device ratelimit allows; otherwise pr_err if printk_ratelimit allows.
    */
-  private amd_iommu_report_page_fault(
-    devid: number,
-    domid: number,
-    addr: string,
-    flags: number,
-  ): boolean {
+  private amd_iommu_report_page_fault(devid: number, w: Dwords): boolean {
     const k = this.d.k;
     const pdev = k.pciDev(devid);
     const devData = pdev ? this.d.dev_data.get(devid) : undefined;
     if (pdev && devData && devData.rs.allow(k.now())) {
-      k.dev_err(
-        pdev,
-        `AMD-Vi: Event logged [IO_PAGE_FAULT domain=${hex(domid, 4)} address=${addr} flags=${
-          hex(flags, 4)
-        }]`,
-      );
+      k.dev_err(pdev, `AMD-Vi: Event logged [${eventText(w, { device: false })}]`);
       this.faultsPrinted++;
       return true;
     }
     if (k.dmesg.ratelimit()) {
-      k.pr_err(
-        `AMD-Vi: Event logged [IO_PAGE_FAULT device=${bdfText(devid)} domain=${
-          hex(domid, 4)
-        } address=${addr} flags=${hex(flags, 4)}]`,
-      );
+      k.pr_err(`AMD-Vi: Event logged [${eventText(w)}]`);
       this.faultsPrinted++;
       return true;
     }
@@ -235,12 +230,13 @@ export class EventHandler {
       const w = dwords(4);
       k.mem.readDwords(iommu.ppr_log + head, 4, w);
       this.ppr.read++;
-      const devid = w[0] & 0xffff;
-      const pasid = (w[0] >>> 16) | (((w[1] >>> 10) & 0xf) << 16);
-      const tag = w[1] & 0x1ff;
-      const flags = (w[1] >>> 16) & 0xfff;
-      const address = w[3] * 0x1_0000_0000 + w[2];
-      const status = this.pprHandler?.(devid, pasid, address, (flags & 0x20) !== 0);
+      const devid = PPR_ENTRY.get(w, "DeviceID");
+      const pasid = PPR_ENTRY.get(w, "PASID") + PPR_ENTRY.get(w, "PASIDHi") * 0x1_0000;
+      // Linux's PPR_TAG() reads 9 of the 10 tag bits.
+      const tag = PPR_ENTRY.get(w, "Tag") & 0x1ff;
+      const write = (PPR_ENTRY.get(w, "Flags") & PPR_FLAGS.WRITE) !== 0;
+      const address = PPR_ENTRY.get(w, "Address");
+      const status = this.pprHandler?.(devid, pasid, address, write);
       if (status !== undefined) {
         this.d.queue(iommu, build_complete_ppr(devid, pasid, status, tag));
         this.d.completion_wait(iommu);
