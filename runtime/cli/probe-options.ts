@@ -47,12 +47,16 @@ export function runScriptOption() {
   );
 }
 
-/** `--verbose`: progress lines on stderr even when stderr is not a terminal. */
-export function verboseOption() {
-  return new Option(
-    "--verbose",
-    "print each test on stderr (the default when stderr is a terminal)",
-  );
+/**
+ * `--verbose`: a line per test on stderr even when stderr is not a terminal (see
+ * {@link showProgress}).
+ *
+ * @param description the help text, for a command whose lines differ
+ */
+export function verboseOption(
+  description = "print each test on stderr (the default when stderr is a terminal)",
+) {
+  return new Option("--verbose", description);
 }
 
 /** The predicate the options choose: the script of `--run`, else the default one. */
@@ -60,7 +64,7 @@ export async function judgeFromOptions(opts: { run?: string }): Promise<Judge> {
   return opts.run === undefined ? defaultJudge : await scriptJudge(opts.run);
 }
 
-/** Whether to print progress lines on stderr. */
+/** Whether to print a line per test on stderr: with `--verbose`, or when stderr is a terminal. */
 export function showProgress(opts: { verbose?: boolean }): boolean {
   return opts.verbose === true || Deno.stderr.isTerminal();
 }

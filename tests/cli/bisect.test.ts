@@ -257,7 +257,7 @@ Deno.test("minimize --with bnx2-reset --json: a good set whose every one-smaller
 
 Deno.test("ablate --json: a list, the whole series first (id none), then each patch left out", async () => {
   const [json, table] = await Promise.all([
-    lab(["ablate", "--with", "bnx2-reset", "--json"]),
+    lab(["ablate", "--with", "bnx2-reset", "--json", "--verbose"]),
     lab(["ablate", "--with", "bnx2-reset"]),
   ]);
   const rows = jsonOf<{ id: string; verdict: string; changes: string[] }[]>(json, "ablate --json");
@@ -274,7 +274,15 @@ Deno.test("ablate --json: a list, the whole series first (id none), then each pa
     });
     assert.equal(r.verdict, direct.verdict, r.id);
   }
+  // --verbose: a line per row on stderr; without it (stderr not a terminal) nothing.
+  assert.deepEqual(
+    json.stderr.trimEnd().split("\n"),
+    rows.map((r, i) =>
+      `ablate ${i + 1}/13: ${i ? `without ${r.id}` : "the whole series"}: ${r.verdict}`
+    ),
+  );
   assert.equal(table.code, 0, table.stderr);
+  assert.equal(table.stderr, "");
   assert.match(table.stdout, /none \(whole series\)/);
   for (const id of ["copy-old-trans-table", "disable-only-if-off"]) {
     assert.match(table.stdout, new RegExp(id));

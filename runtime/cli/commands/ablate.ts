@@ -8,19 +8,19 @@
  * `--json` prints a list of `{ id, verdict, … }`: the first object has id `none` (nothing
  * left out: the whole series), then one per patch, whose `id` is the patch left out.
  *
+ * Each row run is a line on stderr when stderr is a terminal or with `--verbose`.
+ *
  * @module
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { renderAblateHtml } from "../../lab/html.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import Table from "cli-table3";
-import { ablate, type AblationRow } from "../../lab/ablate.ts";
-import { seriesIds } from "../../lab/plugins.ts";
+import { ablate, type AblationRow, NOTHING_LEFT_OUT } from "../../lab/ablate.ts";
 import { checkWith } from "../../lab/probe.ts";
 import type { Verdict } from "../../lab/report.ts";
-import { print } from "../io.ts";
+import { print, printErr } from "../io.ts";
 import { addProbeOptions, showProgress, verboseOption } from "../probe-options.ts";
-import { start } from "../progress.ts";
 import { resolveScenario } from "../scenario-options.ts";
 import { styleVerdict } from "../summary.ts";
 
@@ -85,14 +85,17 @@ export function registerAblate(program: CommandUnknownOpts): void {
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
-      const total = seriesIds().filter((id) => !withIds.includes(id)).length + 1;
-      const progress = start(total, "ablate", { quiet: !showProgress(opts) });
-      let rows: AblationRow[];
-      try {
-        rows = ablate({ scenario, seed: opts.seed, with: withIds, onRow: () => progress.tick() });
-      } finally {
-        progress.stop();
-      }
+      const lines = showProgress(opts);
+      const rows = ablate({
+        scenario,
+        seed: opts.seed,
+        with: withIds,
+        onRow: (r, i, total) => {
+          if (!lines) return;
+          const what = r.id === NOTHING_LEFT_OUT ? "the whole series" : `without ${r.id}`;
+          printErr(`ablate ${i + 1}/${total}: ${what}: ${r.verdict}`);
+        },
+      });
       if (opts.html !== undefined) {
         await writeHtml(
           opts.html,

@@ -248,7 +248,12 @@ export function registerBisect(program: CommandUnknownOpts): void {
     .addOption(new Option("--term-new <name>", "the term of the newest end (the whole series)"))
     .addOption(new Option("--log <file>", "save the bisect log (git bisect log style) to FILE"))
     .option("--json", "print { first, steps, terms, candidates, … } as JSON")
-    .addOption(verboseOption())
+    .addOption(
+      verboseOption(
+        "with --json, print each step on stderr (the default when stderr is a terminal); " +
+          "without --json the steps are printed on stdout",
+      ),
+    )
     .addHelpText(
       "after",
       `${PROBE_HELP}

@@ -186,7 +186,10 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(jsonl)
     .addOption(json)
     .addOption(results)
-    .option("--quiet", "no progress on stderr")
+    .option(
+      "--quiet",
+      "no progress on stderr (shown by default: a bar on a terminal, else a line per tenth)",
+    )
     .addOption(htmlOption("the matrix as a heatmap"))
     .enablePositionalOptions() // matrix's own options stay out of `matrix merge`'s
     .addHelpText("after", MATRIX_HELP)
