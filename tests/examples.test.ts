@@ -1,15 +1,11 @@
-/** The examples run with `deno run` and print what they claim. */
+/** The examples run with `deno run` (the plugin file through the CLI) and do what they claim. */
 import assert from "node:assert/strict";
+import { exec, lab, ok, ROOT } from "./cli/lab-kit.ts";
+import type { Report } from "../runtime/lab/report.ts";
 
 async function runExample(file: string, ...args: string[]): Promise<string> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `examples/${file}`, ...args],
-    cwd: new URL("..", import.meta.url),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout);
+  const run = ["run", "-A", `${ROOT}examples/${file}`, ...args];
+  return ok(await exec(Deno.execPath(), run), file).stdout;
 }
 
 Deno.test("examples/custom-driver-plugin.ts: the soft reset at probe runs in the kdump kernel and the dump is clean", async () => {
@@ -32,4 +28,29 @@ Deno.test("examples/with-without.ts: leaving out amd-use-attach-deferred shows t
   const out = await runExample("with-without.ts", "amd-use-attach-deferred", "no-dma-api-driver");
   assert.match(out, /without amd-use-attach-deferred: dump-ok/);
   assert.match(out, /IO_PAGE_FAULTs logged 0 → \d+/);
+});
+
+Deno.test("examples/flush-old-domain.ts: run --plugin flushes each old domain as the kdump kernel rewrites its DTE", async () => {
+  const args = ["run", "--series", "all,bnx2-reset", "--json"];
+  const plugin = ["--plugin", "./examples/flush-old-domain.ts"];
+  const withIt: Report = JSON.parse(ok(await lab([...args, ...plugin]), "with the plugin").stdout);
+  const without: Report = JSON.parse(ok(await lab(args), "without it").stdout);
+  assert.equal(withIt.series.at(-1), "flush-old-domain");
+  assert.equal(withIt.verdict, "dump-ok");
+  assert.equal(withIt.strayWriteCount, 0);
+
+  // The kdump kernel's page flushes, in order, with the IOTLB entries each dropped.
+  const flushes = (r: Report) =>
+    r.timeline.filter((e) => e.kernel === "kernel2" && e.kind === "command")
+      .map((e) => /INVALIDATE_IOMMU_PAGES: ok \((\d+) entries\)/.exec(e.text))
+      .filter((m) => m !== null).map((m) => Number(m[1]));
+  const a = flushes(withIt), b = flushes(without);
+  // One more flush (and its completion wait) per DTE rewritten over an old domain ID: both
+  // NICs' and the disk's.
+  assert.equal(a.length - b.length, 3);
+  assert.equal(withIt.stats.commands - without.stats.commands, 6);
+  // Without it, only the last flush finds anything cached; with it, the first flush — the
+  // NIC's old domain, at its deferred attach — drops the crashed kernel's translations.
+  assert.deepEqual(b.slice(0, -1).filter((n) => n > 0), []);
+  assert.ok(a[0] > 0, `the old domain's flush dropped cached entries: ${a}`);
 });
