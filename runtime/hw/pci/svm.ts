@@ -38,8 +38,8 @@ export class SvmDevice extends DmaDevice {
     atsFailures: 0,
     pageRequests: 0,
     pprSuccess: 0,
+    /** Answers other than success; each drops its job. */
     pprRefused: 0,
-    dropped: 0,
   };
 
   constructor(override readonly cfg: DeviceConfig) {
@@ -85,9 +85,8 @@ export class SvmDevice extends DmaDevice {
       const tag = this.nextTag++ & 0x1ff;
       this.stats.pageRequests++;
       this.waiting.set(tag, attempt);
-      if (!this.bus.pageRequest(this.devid, pasid, va, true, tag)) {
-        // Not accepted by the IOMMU: no answer will come. The device keeps waiting.
-      }
+      // If the IOMMU refuses the request no answer comes, and the device keeps waiting.
+      this.bus.pageRequest(this.devid, pasid, va, true, tag);
     };
     attempt();
   }
@@ -102,7 +101,6 @@ export class SvmDevice extends DmaDevice {
       retry();
     } else {
       this.stats.pprRefused++;
-      this.stats.dropped++;
       this.scheduleJob();
     }
   }
