@@ -162,8 +162,7 @@ function kernelBands(ctx: Ctx, stages: readonly Stage[], y: number): string {
   const { report, scale } = ctx;
   const end = endTime(report);
   const crashed = stages.some((s) => s.slug === "panic");
-  const panic = report.timing.panic ?? stages.find((s) => s.kernel === "between")?.t ??
-    stages.find((s) => s.slug === "panic")?.t;
+  const panic = report.timing.panic ?? stages.find((s) => s.slug === "panic")?.t;
   const k2 = report.timing.kernel2Start;
   const spans: { kernel: Kernel; from: number; to: number; label: string }[] = [];
   const k1End = panic ?? k2 ?? end;
