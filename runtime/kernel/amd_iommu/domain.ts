@@ -244,12 +244,18 @@ export function set_dte_entry(d: AmdIommuDriver, devid: number, dom: ProtectionD
   });
 }
 
-/** clear_dte_entry(): V|TV only ("does not allow DMA"), q1 keeps I..SysMgt (DTE_FLAG_MASK). */
+/** DTE_FLAG_MASK (Linux: 0x3ff << 32 of q1): the q1 flags I..SysMgt, bits 41:32. */
+const DTE_FLAG_MASK = DTE.maskWhere((f) =>
+  ["I", "SE", "SA", "IoCtl", "Cache", "SD", "EX", "SysMgt"].includes(f.name)
+);
+/** What clear_dte_entry leaves in q0: V|TV ("does not allow DMA"). */
+const DTE_BLOCKED = DTE.encode({ V: 1, TV: 1 });
+
+/** clear_dte_entry(): V|TV only, q1 keeps its DTE_FLAG_MASK bits. */
 export function clear_dte_entry(d: AmdIommuDriver, devid: number): void {
   const cur = readDteWords(d, devid);
-  const keepHi = cur[3] & 0x3ff; // q1 bits 41:32 (DTE_FLAG_MASK)
-  writeDteQword(d, devid, 1, 0, keepHi);
-  writeDteQword(d, devid, 0, 3, 0);
+  writeDteQword(d, devid, 1, cur[2] & DTE_FLAG_MASK[2], cur[3] & DTE_FLAG_MASK[3]);
+  writeDteQword(d, devid, 0, DTE_BLOCKED[0], DTE_BLOCKED[1]);
 }
 
 /** find_dev_data(): the iommu_dev_data of a DeviceID, allocated on first use. */

@@ -8,11 +8,12 @@
  *
  * @module
  */
-import { CONTROL, MMIO } from "../../hw/layouts/mmio.ts";
+import { CONTROL, EFR, MMIO } from "../../hw/layouts/mmio.ts";
 import { DTE, DTE_BYTES } from "../../hw/layouts/dte.ts";
 import { getOrder, GFP, gfpText } from "../alloc.ts";
 import { COST } from "../cost.ts";
 import type { Kernel } from "../kernel.ts";
+import { pciName } from "../pci.ts";
 import {
   build_inv_all,
   build_inv_dte,
@@ -168,10 +169,11 @@ export class AmdIommuDriver {
     this.iommu_feature_disable(iommu, CTRL.ResPassPW);
     this.iommu_feature_disable(iommu, CTRL.Isoc);
     this.iommu_feature_enable(iommu, CTRL.Coherent);
-    // iommu_set_inv_tlb_timeout(iommu, CTRL_INV_TO_1S): InvTimeOut = 4.
+    // iommu_set_inv_tlb_timeout(iommu, CTRL_INV_TO_1S): InvTimeOut = 4 (low dword only).
     const k = this.k, at = iommu.mmio_base + MMIO.CONTROL;
-    const lo = k.readl(at);
-    k.writel(((lo & ~(7 << CTRL.InvTimeOut)) | (4 << CTRL.InvTimeOut)) >>> 0, at);
+    const w = dwordsOf([k.readl(at), 0]);
+    CONTROL.set(w, "InvTimeOut", 4);
+    k.writel(w[0], at);
   }
 
   /** iommu_set_device_table(): base | size field, one 64-bit register write. */
@@ -306,13 +308,13 @@ export class AmdIommuDriver {
     iommu.last_device = Math.max(...ranges.map((r) => r.last));
     for (const r of ranges) this.rlookup.add(r.first, r.last, iommu);
     k.spend(COST.devidLoop * (iommu.last_device - iommu.first_device + 1));
-    // Features from the EFR.
-    const efrLo = k.readl(iommu.mmio_base + MMIO.EXT_FEATURES);
+    // Features from the EFR (its low dword).
+    const efr = dwordsOf([k.readl(iommu.mmio_base + MMIO.EXT_FEATURES), 0]);
     iommu.features = {
-      ia: ((efrLo >>> 6) & 1) === 1,
-      ppr: ((efrLo >>> 1) & 1) === 1,
-      gt: ((efrLo >>> 4) & 1) === 1,
-      ga: ((efrLo >>> 7) & 1) === 1,
+      ia: EFR.get(efr, "IASup") === 1,
+      ppr: EFR.get(efr, "PPRSup") === 1,
+      gt: EFR.get(efr, "GTSup") === 1,
+      ga: EFR.get(efr, "GASup") === 1,
     };
     return iommu;
   }
@@ -438,11 +440,7 @@ export class AmdIommuDriver {
   private print_iommu_info(): void {
     const names = ["PreF", "PPR", "X2APIC", "NX", "GT", "[5]", "IA", "GA", "HE", "PC"];
     for (const iommu of this.iommus) {
-      this.k.pr_info(
-        `AMD-Vi: Found IOMMU at ${`0000:${(iommu.devid >> 8).toString(16).padStart(2, "0")}:${
-          ((iommu.devid >> 3) & 0x1f).toString(16).padStart(2, "0")
-        }.${iommu.devid & 7}`} cap 0x40`,
-      );
+      this.k.pr_info(`AMD-Vi: Found IOMMU at ${pciName(iommu.devid)} cap 0x40`);
       const lo = this.k.mem.read32(iommu.mmio_base + MMIO.EXT_FEATURES);
       const feats = names.filter((_, i) => (lo >>> i) & 1);
       this.k.pr_info(`AMD-Vi: Extended features (0x${lo.toString(16)}): ${feats.join(" ")}`);
