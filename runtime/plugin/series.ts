@@ -10,7 +10,6 @@
 import { HOOK_POINTS } from "./kernel-api.ts";
 import { SeriesError } from "./errors.ts";
 import type { Plugin } from "./plugin.ts";
-import { HookRunner } from "./runner.ts";
 
 /** An unmet dependency. */
 export interface Missing {
@@ -23,6 +22,12 @@ export interface Missing {
 export interface Resolved {
   plugins: Plugin[];
   missing: Missing[];
+}
+
+/** Where a plugin goes: just before or after the plugin with that id (else at the end). */
+export interface Placement {
+  before?: string;
+  after?: string;
 }
 
 interface Entry {
@@ -100,13 +105,17 @@ export class Series {
     return this;
   }
 
+  /** The list position `where` names: just before/after an id, or the end. */
+  private position(where: Placement): number {
+    if (where.before) return this.index(where.before);
+    if (where.after) return this.index(where.after) + 1;
+    return this.entries.length;
+  }
+
   /** Inserts a plugin (enabled), at the end or before/after an id. */
-  insert(p: Plugin, where: { before?: string; after?: string } = {}): this {
+  insert(p: Plugin, where: Placement = {}): this {
     if (this.has(p.id)) throw new SeriesError(`plugin "${p.id}" is already in the series`);
-    let at = this.entries.length;
-    if (where.before) at = this.index(where.before);
-    else if (where.after) at = this.index(where.after) + 1;
-    this.entries.splice(at, 0, { plugin: p, enabled: true });
+    this.entries.splice(this.position(where), 0, { plugin: p, enabled: true });
     return this;
   }
 
@@ -117,15 +126,12 @@ export class Series {
   }
 
   /** Moves a plugin before or after another. */
-  move(id: string, where: { before?: string; after?: string }): this {
+  move(id: string, where: Placement): this {
     const target = where.before ?? where.after;
     if (target !== undefined) this.index(target); // unknown target: throw before editing
     if (target === id) throw new SeriesError(`cannot move "${id}" relative to itself`);
     const [e] = this.entries.splice(this.index(id), 1);
-    let at = this.entries.length;
-    if (where.before) at = this.index(where.before);
-    else if (where.after) at = this.index(where.after) + 1;
-    this.entries.splice(at, 0, e);
+    this.entries.splice(this.position(where), 0, e);
     return this;
   }
 
@@ -163,7 +169,6 @@ export class Series {
     const alias = new Map<string, Plugin>();
     for (const e of on) for (const id of e.standsFor ?? []) alias.set(id, e.plugin);
     for (const p of enabled) alias.set(p.id, p);
-    const ids = new Set(alias.keys());
     const plugins = topoOrder(enabled, alias);
     const missing: Missing[] = [];
     const defined = new Set([
@@ -171,17 +176,12 @@ export class Series {
       ...enabled.flatMap((p) => Object.keys(p.defines)),
     ]);
     for (const p of plugins) {
-      for (const r of p.requires) if (!ids.has(r)) missing.push({ plugin: p.id, requires: r });
+      for (const r of p.requires) if (!alias.has(r)) missing.push({ plugin: p.id, requires: r });
       for (const h of Object.keys(p.hooks)) {
         if (!defined.has(h)) missing.push({ plugin: p.id, requires: `hook:${h}` });
       }
     }
     return { plugins, missing };
-  }
-
-  /** A hook runner for one kernel instance. */
-  runner(): HookRunner {
-    return new HookRunner(this.resolve().plugins);
   }
 }
 
