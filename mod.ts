@@ -85,6 +85,8 @@ export {
   build_inv_iommu_pages,
   build_inv_irt,
 } from "./runtime/kernel/amd_iommu/cmd.ts";
+/** `readDteWords(k.amd, devid)`: the 8 dwords of a DTE in a kernel's device table. */
+export { readDteWords } from "./runtime/kernel/amd_iommu/domain.ts";
 /** A series from a spec: "all", "none", or ids ("all,bnx2-reset"). */
 export { seriesFromSpec } from "./runtime/lab/plugins.ts";
 
@@ -94,6 +96,10 @@ export { seriesFromSpec } from "./runtime/lab/plugins.ts";
 export { patchTable, renderTable } from "./runtime/lab/table.ts";
 /** A row of that table. */
 export type { PatchRow } from "./runtime/lab/table.ts";
+/** A report's outcome as that table compares it, and what differs between two, in words. */
+export { differences, outcomeOf } from "./runtime/lab/table.ts";
+/** An outcome (counters and key kernel messages). */
+export type { Outcome } from "./runtime/lab/table.ts";
 
 /** git-bisect over the series' prefixes (the prefixes play the role of commits). */
 export { bisect, seriesRevisions } from "./runtime/lab/bisect.ts";
@@ -127,6 +133,8 @@ export { PDE, PTE } from "./runtime/hw/layouts/pte.ts";
 export { IRTE, IRTE_GA } from "./runtime/hw/layouts/irte.ts";
 /** Event-log entries and codes. */
 export { EVENT_CODES, EVENT_LAYOUTS } from "./runtime/hw/layouts/event.ts";
+/** The NIC model's registers (NIC_REG, offsets in its BAR) and CTRL bits (NIC_CTRL). */
+export { NIC_CTRL, NIC_REG } from "./runtime/hw/pci/nic.ts";
 /** Commands. */
 export { CMD_OPCODES, COMMAND_LAYOUTS } from "./runtime/hw/layouts/command.ts";
 /** MMIO registers. */

@@ -4,9 +4,7 @@
  *
  *   deno run -A examples/custom-driver-plugin.ts
  */
-import { definePlugin, run, SCENARIOS, seriesFromSpec } from "../mod.ts";
-
-const NIC_CTRL = 0x00, SOFT_RESET = 4;
+import { definePlugin, NIC_CTRL, NIC_REG, run, SCENARIOS, seriesFromSpec } from "../mod.ts";
 
 const softReset = definePlugin({
   id: "bnx2-soft-reset",
@@ -14,7 +12,7 @@ const softReset = definePlugin({
   hooks: {
     "bnx2.bnx2_init_one": ({ k, dev }) => {
       if (!k.is_kdump_kernel()) return;
-      k.writel(SOFT_RESET, dev.bar + NIC_CTRL);
+      k.writel(NIC_CTRL.SOFT_RESET, dev.bar + NIC_REG.CTRL);
       k.udelay(15);
       k.dev_info(dev, "soft reset at probe (kdump)");
     },

@@ -5,14 +5,14 @@
  *
  *   deno task lab run --series all,bnx2-reset --plugin ./examples/flush-old-domain.ts
  */
-import { build_inv_iommu_pages, definePlugin } from "../mod.ts";
+import { build_inv_iommu_pages, definePlugin, DTE, readDteWords } from "../mod.ts";
 
 export default definePlugin({
   id: "flush-old-domain",
   title: "iommu/amd: Flush old domains in kdump kernel",
   hooks: {
     "amd_iommu.set_dte_entry": ({ k, devid }, next) => {
-      const oldDomain = k.mem.read32(k.amd.dev_table + devid * 32 + 8) & 0xffff;
+      const oldDomain = DTE.get(readDteWords(k.amd, devid), "DomainID");
       next();
       const iommu = k.amd.rlookup.get(devid);
       if (!oldDomain || !iommu || !k.is_kdump_kernel()) return;

@@ -6,21 +6,21 @@
  *
  *   deno run -A examples/replace-patch.ts
  */
-import { definePlugin, DTE, getOrder, GFP, run, SCENARIOS, seriesFromSpec } from "../mod.ts";
+import { definePlugin, DTE, getOrder, GFP, MMIO, run, SCENARIOS, seriesFromSpec } from "../mod.ts";
 
 const myCopy = definePlugin<{ copy?: number }>({
   id: "copy-dev-tables",
   title: "copy_device_table: trust the old table, copy valid entries only",
   requires: ["detect-pre-enabled"],
   state: () => ({}),
-  defines: {},
   provides: {
     old_dev_tbl_cpy: ({ state }) => () => state.copy,
     copy_device_table: ({ k, state, symbol }) => () => {
       if (!symbol<() => boolean>("amd_iommu_pre_enabled")()) return false;
       k.pr_warn("Translation is already enabled - trying to copy translation structures");
       const iommu = k.amd.iommus[0];
-      const old = k.readq(iommu.mmio_base) - (k.readl(iommu.mmio_base) & 0xfff);
+      const entry = k.readq(iommu.mmio_base + MMIO.DEV_TABLE);
+      const old = entry - entry % 4096; // less the Size field
       state.copy = k.alloc.allocPages(
         GFP.KERNEL | GFP.ZERO,
         getOrder(k.amd.dev_table_size),

@@ -4,8 +4,7 @@
  *   deno run -A examples/with-without.ts [patch-id] [scenario]
  *   deno run -A examples/with-without.ts copy-old-trans-table default
  */
-import { run, SCENARIOS, SERIES_IDS, seriesFromSpec } from "../mod.ts";
-import { differences, outcomeOf } from "../runtime/lab/table.ts";
+import { differences, outcomeOf, run, SCENARIOS, SERIES_IDS, seriesFromSpec } from "../mod.ts";
 
 const [id = "amd-use-attach-deferred", scenario = "no-dma-api-driver"] = Deno.args;
 if (!SERIES_IDS.includes(id) || !SCENARIOS[scenario]) {
