@@ -11,7 +11,7 @@
  */
 import type { Scheduled } from "../hw/clock.ts";
 import { PRIO } from "../hw/clock.ts";
-import { splitNumber } from "../hw/bits.ts";
+import { joinQword, splitNumber } from "../hw/bits.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { PhysMem } from "../hw/memory.ts";
 import { PageAllocator } from "./alloc.ts";
@@ -262,7 +262,7 @@ export class Kernel {
   /** 64-bit read (two 32-bit reads). */
   readq(addr: number): number {
     const lo = this.readl(addr), hi = this.readl(addr + 4);
-    return hi * 0x1_0000_0000 + lo;
+    return joinQword(lo, hi);
   }
 
   // ---- interrupts ------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { GFP } from "./alloc.ts";
 import type { NvmeDriver, WriteResult } from "./drivers/nvme.ts";
 import type { Kernel } from "./kernel.ts";
 import { dwords } from "../hw/dwords.ts";
+import { splitNumber } from "../hw/bits.ts";
 
 /** First dword of the dump header ("KDMP"). */
 export const VMCORE_MAGIC = 0x504d_444b;
@@ -90,8 +91,7 @@ export function save_vmcore(
   for (let b = 0; b < listBlocks; b++) {
     const blk = dwords(PAGE_SIZE / 4);
     pages.slice(b * PFNS_PER_BLOCK, (b + 1) * PFNS_PER_BLOCK).forEach((pfn, i) => {
-      blk[i * 2] = pfn % 0x1_0000_0000;
-      blk[i * 2 + 1] = Math.floor(pfn / 0x1_0000_0000);
+      blk.set(splitNumber(pfn), i * 2);
     });
     blocks.push(blk);
   }

@@ -15,6 +15,7 @@
  */
 import { NIC_CTRL, NIC_REG, NIC_RX_DESC_BYTES, NIC_STATUS } from "../../hw/pci/nic.ts";
 import { PAGE_SIZE } from "../../hw/memory.ts";
+import { splitNumber } from "../../hw/bits.ts";
 import { getOrder, GFP } from "../alloc.ts";
 import type { CoherentBuf } from "../dma.ts";
 import type { Kernel } from "../kernel.ts";
@@ -144,16 +145,15 @@ export class Bnx2Driver implements Driver {
     const w = (reg: number, v: number) => k.writel(v, dev.bar + reg);
     w(NIC_REG.MSI_ADDR, msi.address);
     w(NIC_REG.MSI_DATA, msi.data);
-    const lohi = (v: number) => [v % 0x1_0000_0000, Math.floor(v / 0x1_0000_0000)];
-    const [slo, shi] = lohi(bp.blk.dma);
+    const [slo, shi] = splitNumber(bp.blk.dma);
     w(NIC_REG.STATUS_BLK_LO, slo);
     w(NIC_REG.STATUS_BLK_HI, shi);
-    const [tlo, thi] = lohi(bp.blk.dma + STATUS_BLK_BYTES);
+    const [tlo, thi] = splitNumber(bp.blk.dma + STATUS_BLK_BYTES);
     w(NIC_REG.STATS_BLK_LO, tlo);
     w(NIC_REG.STATS_BLK_HI, thi);
     w(NIC_REG.STATS_TICKS_US, bp.p.statsTicksUs);
     w(NIC_REG.COAL_TICKS_US, bp.p.coalTicksUs);
-    const [rlo, rhi] = lohi(bp.ring.dma);
+    const [rlo, rhi] = splitNumber(bp.ring.dma);
     w(NIC_REG.RX_RING_LO, rlo);
     w(NIC_REG.RX_RING_HI, rhi);
     w(NIC_REG.RX_RING_ENTRIES, n);
@@ -197,12 +197,7 @@ export class Bnx2Driver implements Driver {
 
   private writeDesc(bp: Bnx2Dev, i: number, s: RxSlot): void {
     const at = bp.ring!.cpu + i * NIC_RX_DESC_BYTES;
-    this.k.mem.writeDwords(at, [
-      s.dma % 0x1_0000_0000,
-      Math.floor(s.dma / 0x1_0000_0000),
-      bp.p.rxBufBytes,
-      0,
-    ]);
+    this.k.mem.writeDwords(at, [...splitNumber(s.dma), bp.p.rxBufBytes, 0]);
   }
 
   private interrupt(bp: Bnx2Dev): void {

@@ -18,6 +18,7 @@ import type { Kernel } from "../kernel.ts";
 import type { PciDev } from "../pci.ts";
 import type { Driver } from "./driver.ts";
 import { dwords } from "../../hw/dwords.ts";
+import { splitNumber } from "../../hw/bits.ts";
 
 const QUEUE_DEPTH = 64;
 /** NVMe I/O timeout (nvme_io_timeout, 30 s). */
@@ -87,10 +88,9 @@ export class NvmeDriver implements Driver {
 
   private program(nd: NvmeDev): void {
     const k = this.k, b = nd.dev.bar;
-    const lohi = (v: number) => [v % 0x1_0000_0000, Math.floor(v / 0x1_0000_0000)];
     k.writel(nd.msi.address, b + DISK_REG.MSI_ADDR);
     k.writel(nd.msi.data, b + DISK_REG.MSI_DATA);
-    const [sl, sh] = lohi(nd.sq.dma), [cl, ch] = lohi(nd.cq.dma);
+    const [sl, sh] = splitNumber(nd.sq.dma), [cl, ch] = splitNumber(nd.cq.dma);
     k.writel(sl, b + DISK_REG.SQ_LO);
     k.writel(sh, b + DISK_REG.SQ_HI);
     k.writel(QUEUE_DEPTH, b + DISK_REG.SQ_ENTRIES);
@@ -133,11 +133,9 @@ export class NvmeDriver implements Driver {
     const sqe = dwords(DISK_SQE_BYTES / 4);
     sqe[0] = DISK_OP.WRITE;
     sqe[1] = cid;
-    sqe[2] = lba % 0x1_0000_0000;
-    sqe[3] = Math.floor(lba / 0x1_0000_0000);
+    sqe.set(splitNumber(lba), 2);
     sqe[4] = blocks;
-    sqe[6] = dma % 0x1_0000_0000;
-    sqe[7] = Math.floor(dma / 0x1_0000_0000);
+    sqe.set(splitNumber(dma), 6);
     k.mem.writeDwords(nd.sq.cpu + nd.sqTail * DISK_SQE_BYTES, sqe);
     nd.sqTail = (nd.sqTail + 1) % QUEUE_DEPTH;
     k.writel(nd.sqTail, dev.bar + DISK_REG.SQ_TAIL);

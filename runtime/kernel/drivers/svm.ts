@@ -14,6 +14,7 @@
 import { SVM_REG } from "../../hw/pci/svm.ts";
 import { PAGE_SIZE } from "../../hw/memory.ts";
 import { entryAddress, levelIndex } from "../../hw/layouts/pte.ts";
+import { splitNumber } from "../../hw/bits.ts";
 import { GFP } from "../alloc.ts";
 import { attach_device, domain_id_alloc } from "../amd_iommu/domain.ts";
 import type { ProtectionDomain } from "../amd_iommu/types.ts";
@@ -70,15 +71,17 @@ export class SvmDriver implements Driver {
         continue;
       }
       const next = this.allocTable();
-      mem.write32(ea, (next % 2 ** 32) | X86_P | X86_RW | X86_US);
-      mem.write32(ea + 4, Math.floor(next / 2 ** 32));
+      const [nextLo, nextHi] = splitNumber(next);
+      mem.write32(ea, nextLo | X86_P | X86_RW | X86_US);
+      mem.write32(ea + 4, nextHi);
       table = next;
     }
     const page = this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "user-page");
     if (page === undefined) throw new Error("out of memory for a user page");
     const pte = table + levelIndex(va, 1) * 8;
-    mem.write32(pte, (page % 2 ** 32) | X86_P | X86_RW | X86_US);
-    mem.write32(pte + 4, Math.floor(page / 2 ** 32));
+    const [lo, hi] = splitNumber(page);
+    mem.write32(pte, lo | X86_P | X86_RW | X86_US);
+    mem.write32(pte + 4, hi);
   }
 
   /** The amd_iommu_v2 PPR notifier: fault in pages of the job buffer, refuse the rest. */
@@ -123,16 +126,18 @@ export class SvmDriver implements Driver {
     attach_device(d, dev, this.domain);
     // amd_iommu_bind_pasid() → amd_iommu_domain_set_gcr3(): entry = cr3 | valid.
     const e = gcr3 + (this.p.pasid % 512) * 8;
-    k.mem.write32(e, (this.cr3 % 2 ** 32) | 1);
-    k.mem.write32(e + 4, Math.floor(this.cr3 / 2 ** 32));
+    const [lo, hi] = splitNumber(this.cr3);
+    k.mem.write32(e, lo | 1);
+    k.mem.write32(e + 4, hi);
     d.domain_flush_tlb_pde(this.domain);
     d.events.pprHandler = (devid, pasid, address) => this.ppr(devid, pasid, address);
     // Program the job.
     const msi = d.irq.setupMsi(dev.devid, k.request_irq(() => {}));
     const w = (reg: number, v: number) => k.writel(v, dev.bar + reg);
     w(SVM_REG.PASID, this.p.pasid);
-    w(SVM_REG.JOB_VA_LO, this.p.va % 2 ** 32);
-    w(SVM_REG.JOB_VA_HI, Math.floor(this.p.va / 2 ** 32));
+    const [vaLo, vaHi] = splitNumber(this.p.va);
+    w(SVM_REG.JOB_VA_LO, vaLo);
+    w(SVM_REG.JOB_VA_HI, vaHi);
     w(SVM_REG.JOB_PAGES, this.p.pages);
     w(SVM_REG.JOB_INTERVAL_US, this.p.intervalUs);
     if (msi) {
