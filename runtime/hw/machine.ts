@@ -51,11 +51,10 @@ export interface BusObserver {
 export interface BusPort {
   readonly clock: EventClock;
   dmaWrite(devid: number, addr: number, data: ArrayLike<number>, pasid?: number): DmaResult;
-  dmaRead(devid: number, addr: number, out: Uint32Array, pasid?: number): DmaResult;
   /**
-   * The same DMA read, answering how many dwords of `out`, from the first, may be non-zero
-   * (the rest read as zeros; for devices that keep what they read sparsely), or -1 when the
-   * read was aborted.
+   * A DMA read, answering how many dwords of `out`, from the first, may be non-zero (the rest
+   * read as zeros; for devices that keep what they read sparsely), or -1 when the read was
+   * aborted (`out` then holds all ones).
    */
   dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number;
   /** ATS translation request (no event on failure); used by devices with PRI. */
@@ -86,7 +85,7 @@ export interface MachineConfig {
   seed: number;
   memoryMap: Region[];
   iommus: IommuConfig[];
-  /** Which IOMMU (by index) covers each DeviceID; the rest fall to IOMMU 0. */
+  /** Which IOMMU (by index) covers each DeviceID; the rest fall to IOMMU 0. At least one. */
   iommuOf?: (devid: number) => number;
 }
 
@@ -107,6 +106,7 @@ export class Machine implements BusPort {
   private readonly iommuByDevid = new Map<number, AmdIommu>();
 
   constructor(cfg: MachineConfig) {
+    if (cfg.iommus.length === 0) throw new Error("a machine needs at least one IOMMU");
     this.clock = new EventClock(cfg.seed);
     this.mem = new PhysMem(cfg.memoryMap);
     this.iommuOf = cfg.iommuOf ?? (() => 0);
@@ -151,10 +151,7 @@ export class Machine implements BusPort {
     write: boolean,
     pasid?: number,
   ): DmaRecord {
-    const iommu = this.iommus.length ? this.iommuFor(devid) : undefined;
-    const outcome: DmaOutcome = iommu
-      ? iommu.translate({ devid, addr, len, write, pasid })
-      : { kind: "untranslated", spa: addr, why: "iommu-off" };
+    const outcome = this.iommuFor(devid).translate({ devid, addr, len, write, pasid });
     const rec: DmaRecord = { t: this.clock.now, devid, iova: addr, pasid, len, write, outcome };
     if (outcome.kind !== "abort" && this.mem.dmaTarget(outcome.spa, len) === "abort") {
       rec.masterAbort = true;
@@ -186,35 +183,37 @@ export class Machine implements BusPort {
     return Machine.result(rec);
   }
 
-  /** A device's DMA read (within one page). Aborted reads return all ones. */
-  dmaRead(devid: number, addr: number, out: Uint32Array, pasid?: number): DmaResult {
-    const rec = this.access(devid, addr, out.length * 4, false, pasid);
-    const spa = Machine.landed(rec);
-    if (spa !== undefined) this.mem.readDwords(spa, out.length, out);
-    else out.fill(0xffff_ffff);
-    return Machine.result(rec);
-  }
-
-  /** A device's DMA read (within one page), answering the extent of what it read (see BusPort). */
-  dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number {
-    const rec = this.access(devid, addr, out.length * 4, false, pasid);
+  /** Reads what the access `rec` reached into `out` (all ones if it aborted); see BusPort. */
+  private readInto(rec: DmaRecord, out: Uint32Array): number {
     const spa = Machine.landed(rec);
     if (spa !== undefined) return this.mem.readDwords(spa, out.length, out);
     out.fill(0xffff_ffff);
     return -1;
   }
 
+  /** A device's DMA read (within one page), answering the extent of what it read (see BusPort). */
+  dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number {
+    return this.readInto(this.access(devid, addr, out.length * 4, false, pasid), out);
+  }
+
+  /**
+   * The same DMA read, answering where it landed or why it aborted (for tests and scripts;
+   * devices use {@link dmaReadExtent}). Aborted reads return all ones.
+   */
+  dmaRead(devid: number, addr: number, out: Uint32Array, pasid?: number): DmaResult {
+    const rec = this.access(devid, addr, out.length * 4, false, pasid);
+    this.readInto(rec, out);
+    return Machine.result(rec);
+  }
+
   /** ATS translation request. */
   atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome {
-    if (!this.iommus.length) return { kind: "untranslated", spa: addr, why: "iommu-off" };
     return this.iommuFor(devid).translate({ devid, addr, len: 4, write, pasid, ats: true });
   }
 
   /** PCIe page request through the device's IOMMU. */
   pageRequest(devid: number, pasid: number, addr: number, write: boolean, tag: number): boolean {
-    return this.iommus.length
-      ? this.iommuFor(devid).pageRequest(devid, pasid, addr, write, tag)
-      : false;
+    return this.iommuFor(devid).pageRequest(devid, pasid, addr, write, tag);
   }
 
   /** A device's MSI: remapped by its IOMMU, then delivered to the CPU. */
@@ -226,9 +225,7 @@ export class Machine implements BusPort {
       }
       return;
     }
-    const outcome: MsiOutcome = this.iommus.length
-      ? this.iommuFor(devid).remapInterrupt({ devid, address, data })
-      : { kind: "forwarded", vector: data & 0xff, dest: (address >>> 12) & 0xff };
+    const outcome = this.iommuFor(devid).remapInterrupt({ devid, address, data });
     for (const o of this.observers) o.msi?.({ t, devid, address, data, outcome });
     if (outcome.kind !== "blocked") this.cpuInterrupt(outcome.vector, { devid });
   }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { DmaOutcome } from "../../runtime/hw/iommu/iommu.ts";
 import { DTE, type DteField } from "../../runtime/hw/layouts/dte.ts";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
-import type { DmaRecord } from "../../runtime/hw/machine.ts";
+import { type DmaRecord, Machine as HwMachine } from "../../runtime/hw/machine.ts";
 import {
   allocTable,
   consumeEvents,
@@ -508,4 +508,11 @@ Deno.test("bus: translated writes land at the SPA, aborted ones nowhere, holes m
     ["IO_PAGE_FAULT", 0x3000n, 0x020],
     ["IO_PAGE_FAULT", 0x3000n, 0x000],
   ]);
+});
+
+Deno.test("bus: a machine without an IOMMU is refused (every DMA and MSI goes through one)", () => {
+  assert.throws(
+    () => new HwMachine({ seed: 1, memoryMap: [], iommus: [] }),
+    /at least one IOMMU/,
+  );
 });
