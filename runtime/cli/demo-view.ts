@@ -7,6 +7,7 @@
  */
 import { ansis } from "./colors.ts";
 import type { DmesgEntry } from "../lab/console.ts";
+import { shortCause } from "../lab/matrix-run.ts";
 import type { Report } from "../lab/report.ts";
 import { type CellLine, sideBySide, type SideBySideRow } from "./side-by-side.ts";
 import { collapseRuns, strayLine, styleVerdict } from "./summary.ts";
@@ -27,12 +28,6 @@ export function demoLogLines(report: Report, limit = 12): string[] {
   );
   if (lines.length <= limit) return lines;
   return [...lines.slice(0, limit), `(… ${lines.length - limit} more)`];
-}
-
-/** A cause cut to its first clause (before `; `) and to `max` characters. */
-export function shortCause(cause: string, max = 100): string {
-  const first = cause.split("; ")[0];
-  return first.length <= max ? first : first.slice(0, max - 1) + "…";
 }
 
 /** IO_PAGE_FAULTs: how many the IOMMU logged, suppressed (DTE.SA and co.) and the kernels printed. */
@@ -74,7 +69,7 @@ export function demoRows(
   return [
     { label: "", left: [head(labels.left)], right: [head(labels.right)] },
     { label: "verdict", ...both(verdictCell) },
-    { label: "cause", ...both((r) => shortCause(r.cause)) },
+    { label: "cause", ...both((r) => shortCause(r.cause, 100)) },
     { label: "IO_PAGE_FAULT", ...both(faultLine) },
     { label: "stray DMA", ...both(strayCell) },
     { label: "dump", ...both(dumpCell) },

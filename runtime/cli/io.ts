@@ -1,5 +1,5 @@
 /**
- * Terminal input and output for commands: stdout lines, stderr lines, stdin text.
+ * Terminal input and output for commands: stdout lines, stderr lines, stdin text, the width.
  *
  * @module
  */
@@ -13,6 +13,16 @@ export function print(...lines: string[]): void {
 /** Writes one line to stderr. */
 export function printErr(line: string): void {
   console.error(line);
+}
+
+/** The width for tables and columns: the terminal's (at least 80) on a terminal, else 120. */
+export function terminalWidth(): number {
+  try {
+    if (Deno.stdout.isTerminal()) return Math.max(80, Deno.consoleSize().columns);
+  } catch {
+    // not a console
+  }
+  return 120;
 }
 
 /**

@@ -71,10 +71,10 @@ export interface MatrixLine {
 /** The longest cause a line carries. */
 const CAUSE_MAX = 120;
 
-/** A cause cut to its first clause (before `; `) and to {@link CAUSE_MAX} characters. */
-export function shortCause(cause: string): string {
+/** A cause cut to its first clause (before `; `) and to `max` characters. */
+export function shortCause(cause: string, max = CAUSE_MAX): string {
   const first = cause.split("; ")[0];
-  return first.length <= CAUSE_MAX ? first : first.slice(0, CAUSE_MAX - 1) + "…";
+  return first.length <= max ? first : first.slice(0, max - 1) + "…";
 }
 
 /** A line with its keys in the JSONL order (so equal lines serialise to equal bytes). */

@@ -19,20 +19,10 @@ import Table from "cli-table3";
 import { ablate, type AblationRow, NOTHING_LEFT_OUT } from "../../lab/ablate.ts";
 import { checkWith } from "../../lab/probe.ts";
 import type { Verdict } from "../../lab/report.ts";
-import { print, printErr } from "../io.ts";
+import { print, printErr, terminalWidth } from "../io.ts";
 import { addProbeOptions, showProgress, verboseOption } from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
 import { styleVerdict } from "../summary.ts";
-
-/** Width of the table: the terminal's, else 120 (never below 80). */
-function tableWidth(): number {
-  try {
-    if (Deno.stdout.isTerminal()) return Math.max(80, Deno.consoleSize().columns);
-  } catch {
-    // not a console
-  }
-  return 120;
-}
 
 /** The rows as a terminal table. */
 export function renderAblation(rows: readonly AblationRow[], width = 120): string {
@@ -110,6 +100,6 @@ export function registerAblate(program: CommandUnknownOpts): void {
       const withText = opts.with.length ? ` + ${opts.with.join(", ")}` : "";
       const where = opts.scenarioFile ?? opts.scenario;
       print(`leave-one-out on ${where}: the series${withText}, without each patch in turn`);
-      print(renderAblation(rows, tableWidth()));
+      print(renderAblation(rows, terminalWidth()));
     });
 }

@@ -12,7 +12,7 @@ import { seriesFromSpec } from "../../lab/plugins.ts";
 import { run } from "../../lab/run.ts";
 import { renderDemo } from "../demo-view.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
-import { print } from "../io.ts";
+import { print, terminalWidth } from "../io.ts";
 import {
   resolveScenario,
   scenarioFileOption,
@@ -22,16 +22,6 @@ import {
 
 /** The series the demo compares with the baseline. */
 export const DEMO_SERIES = "all,bnx2-reset";
-
-/** Width of the side-by-side view: the terminal's, else 120 (never below 80). */
-function viewWidth(): number {
-  try {
-    if (Deno.stdout.isTerminal()) return Math.max(80, Deno.consoleSize().columns);
-  } catch {
-    // not a console: fall through
-  }
-  return 120;
-}
 
 /** Registers the `demo` command on `program`. */
 export function registerDemo(program: CommandUnknownOpts): void {
@@ -63,6 +53,6 @@ export function registerDemo(program: CommandUnknownOpts): void {
         );
       }
       if (opts.json) return print(JSON.stringify({ baseline, series }, null, 2));
-      print(...renderDemo(baseline, series, { width: viewWidth(), labels }));
+      print(...renderDemo(baseline, series, { width: terminalWidth(), labels }));
     });
 }
