@@ -11,12 +11,19 @@ import { scriptJudge } from "../lab/script-judge.ts";
 import { scenarioFileOption, scenarioOption, seedOption } from "./scenario-options.ts";
 import { parseIdList } from "./series-options.ts";
 
-/** `--with IDS`: a comma list, repeatable; the ids add up. */
-export function withOption() {
-  return new Option(
-    "--with <ids>",
+/**
+ * `--with IDS`: a comma list, repeatable; the ids add up.
+ *
+ * @param description the help text, for a command that does not search (the matrix)
+ */
+export function withOption(
+  description =
     "plugins applied at every step, not searched over (comma list, repeatable), e.g. bnx2-reset",
-  ).argParser((value, previous: string[]) => [...previous, ...parseIdList(value)])
+) {
+  return new Option("--with <ids>", description).argParser((
+    value,
+    previous: string[],
+  ) => [...previous, ...parseIdList(value)])
     .default([] as string[], "none");
 }
 

@@ -9,13 +9,19 @@ import { builtinScenario, loadScenarioFile } from "../lab/scenario-source.ts";
 import type { ScenarioInput } from "../lab/scenario.ts";
 import { scenarioNames } from "../lab/scenarios/mod.ts";
 
+/** A non-negative decimal integer as a number (NaN for anything else, e.g. `-1`, `1e3`). */
+export function wholeNumber(value: string): number {
+  const text = value.trim();
+  return /^\d+$/.test(text) ? Number(text) : NaN;
+}
+
 /**
  * Parses a `--seed` value: a non-negative decimal integer (safe as a JS number).
  *
  * @throws {InvalidArgumentError} otherwise (commander prints it as one usage line, exit 2)
  */
 export function parseSeed(value: string): number {
-  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  const n = wholeNumber(value);
   if (!Number.isSafeInteger(n)) {
     throw new InvalidArgumentError("the seed must be a non-negative integer");
   }

@@ -21,21 +21,23 @@ import { htmlOption, writeHtml } from "../html-output.ts";
 import { print } from "../io.ts";
 import { renderMatrix } from "../matrix-view.ts";
 import { start } from "../progress.ts";
+import { withOption } from "../probe-options.ts";
 import {
   resolveScenario,
   scenarioFileOption,
   scenarioOption,
   seedOption,
+  wholeNumber,
 } from "../scenario-options.ts";
-import { parseIdList, pluginPlacementOptions } from "../series-options.ts";
+import { forceOption, parseIdList, pluginPlacementOptions } from "../series-options.ts";
 
 /**
  * Parses `--workers N`: a whole number from 1 to 256.
  *
  * @throws {InvalidArgumentError} otherwise
  */
-export function parseWorkers(value: string): number {
-  const n = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+function parseWorkers(value: string): number {
+  const n = wholeNumber(value);
   if (!(n >= 1 && n <= 256)) {
     throw new InvalidArgumentError("expected a whole number from 1 to 256");
   }
@@ -164,15 +166,13 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         .argParser(parseIdList),
     )
     .addOption(
-      new Option("--with <ids>", "plugins applied in every run, e.g. bnx2-reset (repeatable)")
-        .argParser((v: string, prev: string[]) => [...prev, ...parseIdList(v)])
-        .default([] as string[]),
+      withOption("plugins applied in every run (comma list, repeatable), e.g. bnx2-reset"),
     )
     .addOption(placement.plugin)
     .addOption(placement.before)
     .addOption(placement.after)
     .option("--pairwise", "a pairwise set instead of every subset")
-    .option("--force", "run series whose dependencies are missing instead of skipping them")
+    .addOption(forceOption())
     .addOption(
       new Option("--workers <n>", "worker threads (default: the number of cores)").argParser(
         parseWorkers,
