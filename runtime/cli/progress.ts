@@ -2,7 +2,7 @@
  * Progress of long work (the matrix, minimize): on a terminal a progress bar (npm
  * `cli-progress`) on stderr; otherwise plain lines on stderr at every tenth of the work,
  * `matrix: 410/4096 runs`. Progress never goes to stdout, which stays free for JSON and
- * JSONL. The bar has no colours when NO_COLOR is set (to anything but the empty string).
+ * JSONL. The bar is coloured by the rules of every command's colours (see `colors.ts`).
  *
  * ```ts
  * const progress = start(total, "matrix");
@@ -34,8 +34,6 @@ export interface ProgressOptions {
   quiet?: boolean;
   /** Draw a bar (default: when stderr is a terminal). */
   tty?: boolean;
-  /** Colour the bar (default: unless NO_COLOR is set). */
-  color?: boolean;
   /** Where plain lines go (default: stderr). */
   write?: (line: string) => void;
 }
@@ -46,15 +44,6 @@ interface Bar {
   increment(n: number): void;
   setTotal(total: number): void;
   stop(): void;
-}
-
-/** Whether NO_COLOR asks for no colours (https://no-color.org). */
-function noColor(): boolean {
-  try {
-    return (Deno.env.get("NO_COLOR") ?? "") !== "";
-  } catch {
-    return false; // no permission to read the environment
-  }
 }
 
 /** Whether stderr is a terminal. */
@@ -75,7 +64,7 @@ const SILENT: Progress = { tick() {}, setTotal() {}, stop() {} };
 export function start(total: number, label: string, opts: ProgressOptions = {}): Progress {
   if (opts.quiet || total <= 0) return SILENT;
   const unit = opts.unit ?? "runs";
-  if (opts.tty ?? stderrIsTerminal()) return barProgress(total, label, unit, opts.color);
+  if (opts.tty ?? stderrIsTerminal()) return barProgress(total, label, unit);
   return lineProgress(total, label, unit, opts.write ?? ((l) => console.error(l)));
 }
 
@@ -112,9 +101,8 @@ function lineProgress(
 }
 
 /** A cli-progress bar on stderr. */
-function barProgress(total: number, label: string, unit: string, color?: boolean): Progress {
-  const paint = color ?? !noColor();
-  const bar = paint ? ansis.cyan("{bar}") : "{bar}";
+function barProgress(total: number, label: string, unit: string): Progress {
+  const bar = ansis.cyan("{bar}");
   const SingleBar = cliProgress.SingleBar as new (options: object, preset: object) => Bar;
   const b = new SingleBar({
     format: `${label} ${bar} {value}/{total} ${unit} | {percentage}% | ETA {eta_formatted}`,
