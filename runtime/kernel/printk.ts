@@ -35,45 +35,6 @@ export function timestamp(ns: number): string {
   return `[${String(s).padStart(5, " ")}.${String(us % 1_000_000).padStart(6, "0")}]`;
 }
 
-/** The kernel log of one kernel. */
-export class Dmesg {
-  readonly lines: LogLine[] = [];
-  /** Lines dropped by printk_ratelimit. */
-  suppressed = 0;
-  private rlWindowStart = -Infinity;
-  private rlCount = 0;
-
-  constructor(private readonly now: () => number) {}
-
-  /** printk at `level`. */
-  printk(level: LogLevel, text: string): void {
-    this.lines.push({ time: this.now(), level, text });
-  }
-
-  /**
-   * printk_ratelimit(): at most `burst` messages per `intervalNs` (kernel defaults: 10 per
-   * 5 s). Returns false (and counts the drop) when the limit is hit.
-   */
-  ratelimit(intervalNs = 5_000_000_000, burst = 10): boolean {
-    const t = this.now();
-    if (t - this.rlWindowStart >= intervalNs) {
-      this.rlWindowStart = t;
-      this.rlCount = 0;
-    }
-    if (this.rlCount >= burst) {
-      this.suppressed++;
-      return false;
-    }
-    this.rlCount++;
-    return true;
-  }
-
-  /** The log as a console shows it. */
-  render(): string {
-    return this.lines.map((l) => `${timestamp(l.time)} ${l.text}`).join("\n");
-  }
-}
-
 /**
  * A per-object ratelimit state (struct ratelimit_state with the default 5 s / 10 burst),
  * as dev_err_ratelimited and amd_iommu_report_page_fault's per-device limit use.
@@ -97,5 +58,34 @@ export class RateLimit {
     }
     this.count++;
     return true;
+  }
+}
+
+/** The kernel log of one kernel. */
+export class Dmesg {
+  readonly lines: LogLine[] = [];
+  /** printk_ratelimit()'s state (the kernel defaults: 10 per 5 s). */
+  private readonly rs = new RateLimit();
+
+  constructor(private readonly now: () => number) {}
+
+  /** printk at `level`. */
+  printk(level: LogLevel, text: string): void {
+    this.lines.push({ time: this.now(), level, text });
+  }
+
+  /** Lines dropped by printk_ratelimit. */
+  get suppressed(): number {
+    return this.rs.missed;
+  }
+
+  /** printk_ratelimit(): false (and the drop counted) when the limit is hit. */
+  ratelimit(): boolean {
+    return this.rs.allow(this.now());
+  }
+
+  /** The log as a console shows it. */
+  render(): string {
+    return this.lines.map((l) => `${timestamp(l.time)} ${l.text}`).join("\n");
   }
 }
