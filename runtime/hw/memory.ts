@@ -527,11 +527,6 @@ export class PhysMem {
     return true;
   }
 
-  /** Page frame numbers of all pages holding written lines, ascending. */
-  writtenPages(): number[] {
-    return sortedNumbers(this.present.keys());
-  }
-
   /** Page frame numbers of all pages holding a written line that is not all zeros, ascending. */
   nonBlankPages(): number[] {
     const pfns: number[] = [];
@@ -567,16 +562,6 @@ export class PhysMem {
     this.snapped = new Map();
   }
 
-  /** Pages written since {@link beginSnapshot} (ascending pfns). */
-  pagesChangedSinceSnapshot(): number[] {
-    if (!this.snapshot) return [];
-    const pages = new Set<number>();
-    for (const k of this.snapshot.keys()) pages.add(Math.floor(k / LINES_PER_PAGE));
-    return [...pages].filter((p) => this.pageDigest(p) !== this.pageDigest(p, true)).sort((a, b) =>
-      a - b
-    );
-  }
-
   /**
    * Whether the page `pfn`, as it was at the snapshot, equals `data` (dwords from the page's
    * start; missing trailing dwords count as zeros). Compares line by line.
@@ -608,20 +593,5 @@ export class PhysMem {
       if (line && !isZeroLine(line)) return false;
     }
     return true;
-  }
-
-  /** Reads a whole page as it was at the snapshot into `out` (1024 dwords). */
-  readOriginalPage(pfn: number, out: Uint32Array): void {
-    for (let k = 0; k < LINES_PER_PAGE; k++) {
-      const line = this.originalLine(pfn * LINES_PER_PAGE + k);
-      if (line) out.set(line, k * LINE_DWORDS);
-      else out.fill(0, k * LINE_DWORDS, (k + 1) * LINE_DWORDS);
-    }
-  }
-
-  /** Reads a dword as it was at the snapshot. */
-  readOriginal32(addr: number): number {
-    const line = this.originalLine(Math.floor(addr / LINE_BYTES));
-    return line ? line[(addr % LINE_BYTES) >>> 2] : 0;
   }
 }

@@ -17,6 +17,13 @@ function mem(): PhysMem {
   ]);
 }
 
+/** Page `pfn` as it reads now (1024 dwords). */
+function pageNow(m: PhysMem, pfn: number): Uint32Array {
+  const w = new Uint32Array(1024);
+  m.readDwords(pfn * 4096, 1024, w);
+  return w;
+}
+
 Deno.test("memory: never-written RAM reads zero, and costs no storage", () => {
   const m = mem();
   assert.equal(m.read32(0x1234_5678 & ~3), 0);
@@ -24,7 +31,7 @@ Deno.test("memory: never-written RAM reads zero, and costs no storage", () => {
   const out = new Uint32Array(70).fill(7);
   m.readDwords(0x2000_0000 - 8, 70, out); // crosses storage lines
   assert.deepEqual([...out], new Array(70).fill(0));
-  assert.deepEqual(m.writtenPages(), []);
+  assert.deepEqual(m.nonBlankPages(), []);
   assert.equal(m.pageIsBlank(0x2000_0000), true);
 });
 
@@ -36,7 +43,7 @@ Deno.test("memory: writes land where they are addressed, above and below 4 GiB",
   assert.equal(m.read32(0x1004), 0);
   assert.equal(m.read32(4 * GiB + 0x1_0000), 0x1234_5678);
   assert.equal(m.read32(0x1_0000), 0, "no aliasing of the high address onto low memory");
-  assert.deepEqual(m.writtenPages(), [1, (4 * GiB + 0x1_0000) / 4096]);
+  assert.deepEqual(m.nonBlankPages(), [1, (4 * GiB + 0x1_0000) / 4096]);
   assert.throws(() => m.read32(0x1002), /unaligned/);
   assert.throws(() => m.write32(0x1001, 0), /unaligned/);
 });
@@ -50,7 +57,7 @@ Deno.test("memory: a hole reads all ones, drops writes, and aborts DMA", () => {
   const out = new Uint32Array(3);
   m.readDwords(hole, 3, out);
   assert.deepEqual([...out], [0xffff_ffff, 0xffff_ffff, 0xffff_ffff]);
-  assert.deepEqual(m.writtenPages(), [], "dropped writes allocate nothing");
+  assert.deepEqual(m.nonBlankPages(), [], "dropped writes land nowhere");
   assert.equal(m.regionAt(hole).name, "PCI MMIO hole");
   assert.equal(m.dmaTarget(hole, 4), "abort");
   assert.equal(m.dmaTarget(3 * GiB - 4, 8), "abort", "a DMA running off the end of RAM aborts");
@@ -149,22 +156,34 @@ Deno.test("memory: snapshot keeps the original of written pages (copy-on-write)"
   m.write32(0x7000, 0x1111);
   m.write32(0x9000, 0x2222);
   const before7 = m.pageDigest(7), before9 = m.pageDigest(9), blankA = m.pageDigest(0xa);
+  const page7 = pageNow(m, 7);
   m.beginSnapshot();
-  assert.deepEqual(m.pagesChangedSinceSnapshot(), []);
+  for (const pfn of [7, 9, 0xa]) {
+    assert.equal(m.originalPageEquals(pfn, pageNow(m, pfn)), true, `page ${pfn}: no change yet`);
+  }
   m.write32(0x7004, 0x3333); // modify a page with data
+  m.write32(0x7008, 0x5555); // the line again: the snapshot keeps it as before the first write
   m.write32(0xa000, 0x4444); // write a blank page
   m.write32(0x9000, 0x2222); // rewrite the same value: no change
   m.zero(0xa000, 0x100); // ... and the blank page becomes blank again
   m.write32(0xa100, 5);
-  assert.deepEqual(m.pagesChangedSinceSnapshot(), [7, 0xa]);
+  assert.equal(m.originalPageEquals(7, pageNow(m, 7)), false, "page 7 changed");
+  assert.equal(m.originalPageEquals(9, pageNow(m, 9)), true, "page 9 did not");
+  assert.equal(m.originalPageEquals(0xa, pageNow(m, 0xa)), false, "page 0xa changed");
   assert.equal(m.pageDigest(7, true), before7, "original digest is the one at the snapshot");
   assert.notEqual(m.pageDigest(7), before7);
   assert.equal(m.pageDigest(9), before9);
   assert.equal(m.pageDigest(0xa, true), blankA);
-  assert.equal(m.readOriginal32(0x7004), 0);
-  assert.equal(m.readOriginal32(0x7000), 0x1111);
+  // the original contents read back: 0x1111 at 0x7000, zeros after it (a short `data` counts
+  // as zeros beyond its end)
+  assert.equal(m.originalPageEquals(7, page7), true);
+  assert.equal(m.originalPageEquals(7, Uint32Array.of(0x1111)), true);
+  assert.equal(m.originalPageEquals(7, Uint32Array.of(0x1111, 0x3333)), false);
   assert.equal(m.read32(0x7004), 0x3333);
-  assert.equal(m.readOriginal32(0xa100), 0);
+  assert.equal(m.originalPageIsBlank(0xa), true, "page 0xa was blank at the snapshot");
+  assert.equal(m.originalPageEquals(0xa, Uint32Array.of(0x4444)), false);
+  assert.equal(m.pageIsBlank(0xa000), false, "... and is not now");
+  assert.equal(m.originalPageIsBlank(7), false);
 });
 
 Deno.test("memory: page digest depends on contents, not on how the page was written", () => {
@@ -176,10 +195,19 @@ Deno.test("memory: page digest depends on contents, not on how the page was writ
   m.beginSnapshot();
   m.write32(0x2_0040, 0);
   m.write32(0x2_1000, 0); // page 0x21: zeros written over a blank page
-  assert.deepEqual(m.pagesChangedSinceSnapshot(), [], "writing zeros over zeros changes nothing");
+  for (const pfn of [0x20, 0x21]) {
+    assert.equal(
+      m.originalPageEquals(pfn, pageNow(m, pfn)),
+      true,
+      "writing zeros over zeros changes nothing",
+    );
+    assert.equal(m.originalPageIsBlank(pfn), true);
+  }
   m.write32(0x2_0040, 1);
   assert.notEqual(m.pageDigest(0x20), blank);
-  assert.deepEqual(m.pagesChangedSinceSnapshot(), [0x20]);
+  assert.equal(m.originalPageEquals(0x20, pageNow(m, 0x20)), false);
+  assert.equal(m.originalPageEquals(0x21, pageNow(m, 0x21)), true);
+  assert.equal(m.originalPageIsBlank(0x20), true, "blank at the snapshot, written after it");
 });
 
 Deno.test("memory: regions are validated; later regions win where they overlap", () => {
