@@ -29,14 +29,7 @@ export function kernel_kexec(k: Kernel, iommuShutdown: boolean): void {
   // kernel_restart_prepare() → device_shutdown(): every bound driver's ->shutdown.
   for (const dev of [...k.pci].reverse()) dev.driver?.shutdown?.(dev);
   k.pr_info("kexec_core: Starting new kernel");
-  // x86_platform.iommu_shutdown is installed when early_enable_iommus ran (ENABLED and on).
-  const installed = [
-    "IOMMU_ENABLED",
-    "IOMMU_PCI_INIT",
-    "IOMMU_INTERRUPTS_EN",
-    "IOMMU_DMA_OPS",
-    "IOMMU_INITIALIZED",
-  ].includes(k.amd.init_state);
-  if (iommuShutdown && installed) k.amd.disable_iommus();
+  // native_machine_shutdown(): x86_platform.iommu_shutdown, if a driver installed it.
+  if (iommuShutdown) k.x86_platform.iommu_shutdown?.();
   k.stop();
 }

@@ -85,6 +85,8 @@ export class Kernel {
   readonly t0: number;
   /** Set once the kernel panicked (why). */
   panicked?: string;
+  /** x86_platform: iommu_shutdown is installed by the AMD driver (disable_iommus). */
+  readonly x86_platform: { iommu_shutdown?: () => void } = {};
   private readonly irqs = new Map<number, (vector: number) => void>();
   private nextVector = 0x30;
   private readonly timers = new Set<Scheduled>();

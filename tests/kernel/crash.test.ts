@@ -105,6 +105,7 @@ Deno.test("crash: kernel_kexec without the IOMMU shutdown (or before it is insta
   // Installed from IOMMU_ENABLED on: at PCI_INIT it runs...
   const mid = makeKit({ nic: true });
   mid.k.amd.go_to_state("IOMMU_PCI_INIT");
+  assert.equal(typeof mid.k.x86_platform.iommu_shutdown, "function");
   kernel_kexec(mid.k, true);
   assert.equal(mid.iommu.control("IommuEn"), 0);
   // ...but not while init has not enabled anything (translation left on by a hook here).
@@ -115,6 +116,7 @@ Deno.test("crash: kernel_kexec without the IOMMU shutdown (or before it is insta
   });
   early.m.mem.write32(KIT.IOMMU_MMIO + MMIO.CONTROL, 1);
   early.k.amd.go_to_state("IOMMU_ACPI_FINISHED");
+  assert.equal(early.k.x86_platform.iommu_shutdown, undefined, "installed by early_enable_iommus");
   kernel_kexec(early.k, true);
   assert.equal(early.iommu.control("IommuEn"), 1);
 });

@@ -493,6 +493,7 @@ export class AmdIommuDriver {
           break;
         case "IOMMU_ACPI_FINISHED":
           this.early_enable_iommus();
+          k.x86_platform.iommu_shutdown = () => this.disable_iommus();
           this.init_state = "IOMMU_ENABLED";
           break;
         case "IOMMU_ENABLED":
