@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { seriesFromSpec, seriesIds } from "./plugins.ts";
+import { pluginTitles, seriesIds } from "./plugins.ts";
 import { checkWith, type RunFn, setSeries } from "./probe.ts";
 import { run as labRun } from "./run.ts";
 import type { Scenario, ScenarioInput } from "./scenario.ts";
@@ -49,7 +49,7 @@ export interface AblateOptions {
 export function ablate(opts: AblateOptions): AblationRow[] {
   const withIds = checkWith(opts.with ?? []);
   const run = opts.run ?? labRun;
-  const titles = new Map(seriesFromSpec("all").resolve().plugins.map((p) => [p.id, p.title]));
+  const titles = pluginTitles();
   const all = seriesIds();
   const out = all.filter((id) => !withIds.includes(id));
   const total = out.length + 1;

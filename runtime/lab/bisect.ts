@@ -17,7 +17,7 @@
  * @module
  */
 import { InputError } from "./input.ts";
-import { seriesFromSpec, seriesIds } from "./plugins.ts";
+import { pluginTitles, seriesIds } from "./plugins.ts";
 import { type Judgement, type ProbeSetup, setProber, type Tested } from "./probe.ts";
 
 /** One commit of the bisection: a prefix of the series. */
@@ -35,7 +35,7 @@ export const BASELINE_ID = "baseline";
 
 /** The revisions of the built-in series: prefix 0 (the baseline) to the whole series. */
 export function seriesRevisions(): Revision[] {
-  const titles = new Map(seriesFromSpec("all").resolve().plugins.map((p) => [p.id, p.title]));
+  const titles = pluginTitles();
   return [
     { prefix: 0, id: BASELINE_ID, title: "the 4.13 baseline (no patch of the series)" },
     ...seriesIds().map((id, i) => ({ prefix: i + 1, id, title: titles.get(id) ?? id })),
@@ -204,7 +204,7 @@ export async function bisect(opts: BisectOptions): Promise<BisectResult> {
   });
   if (oldJ === "skip" || newJ === "skip") return result("end-skipped");
   const terms = opts.terms ?? { old: oldJ, new: newJ };
-  if (oldJ === newJ) return result("ends-agree", opts.terms ?? { old: oldJ, new: newJ });
+  if (oldJ === newJ) return result("ends-agree", terms);
   termOf = (_p, t) => t.judgement === oldJ ? terms.old : t.judgement === newJ ? terms.new : "skip";
   for (const s of steps) s.term = termOf(s.prefix, results.get(s.prefix)!);
 

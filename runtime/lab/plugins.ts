@@ -19,6 +19,11 @@ export function builtinPlugins(): Map<string, Plugin> {
   return new Map([...SERIES, ...Object.values(DRIVER_PLUGINS)].map((p) => [p.id, p]));
 }
 
+/** The titles of the built-in plugins (patch subjects, driver plugins' titles), by id. */
+export function pluginTitles(): Map<string, string> {
+  return new Map([...builtinPlugins()].map(([id, p]) => [id, p.title]));
+}
+
 /** Ids of the series, in order. */
 export function seriesIds(): string[] {
   return SERIES.map((p) => p.id);

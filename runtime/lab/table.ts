@@ -8,7 +8,7 @@
  * @module
  */
 import { Series } from "../plugin/mod.ts";
-import { seriesFromSpec, seriesIds } from "./plugins.ts";
+import { pluginTitles, seriesFromSpec, seriesIds } from "./plugins.ts";
 import type { Report } from "./report.ts";
 import { run } from "./run.ts";
 import { SCENARIOS } from "./scenarios/mod.ts";
@@ -126,7 +126,7 @@ function rebuildWithout(base: Series, id: string): { series: Series; dropped: st
 /** Measures the table (about three runs per patch). */
 export function patchTable(seed?: number): PatchRow[] {
   const rows: PatchRow[] = [];
-  const titles = new Map(seriesFromSpec("all").resolve().plugins.map((p) => [p.id, p.title]));
+  const titles = pluginTitles();
   for (const id of seriesIds()) {
     const candidates = PATCH_SCENARIOS[id] ?? [{ scenario: "default", base: "all,bnx2-reset" }];
     let row: PatchRow | undefined;
