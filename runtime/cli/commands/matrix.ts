@@ -10,10 +10,9 @@
  */
 import { type CommandUnknownOpts, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { InputError, readFailure } from "../../lab/input.ts";
-import { parseShard, shardIndices } from "../../lab/matrix.ts";
+import { MatrixPlan, parseShard, shardIndices } from "../../lab/matrix.ts";
 import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";
 import { runMatrix } from "../../lab/matrix-pool.ts";
-import { checkConfig } from "../../lab/matrix-run.ts";
 import { summarize } from "../../lab/matrix-summary.ts";
 import { renderMatrixHtml } from "../../lab/html.ts";
 import { seriesIds } from "../../lab/plugins.ts";
@@ -208,7 +207,8 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         plugins: opts.plugin ?? [],
         force: opts.force === true,
       };
-      const runs = shardIndices(checkConfig(config).plan.size, opts.shard).length;
+      const runs =
+        shardIndices(new MatrixPlan(config.mode, config.patches).size, opts.shard).length;
       const progress = start(runs, "matrix", { quiet: opts.quiet });
       let file: MatrixFile;
       try {
