@@ -25,9 +25,13 @@ import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.
 
 /** Builds the program with every command registered. */
 export function createProgram(): Command {
+  // Options belong to the command they follow (`matrix` and `matrix merge` share names such
+  // as --out and --json); commander needs this on every command above the one that uses it.
+  // The program has no options of its own, so the other commands parse as before.
   const program = new Command()
     .name(PROGRAM)
-    .description("simulate an AMD IOMMU machine through a panic and its kdump kernel");
+    .description("simulate an AMD IOMMU machine through a panic and its kdump kernel")
+    .enablePositionalOptions();
   registerRun(program);
   registerScenarios(program);
   registerPlugins(program);

@@ -145,11 +145,6 @@ async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Prom
 
 /** Registers `matrix` and `matrix merge` on `program`. */
 export function registerMatrix(program: CommandUnknownOpts): void {
-  // `matrix` and `matrix merge` share option names (--out, --json, …): options must belong
-  // to the command they follow, which commander only does when every command above
-  // `matrix merge` parses positionally. The program has no options of its own, so this
-  // changes nothing for the other commands.
-  program.enablePositionalOptions();
   const placement = pluginPlacementOptions();
   const [out, jsonl, json, results] = outputOptions();
   const matrix = program
@@ -190,7 +185,8 @@ export function registerMatrix(program: CommandUnknownOpts): void {
       "no progress on stderr (shown by default: a bar on a terminal, else a line per tenth)",
     )
     .addOption(htmlOption("the matrix as a heatmap"))
-    .enablePositionalOptions() // matrix's own options stay out of `matrix merge`'s
+    // matrix's own options stay out of `matrix merge`'s (the program enables this too)
+    .enablePositionalOptions()
     .addHelpText("after", MATRIX_HELP)
     .action(async (opts) => {
       const toStdout = opts.jsonl === true || (opts.shard !== undefined && opts.out === undefined);
