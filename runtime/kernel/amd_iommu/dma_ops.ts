@@ -98,7 +98,10 @@ export class AmdDmaOps implements DmaOps {
     }
     const pages = size / PAGE_SIZE;
     const iova = this.alloc_iova(dom, pages, dev.dmaMaskBits);
-    if (!iova) return undefined;
+    if (!iova) {
+      this.d.k.alloc.freePages(cpu); // out_free: __free_pages
+      return undefined;
+    }
     for (let i = 0; i < pages; i++) {
       iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, cpu + i * PAGE_SIZE, true, true);
     }

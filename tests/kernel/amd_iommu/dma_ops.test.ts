@@ -139,3 +139,23 @@ Deno.test("dma_ops: dma_alloc_coherent returns zeroed, tagged pages mapped at an
   assert.equal(ownerText(m.mem.ownerOf(buf.cpu)), "free:free");
   assert.deepEqual(dom.iovad!.flushQueue, [[0xfffff, 1]]);
 });
+
+Deno.test("dma_ops: dma_alloc_coherent with no IOVA left frees the pages it allocated", () => {
+  const { k, m, dev, dom } = setup();
+  k.dma.dma_set_mask(dev, 32);
+  // Fill the 32-bit IOVA space: reserve every gap between the ranges all domains reserve.
+  const taken = [...k.amd.reserved_iova_ranges, [0x10_0000, Infinity]];
+  let next = 1;
+  for (const [lo, hi] of taken.sort((a, b) => a[0] - b[0])) {
+    if (lo > next) dom.iovad!.reserve(next, lo - 1);
+    next = Math.max(next, hi + 1);
+  }
+  const before = k.alloc.allocPages(GFP.KERNEL, 0, "probe")!;
+  k.alloc.freePages(before);
+  const allocated = k.alloc.allocatedPages;
+  assert.equal(k.dma.dma_alloc_coherent(dev, PAGE_SIZE, "ring"), undefined);
+  assert.equal(k.dma.stats.errors, 1);
+  assert.equal(k.alloc.allocatedPages, allocated, "nothing leaked");
+  assert.equal(ownerText(m.mem.ownerOf(before)), "free:free", "the page is free again");
+  assert.equal(k.alloc.allocPages(GFP.KERNEL, 0, "probe"), before, "and handed out next");
+});
