@@ -12,9 +12,10 @@ import {
   INV_ALL_PAGES_ADDRESS,
 } from "../../runtime/hw/layouts/command.ts";
 import { DTE, type DteField } from "../../runtime/hw/layouts/dte.ts";
-import { EVENT_LAYOUTS, eventName } from "../../runtime/hw/layouts/event.ts";
+import { EVENT_LAYOUTS, eventCode, eventName, PPR_ENTRY } from "../../runtime/hw/layouts/event.ts";
 import { IRTE, IRTE_GA } from "../../runtime/hw/layouts/irte.ts";
 import { CONTROL, MMIO } from "../../runtime/hw/layouts/mmio.ts";
+import { entryAddress, levelIndex } from "../../runtime/hw/layouts/pte.ts";
 import { Machine } from "../../runtime/hw/machine.ts";
 
 export type { Machine };
@@ -175,18 +176,17 @@ export function map4k(
 ): number {
   let table = root;
   for (let level = mode; level > 1; level--) {
-    const idx = Math.floor(iova / 2 ** (12 + 9 * (level - 1))) % 512;
-    const ea = table + idx * 8;
+    const ea = table + levelIndex(iova, level) * 8;
     const lo = m.mem.read32(ea);
     if (lo & 1) {
-      table = m.mem.read32(ea + 4) % 0x10_0000 * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+      table = entryAddress(lo, m.mem.read32(ea + 4));
     } else {
       const t = allocTable(m);
       writeEntry(m, ea, pte(t, level - 1));
       table = t;
     }
   }
-  const leaf = table + (Math.floor(iova / 4096) % 512) * 8;
+  const leaf = table + levelIndex(iova, 1) * 8;
   writeEntry(m, leaf, pte(spa, 0, ir, iw));
   return leaf;
 }
@@ -263,7 +263,7 @@ function ringEntries(
 export function readEvents(m: Machine): LoggedEvent[] {
   const head = readReg32(m, MMIO.EVT_HEAD), tail = readReg32(m, MMIO.EVT_TAIL);
   return ringEntries(m, eventRing(m), head, tail).map((w) => {
-    const name = eventName((w[1] >>> 28) & 0xf) ?? "UNKNOWN";
+    const name = eventName(eventCode(w)) ?? "UNKNOWN";
     const layout = name === "UNKNOWN" ? undefined : EVENT_LAYOUTS[name];
     return {
       name,
@@ -347,10 +347,9 @@ export function mapPath(
   const path: number[] = [];
   let table = root;
   for (let level = mode; level > 1; level--) {
-    const ea = table + (Math.floor(iova / 2 ** (12 + 9 * (level - 1))) % 512) * 8;
+    const ea = table + levelIndex(iova, level) * 8;
     path.push(ea);
-    const lo = m.mem.read32(ea);
-    table = (m.mem.read32(ea + 4) & 0xfffff) * 0x1_0000_0000 + ((lo & 0xffff_f000) >>> 0);
+    table = entryAddress(m.mem.read32(ea), m.mem.read32(ea + 4));
   }
   path.push(leaf);
   return path;
@@ -392,12 +391,15 @@ export function readPprLog(m: Machine): PprEntry[] {
     2 ** u.regs.field(MMIO.PPR_LOG, "PPRLogLen") * 16,
   ];
   const head = readReg32(m, MMIO.PPR_HEAD), tail = readReg32(m, MMIO.PPR_TAIL);
-  return ringEntries(m, ring, head, tail).map((w) => ({
-    devid: w[0] & 0xffff,
-    pasid: (w[0] >>> 16) | (((w[1] >>> 10) & 0xf) << 16),
-    tag: w[1] & 0x3ff,
-    flags: (w[1] >>> 16) & 0xfff,
-    type: w[1] >>> 28,
-    address: w[3] * 0x1_0000_0000 + w[2],
-  }));
+  return ringEntries(m, ring, head, tail).map((w) => {
+    const e = PPR_ENTRY.decode(w);
+    return {
+      devid: e.DeviceID,
+      pasid: e.PASID + e.PASIDHi * 0x1_0000,
+      tag: e.Tag,
+      flags: e.Flags,
+      type: e.Type,
+      address: e.Address,
+    };
+  });
 }
