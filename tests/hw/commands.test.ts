@@ -100,8 +100,30 @@ Deno.test("commands run in order, one per command time, and the head follows", (
 
 Deno.test("every defined opcode with legal operands executes without an event", () => {
   const m = setup();
+  const u = m.iommus[0];
   const results: string[] = [];
-  m.iommus[0].observers.push({ command: (name, _w, _a, r) => results.push(`${name}:${r}`) });
+  // What the caches hold after each command, and the PPR answers the device at 0x100 gets.
+  const cached: string[] = [];
+  const held = () =>
+    `DTEs ${u.dteCache.keys().length}, IOTLB ` +
+    [[1, 1], [1, 2], [2, 1]].filter(([d, p]) => u.iotlb.lookup(d, p)).join(" ");
+  const answers: number[][] = [];
+  m.addDevice({
+    devid: 0x100,
+    name: "ppr-probe",
+    attach() {},
+    pprResponse: (pasid, tag, status) => answers.push([pasid, tag, status]),
+  });
+  u.dteCache.put(0x100, new Uint32Array(8));
+  for (const [dom, page] of [[1, 1], [1, 2], [2, 1]]) {
+    u.iotlb.insert(dom, page, { spaPage: 0x5000, ir: true, iw: true });
+  }
+  u.observers.push({
+    command: (name, _w, _a, r) => {
+      results.push(`${name}:${r}`);
+      cached.push(held());
+    },
+  });
   queueCommand(m, "INVALIDATE_IOTLB_PAGES", { DeviceID: 0x100, QueueID: 0x100, S: 1 });
   queueCommand(m, "INVALIDATE_INTERRUPT_TABLE", { DeviceID: 0x100 });
   queueCommand(m, "PREFETCH_IOMMU_PAGES", { DeviceID: 0x100, PFCount: 1, Address: 5 });
@@ -113,6 +135,18 @@ Deno.test("every defined opcode with legal operands executes without an event", 
   assert.equal(results.length, 6);
   assert.ok(results.every((r) => r.includes(":ok")), results.join());
   noEvents(m);
+  // IOTLB_PAGES (no remote IOTLB), INTERRUPT_TABLE (no IRTE cache) and PREFETCH (ignored)
+  // change nothing the model holds; IOMMU_PAGES drops domain 1's page 0x1000 only; ALL
+  // empties both caches.
+  assert.deepEqual(cached, [
+    "DTEs 1, IOTLB 1,1 1,2 2,1",
+    "DTEs 1, IOTLB 1,1 1,2 2,1",
+    "DTEs 1, IOTLB 1,1 1,2 2,1",
+    "DTEs 1, IOTLB 1,1 1,2 2,1",
+    "DTEs 1, IOTLB 1,2 2,1",
+    "DTEs 0, IOTLB ",
+  ]);
+  assert.deepEqual(answers, [[0, 3, 0]], "COMPLETE_PPR_REQUEST reached the device: tag 3, success");
 });
 
 Deno.test("an illegal command stops the processor: event at its SPA, head stays, rest not run", () => {

@@ -4,6 +4,7 @@
  * the half-updated address: new low half, old high half.
  */
 import assert from "node:assert/strict";
+import { splitNumber } from "../../runtime/hw/bits.ts";
 import { DTE } from "../../runtime/hw/layouts/dte.ts";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import {
@@ -50,14 +51,14 @@ Deno.test("torn Device Table Base: a DMA between the halves reads the DTE at new
   assert.deepEqual(u.dteCache.keys(), [DEV]);
 
   // the kernel writes the low half of the new base: the cached DTEs go with it ...
-  const [lo, hi] = [(NEW_TABLE % 2 ** 32) + SIZE, Math.floor(NEW_TABLE / 2 ** 32)];
-  assert.deepEqual([lo, hi], [0x2000_01ff, 1]);
+  const [lo, hi] = splitNumber(NEW_TABLE + SIZE);
   writeHalf(m, 0, lo);
   assert.deepEqual(u.dteCache.keys(), []);
   // ... and between the halves the unit is translating, from a base nobody wrote
   assert.equal(u.control("IommuEn"), 1);
   assert.deepEqual(u.deviceTable(), [TORN, 2 * 1024 * 1024]);
   assert.deepEqual([readReg32(m, MMIO.DEV_TABLE), readReg32(m, MMIO.DEV_TABLE + 4)], [lo, 0]);
+  assert.equal(u.regs.get64(MMIO.DEV_TABLE), 0x2000_01ff, "the register holds new low | old high");
 
   const r = m.dmaWrite(DEV, IOVA, [0xbad]);
   // the DTE came from TORN: Mode 0 with DomainID 0x7777, so the IOVA went out as an SPA
@@ -83,6 +84,11 @@ Deno.test("torn Device Table Base: a DMA between the halves reads the DTE at new
 
   // the high half lands: the register now names the intended table
   writeHalf(m, 1, hi);
+  assert.deepEqual(
+    [readReg32(m, MMIO.DEV_TABLE), readReg32(m, MMIO.DEV_TABLE + 4)],
+    [0x2000_01ff, 1],
+    "the register reads back base 0x1_2000_0000, Size 0x1ff",
+  );
   assert.deepEqual(u.deviceTable(), [NEW_TABLE, 2 * 1024 * 1024]);
   // ... and a write to the register drops the cached DTEs (the model's reading: they belong
   // to another table), so the entry read from the torn address is gone with the high half
