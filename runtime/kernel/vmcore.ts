@@ -11,6 +11,7 @@
  */
 import { PAGE_SIZE } from "../hw/memory.ts";
 import { GFP } from "./alloc.ts";
+import { COST } from "./cost.ts";
 import type { NvmeDriver, WriteResult } from "./drivers/nvme.ts";
 import type { Kernel } from "./kernel.ts";
 import { dwords } from "../hw/dwords.ts";
@@ -97,7 +98,7 @@ export function save_vmcore(
   }
   const write = (lba: number, fill: (i: number) => void, n: number): WriteResult => {
     for (let i = 0; i < n; i++) fill(i);
-    k.spend(250 * n); // copy into the buffer
+    k.spend(COST.pageCopy * n); // copy into the buffer
     for (let attempt = 0; attempt < 3; attempt++) {
       if (k.machine.clock.now > deadline) return "timeout";
       const dma = k.dma.dma_map_single(disk, bounce, n * PAGE_SIZE, "to-device");
