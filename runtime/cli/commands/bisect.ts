@@ -223,8 +223,7 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
       `the log's terms are ${log.terms.old}/${log.terms.new}, not ${terms?.old}/${terms?.new}`,
     );
   }
-  // Drop the keys left undefined, so the saved log's options stay minimal.
-  return { record: JSON.parse(JSON.stringify(record)) as BisectLogOptions, terms, known };
+  return { record, terms, known };
 }
 
 /** Registers `bisect` (and its form `bisect replay FILE`) on `program`. */
