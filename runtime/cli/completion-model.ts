@@ -89,7 +89,7 @@ function short(text: string): string {
 }
 
 /** Reads one command (and its subcommands, recursively) as commander shows it in help. */
-export function readCommand(cmd: CommandUnknownOpts, path: string[] = []): CompletionCommand {
+function readCommand(cmd: CommandUnknownOpts, path: string[] = []): CompletionCommand {
   const help = cmd.createHelp();
   const options = help.visibleOptions(cmd).map((o): CompletionOption => {
     const takesValue = o.required || o.optional;

@@ -17,12 +17,12 @@ const DEMO_KEY =
   /AMD-Vi|Translation|Copied|Failed|Event logged|IO_PAGE_FAULT|Completion-Wait|kdump:|panic|I\/O error|dumpfile/i;
 
 /** Whether a kernel log entry is one of the demo's key lines (of the kdump kernel only). */
-export function isDemoLine(entry: DmesgEntry): boolean {
+function isDemoLine(entry: DmesgEntry): boolean {
   return entry.kernel === "kernel2" && DEMO_KEY.test(entry.text);
 }
 
 /** The kdump kernel's key log lines, runs collapsed, at most `limit` (then a count). */
-export function demoLogLines(report: Report, limit = 12): string[] {
+function demoLogLines(report: Report, limit = 12): string[] {
   const lines = collapseRuns(
     report.dmesg.filter(isDemoLine).map((e) => ({ group: e.text, line: e.text })),
   );
@@ -31,7 +31,7 @@ export function demoLogLines(report: Report, limit = 12): string[] {
 }
 
 /** IO_PAGE_FAULTs: how many the IOMMU logged, suppressed (DTE.SA and co.) and the kernels printed. */
-export function faultLine(r: Report): string {
+function faultLine(r: Report): string {
   return `logged ${r.events.IO_PAGE_FAULT}, suppressed ${r.faultsSuppressed}, printed ${r.faultsPrinted}`;
 }
 
@@ -53,7 +53,7 @@ function dumpCell(r: Report): string {
 }
 
 /** The rows of the comparison, `left` = baseline, `right` = the patched series. */
-export function demoRows(
+function demoRows(
   baseline: Report,
   series: Report,
   labels: { left: string; right: string },
@@ -87,13 +87,13 @@ export function demoRows(
 export interface DemoViewOptions {
   /** Total width (default 120). */
   width?: number;
-  /** Column headings (default `4.13 baseline` and `with the series`). */
-  labels?: { left: string; right: string };
+  /** Column headings. */
+  labels: { left: string; right: string };
 }
 
 /** The comparison as lines: a title, then the two columns. */
-export function renderDemo(baseline: Report, series: Report, opts: DemoViewOptions = {}): string[] {
-  const labels = opts.labels ?? { left: "4.13 baseline", right: "with the series" };
+export function renderDemo(baseline: Report, series: Report, opts: DemoViewOptions): string[] {
+  const { labels } = opts;
   const title = `scenario ${baseline.scenario}, seed ${baseline.seed}: ` +
     `${labels.left} vs ${labels.right}`;
   return [

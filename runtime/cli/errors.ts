@@ -2,21 +2,21 @@
  * How the command line reports errors.
  *
  * Bad input (unknown command or option, missing or malformed value) prints ONE line to stderr,
- * `kdump-lab: decode dte: word 2 "0xZZ" is not hexadecimal`, and exits with
- * {@link EXIT_USAGE}; no stack trace. Anything else is a bug in kdump-lab: its stack is printed
- * and the exit code is {@link EXIT_BUG}.
+ * `kdump-lab: decode dte: word 2 "0xZZ" is not hexadecimal`, and exits with 2; no stack
+ * trace. Anything else is a bug in kdump-lab: its stack is printed and the exit code is 1.
  *
  * @module
  */
 import { CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../lab/input.ts";
+import { printErr } from "./io.ts";
 
 /** Program name, the first word of every error line. */
 export const PROGRAM = "kdump-lab";
 /** Exit code for bad input or usage. */
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 /** Exit code for an internal error (a bug). */
-export const EXIT_BUG = 1;
+const EXIT_BUG = 1;
 
 /** The words after the program name that select `cmd`, e.g. `decode dte` (root: empty). */
 export function commandPath(cmd: CommandUnknownOpts): string {
@@ -36,14 +36,11 @@ export function errorLine(context: string, message: string): string {
  * errors (unknown command, unknown option, missing argument) as one {@link errorLine} naming
  * the command. Call after every command has been registered.
  */
-export function installUsageErrors(
-  cmd: CommandUnknownOpts,
-  writeErr: (s: string) => void = (s) => console.error(s),
-): void {
+export function installUsageErrors(cmd: CommandUnknownOpts): void {
   const context = commandPath(cmd);
   cmd.exitOverride();
-  cmd.configureOutput({ outputError: (str) => writeErr(errorLine(context, str)) });
-  for (const sub of cmd.commands) installUsageErrors(sub, writeErr);
+  cmd.configureOutput({ outputError: (str) => printErr(errorLine(context, str)) });
+  for (const sub of cmd.commands) installUsageErrors(sub);
 }
 
 /**
@@ -52,17 +49,13 @@ export function installUsageErrors(
  *
  * @param context the command that was running, e.g. `decode dte`
  */
-export function exitCodeFor(
-  err: unknown,
-  context: string,
-  writeErr: (s: string) => void = (s) => console.error(s),
-): number {
+export function exitCodeFor(err: unknown, context: string): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
   if (err instanceof InputError) {
-    writeErr(errorLine(context, err.message));
+    printErr(errorLine(context, err.message));
     return EXIT_USAGE;
   }
-  writeErr(`${errorLine(context, "internal error (a bug in kdump-lab)")}`);
-  writeErr(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  printErr(errorLine(context, "internal error (a bug in kdump-lab)"));
+  printErr(err instanceof Error ? (err.stack ?? err.message) : String(err));
   return EXIT_BUG;
 }

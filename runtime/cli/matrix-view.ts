@@ -14,7 +14,7 @@ import { styleVerdict } from "./summary.ts";
 const SETS_SHOWN = 10;
 
 /** One line saying what a matrix ran. */
-export function matrixTitle(h: MatrixHeader, runs: number): string {
+function matrixTitle(h: MatrixHeader, runs: number): string {
   const what = h.mode === "full"
     ? `every subset of ${h.patches.length} patches`
     : `a pairwise set over ${h.patches.length} patches`;

@@ -25,7 +25,7 @@ export interface ReplaceArg {
 }
 
 /** Appends to a repeatable option's list (without changing the default). */
-export function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
@@ -47,7 +47,7 @@ export function parseIdList(value: string): string[] {
  *
  * @throws {InvalidArgumentError} when there is no `=` or either side is empty
  */
-export function parseReplace(value: string, previous: ReplaceArg[]): ReplaceArg[] {
+function parseReplace(value: string, previous: ReplaceArg[]): ReplaceArg[] {
   const eq = value.indexOf("=");
   const id = value.slice(0, eq).trim(), file = value.slice(eq + 1).trim();
   if (eq < 0 || !id || !file) throw new InvalidArgumentError("expected ID=FILE");

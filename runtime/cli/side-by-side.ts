@@ -26,9 +26,10 @@ export interface SideBySideOptions {
   width?: number;
   /** Style of the label column (default none). */
   labelStyle?: (s: string) => string;
-  /** Spaces between columns (default 2). */
-  gap?: number;
 }
+
+/** Spaces between columns. */
+const GAP = 2;
 
 const asLine = (l: string | CellLine): CellLine => typeof l === "string" ? { text: l } : l;
 
@@ -45,9 +46,8 @@ function wrapCell(cell: readonly (string | CellLine)[], width: number): CellLine
  * widest label, the two columns sharing the rest equally. Lines have no trailing spaces.
  */
 export function sideBySide(rows: readonly SideBySideRow[], opts: SideBySideOptions = {}): string[] {
-  const gap = opts.gap ?? 2;
   const labelWidth = Math.max(0, ...rows.map((r) => r.label.length));
-  const col = Math.max(10, Math.floor(((opts.width ?? 120) - labelWidth - 2 * gap) / 2));
+  const col = Math.max(10, Math.floor(((opts.width ?? 120) - labelWidth - 2 * GAP) / 2));
   const labelStyle = opts.labelStyle ?? ((s: string) => s);
   const out: string[] = [];
   for (const row of rows) {
@@ -61,7 +61,7 @@ export function sideBySide(rows: readonly SideBySideRow[], opts: SideBySideOptio
         (l.style ?? ((s: string) => s))(r.text ? l.text.padEnd(col) : l.text),
         (r.style ?? ((s: string) => s))(r.text),
       ];
-      out.push(cells.join(" ".repeat(gap)).replace(/ +$/, ""));
+      out.push(cells.join(" ".repeat(GAP)).replace(/ +$/, ""));
     }
   }
   return out;

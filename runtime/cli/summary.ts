@@ -50,12 +50,15 @@ export interface GroupedLine {
   line: string;
 }
 
+/** The shortest run of alike lines that {@link collapseRuns} collapses. */
+const RUN_MIN = 3;
+
 /**
- * Collapses runs of `min` or more consecutive lines whose `group` texts are the same up to
- * their numbers into the first line and `(… N more)` (`(… N more like it)` when the numbers
- * differ).
+ * Collapses runs of {@link RUN_MIN} or more consecutive lines whose `group` texts are the same
+ * up to their numbers into the first line and `(… N more)` (`(… N more like it)` when the
+ * numbers differ).
  */
-export function collapseRuns(lines: readonly GroupedLine[], min = 3): string[] {
+export function collapseRuns(lines: readonly GroupedLine[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < lines.length;) {
     const first = lines[i].group;
@@ -66,7 +69,7 @@ export function collapseRuns(lines: readonly GroupedLine[], min = 3): string[] {
       ) j++;
     }
     const run = lines.slice(i, j);
-    if (run.length >= min) {
+    if (run.length >= RUN_MIN) {
       const same = run.every((l) => l.group === first);
       out.push(run[0].line, `(… ${run.length - 1} more${same ? "" : " like it"})`);
     } else out.push(...run.map((l) => l.line));
@@ -126,13 +129,10 @@ export function eventSummary(report: Report): string {
 export interface SummaryOptions {
   /** Wall-clock time the run took, ms (printed when given). */
   elapsedMs?: number;
-  /** Stray writes listed (default 5). */
-  strays?: number;
-  /** Dump examples listed (default 3). */
-  examples?: number;
-  /** Kernel log lines listed (default 40). */
-  logLines?: number;
 }
+
+/** How many stray writes and dump examples the summary lists. */
+const STRAYS_SHOWN = 5, EXAMPLES_SHOWN = 3;
 
 const LABEL = 10;
 const row = (label: string, value: string) => `${ansis.dim(label.padEnd(LABEL))}${value}`;
@@ -162,7 +162,7 @@ export function renderSummary(report: Report, opts: SummaryOptions = {}): string
   }
   out.push(row("iommu", eventSummary(report)));
   out.push(row("stray DMA", `${report.strayWriteCount} write(s)`));
-  const strays = report.strayWrites.slice(0, opts.strays ?? 5);
+  const strays = report.strayWrites.slice(0, STRAYS_SHOWN);
   out.push(...strays.map((s) => indent(strayLine(s, report.timing))));
   const moreStrays = report.strayWriteCount - strays.length;
   if (strays.length && moreStrays > 0) out.push(indent(`(… ${moreStrays} more)`));
@@ -172,10 +172,10 @@ export function renderSummary(report: Report, opts: SummaryOptions = {}): string
       "dump",
       `${d.result}: ${d.pages} pages (${d.pagesWritten} written), ${d.badPages} bad, ${d.volatilePages} volatile`,
     ));
-    const examples = d.examples.slice(0, opts.examples ?? 3);
+    const examples = d.examples.slice(0, EXAMPLES_SHOWN);
     out.push(...examples.map((e) => indent(`pfn ${e.pfn} (${e.owner}): ${e.why}`)));
   } else out.push(row("dump", "none"));
-  const log = keyDmesgLines(report, opts.logLines ?? 40);
+  const log = keyDmesgLines(report);
   if (log.length) out.push(ansis.dim("kernel log (key lines)"), ...log.map((l) => "  " + l));
   if (opts.elapsedMs !== undefined) {
     const simulated = report.stats.simulatedNs;

@@ -25,7 +25,7 @@ import { resolveScenario } from "../scenario-options.ts";
 import { styleVerdict } from "../summary.ts";
 
 /** The rows as a terminal table. */
-export function renderAblation(rows: readonly AblationRow[], width = 120): string {
+function renderAblation(rows: readonly AblationRow[], width = 120): string {
   const idWidth = Math.max(21, ...rows.map((r) => r.id.length)) + 2;
   const fixed = [idWidth, 14, 16, 8, 7];
   const last = Math.max(20, width - fixed.reduce((a, b) => a + b, 0) - (fixed.length + 2));

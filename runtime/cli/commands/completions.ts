@@ -13,7 +13,7 @@ import { completionScript, type Shell, SHELLS } from "../completion-scripts.ts";
 import { print } from "../io.ts";
 
 /** The completion script of `program` for `shell`. */
-export function completionsFor(program: CommandUnknownOpts, shell: Shell): string {
+function completionsFor(program: CommandUnknownOpts, shell: Shell): string {
   const model = completionModel(program, {
     plugins: [...builtinPlugins().keys()],
     scenarios: scenarioNames(),

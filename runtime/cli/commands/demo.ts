@@ -21,7 +21,7 @@ import {
 } from "../scenario-options.ts";
 
 /** The series the demo compares with the baseline. */
-export const DEMO_SERIES = "all,bnx2-reset";
+const DEMO_SERIES = "all,bnx2-reset";
 
 /** Registers the `demo` command on `program`. */
 export function registerDemo(program: CommandUnknownOpts): void {

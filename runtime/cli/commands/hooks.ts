@@ -16,7 +16,7 @@ const WIDTH = 100;
 const LABEL = 12;
 
 /** One hook point as a block of lines: name, kind, origin, then doc, default and tappers. */
-export function renderHook(h: HookInfo, width = WIDTH): string[] {
+function renderHook(h: HookInfo, width = WIDTH): string[] {
   const origin = h.definedBy === KERNEL ? "kernel" : `defined by ${h.definedBy}`;
   const field = (label: string, text: string) =>
     wrapIndented(text, width, 2 + LABEL).map((l, i) =>

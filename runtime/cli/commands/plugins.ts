@@ -17,7 +17,7 @@ const refs = (list: readonly HookRef[]) =>
   list.length ? list.map((h) => `${h.name} ${ansis.dim(`(${h.kind})`)}`).join(", ") : none;
 
 /** One plugin as a block of lines: heading, title, then labelled fields. */
-export function renderPlugin(p: PluginInfo, index: number): string[] {
+function renderPlugin(p: PluginInfo, index: number): string[] {
   const row = (label: string, value: string) => `  ${ansis.dim(label.padEnd(LABEL))}${value}`;
   const where = p.source === "file" ? `file ${p.file}` : p.source;
   const out = [

@@ -9,7 +9,7 @@ import { scenarioNames, SCENARIOS } from "../../lab/scenarios/mod.ts";
 import { print } from "../io.ts";
 
 /** Name and description of each built-in scenario, in registry order. */
-export function scenarioList(): { name: string; description: string }[] {
+function scenarioList(): { name: string; description: string }[] {
   return scenarioNames().map((name) => ({ name, description: SCENARIOS[name].description }));
 }
 
