@@ -99,17 +99,18 @@ export function save_vmcore(
   const write = (lba: number, fill: (i: number) => void, n: number): WriteResult => {
     for (let i = 0; i < n; i++) fill(i);
     k.spend(COST.pageCopy * n); // copy into the buffer
+    let r: WriteResult = "error";
     for (let attempt = 0; attempt < 3; attempt++) {
       if (k.machine.clock.now > deadline) return "timeout";
       const dma = k.dma.dma_map_single(disk, bounce, n * PAGE_SIZE, "to-device");
       if (dma === undefined) return "error";
-      const r = nvme.writeBlocks(disk, lba, dma, n);
+      r = nvme.writeBlocks(disk, lba, dma, n);
       k.dma.dma_unmap_single(disk, dma, n * PAGE_SIZE, "to-device");
       if (r === "ok") return r;
       if (r === "error") out.ioErrors++;
       else out.ioTimeouts++;
     }
-    return out.ioTimeouts ? "timeout" : "error";
+    return r; // the last attempt's outcome
   };
   for (let i = 0; i < blocks.length; i += CHUNK_PAGES) {
     const n = Math.min(CHUNK_PAGES, blocks.length - i);

@@ -12,6 +12,7 @@ import {
   save_vmcore,
   VMCORE_MAGIC,
 } from "../../runtime/kernel/vmcore.ts";
+import type { NvmeDriver, WriteResult } from "../../runtime/kernel/drivers/nvme.ts";
 import { KIT, makeKernel, makeMachine, nvmeOf, texts } from "./kit.ts";
 
 const ELF = { ranges: [{ base: 0x1000_0000, size: 0x0100_0000 }] };
@@ -119,4 +120,58 @@ Deno.test("vmcore: no disk → no-disk; a deadline already passed → timeout", 
   assert.equal(r.pagesWritten, 0);
   assert.equal(disk!.media.size, 0);
   assert.ok(texts(k, "err").includes("kdump: saving vmcore failed"));
+});
+
+/**
+ * Scripts the driver's next block writes: a failure is returned without touching the disk,
+ * "disk" (and everything after the script) is a real write. Returns the outcomes seen.
+ */
+function scripted(nvme: NvmeDriver, script: (WriteResult | "disk")[]): WriteResult[] {
+  const real = nvme.writeBlocks.bind(nvme);
+  const seen: WriteResult[] = [];
+  nvme.writeBlocks = (dev, lba, dma, blocks) => {
+    const s = script.shift() ?? "disk";
+    const r = s === "disk" ? real(dev, lba, dma, blocks) : s;
+    seen.push(r);
+    return r;
+  };
+  return seen;
+}
+
+Deno.test("vmcore: a failed write is retried (up to three attempts per chunk); the errors are counted and the dump completes", () => {
+  const { k2, disk } = capture(40); // header chunk + two page chunks
+  const nvme = nvmeOf(k2);
+  const tried = scripted(nvme, ["error", "timeout", "disk", "error"]);
+  const r = save_vmcore(k2, nvme, ELF, Infinity);
+  assert.deepEqual(r, {
+    result: "complete",
+    pages: 40,
+    pagesWritten: 40,
+    ioErrors: 2,
+    ioTimeouts: 1,
+  });
+  assert.deepEqual(tried, ["error", "timeout", "ok", "error", "ok", "ok"]);
+  assert.equal(disk!.media.size, 2 + 40, "header, pfn list and every page on the disk");
+  assert.ok(texts(k2).includes("kdump: saving vmcore complete"));
+});
+
+Deno.test("vmcore: a chunk failing three times fails the dump with its own outcome, not that of an earlier chunk's retry", () => {
+  // The header chunk recovers from a timeout; the first page chunk then gets I/O errors only.
+  const { k2 } = capture(3);
+  const nvme = nvmeOf(k2);
+  const tried = scripted(nvme, ["timeout", "disk", "error", "error", "error"]);
+  const r = save_vmcore(k2, nvme, ELF, Infinity);
+  assert.deepEqual(tried, ["timeout", "ok", "error", "error", "error"]);
+  assert.deepEqual(r, {
+    result: "failed",
+    pages: 3,
+    pagesWritten: 0,
+    ioErrors: 3,
+    ioTimeouts: 1,
+  });
+  assert.deepEqual(texts(k2, "err"), ["kdump: saving vmcore failed"]);
+  // Three timeouts in a row: the outcome is a timeout.
+  const { k2: k } = capture(3);
+  scripted(nvmeOf(k), ["timeout", "timeout", "timeout"]);
+  assert.equal(save_vmcore(k, nvmeOf(k), ELF, Infinity).result, "timeout");
 });
