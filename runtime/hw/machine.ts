@@ -72,6 +72,8 @@ export interface BusDevice {
   attach(bus: BusPort, mem: PhysMem): void;
   /** Answer to a page request (COMPLETE_PPR_REQUEST). */
   pprResponse?(pasid: number, tag: number, status: number): void;
+  /** Reset: stops all DMA, registers to their reset values. */
+  reset?(): void;
 }
 
 /** Where device interrupts go once the IOMMU delivered them. */
@@ -137,6 +139,16 @@ export class Machine implements BusPort {
       this.iommuByDevid.set(devid, u);
     }
     return u;
+  }
+
+  /**
+   * Resets the root complex of IOMMU `index`, as firmware-first error handling does: the
+   * IOMMU returns to its power-on state and every device behind it is reset.
+   */
+  resetRootComplex(index: number): void {
+    const u = this.iommus[index];
+    u.powerOn();
+    for (const d of this.devices.values()) if (this.iommuFor(d.devid) === u) d.reset?.();
   }
 
   /**

@@ -138,12 +138,7 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
     if (panic.during === "fatal-error") {
       // Firmware-first error handling reset the failing root complex — its IOMMU and the
       // devices behind it — before the OS was told; the OS panics on the fatal error.
-      for (const i of panic.resetIommus) {
-        machine.iommus[i].powerOn();
-        for (const d of [...nics, ...disks, ...built.svms]) {
-          if (machine.iommuFor(d.devid) === machine.iommus[i]) d.reset();
-        }
-      }
+      for (const i of panic.resetIommus) machine.resetRootComplex(i);
       k1.printk(
         "emerg",
         "{1}[Hardware Error]: Hardware error from APEI Generic Hardware Error Source: 0",

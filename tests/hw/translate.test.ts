@@ -516,3 +516,25 @@ Deno.test("bus: a machine without an IOMMU is refused (every DMA and MSI goes th
     /at least one IOMMU/,
   );
 });
+
+Deno.test("bus: resetRootComplex powers one IOMMU on again and resets only the devices behind it", () => {
+  const MMIO0 = 0xfeb8_0000, MMIO1 = 0xfeb9_0000;
+  const m = new HwMachine({
+    seed: 1,
+    memoryMap: [{ base: 0, size: 0x4000_0000, kind: "ram", name: "System RAM" }],
+    iommus: [
+      { index: 0, devid: 0x0002, mmioBase: MMIO0, efr: { IASup: 1 } },
+      { index: 1, devid: 0x4002, mmioBase: MMIO1, efr: { IASup: 1 } },
+    ],
+    iommuOf: (devid) => (devid >= 0x4000 ? 1 : 0),
+  });
+  const resets: number[] = [];
+  for (const devid of [0x0100, 0x4100, 0x4200]) {
+    m.addDevice({ devid, name: `dev${devid}`, attach() {}, reset: () => resets.push(devid) });
+  }
+  for (const base of [MMIO0, MMIO1]) m.mem.write32(base + MMIO.CONTROL, 1); // IommuEn
+  m.resetRootComplex(1);
+  assert.deepEqual(resets, [0x4100, 0x4200]);
+  assert.deepEqual(m.iommus.map((u) => u.control("IommuEn")), [1, 0]);
+  assert.equal(m.iommus[1].feature("IASup"), 1, "the EFR is back from the configuration");
+});
