@@ -65,6 +65,11 @@ export class PageAllocator {
     readonly who: OwnerWho,
     /** The kernel's usable memory. */
     ranges: readonly { base: number; size: number }[],
+    /**
+     * Who freed pages go back to: "free", or "crashkernel" for a kdump kernel, whose memory
+     * is the crash kernel reserve (default: by `who`, kernel2 being the kdump kernel).
+     */
+    readonly freedTo: OwnerWho = who === "kernel1" ? "free" : "crashkernel",
   ) {
     for (const r of ranges) {
       const lo = Math.ceil(r.base / PAGE_SIZE) * PAGE_SIZE;
@@ -136,10 +141,7 @@ export class PageAllocator {
     if (size === undefined) throw new Error(`free_pages: 0x${addr.toString(16)} was not allocated`);
     this.live.delete(addr / PAGE_SIZE);
     this.allocatedPages -= size / PAGE_SIZE;
-    this.mem.setOwner(addr, size, {
-      who: this.who === "kernel1" ? "free" : "crashkernel",
-      what: "free",
-    });
+    this.mem.setOwner(addr, size, { who: this.freedTo, what: "free" });
     if (addr < DMA32_LIMIT) this.addFree("DMA32", addr, Math.min(addr + size, DMA32_LIMIT));
     if (addr + size > DMA32_LIMIT) this.addFree("Normal", Math.max(addr, DMA32_LIMIT), addr + size);
   }

@@ -102,7 +102,12 @@ export class Kernel {
     this.cmdline = cfg.cmdline;
     this.params = parseCmdline(cfg.cmdline);
     this.dmesg = new Dmesg(() => this.now());
-    this.alloc = new PageAllocator(machine.mem, cfg.id, cfg.memory);
+    this.alloc = new PageAllocator(
+      machine.mem,
+      cfg.id,
+      cfg.memory,
+      this.is_kdump_kernel() ? "crashkernel" : "free",
+    );
     this.hooks = cfg.hooks ?? DEFAULT_HOOKS;
     this.ivrs = cfg.ivrs;
     this.pci = cfg.pci.map((p) => ({

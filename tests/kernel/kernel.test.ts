@@ -4,10 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
+import { ownerText } from "../../runtime/hw/memory.ts";
+import { GFP } from "../../runtime/kernel/alloc.ts";
 import { COST } from "../../runtime/kernel/cost.ts";
 import { parseCmdline } from "../../runtime/kernel/kernel.ts";
 import { Dmesg, RateLimit, timestamp } from "../../runtime/kernel/printk.ts";
-import { KIT, makeKit, mmioLog } from "./kit.ts";
+import { KIT, makeKernel, makeKit, makeMachine, mmioLog } from "./kit.ts";
 
 Deno.test("kernel: spend runs device events due meanwhile; pollWait jumps event to event and times out exactly at its deadline", () => {
   const { k, m } = makeKit();
@@ -92,4 +94,23 @@ Deno.test("printk: console timestamps, printk_ratelimit and the per-object ratel
   assert.equal(rs.allow(100), false);
   assert.equal(rs.missed, 1);
   assert.equal(rs.allow(5_000_000_100), true);
+});
+
+Deno.test("kernel: pages a kdump kernel frees go back to the crash kernel reserve; a plain kexec'd kernel's become free", () => {
+  const km = makeMachine();
+  const kdump = makeKernel(km, {
+    id: "kernel2",
+    cmdline: "irqpoll elfcorehdr=0x37ff0000",
+    memory: [{ ...KIT.RESERVE }],
+  });
+  const p = kdump.alloc.allocPages(GFP.KERNEL, 0, "x")!;
+  assert.ok(p >= KIT.RESERVE.base && p < KIT.RESERVE.base + KIT.RESERVE.size);
+  kdump.alloc.freePages(p);
+  assert.equal(ownerText(km.m.mem.ownerOf(p)), "crashkernel:free");
+  // After a plain kexec the second kernel runs in the first one's memory, outside the reserve.
+  const plain = makeKernel(km, { id: "kernel2", memory: [{ ...KIT.K1_LOW }] });
+  const q = plain.alloc.allocPages(GFP.KERNEL, 0, "x")!;
+  assert.equal(ownerText(km.m.mem.ownerOf(q)), "kernel2:x");
+  plain.alloc.freePages(q);
+  assert.equal(ownerText(km.m.mem.ownerOf(q)), "free:free");
 });
