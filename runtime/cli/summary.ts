@@ -7,7 +7,7 @@
  */
 import { ansis } from "./colors.ts";
 import { consoleItems, consoleLine, consoleTimestamp, type DmesgEntry } from "../lab/console.ts";
-import type { Report, StrayWrite, Verdict } from "../lab/report.ts";
+import { type Report, requiresText, type StrayWrite, type Verdict } from "../lab/report.ts";
 
 /** How a verdict is coloured: success green, not run dim, any failure red. */
 export function verdictTone(verdict: Verdict): "good" | "neutral" | "bad" {
@@ -152,7 +152,7 @@ export function renderSummary(report: Report, opts: SummaryOptions = {}): string
   ];
   if (report.missing.length) {
     out.push(
-      row("missing", report.missing.map((m) => `${m.plugin} requires ${m.requires}`).join("; ")),
+      row("missing", report.missing.map(requiresText).join("; ")),
     );
   }
   out.push(row("verdict", styleVerdict(report.verdict)), row("cause", report.cause));

@@ -6,7 +6,7 @@
  * @module
  */
 import { el, escapeHtml, verdictColor } from "./html-kit.ts";
-import type { Report } from "./report.ts";
+import { type Report, requiresText } from "./report.ts";
 
 /** One counter of the header: key (for `data-counter`), label, value. */
 export interface Counter {
@@ -84,7 +84,7 @@ export function renderHeader(report: Report, opts: HeaderOptions = {}): string {
     el("p", { class: "meta series" }, `series: ${escapeHtml(series)}`),
   ];
   if (report.missing.length) {
-    const text = report.missing.map((m) => `${m.plugin} requires ${m.requires}`).join("; ");
+    const text = report.missing.map(requiresText).join("; ");
     parts.push(el("p", { class: "meta missing" }, `missing: ${escapeHtml(text)}`));
   }
   if (report.pluginError) {

@@ -6,8 +6,8 @@
  * The series of run `i`: the whole series in series order, the `with` plugins (driver
  * plugins such as bnx2-reset, or series patches kept on in every run) and users' plugin
  * files added as `--plugin` adds them, then every series patch disabled that neither run `i`
- * nor `with` applies. Runs are not forced unless the config says so: a series whose
- * dependencies are missing is "skipped" without building a machine, as `run()` would.
+ * nor `with` applies. Runs are not forced unless the config says so: `run()` skips a series
+ * whose dependencies are missing (verdict "skipped", nothing simulated).
  *
  * @module
  */
@@ -176,23 +176,6 @@ function runOne(
   r: MatrixRun,
 ): MatrixLine {
   const series = seriesOf(base, always, r);
-  if (!c.force) {
-    // What run() does for a series that would not build, without building the machine.
-    const missing = series.resolve().missing;
-    if (missing.length) {
-      return matrixLine(r, {
-        verdict: "skipped",
-        ioPageFaults: 0,
-        printed: 0,
-        suppressed: 0,
-        strays: 0,
-        badPages: 0,
-        cause: shortCause(
-          `would not build: ${missing.map((m) => `${m.plugin} requires ${m.requires}`).join("; ")}`,
-        ),
-      });
-    }
-  }
   const report = run(c.scenario, { series, seed: c.seed, force: c.force });
   const o = outcomeOf(report);
   return matrixLine(r, { ...o, verdict: report.verdict, cause: shortCause(report.cause) });

@@ -5,10 +5,11 @@
  * good.
  *
  * Dependencies: a candidate set whose series would not build (a patch whose `requires` is
- * not in the set) counts as "unresolved" — not good — and is not run. The search therefore
- * only ends on sets that build, and 1-minimality is about sets that build and pass. (The
- * other choice, closing each candidate over its dependencies, would test sets other than
- * the ones ddmin asked about and blur what "taking one patch out" means.)
+ * not in the set) is not run — the test answers "skip" with the verdict `skipped` — and counts
+ * as "unresolved": not good. The search therefore only ends on sets that build, and
+ * 1-minimality is about sets that build and pass. (The other choice, closing each candidate
+ * over its dependencies, would test sets other than the ones ddmin asked about and blur what
+ * "taking one patch out" means.)
  *
  * Every outcome is cached by its set (order does not matter), so a set is tested once;
  * cache hits are counted. Pure: the test is injected (see {@link setProber} for the real one).
@@ -36,10 +37,11 @@ export interface SetTest {
 export interface MinimizeOptions {
   /** The items to minimize over, in series order (the `--with` plugins are not among them). */
   items: readonly string[];
-  /** Tests a set (called once per distinct set). */
+  /**
+   * Tests a set (called once per distinct set). A "skip" makes the set unresolved; with the
+   * verdict `skipped` (it would not build) it is counted in `unresolved`, not in `runs`.
+   */
   test: (set: readonly string[]) => Tested | Promise<Tested>;
-  /** The unmet dependencies of a set (empty: it builds). Default: none. */
-  unmet?: (set: readonly string[]) => string[];
   /** Progress: called for every set looked at (cached or not). */
   onTest?: (t: SetTest) => void;
 }
@@ -55,7 +57,7 @@ export interface MinimizeResult {
   set: string[];
   /** How the whole set came out. */
   full: SetTest;
-  /** Calls of the test (runs). */
+  /** Sets that were run (tested, not skipped as unbuildable). */
   runs: number;
   /** Sets answered from the cache. */
   cacheHits: number;
@@ -99,23 +101,16 @@ export async function minimize(opts: MinimizeOptions): Promise<MinimizeResult> {
       opts.onTest?.(t);
       return t;
     }
-    let t: SetTest;
-    const missing = opts.unmet?.(c) ?? [];
-    if (missing.length) {
-      unresolved++;
-      const detail = `would not build: ${missing.join("; ")}`;
-      t = { set: c, outcome: "unresolved", detail, verdict: "skipped", cached: false };
-    } else {
-      runs++;
-      const r = await opts.test(c);
-      t = {
-        set: c,
-        outcome: outcomeOf(r.judgement),
-        detail: r.detail,
-        verdict: r.verdict,
-        cached: false,
-      };
-    }
+    const r = await opts.test(c);
+    if (r.verdict === "skipped") unresolved++;
+    else runs++;
+    const t: SetTest = {
+      set: c,
+      outcome: outcomeOf(r.judgement),
+      detail: r.detail,
+      verdict: r.verdict,
+      cached: false,
+    };
     cache.set(key, t);
     tests.push(t);
     opts.onTest?.(t);

@@ -4,8 +4,9 @@
  * scenario with it, and a predicate over the Report that says "good", "bad" or "skip" — the
  * three answers `git bisect run` reads from a script.
  *
- * A set whose series has unmet dependencies (a patch that would not build) is not run: it is
- * a "skip", with what is missing.
+ * A set whose series has unmet dependencies (a patch that would not build) is not simulated:
+ * `run()` gives it the verdict `skipped`, which is a "skip", with what is missing, and the
+ * predicate is not asked.
  *
  * @module
  */
@@ -87,11 +88,6 @@ export function setSeries(ids: Iterable<string>, withIds: readonly string[] = []
   return seriesFromSpec([...inSeries, ...others].join(",") || "none");
 }
 
-/** The unmet dependencies of a set's series, as `plugin requires what` texts. */
-export function unmetOf(ids: Iterable<string>, withIds: readonly string[] = []): string[] {
-  return setSeries(ids, withIds).resolve().missing.map((m) => `${m.plugin} requires ${m.requires}`);
-}
-
 /** What to run a set of patches on. */
 export interface ProbeSetup {
   /** The scenario (a built-in or a parsed file). */
@@ -107,22 +103,19 @@ export interface ProbeSetup {
 }
 
 /**
- * A function that tests a set of patch ids: builds its series with the `--with` plugins,
- * skips it without running when dependencies are missing, else runs the scenario and asks
- * the predicate.
+ * A function that tests a set of patch ids: builds its series with the `--with` plugins, runs
+ * the scenario (unforced) and asks the predicate — or, when the run was skipped because
+ * dependencies are missing, answers "skip" with the run's cause.
  */
 export function setProber(setup: ProbeSetup): (ids: Iterable<string>) => Promise<Tested> {
   const withIds = checkWith(setup.with ?? []);
   const judge = setup.judge ?? defaultJudge;
   const run = setup.run ?? labRun;
   return async (ids) => {
-    const series = setSeries(ids, withIds);
-    const missing = series.resolve().missing;
-    if (missing.length) {
-      const why = missing.map((m) => `${m.plugin} requires ${m.requires}`).join("; ");
-      return { judgement: "skip", verdict: "skipped", detail: `would not build: ${why}` };
+    const report = run(setup.scenario, { series: setSeries(ids, withIds), seed: setup.seed });
+    if (report.verdict === "skipped") {
+      return { judgement: "skip", verdict: "skipped", detail: report.cause };
     }
-    const report = run(setup.scenario, { series, seed: setup.seed });
     return {
       judgement: await judge(report),
       verdict: report.verdict,

@@ -94,6 +94,11 @@ export type StrayWrite = z.output<typeof StrayWriteSchema>;
 /** A timeline entry. */
 export type TimelineEntry = z.output<typeof TimelineEntrySchema>;
 
+/** A missing dependency as reports and summaries write it: `plugin requires what`. */
+export function requiresText(m: { plugin: string; requires: string }): string {
+  return `${m.plugin} requires ${m.requires}`;
+}
+
 /** The Report as JSON Schema (draft 2020-12). */
 export function reportJsonSchema(): unknown {
   return z.toJSONSchema(ReportSchema, { io: "output" });

@@ -24,7 +24,7 @@ import { dumpablePages, save_vmcore, type VmcoreResult } from "../kernel/vmcore.
 import type { Machine } from "../hw/machine.ts";
 import { buildMachine, type Built } from "./machine.ts";
 import { Recorder } from "./recorder.ts";
-import { type Report, ReportSchema, type Verdict } from "./report.ts";
+import { type Report, ReportSchema, requiresText, type Verdict } from "./report.ts";
 import { type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts";
 import { verifyDump } from "./verify.ts";
 
@@ -308,9 +308,7 @@ function skippedReport(
   return ReportSchema.parse({
     ...base,
     verdict: "skipped",
-    cause: `would not build: ${
-      base.missing.map((m) => `${m.plugin} requires ${m.requires}`).join("; ")
-    }`,
+    cause: `would not build: ${base.missing.map(requiresText).join("; ")}`,
     events,
     eventsDropped: 0,
     faultsSuppressed: 0,

@@ -9,7 +9,7 @@
  */
 import { Series } from "../plugin/mod.ts";
 import { pluginTitles, seriesFromSpec, seriesIds } from "./plugins.ts";
-import type { Report } from "./report.ts";
+import { type Report, requiresText } from "./report.ts";
 import { run } from "./run.ts";
 import { SCENARIOS } from "./scenarios/mod.ts";
 
@@ -87,7 +87,7 @@ export function outcomeOf(r: Report): Outcome {
         r.dmesg.filter((l) => l.kernel === "kernel2" && KEY.test(l.text)).map((l) => l.text),
       ),
     ],
-    missing: r.missing.map((m) => `${m.plugin} requires ${m.requires}`),
+    missing: r.missing.map(requiresText),
   };
 }
 

@@ -18,6 +18,7 @@ import { formatBisectLog, knownFromLog, parseBisectLog } from "../../runtime/lab
 import { InputError } from "../../runtime/lab/input.ts";
 import { seriesIds } from "../../runtime/lab/plugins.ts";
 import { type Judgement, type RunFn, setProber, type Tested } from "../../runtime/lab/probe.ts";
+import type { Report } from "../../runtime/lab/report.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { judgementOfExit, scriptJudge } from "../../runtime/lab/script-judge.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
@@ -256,16 +257,19 @@ Deno.test("the real prefixes: 0 is the baseline, k the first k patches; unmet de
   assert.deepEqual(revs.map((r) => r.id), ["baseline", ...seriesIds()]);
   assert.equal(revs[12].title, "iommu/amd: Disable iommu only if amd_iommu=off is specified");
   const seen: string[][] = [];
+  const reports: Report[] = [];
   const spy: RunFn = (sc, o) => {
     seen.push((o.series as { enabledIds(): string[] }).enabledIds());
     assert.equal(o.force, undefined, "never forced");
-    return run(sc, o);
+    reports.push(run(sc, o));
+    return reports.at(-1)!;
   };
   const test = prefixTester({ scenario: SCENARIOS.default, with: ["bnx2-reset"], run: spy });
   const t3 = await test(3);
   assert.deepEqual(seen, [[...seriesIds().slice(0, 3), "bnx2-reset"]]);
   assert.equal(t3.judgement, t3.verdict === "dump-ok" ? "good" : "bad");
-  // copy-dev-tables without what it requires would not build: a skip, and no run.
+  // copy-dev-tables without what it requires would not build: a skip, and run() simulates
+  // nothing (an unforced run of it is skipped).
   const probe = setProber({ scenario: SCENARIOS.default, run: spy });
   const t = await probe(["copy-dev-tables"]);
   assert.deepEqual(t, {
@@ -274,7 +278,9 @@ Deno.test("the real prefixes: 0 is the baseline, k the first k patches; unmet de
     detail:
       "would not build: copy-dev-tables requires detect-pre-enabled; copy-dev-tables requires dte-bit-fields",
   });
-  assert.equal(seen.length, 1);
+  assert.equal(seen.length, 2);
+  assert.equal(reports[1].verdict, "skipped");
+  assert.deepEqual([reports[1].timeline, reports[1].dmesg, reports[1].stats], [[], [], {}]);
 });
 
 Deno.test("--run scripts: git bisect run's exit codes; 128 and up abort", async () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { minimize, split } from "../../runtime/lab/minimize.ts";
 import { seriesIds } from "../../runtime/lab/plugins.ts";
-import { type RunFn, setProber, type Tested, unmetOf } from "../../runtime/lab/probe.ts";
+import { type RunFn, setProber, setSeries, type Tested } from "../../runtime/lab/probe.ts";
 import type { Report } from "../../runtime/lab/report.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
@@ -84,9 +84,21 @@ Deno.test("ddmin with dependencies: sets that would not build are unresolved and
       (requires[x] ?? []).filter((r) => !set.includes(r)).map((r) => `${x} requires ${r}`)
     );
   const f = needs(["a", "e"]);
-  const res = await minimize({ items: ITEMS, test: f.test, unmet });
+  // As setProber answers for a series that would not build: a skip, without running it.
+  const test = (set: readonly string[]): Tested => {
+    const missing = unmet(set);
+    if (!missing.length) return f.test(set);
+    return {
+      judgement: "skip",
+      verdict: "skipped",
+      detail: `would not build: ${missing.join("; ")}`,
+    };
+  };
+  const res = await minimize({ items: ITEMS, test });
   assert.deepEqual(res.set, ["a", "b", "c", "e"]);
   assert.ok(res.unresolved > 0);
+  assert.equal(res.runs, f.calls.size, "sets that would not build are not runs");
+  assert.equal(res.tests.filter((t) => !t.cached).length, res.runs + res.unresolved);
   for (const key of f.calls.keys()) {
     assert.deepEqual(unmet(key ? key.split(",") : []), [], `ran ${key}, which would not build`);
   }
@@ -103,9 +115,16 @@ Deno.test("ddmin with dependencies: sets that would not build are unresolved and
 Deno.test("minimize over the real series with a fake run: dependencies close the answer", async () => {
   const base = run(SCENARIOS.default, {});
   const runs: string[][] = [];
-  // Fake: dump-ok iff the series applies copy-old-trans-table, disable-only-if-off and bnx2-reset.
-  const fakeRun: RunFn = (_sc, o) => {
-    const ids = (o.series as Series).enabledIds();
+  let skipped = 0;
+  // Fake: dump-ok iff the series applies copy-old-trans-table, disable-only-if-off and bnx2-reset;
+  // a series that would not build goes to the real run(), which skips it.
+  const fakeRun: RunFn = (sc, o) => {
+    const series = o.series as Series;
+    if (series.resolve().missing.length) {
+      skipped++;
+      return run(sc, o);
+    }
+    const ids = series.enabledIds();
     runs.push(ids);
     const ok = ["copy-old-trans-table", "disable-only-if-off", "bnx2-reset"].every((x) =>
       ids.includes(x)
@@ -120,11 +139,7 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
   };
   const withIds = ["bnx2-reset"];
   const probe = setProber({ scenario: SCENARIOS.default, with: withIds, run: fakeRun });
-  const res = await minimize({
-    items: seriesIds(),
-    test: probe,
-    unmet: (set) => unmetOf(set, withIds),
-  });
+  const res = await minimize({ items: seriesIds(), test: probe });
   assert.deepEqual(res.set, [
     "detect-pre-enabled",
     "helper-functions",
@@ -134,8 +149,14 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
     "disable-only-if-off",
   ]);
   assert.equal(res.runs, runs.length);
+  assert.equal(res.unresolved, skipped);
+  assert.ok(skipped > 0);
   for (const ids of runs) {
     assert.equal(ids.at(-1), "bnx2-reset", "the --with plugin is applied at every step");
-    assert.deepEqual(unmetOf(ids.slice(0, -1), withIds), [], "only sets that build are run");
+    assert.deepEqual(
+      setSeries(ids.slice(0, -1), withIds).resolve().missing,
+      [],
+      "only sets that build are run",
+    );
   }
 });

@@ -13,7 +13,7 @@ import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../../lab/input.ts";
 import { minimize, type SetTest } from "../../lab/minimize.ts";
 import { seriesFromSpec, seriesIds } from "../../lab/plugins.ts";
-import { checkWith, setProber, unmetOf } from "../../lab/probe.ts";
+import { checkWith, setProber } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
 import { start } from "../progress.ts";
 import {
@@ -71,7 +71,6 @@ export function registerMinimize(program: CommandUnknownOpts): void {
         res = await minimize({
           items,
           test: (set) => probe(set),
-          unmet: (set) => unmetOf(set, withIds),
           onTest: (t) => {
             tested++;
             bar.tick();
