@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { run } from "../../runtime/lab/run.ts";
-import { seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
+import { builtinPlugins, seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { renderSummary } from "../../runtime/cli/summary.ts";
@@ -219,6 +219,49 @@ Deno.test("plugins --json and hooks --json: the catalogue", async () => {
   assert.equal(entry.definedBy, "copy-dev-tables");
   assert.deepEqual(entry.tappedBy, ["sanity-check-old-dte", "drop-gcr3-root"]);
   assert.equal(byName.get("iommu_ops.is_attach_deferred")?.definedBy, "iommu-is-attach-deferred");
+});
+
+Deno.test("plugins and hooks: the human listings", async () => {
+  const [plugins, hooks, hooksJson] = await Promise.all([
+    lab(["plugins"]),
+    lab(["hooks"]),
+    lab(["hooks", "--json"]),
+  ]);
+  const blocks = (out: Output, what: string) =>
+    ok(out, what).stdout.trimEnd().split("\n\n").map((b) => b.split("\n"));
+  const listed = blocks(plugins, "plugins");
+  assert.equal(listed.length, SERIES.length + 1, "the 12 patches and bnx2-reset");
+  assert.deepEqual(listed[4], [
+    " 5 copy-dev-tables  series",
+    "   iommu/amd: Add function copy_dev_tables()",
+    "  requires  detect-pre-enabled, dte-bit-fields",
+    "  provides  copy_device_table, old_dev_tbl_cpy",
+    "  defines   amd_iommu.copy_device_table.old_table (run-all), " +
+    "amd_iommu.copy_device_table.entry (run-all)",
+    "  taps      —",
+  ]);
+  assert.deepEqual(listed[12].slice(0, 2), [
+    "13 bnx2-reset  driver",
+    `   ${builtinPlugins().get("bnx2-reset")!.title}`,
+  ]);
+
+  const points = blocks(hooks, "hooks");
+  const json = JSON.parse(ok(hooksJson, "hooks --json").stdout) as { default413: string }[];
+  assert.equal(points.length, json.length);
+  const block = (name: string) => points.find((b) => b[0].startsWith(`${name}  `))!;
+  const enable = block("amd_iommu.early_enable_iommus");
+  assert.equal(enable[0], "amd_iommu.early_enable_iommus  wrap  kernel");
+  assert.equal(enable.at(-1), "  tapped by   helper-functions, copy-old-trans-table");
+  // The 4.13 default, wrapped under its label: the lines joined give the text back.
+  const at = enable.findIndex((l) => l.startsWith("  4.13 "));
+  const end = enable.findIndex((l) => l.startsWith("  tapped by"));
+  const text = enable.slice(at, end).map((l) => l.slice(14)).join(" ");
+  assert.match(text, /^Per IOMMU: iommu_disable, iommu_init_flags, iommu_set_device_table, /);
+  assert.ok(json.some((h) => h.default413 === text), text);
+  assert.equal(
+    block("amd_iommu.copy_device_table.entry")[0],
+    "amd_iommu.copy_device_table.entry  run-all  defined by copy-dev-tables",
+  );
 });
 
 Deno.test("demo: the baseline and all,bnx2-reset side by side; --json both reports", async () => {
