@@ -3,9 +3,10 @@
  *
  * A new iommu_ops call-back, is_attach_deferred(domain, dev): "Check if domain attach should
  * be deferred from iommu driver init to device driver init (default no)". When it says yes,
- * __iommu_attach_device() and __iommu_detach_device() return at once without calling the
- * driver's attach_dev / detach_dev — so the default-domain attach done when a device joins
- * its group does not touch the device's DTE.
+ * __iommu_attach_device() returns at once without calling the driver's attach_dev — so the
+ * default-domain attach done when a device joins its group does not touch the device's DTE.
+ * The patch also skips __iommu_detach_device for deferred devices; the model has no detach
+ * path, so that half is not modelled.
  *
  * @module
  */
@@ -42,6 +43,5 @@ export default definePlugin({
   },
   hooks: {
     "iommu.__iommu_attach_device": deferred,
-    "iommu.__iommu_detach_device": deferred,
   },
 });

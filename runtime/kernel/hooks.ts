@@ -57,7 +57,7 @@ export interface InitIommuOneCtx extends KernelCtx {
 /** Context of hooks on one IOMMU. */
 export type IommuCtx = InitIommuOneCtx;
 
-/** Context at iommu.__iommu_attach_device / __iommu_detach_device. */
+/** Context at iommu.__iommu_attach_device. */
 export interface AttachCtx extends KernelCtx {
   dev: PciDev;
   domain: ProtectionDomain;
@@ -140,11 +140,6 @@ export const HOOK_POINTS = {
     "bail",
     "__iommu_attach_device(): return true to skip ops->attach_dev and report success.",
     "Never skipped: attach_dev always runs.",
-  ),
-  "iommu.__iommu_detach_device": hookPoint<"bail", AttachCtx, boolean>(
-    "bail",
-    "__iommu_detach_device(): return true to skip ops->detach_dev.",
-    "Never skipped.",
   ),
   "bnx2.bnx2_init_one": hookPoint<"run-all", ProbeCtx>(
     "run-all",

@@ -83,12 +83,6 @@ export class IommuCore {
     this.amd_iommu_attach_device(domain, dev);
   }
 
-  /** __iommu_detach_device(). */
-  __iommu_detach_device(domain: ProtectionDomain, dev: PciDev): void {
-    if (this.k.hooks.bail("iommu.__iommu_detach_device", { k: this.k, dev, domain })) return;
-    detach_device(this.k.amd, dev);
-  }
-
   /** amd_iommu_attach_device(): detach from the old domain, attach_device to the new one. */
   private amd_iommu_attach_device(domain: ProtectionDomain, dev: PciDev): void {
     const dd = find_dev_data(this.k.amd, dev.devid);
