@@ -10,17 +10,11 @@
  *
  * @module
  */
-import type { ProtectionDomain } from "../../runtime/kernel/amd_iommu/types.ts";
-import type { Kernel } from "../../runtime/kernel/kernel.ts";
-import type { PciDev } from "../../runtime/kernel/pci.ts";
+import type { AttachCtx } from "../../runtime/kernel/hooks.ts";
 import { definePlugin, hookPoint, type PluginCtx } from "../../runtime/plugin/mod.ts";
 
-/** Context of iommu_ops.is_attach_deferred. */
-export interface AttachDeferredCtx {
-  k: Kernel;
-  domain: ProtectionDomain;
-  dev: PciDev;
-}
+/** Context of iommu_ops.is_attach_deferred: that of __iommu_attach_device. */
+export type AttachDeferredCtx = AttachCtx;
 
 const deferred = (ctx: AttachDeferredCtx & PluginCtx) =>
   ctx.hooks.bail<boolean>("iommu_ops.is_attach_deferred", {
