@@ -378,19 +378,25 @@ export class AmdIommuDriver {
     return r;
   }
 
+  /**
+   * The body of 4.13's early_enable_iommus() loop for one IOMMU (the helper-functions patch
+   * makes it the function early_enable_iommu()).
+   */
+  early_enable_iommu(iommu: AmdIommuDev): void {
+    this.iommu_disable(iommu);
+    this.iommu_init_flags(iommu);
+    this.iommu_set_device_table(iommu);
+    this.iommu_enable_command_buffer(iommu);
+    this.iommu_enable_event_buffer(iommu);
+    this.iommu_set_exclusion_range(iommu);
+    this.iommu_enable_ga(iommu);
+    this.iommu_enable(iommu);
+    this.iommu_flush_all_caches(iommu);
+  }
+
   /** The default (4.13) body of early_enable_iommus(). */
   early_enable_iommus_413(): void {
-    for (const iommu of this.iommus) {
-      this.iommu_disable(iommu);
-      this.iommu_init_flags(iommu);
-      this.iommu_set_device_table(iommu);
-      this.iommu_enable_command_buffer(iommu);
-      this.iommu_enable_event_buffer(iommu);
-      this.iommu_set_exclusion_range(iommu);
-      this.iommu_enable_ga(iommu);
-      this.iommu_enable(iommu);
-      this.iommu_flush_all_caches(iommu);
-    }
+    for (const iommu of this.iommus) this.early_enable_iommu(iommu);
   }
 
   /** early_enable_iommus() (hook point). */
