@@ -4,7 +4,7 @@
  * and that bad input exits 2 with exactly one line on stderr.
  */
 import assert from "node:assert/strict";
-import { spawnLab } from "./lab-kit.ts";
+import { spawnLab, stripAnsi } from "./lab-kit.ts";
 
 /** Runs the CLI with `args`, stdin (`stdin` text, else empty) and the colour switches given. */
 const lab = (args: string[], stdin?: string, env: Record<string, string> = {}) =>
@@ -67,8 +67,7 @@ Deno.test("cli colours: FORCE_COLOR turns them on, NO_COLOR keeps them off", asy
   const plain = await lab(["decode", "pte", "0x6000000123400e01"], undefined, { NO_COLOR: "1" });
   assert.equal(plain.stdout.includes("\x1b["), false);
   // Same text once escapes are stripped.
-  // deno-lint-ignore no-control-regex
-  assert.equal(forced.stdout.replace(/\x1b\[[0-9;]*m/g, ""), plain.stdout);
+  assert.equal(stripAnsi(forced.stdout), plain.stdout);
 });
 
 Deno.test("cli decode dte: stdin with dmesg lines as the kernel prints them", async () => {

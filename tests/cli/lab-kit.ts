@@ -1,6 +1,6 @@
 /**
- * Shared by the CLI tests: run the CLI the way `deno task lab` does, check what it printed,
- * find programs on PATH; and the series order the tests expect.
+ * Shared by the CLI tests: run the CLI the way `deno task lab` does (or any program), check
+ * what it printed, strip colours, find programs on PATH; and the series order the tests expect.
  */
 import assert from "node:assert/strict";
 
@@ -27,30 +27,45 @@ export interface LabOptions {
 }
 
 /**
- * Runs `deno run -A runtime/cli/main.ts …args` from the repository root with this process's
- * environment, the colour switches as `opts.env` says.
+ * Spawns `cmd` with `args`, pipes `stdin` to it when given (else stdin is null) and collects
+ * its exit code and output; never throws for a bad exit.
  */
-export async function spawnLab(args: string[], opts: LabOptions = {}): Promise<Output> {
-  const env = Deno.env.toObject();
-  delete env.NO_COLOR;
-  delete env.FORCE_COLOR;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "runtime/cli/main.ts", ...args],
-    cwd: ROOT,
-    stdin: opts.stdin === undefined ? "null" : "piped",
+async function spawn(
+  cmd: string,
+  args: string[],
+  stdin?: string,
+  opts: Pick<Deno.CommandOptions, "cwd" | "env" | "clearEnv"> = {},
+): Promise<Output> {
+  const child = new Deno.Command(cmd, {
+    ...opts,
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    clearEnv: true,
-    env: { ...env, ...(opts.env ?? { NO_COLOR: "1" }) },
   }).spawn();
-  if (opts.stdin !== undefined) {
+  if (stdin !== undefined) {
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(opts.stdin));
+    await writer.write(new TextEncoder().encode(stdin));
     await writer.close();
   }
   const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * Runs `deno run -A runtime/cli/main.ts …args` from the repository root with this process's
+ * environment, the colour switches as `opts.env` says.
+ */
+export function spawnLab(args: string[], opts: LabOptions = {}): Promise<Output> {
+  const env = Deno.env.toObject();
+  delete env.NO_COLOR;
+  delete env.FORCE_COLOR;
+  return spawn(Deno.execPath(), ["run", "-A", "runtime/cli/main.ts", ...args], opts.stdin, {
+    cwd: ROOT,
+    clearEnv: true,
+    env: { ...env, ...(opts.env ?? { NO_COLOR: "1" }) },
+  });
 }
 
 /** Runs the CLI with `args` from the repository root, without colours. */
@@ -100,21 +115,14 @@ export const SERIES = [
 ];
 
 /** Runs a program with arguments (and optional stdin text); never throws for a bad exit. */
-export async function exec(cmd: string, args: string[], stdin?: string): Promise<Output> {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+export function exec(cmd: string, args: string[], stdin?: string): Promise<Output> {
+  return spawn(cmd, args, stdin);
+}
+
+/** `text` without ANSI colour escapes (SGR sequences). */
+export function stripAnsi(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
 }
 
 /** The first of `names` found as an executable file on PATH, or undefined. */

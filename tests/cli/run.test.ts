@@ -9,7 +9,7 @@ import { stringify } from "yaml";
 import { run } from "../../runtime/lab/run.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { scenarioNames, SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
-import { spawnLab } from "./lab-kit.ts";
+import { spawnLab, stripAnsi as strip } from "./lab-kit.ts";
 
 /** Runs the CLI with `args` from the repository root; colour switches only as given. */
 const lab = (args: string[], env: Record<string, string> = {}) => spawnLab(args, { env });
@@ -29,9 +29,6 @@ async function tempScenario(suffix: string, text: string): Promise<string> {
   await Deno.writeTextFile(path, text);
   return path;
 }
-
-// deno-lint-ignore no-control-regex
-const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 
 Deno.test("run --json: the Report, valid, byte-identical to run() in-process", async () => {
   const r = await lab(["run", "--json"]);

@@ -15,9 +15,9 @@ import {
   verdictTone,
 } from "../../runtime/cli/summary.ts";
 import { fakeReport, line } from "../lab/report-kit.ts";
+import { stripAnsi } from "./lab-kit.ts";
 
-// deno-lint-ignore no-control-regex
-const plain = (lines: string[]) => lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ""));
+const plain = (lines: string[]) => lines.map(stripAnsi);
 
 const stray = (i: number, kernel: "kernel1" | "kernel2" | "between" = "kernel2") => ({
   device: "01:00.1",
