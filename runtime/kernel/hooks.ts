@@ -54,9 +54,6 @@ export interface InitIommuOneCtx extends KernelCtx {
   iommu: AmdIommuDev;
 }
 
-/** Context of hooks on one IOMMU. */
-export type IommuCtx = InitIommuOneCtx;
-
 /** Context at iommu.__iommu_attach_device. */
 export interface AttachCtx extends KernelCtx {
   dev: PciDev;

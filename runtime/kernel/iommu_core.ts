@@ -46,8 +46,7 @@ export class IommuCore {
     dev.iommu = devData;
     const group = this.iommu_group_get_for_dev(dev);
     if (!group) return;
-    if (group.domain.type === "identity") devData.passthrough = true;
-    else dev.dmaOps = d.dma_ops;
+    if (group.domain.type !== "identity") dev.dmaOps = d.dma_ops;
   }
 
   /** iommu_group_get_for_dev(): a group per device, or the partner's group (no ACS). */

@@ -17,7 +17,6 @@ import type { ProtectionDomain } from "./types.ts";
 
 const FLUSH_QUEUE_SIZE = 256;
 const FLUSH_TIMEOUT_NS = 10_000_000;
-const PFN_32 = 0xfffff;
 
 /** The AMD DMA operations of one kernel. */
 export class AmdDmaOps implements DmaOps {
@@ -32,7 +31,7 @@ export class AmdDmaOps implements DmaOps {
     const n = roundupPow2(pages);
     const maskPfn = Math.min(2 ** (maskBits - 12) - 1, 2 ** 40 - 1);
     let pfn = 0;
-    if (maskBits > 32) pfn = iovad.allocFast(n, PFN_32, false);
+    if (maskBits > 32) pfn = iovad.allocFast(n, iovad.pfn32, false);
     if (!pfn) pfn = iovad.allocFast(n, maskPfn, true);
     return pfn * PAGE_SIZE;
   }
@@ -55,7 +54,6 @@ export class AmdDmaOps implements DmaOps {
     for (let i = 0; i < pages; i++) {
       iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, first + i * PAGE_SIZE, true, true);
     }
-    if (this.d.np_cache) this.d.domain_flush_pages(dom, iova, pages * PAGE_SIZE, false);
     return iova + (phys - first);
   }
 
@@ -105,7 +103,6 @@ export class AmdDmaOps implements DmaOps {
     for (let i = 0; i < pages; i++) {
       iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, cpu + i * PAGE_SIZE, true, true);
     }
-    if (this.d.np_cache) this.d.domain_flush_pages(dom, iova, size, false);
     return { cpu, dma: iova, size };
   }
 

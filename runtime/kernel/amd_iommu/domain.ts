@@ -66,12 +66,6 @@ export function writeDteQword(
   d.k.mem.write32(at + 4, hi);
 }
 
-/** set_dev_entry_bit(): sets absolute DTE bit `bit` of `devid`. */
-export function set_dev_entry_bit(d: AmdIommuDriver, devid: number, bit: number): void {
-  const at = d.dev_table + devid * DTE_BYTES + (bit >>> 5) * 4;
-  d.k.mem.write32(at, (d.k.mem.read32(at) | (1 << (bit & 31))) >>> 0);
-}
-
 /**
  * The kernel's `for (devid = 0; devid <= amd_iommu_last_bdf; ++devid) set_dev_entry_bit(...)`
  * loops, for a list of bits, in chunks of 4096 DeviceIDs with the CPU time spent as it goes
@@ -262,7 +256,7 @@ export function clear_dte_entry(d: AmdIommuDriver, devid: number): void {
 export function find_dev_data(d: AmdIommuDriver, devid: number): IommuDevData {
   let dd = d.dev_data.get(devid);
   if (dd) return dd;
-  dd = { devid, domain: null, passthrough: false, rs: new RateLimit() };
+  dd = { devid, domain: null, rs: new RateLimit() };
   d.dev_data.set(devid, dd);
   const iommu = d.rlookup.get(devid);
   if (iommu) d.k.hooks.runAll("amd_iommu.find_dev_data", { k: d.k, devData: dd, iommu });

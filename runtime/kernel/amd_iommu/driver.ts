@@ -91,8 +91,6 @@ export class AmdIommuDriver {
   readonly disabled: boolean;
   /** iommu=pt: identity default domains. */
   readonly passthrough: boolean;
-  /** amd_iommu_np_cache: the IOMMU caches not-present entries, flush after map too. */
-  np_cache = false;
   init_state: InitState = "IOMMU_START_STATE";
   /** iommu_dev_data by DeviceID. */
   readonly dev_data = new Map<number, IommuDevData>();
@@ -284,18 +282,14 @@ export class AmdIommuDriver {
     const cmd = k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, getOrder(BUFFER.CMD), "iommu-cmd-buf");
     const evt = k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, getOrder(BUFFER.EVT), "iommu-evt-log");
     if (struct === undefined || cmd === undefined || evt === undefined) return undefined;
-    const hw = k.machine.iommus[index];
     const iommu: AmdIommuDev = {
       index,
       devid: h.devid,
       mmio_base: h.mmioBase,
-      hw,
       cmd_buf: cmd,
       evt_buf: evt,
       cmd_sem: struct + 0x100,
       need_sync: false,
-      first_device: 0,
-      last_device: 0,
       int_enabled: false,
       features: { ia: false, ppr: false, gt: false, ga: false },
     };
@@ -304,10 +298,10 @@ export class AmdIommuDriver {
     // init_iommu_from_acpi(): DeviceIDs behind this IOMMU (IVHD flags are 0 in our IVRS, so
     // no DTE bits are set from ACPI here).
     const ranges = h.devices === "all" ? [{ first: 0, last: 0xffff }] : h.devices;
-    iommu.first_device = Math.min(...ranges.map((r) => r.first));
-    iommu.last_device = Math.max(...ranges.map((r) => r.last));
+    const first = Math.min(...ranges.map((r) => r.first));
+    const last = Math.max(...ranges.map((r) => r.last));
     for (const r of ranges) this.rlookup.add(r.first, r.last, iommu);
-    k.spend(COST.devidLoop * (iommu.last_device - iommu.first_device + 1));
+    k.spend(COST.devidLoop * (last - first + 1));
     // Features from the EFR (its low dword).
     const efr = dwordsOf([k.readl(iommu.mmio_base + MMIO.EXT_FEATURES), 0]);
     iommu.features = {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import type { AmdIommu } from "../../hw/iommu/iommu.ts";
 import type { IovaDomain } from "../iova.ts";
 import type { RateLimit } from "../printk.ts";
 
@@ -15,8 +14,6 @@ export interface AmdIommuDev {
   /** The IOMMU's own DeviceID. */
   devid: number;
   mmio_base: number;
-  /** The hardware unit (for the lab; kernel code goes through MMIO). */
-  hw: AmdIommu;
   /** Physical address of the command buffer (8 KiB). */
   cmd_buf: number;
   /** Physical address of the event log (8 KiB). */
@@ -27,9 +24,6 @@ export interface AmdIommuDev {
   cmd_sem: number;
   /** Commands queued since the last completion wait (need_sync). */
   need_sync: boolean;
-  /** DeviceIDs this IOMMU covers. */
-  first_device: number;
-  last_device: number;
   /** Whether the IOMMU's MSI has been set up (iommu_init_msi). */
   int_enabled: boolean;
   /** Extended features read from the EFR at init (features). */
@@ -41,8 +35,6 @@ export interface IommuDevData {
   devid: number;
   /** The protection domain the device is attached to (NULL = none). */
   domain: ProtectionDomain | null;
-  /** Device is in an identity (passthrough) domain. */
-  passthrough: boolean;
   /** Per-device ratelimit for IO_PAGE_FAULT prints (amd_iommu_report_page_fault). */
   rs: RateLimit;
 }
@@ -78,5 +70,5 @@ export const LOOP_TIMEOUT = 100_000;
 /** MAX_DOMAIN_ID. */
 export const MAX_DOMAIN_ID = 65536;
 
-/** Interrupt remapping: MAX_IRQS_PER_TABLE, IntTabLen value, table alignment. */
-export const IRQ_TABLE = { ENTRIES: 256, LEN: 8, ALIGN: 128 } as const;
+/** Interrupt remapping: the IntTabLen 4.x writes (DTE_IRQ_TABLE_LEN: 256 entries). */
+export const IRQ_TABLE = { LEN: 8 } as const;
