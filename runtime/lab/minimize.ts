@@ -12,11 +12,13 @@
  * "taking one patch out" means.)
  *
  * Every outcome is cached by its set (order does not matter), so a set is tested once;
- * cache hits are counted. Pure: the test is injected (see {@link setProber} for the real one).
+ * cache hits are counted. Pure: the test is injected ({@link seriesMinimizer} wires the real
+ * one, {@link setProber}, over the series).
  *
  * @module
  */
-import type { Judgement, Tested } from "./probe.ts";
+import { seriesIds } from "./plugins.ts";
+import { checkWith, type Judgement, type ProbeSetup, setProber, type Tested } from "./probe.ts";
 
 /** What a candidate set is. */
 export type SetOutcome = "good" | "bad" | "unresolved";
@@ -157,4 +159,31 @@ export async function minimize(opts: MinimizeOptions): Promise<MinimizeResult> {
     else break;
   }
   return done("minimized", c, full);
+}
+
+/** ddmin over the built-in series (see {@link seriesMinimizer}). */
+export interface SeriesMinimizer {
+  /** The patches searched: the series without the `with` plugins, in series order. */
+  items: string[];
+  /** ddmin's bound on the sets it looks at for these items: n² + 3n. */
+  bound: number;
+  /** Runs the search; `onTest` is called for every set looked at. */
+  run(onTest?: (t: SetTest) => void): Promise<MinimizeResult>;
+}
+
+/**
+ * ddmin over the patches of the series, each set tested by {@link setProber} with the `with`
+ * plugins applied (and kept out of the search).
+ *
+ * @throws {InputError} for an unknown or repeated `with` id
+ */
+export function seriesMinimizer(setup: ProbeSetup): SeriesMinimizer {
+  const withIds = checkWith(setup.with ?? []);
+  const probe = setProber({ ...setup, with: withIds });
+  const items = seriesIds().filter((id) => !withIds.includes(id));
+  return {
+    items,
+    bound: items.length ** 2 + 3 * items.length,
+    run: (onTest) => minimize({ items, test: probe, onTest }),
+  };
 }

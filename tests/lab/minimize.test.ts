@@ -4,9 +4,10 @@
  * run), and the real glue (series of a set, `--with` plugins always applied) with a fake run.
  */
 import assert from "node:assert/strict";
-import { minimize, split } from "../../runtime/lab/minimize.ts";
+import { InputError } from "../../runtime/lab/input.ts";
+import { minimize, seriesMinimizer, split } from "../../runtime/lab/minimize.ts";
 import { seriesIds } from "../../runtime/lab/plugins.ts";
-import { type RunFn, setProber, setSeries, type Tested } from "../../runtime/lab/probe.ts";
+import { type RunFn, setSeries, type Tested } from "../../runtime/lab/probe.ts";
 import type { Report } from "../../runtime/lab/report.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
@@ -138,8 +139,10 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
     return report;
   };
   const withIds = ["bnx2-reset"];
-  const probe = setProber({ scenario: SCENARIOS.default, with: withIds, run: fakeRun });
-  const res = await minimize({ items: seriesIds(), test: probe });
+  const search = seriesMinimizer({ scenario: SCENARIOS.default, with: withIds, run: fakeRun });
+  assert.deepEqual(search.items, seriesIds(), "bnx2-reset is not a patch of the series");
+  assert.equal(search.bound, 12 * 12 + 3 * 12);
+  const res = await search.run();
   assert.deepEqual(res.set, [
     "detect-pre-enabled",
     "helper-functions",
@@ -159,4 +162,14 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
       "only sets that build are run",
     );
   }
+});
+
+Deno.test("seriesMinimizer: series patches named by --with are applied at every step, not searched", () => {
+  const search = seriesMinimizer({
+    scenario: SCENARIOS.default,
+    with: ["bnx2-reset", "disable-only-if-off"],
+  });
+  assert.deepEqual(search.items, seriesIds().filter((id) => id !== "disable-only-if-off"));
+  assert.equal(search.bound, 11 * 11 + 3 * 11);
+  assert.throws(() => seriesMinimizer({ scenario: SCENARIOS.default, with: ["nope"] }), InputError);
 });

@@ -11,9 +11,9 @@
  */
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { InputError } from "../../lab/input.ts";
-import { minimize, type SetTest } from "../../lab/minimize.ts";
-import { seriesFromSpec, seriesIds } from "../../lab/plugins.ts";
-import { checkWith, setProber } from "../../lab/probe.ts";
+import { seriesMinimizer, type SetTest } from "../../lab/minimize.ts";
+import { pluginTitles } from "../../lab/plugins.ts";
+import { checkWith } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
 import { start } from "../progress.ts";
 import {
@@ -21,6 +21,7 @@ import {
   judgeFromOptions,
   PROBE_HELP,
   runScriptOption,
+  showProgress,
   verboseOption,
 } from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
@@ -54,28 +55,22 @@ export function registerMinimize(program: CommandUnknownOpts): void {
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
       const judge = await judgeFromOptions(opts);
-      const probe = setProber({ scenario, seed: opts.seed, with: withIds, judge });
-      const items = seriesIds().filter((id) => !withIds.includes(id));
-      // On a terminal: a bar towards ddmin's bound (n² + 3n tests), whose total becomes the
-      // real count when the search ends (with --verbose, a line per test as well).
-      // Otherwise: a plain line per test.
+      const search = seriesMinimizer({ scenario, seed: opts.seed, with: withIds, judge });
+      const items = search.items;
+      // Progress as bisect and ablate show it (--verbose, or stderr is a terminal): on a
+      // terminal a bar towards ddmin's bound, whose total becomes the real count when the
+      // search ends, plus a line per test with --verbose; elsewhere a line per test.
+      const show = showProgress(opts);
       const tty = Deno.stderr.isTerminal();
-      const lines = opts.verbose === true || !tty;
-      const bar = start(items.length ** 2 + 3 * items.length, "minimize", {
-        unit: "tests",
-        quiet: !tty,
-      });
+      const lines = show && (opts.verbose === true || !tty);
+      const bar = start(search.bound, "minimize", { unit: "tests", quiet: !show || !tty });
       let tested = 0;
       let res;
       try {
-        res = await minimize({
-          items,
-          test: (set) => probe(set),
-          onTest: (t) => {
-            tested++;
-            bar.tick();
-            if (lines) printErr(testLine(t));
-          },
+        res = await search.run((t) => {
+          tested++;
+          bar.tick();
+          if (lines) printErr(testLine(t));
         });
       } finally {
         bar.setTotal(Math.max(tested, 1));
@@ -104,7 +99,7 @@ export function registerMinimize(program: CommandUnknownOpts): void {
         );
       }
       if (opts.json) return;
-      const titles = new Map(seriesFromSpec("all").resolve().plugins.map((p) => [p.id, p.title]));
+      const titles = pluginTitles();
       const width = Math.max(0, ...res.set.map((id) => id.length));
       print(
         `1-minimal set: ${res.set.length} of ${items.length} patches${
