@@ -22,7 +22,7 @@ import type { Driver, DriverFactory } from "./drivers/driver.ts";
 import { DEFAULT_HOOKS, type HookCaller } from "./hooks.ts";
 import { IommuCore } from "./iommu_core.ts";
 import { type Ivrs, type PciDev, pciName } from "./pci.ts";
-import { Dmesg, type LogLevel, RateLimit } from "./printk.ts";
+import { Dmesg, type LogLevel } from "./printk.ts";
 
 /** Which kernel this is. */
 export type KernelId = "kernel1" | "kernel2";
@@ -118,7 +118,6 @@ export class Kernel {
       kind: p.kind,
       dmaMaskBits: 32,
       sharesGroupWith: p.sharesGroupWith,
-      rs: new RateLimit(),
     }));
     this.amd = new AmdIommuDriver(this);
     this.core = new IommuCore(this);

@@ -5,7 +5,6 @@
  * @module
  */
 import { bdfText } from "../hw/memory.ts";
-import type { RateLimit } from "./printk.ts";
 import type { IommuDevData } from "./amd_iommu/types.ts";
 import type { DmaOps } from "./dma.ts";
 import type { Driver } from "./drivers/driver.ts";
@@ -33,8 +32,6 @@ export interface PciDev {
   groupId?: number;
   /** Devices sharing this one's IOMMU group (multifunction without ACS), by DeviceID. */
   sharesGroupWith?: number;
-  /** Per-device print ratelimit (dev_err_ratelimited). */
-  rs?: RateLimit;
 }
 
 /** `0000:BB:DD.F` of a DeviceID. */

@@ -16,7 +16,6 @@ import {
   type EventName,
   eventName,
   PPR_ENTRY,
-  PPR_FLAGS,
 } from "../../hw/layouts/event.ts";
 import { MMIO, STATUS } from "../../hw/layouts/mmio.ts";
 import { bdfText } from "../../hw/memory.ts";
@@ -88,15 +87,8 @@ export class EventHandler {
   readonly seen: PrintedEvent[] = [];
   /** IO_PAGE_FAULT events the handler printed. */
   faultsPrinted = 0;
-  /** PPR requests read, and how many got an answer. */
-  readonly ppr = { read: 0, answered: 0 };
   /** PPR handler (amd_iommu_v2's notifier): returns a PRI status, or undefined = no listener. */
-  pprHandler?: (
-    devid: number,
-    pasid: number,
-    address: number,
-    write: boolean,
-  ) => number | undefined;
+  pprHandler?: (devid: number, pasid: number, address: number) => number | undefined;
   private threadScheduled = false;
 
   constructor(private readonly d: AmdIommuDriver) {}
@@ -229,18 +221,15 @@ export class EventHandler {
     while (head !== tail) {
       const w = dwords(4);
       k.mem.readDwords(iommu.ppr_log + head, 4, w);
-      this.ppr.read++;
       const devid = PPR_ENTRY.get(w, "DeviceID");
       const pasid = PPR_ENTRY.get(w, "PASID") + PPR_ENTRY.get(w, "PASIDHi") * 0x1_0000;
       // Linux's PPR_TAG() reads 9 of the 10 tag bits.
       const tag = PPR_ENTRY.get(w, "Tag") & 0x1ff;
-      const write = (PPR_ENTRY.get(w, "Flags") & PPR_FLAGS.WRITE) !== 0;
       const address = PPR_ENTRY.get(w, "Address");
-      const status = this.pprHandler?.(devid, pasid, address, write);
+      const status = this.pprHandler?.(devid, pasid, address);
       if (status !== undefined) {
         this.d.queue(iommu, build_complete_ppr(devid, pasid, status, tag));
         this.d.completion_wait(iommu);
-        this.ppr.answered++;
       }
       k.mem.writeDwords(iommu.ppr_log + head, [0, 0, 0, 0]);
       head = (head + 16) % BUFFER.PPR;

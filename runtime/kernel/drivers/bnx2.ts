@@ -52,7 +52,6 @@ export interface Bnx2Dev {
   slots: RxSlot[];
   prod: number;
   cons: number;
-  vector?: number;
   up: boolean;
   rxFrames: number;
 }
@@ -141,7 +140,6 @@ export class Bnx2Driver implements Driver {
       k.dev_err(dev, "Cannot set up MSI");
       return false;
     }
-    bp.vector = msi.vector;
     const w = (reg: number, v: number) => k.writel(v, dev.bar + reg);
     w(NIC_REG.MSI_ADDR, msi.address);
     w(NIC_REG.MSI_DATA, msi.data);

@@ -42,7 +42,6 @@ export class SvmDriver implements Driver {
   /** The process's page-table root (its CR3). */
   cr3 = 0;
   domain?: ProtectionDomain;
-  readonly faults = { requests: 0, faultedIn: 0, refused: 0 };
 
   constructor(private readonly k: Kernel, private readonly p: SvmParams) {}
 
@@ -88,14 +87,11 @@ export class SvmDriver implements Driver {
   private ppr(devid: number, pasid: number, address: number): number | undefined {
     const dev = this.k.pciDev(devid);
     if (dev?.driver !== this || pasid !== this.p.pasid) return undefined;
-    this.faults.requests++;
     const page = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
     if (page < this.p.va || page >= this.p.va + this.p.pages * PAGE_SIZE) {
-      this.faults.refused++;
       return 1; // PPR_INVALID
     }
     this.mapUserPage(page);
-    this.faults.faultedIn++;
     return 0; // PPR_SUCCESS
   }
 
