@@ -21,7 +21,7 @@ import type { PciDev } from "./pci.ts";
 export interface IommuGroup {
   id: number;
   devices: PciDev[];
-  default_domain: ProtectionDomain;
+  /** The group's domain: always its default domain (nothing attaches a group elsewhere). */
   domain: ProtectionDomain;
 }
 
@@ -59,7 +59,7 @@ export class IommuCore {
       const d = this.k.amd;
       const dom = d.passthrough ? identity_domain_alloc(d) : dma_ops_domain_alloc(d);
       if (!dom) return undefined;
-      group = { id: this.groups.length, devices: [], default_domain: dom, domain: dom };
+      group = { id: this.groups.length, devices: [], domain: dom };
       this.groups.push(group);
     }
     dev.groupId = group.id;

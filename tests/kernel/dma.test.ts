@@ -51,8 +51,8 @@ Deno.test("dma: the iommu core gives each covered PCI device a group, a DMA doma
     assert.equal(dev.groupId, i);
     assert.equal(dev.dmaOps, k.amd.dma_ops);
     assert.equal(dev.iommu, k.amd.dev_data.get(devid));
-    assert.equal(k.core.iommu_get_domain_for_dev(dev), k.core.groups[i].default_domain);
-    assert.equal(k.core.groups[i].default_domain.type, "dma");
+    assert.equal(k.core.iommu_get_domain_for_dev(dev), k.core.groups[i].domain);
+    assert.equal(k.core.groups[i].domain.type, "dma");
   }
   // Devices sharing a group (no ACS) share its domain.
   const shared = makeKit({

@@ -94,7 +94,7 @@ Deno.test("domain: attach_device issues INVALIDATE_DEVTAB_ENTRY, COMPLETION_WAIT
   assert.equal(k.core.deferredAttaches, 2);
   assert.equal(d.dev_data.get(KIT.NIC)!.domain, null);
   assert.deepEqual([dteOf(k, KIT.NIC)[0], dteOf(k, KIT.NIC)[1]], [3, 0], "still blocked");
-  const dom = k.core.groups[0].default_domain;
+  const dom = k.core.groups[0].domain;
   const cmds = commandLog(iommu);
   attach_device(d, k.pciDev(KIT.NIC)!, dom);
   assert.deepEqual(cmds.map((c) => c.name), [
@@ -159,7 +159,7 @@ Deno.test("domain: get_domain: -EINVAL outside the IOMMU, the domain, -EBUSY for
   const nic = k.pciDev(KIT.NIC)!;
   const outside = { ...nic, devid: 0x0800, name: "0000:08:00.0" };
   assert.deepEqual(get_domain(d, outside), { err: "EINVAL" });
-  const dom = k.core.groups[0].default_domain;
+  const dom = k.core.groups[0].domain;
   attach_device(d, nic, dom);
   assert.deepEqual(get_domain(d, nic), { domain: dom });
   // The disk is covered but never attached: dev_data->domain is NULL.
