@@ -84,7 +84,7 @@ export class IovaDomain {
 
   /** alloc_iova(): next-fit top-down search, or 0 when no gap fits. */
   alloc(pages: number, limitPfn: number, sizeAligned: boolean): number {
-    const fromCache = limitPfn >= this.pfn32 && limitPfn <= this.pfn32;
+    const fromCache = limitPfn === this.pfn32;
     let top = fromCache ? Math.min(this.cachedHi, limitPfn + 1) : limitPfn + 1;
     for (let pass = 0; pass < 2; pass++) {
       const pfn = this.search(pages, top, sizeAligned);
