@@ -287,16 +287,6 @@ export function nvmeOf(k: Kernel): NvmeDriver {
   return d as NvmeDriver;
 }
 
-/** Writes one dword by physical address as a device would see it (test setup only). */
-export function poke(m: Machine, addr: number, value: number): void {
-  m.mem.write32(addr, value >>> 0);
-}
-
-/** 64-bit number from two dwords. */
-export function qword(lo: number, hi: number): number {
-  return hi * 0x1_0000_0000 + lo;
-}
-
 // ---- hooks ----------------------------------------------------------------------------------
 
 /** Handlers a test puts on hook points (by name); points without one run their default. */
