@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { relative } from "node:path";
-import { InputError } from "../../runtime/lab/input.ts";
 import {
   buildSeries,
   builtinPlugins,
@@ -17,6 +16,7 @@ import {
 } from "../../runtime/lab/plugins.ts";
 import { definePlugin, type Plugin } from "../../runtime/plugin/mod.ts";
 import { SERIES } from "../cli/lab-kit.ts";
+import { inputError } from "./input-kit.ts";
 
 /** The absolute file URL of the plugin runtime, as a user's plugin file imports it. */
 const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;
@@ -30,18 +30,6 @@ async function tempModule(text: string): Promise<string> {
   const path = await Deno.makeTempFile({ prefix: "kdump-lab-plugin-", suffix: ".ts" });
   await Deno.writeTextFile(path, text);
   return path;
-}
-
-/** The InputError message `fn` throws (fails when it throws something else or nothing). */
-async function inputError(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.ok(e instanceof InputError, `expected an InputError, got ${e}`);
-    assert.equal(e.message.includes("\n"), false, "one line");
-    return e.message;
-  }
-  assert.fail("expected an InputError");
 }
 
 Deno.test("builtinPlugins / seriesIds / driverIds: the twelve in order, then bnx2-reset", () => {

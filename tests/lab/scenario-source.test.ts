@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import { InputError } from "../../runtime/lab/input.ts";
 import {
   builtinScenario,
   loadScenarioFile,
@@ -12,17 +11,7 @@ import {
   scenarioFormat,
 } from "../../runtime/lab/scenario-source.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
-
-/** The message of the InputError `f` throws (fails if it throws something else). */
-async function inputError(f: () => unknown): Promise<string> {
-  try {
-    await f();
-  } catch (e) {
-    assert.ok(e instanceof InputError, `expected an InputError, got ${e}`);
-    return e.message;
-  }
-  throw new Error("expected an InputError, nothing was thrown");
-}
+import { inputError } from "./input-kit.ts";
 
 Deno.test("builtinScenario: by name; an unknown name lists the valid ones", async () => {
   assert.equal(builtinScenario("default"), SCENARIOS.default);
