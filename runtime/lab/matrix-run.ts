@@ -109,8 +109,9 @@ export interface CheckedConfig {
 }
 
 /**
- * Checks a config without loading plugin files: the patches, the `with` ids (known plugins,
- * not also toggled, none twice), the scenario.
+ * Checks a config without loading plugin files: the patches, the `with` ids (none twice, none
+ * also toggled), the scenario. An unknown `with` id is refused by {@link matrixRunner}, which
+ * knows the plugin files' ids too.
  *
  * @throws {InputError} one line naming the bad value
  */
