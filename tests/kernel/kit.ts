@@ -1,6 +1,7 @@
 /**
  * Test kit for the kernel model: a small machine (one AMD IOMMU, RAM below 3 GiB, the PCI
- * hole, optionally RAM above 4 GiB, optionally a bnx2-like NIC and an NVMe-like disk) and a
+ * hole, optionally RAM above 4 GiB, optionally a bnx2-like NIC, an NVMe-like disk and a
+ * PASID-capable accelerator) and a
  * kernel on it with a given command line, memory, IVRS, PCI list and drivers — plus
  * observers that record what the kernel did to the hardware (MMIO writes, commands, DMA).
  *
@@ -14,10 +15,12 @@ import { type DmaRecord, Machine } from "../../runtime/hw/machine.ts";
 import type { Region } from "../../runtime/hw/memory.ts";
 import { Disk, type DiskConfig } from "../../runtime/hw/pci/disk.ts";
 import { Nic, type NicConfig } from "../../runtime/hw/pci/nic.ts";
+import { SvmDevice } from "../../runtime/hw/pci/svm.ts";
 import { readDteWords } from "../../runtime/kernel/amd_iommu/domain.ts";
 import { Bnx2Driver, type Bnx2Params } from "../../runtime/kernel/drivers/bnx2.ts";
 import type { DriverFactory } from "../../runtime/kernel/drivers/driver.ts";
 import { NvmeDriver } from "../../runtime/kernel/drivers/nvme.ts";
+import { SvmDriver, type SvmParams } from "../../runtime/kernel/drivers/svm.ts";
 import { DEFAULT_HOOKS, type HookCaller } from "../../runtime/kernel/hooks.ts";
 import { Kernel, type KernelId, type PciDevInfo } from "../../runtime/kernel/kernel.ts";
 import type { Ivrs } from "../../runtime/kernel/pci.ts";
@@ -31,6 +34,8 @@ export const KIT = {
   NIC_BAR: 0xf000_0000,
   DISK: 0x0200,
   DISK_BAR: 0xf010_0000,
+  SVM: 0x0210,
+  SVM_BAR: 0xf020_0000,
   /** A DeviceID inside the IVHD range with no PCI device behind it. */
   NODEV: 0x0108,
   /** Last DeviceID of the kit's IVHD range (amd_iommu_last_bdf). */
@@ -59,6 +64,15 @@ export const KIT_BNX2: Bnx2Params = {
   dmaMaskBits: 64,
 };
 
+/** The accelerator's bound process unless a test overrides it: 8 pages, 4 resident. */
+export const KIT_SVM: SvmParams = {
+  pasid: 1,
+  va: 0x7f00_0000_0000,
+  pages: 8,
+  resident: 4,
+  intervalUs: 100,
+};
+
 /** What the machine has. */
 export interface MachineOptions {
   seed?: number;
@@ -69,6 +83,8 @@ export interface MachineOptions {
   nic?: boolean | Partial<NicConfig>;
   /** A disk at 02:00.0 (true, or config overrides). */
   disk?: boolean | Partial<DiskConfig>;
+  /** A PASID-capable accelerator at 02:02.0. */
+  svm?: boolean;
   /** DeviceIDs the IVHD covers (default 0..LAST_BDF). */
   devices?: "all" | { first: number; last: number }[];
   /** Time the IOMMU's command processor spends per command, ns. */
@@ -81,6 +97,7 @@ export interface KitMachine {
   iommu: AmdIommu;
   nic?: Nic;
   disk?: Disk;
+  svm?: SvmDevice;
   ivrs: Ivrs;
   pci: PciDevInfo[];
 }
@@ -111,7 +128,7 @@ export function makeMachine(o: MachineOptions = {}): KitMachine {
     }],
   });
   const pci: PciDevInfo[] = [];
-  let nic: Nic | undefined, disk: Disk | undefined;
+  let nic: Nic | undefined, disk: Disk | undefined, svm: SvmDevice | undefined;
   if (o.nic) {
     nic = new Nic({
       devid: KIT.NIC,
@@ -133,6 +150,11 @@ export function makeMachine(o: MachineOptions = {}): KitMachine {
     m.addDevice(disk);
     pci.push({ devid: disk.devid, bar: disk.bar, barSize: disk.barSize, kind: "disk" });
   }
+  if (o.svm) {
+    svm = new SvmDevice({ devid: KIT.SVM, name: "svm", bar: KIT.SVM_BAR });
+    m.addDevice(svm);
+    pci.push({ devid: svm.devid, bar: svm.bar, barSize: svm.barSize, kind: "svm" });
+  }
   const ivrs: Ivrs = {
     ivhds: [{
       devid: KIT.IOMMU_DEVID,
@@ -141,7 +163,7 @@ export function makeMachine(o: MachineOptions = {}): KitMachine {
     }],
     pciWindows: [{ ...KIT.PCI_WINDOW }],
   };
-  return { m, iommu: m.iommus[0], nic, disk, ivrs, pci };
+  return { m, iommu: m.iommus[0], nic, disk, svm, ivrs, pci };
 }
 
 /** How the kernel is set up. */
@@ -150,8 +172,10 @@ export interface KernelOptions {
   cmdline?: string;
   /** Usable RAM (default: K1_LOW, plus K1_HIGH when the machine has high RAM). */
   memory?: { base: number; size: number }[];
-  drivers?: ("bnx2" | "nvme")[];
+  drivers?: ("bnx2" | "nvme" | "svm-accel")[];
   bnx2?: Partial<Bnx2Params>;
+  /** The svm-accel driver's process (default KIT_SVM). */
+  svmAccel?: Partial<SvmParams>;
   hooks?: HookCaller;
   /** Overrides the firmware's PCI list. */
   pci?: PciDevInfo[];
@@ -170,6 +194,9 @@ export function makeKernel(km: KitMachine, o: KernelOptions = {}): Kernel {
     drivers.push((k) => new Bnx2Driver(k, () => ({ ...KIT_BNX2, ...o.bnx2 })));
   }
   if (names.includes("nvme")) drivers.push((k) => new NvmeDriver(k));
+  if (names.includes("svm-accel")) {
+    drivers.push((k) => new SvmDriver(k, { ...KIT_SVM, ...o.svmAccel }));
+  }
   return new Kernel(km.m, {
     id: o.id ?? "kernel1",
     cmdline: o.cmdline ?? "root=/dev/nvme0n1p2 ro",
@@ -278,6 +305,13 @@ export function bnx2Of(k: Kernel): Bnx2Driver {
   const d = k.drivers.find((x) => x instanceof Bnx2Driver);
   if (!d) throw new Error("no bnx2 driver");
   return d as Bnx2Driver;
+}
+
+/** The svm-accel driver of a kernel. */
+export function svmOf(k: Kernel): SvmDriver {
+  const d = k.drivers.find((x) => x instanceof SvmDriver);
+  if (!d) throw new Error("no svm-accel driver");
+  return d as SvmDriver;
 }
 
 /** The nvme driver of a kernel. */
