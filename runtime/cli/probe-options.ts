@@ -61,7 +61,8 @@ export function runScriptOption() {
  * @param description the help text, for a command whose lines differ
  */
 export function verboseOption(
-  description = "print each test on stderr (the default when stderr is a terminal)",
+  description =
+    "print a line per test on stderr (without it, progress shows only when stderr is a terminal)",
 ) {
   return new Option("--verbose", description);
 }
