@@ -14,7 +14,7 @@
  */
 import { hex, joinQword } from "../hw/bits.ts";
 import type { Disk } from "../hw/pci/disk.ts";
-import { ownerText, PAGE_SIZE, type PhysMem } from "../hw/memory.ts";
+import { bdfText, ownerText, PAGE_SIZE, type PhysMem } from "../hw/memory.ts";
 import { PFNS_PER_BLOCK, VMCORE_MAGIC } from "../kernel/vmcore.ts";
 import type { PostPanicWrites } from "./recorder.ts";
 
@@ -75,12 +75,7 @@ export function verifyDump(
     }
     if (mem.originalPageIsBlank(pfn)) bad(pfn, "page was unused at the panic; written after it");
     else if (w) {
-      bad(
-        pfn,
-        `overwritten after the panic by DMA from ${
-          [...w.writers].map((d) => d.toString(16)).join(",")
-        }`,
-      );
+      bad(pfn, `overwritten after the panic by DMA from ${[...w.writers].map(bdfText).join(", ")}`);
     } else bad(pfn, "differs on disk from memory (corrupted on its way to the disk)");
   }
   for (const pfn of expected) {
