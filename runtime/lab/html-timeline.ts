@@ -74,15 +74,6 @@ export function stagesOf(report: Report): Stage[] {
   }));
 }
 
-/** How a faulted DMA ended, from its timeline text (a class of the mark). */
-export function faultClass(text: string): string {
-  if (/suppressed by/.test(text)) return "suppressed";
-  if (/not logged/.test(text)) return "unlogged";
-  if (/ logged\b/.test(text)) return "logged";
-  if (/master abort/.test(text)) return "master-abort";
-  return "other";
-}
-
 /** The devices named by the report (timeline `device` fields, stray writes), sorted. */
 export function devicesOf(report: Report): string[] {
   const set = new Set<string>();
@@ -324,7 +315,7 @@ function iommuLane(ctx: Ctx, y: number): { svg: string; height: number } {
 /** One device's lane: stray writes on top, faulted DMA (and irqs) below. */
 function deviceLane(ctx: Ctx, device: string, y: number): string {
   const strays = pointsOf(ctx, "stray", () => "stray", device);
-  const faults = pointsOf(ctx, "dma-fault", (e) => `fault ${faultClass(e.text)}`, device);
+  const faults = pointsOf(ctx, "dma-fault", (e) => `fault ${e.fault ?? "other"}`, device);
   const irqs = pointsOf(ctx, "irq", () => "irq", device);
   const strayTotal = ctx.report.strayWrites.filter((s) => s.device === device).length;
   const byClass = new Map<string, number>();

@@ -11,7 +11,7 @@ import { EVENT_LAYOUTS, EVENT_NAMES, type EventName } from "../hw/layouts/event.
 import { REGISTERS } from "../hw/layouts/mmio.ts";
 import type { DmaRecord, Machine } from "../hw/machine.ts";
 import { bdfText, ownerText, PAGE_SIZE } from "../hw/memory.ts";
-import type { StrayWrite, TimelineEntry } from "./report.ts";
+import type { FaultClass, StrayWrite, TimelineEntry } from "./report.ts";
 
 /** Which kernel was running. */
 export type Phase = "kernel1" | "between" | "kernel2";
@@ -97,13 +97,14 @@ export class Recorder {
   }
 
   /** Appends a timeline entry at the current time. */
-  push(kind: TimelineEntry["kind"], text: string, device?: string): void {
+  push(kind: TimelineEntry["kind"], text: string, device?: string, fault?: FaultClass): void {
     this.timeline.push({
       t: this.m.clock.now,
       kind,
       kernel: this.phase,
       text,
       ...(device ? { device } : {}),
+      ...(fault ? { fault } : {}),
     });
   }
 
@@ -114,17 +115,25 @@ export class Recorder {
       this.stats.dmaAborts++;
       if (this.caps.faults++ < CAP.faults) {
         const o = r.outcome;
-        const ev = o.logged
-          ? `; ${o.event} logged`
+        const fault: FaultClass = o.logged
+          ? "logged"
           : o.suppressedBy
-          ? `; ${o.event} suppressed by ${o.suppressedBy}`
+          ? "suppressed"
           : o.event
+          ? "unlogged"
+          : "other";
+        const ev = fault === "logged"
+          ? `; ${o.event} logged`
+          : fault === "suppressed"
+          ? `; ${o.event} suppressed by ${o.suppressedBy}`
+          : fault === "unlogged"
           ? `; ${o.event} not logged`
           : "";
         this.push(
           "dma-fault",
           `${r.write ? "write" : "read"} ${hex(r.iova)} aborted: ${o.why}${ev}`,
           bdfText(r.devid),
+          fault,
         );
       }
       return;
@@ -138,6 +147,7 @@ export class Recorder {
             hex(r.outcome.spa)
           }: master abort (no RAM)`,
           bdfText(r.devid),
+          "master-abort",
         );
       }
       return;

@@ -42,6 +42,16 @@ export const StrayWriteSchema = z.object({
   ),
 });
 
+/**
+ * How a faulted DMA ended: its IO_PAGE_FAULT (or other event) logged, suppressed (DTE.SA/SE,
+ * IRTE.SupIOPF) or not logged; a master abort (no RAM at the address); `other`: aborted
+ * without an event.
+ */
+export const FAULT_CLASSES = ["logged", "suppressed", "unlogged", "master-abort", "other"] as const;
+
+/** A fault class (see {@link FAULT_CLASSES}). */
+export type FaultClass = (typeof FAULT_CLASSES)[number];
+
 /** One timeline entry. */
 export const TimelineEntrySchema = z.object({
   t: z.number(),
@@ -49,6 +59,7 @@ export const TimelineEntrySchema = z.object({
   kernel: z.enum(["kernel1", "kernel2", "between"]).optional(),
   text: z.string(),
   device: z.string().optional(),
+  fault: z.enum(FAULT_CLASSES).optional().describe("dma-fault entries: how the DMA ended"),
 });
 
 /** The report schema. */
