@@ -282,12 +282,6 @@ export class PhysMem {
     else this.present.delete(pfn);
   }
 
-  /** The line `key` as it was at the snapshot (or as it is, if not written since). */
-  private originalLine(key: number): Uint32Array | null | undefined {
-    const s = this.snapshot?.get(key);
-    return s !== undefined ? s : this.lines.get(key);
-  }
-
   /** Scratch for {@link originalLines}. */
   private readonly pageLines: (Uint32Array | null | undefined)[] = new Array(LINES_PER_PAGE);
 
@@ -532,24 +526,6 @@ export class PhysMem {
     const pfns: number[] = [];
     for (const pfn of this.present.keys()) if (!this.pageIsBlank(pfn * PAGE_SIZE)) pfns.push(pfn);
     return sortedNumbers(pfns);
-  }
-
-  /**
-   * A 32-bit FNV-1a digest of a page's contents as they are now, or — with `original` —
-   * as they were when {@link beginSnapshot} was called.
-   */
-  pageDigest(pfn: number, original = false): number {
-    let h = 0x811c9dc5;
-    for (let k = 0; k < LINES_PER_PAGE; k++) {
-      const key = pfn * LINES_PER_PAGE + k;
-      const line = original ? this.originalLine(key) : this.lines.get(key);
-      if (!line || isZeroLine(line)) {
-        h = Math.imul(h ^ 0x5a, 0x01000193) >>> 0; // marker for an all-zero line
-        continue;
-      }
-      for (let i = 0; i < LINE_DWORDS; i++) h = Math.imul(h ^ line[i], 0x01000193) >>> 0;
-    }
-    return h;
   }
 
   /**
