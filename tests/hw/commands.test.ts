@@ -297,3 +297,23 @@ Deno.test("the command ring wraps at 2^ComLen entries", () => {
   assert.deepEqual([m.mem.read32(KIT.SEM), m.mem.read32(KIT.SEM + 8)], [1, 2]);
   assert.deepEqual(consumeEvents(m), []);
 });
+
+Deno.test("IommuEn=0: commands wait in the buffer (CmdBufRun reads 0) and run once IommuEn is set", () => {
+  const m = setup();
+  const u = m.iommus[0];
+  setControl(m, { IommuEn: 0 });
+  assert.equal(u.control("CmdBufEn"), 1, "CmdBufEn is still set");
+  assert.equal(status(m) & CMD_BUF_RUN, 0, "Status.CmdBufRun = CmdBufEn && IommuEn");
+  m.mem.write64(KIT.SEM, 0, 0);
+  completionWait(m, KIT.SEM, 5);
+  m.clock.advance(100_000_000); // 100 ms: a kernel's whole wait_on_sem budget
+  assert.deepEqual(m.mem.read64(KIT.SEM), [0, 0], "the COMPLETION_WAIT store never happens");
+  assert.equal(head(m), 0, "head does not move");
+  assert.equal(tail(m), 16);
+  setControl(m, { IommuEn: 1 });
+  assert.equal(status(m) & CMD_BUF_RUN, CMD_BUF_RUN);
+  m.clock.advance(1000);
+  assert.deepEqual(m.mem.read64(KIT.SEM), [5, 0], "the waiting command ran when IommuEn was set");
+  assert.equal(head(m), 16);
+  noEvents(m);
+});

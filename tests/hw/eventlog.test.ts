@@ -148,3 +148,20 @@ Deno.test("event log: Tail is the hardware's while logging runs, software's whil
   fault(m, 7);
   assert.deepEqual(pages(m), [7], "the ring restarted at offset 0");
 });
+
+Deno.test("event log: IommuEn=0 stops logging even with EventLogEn=1 (EventLogRun = EventLogEn && IommuEn)", () => {
+  const { m, results } = setup();
+  setControl(m, { IommuEn: 0 });
+  assert.equal(m.iommus[0].control("EventLogEn"), 1);
+  assert.equal(status(m) & EVENT_LOG_RUN, 0, "Status.EventLogRun reads 0");
+  // With translation off DMA is not checked, so nothing faults; an event the unit raises
+  // anyway (here a command error on a buffer in a hole) is not written either.
+  m.iommus[0].logEvent("COMMAND_HARDWARE_ERROR", { Type: 1, Address: 0xd000_0000 });
+  assert.deepEqual(results, ["disabled"]);
+  assert.equal(tail(m), 0);
+  assert.equal(m.mem.pageIsBlank(KIT.EVT_LOG), true);
+  setControl(m, { IommuEn: 1 });
+  assert.equal(status(m) & EVENT_LOG_RUN, EVENT_LOG_RUN);
+  fault(m, 3);
+  assert.deepEqual(pages(m), [3]);
+});

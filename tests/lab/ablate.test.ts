@@ -74,6 +74,7 @@ Deno.test("ablate: the whole series first, then each patch left out, each a dire
   assert.deepEqual(changes.get("disable-only-if-off"), [
     "verdict dump-ok → hang",
     "stray DMA writes 0 → 18",
+    '"AMD-Vi: Completion-Wait loop timed out"',
   ]);
   assert.deepEqual(changes.get("copy-old-trans-table"), [
     "verdict dump-ok → dump-corrupt",

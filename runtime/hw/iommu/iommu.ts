@@ -203,10 +203,10 @@ export class AmdIommu implements MmioHandler {
     if (offset === MMIO.CMD_HEAD || offset === MMIO.EVT_TAIL || offset === MMIO.PPR_TAIL) {
       // Written by hardware only while the ring runs; software may reset it while stopped.
       const running = offset === MMIO.CMD_HEAD
-        ? this.control("CmdBufEn")
+        ? this.commandsRunning
         : offset === MMIO.EVT_TAIL
-        ? this.control("EventLogEn")
-        : this.control("PPRLogEn");
+        ? this.eventLogRunning
+        : this.pprLogRunning;
       if (running) return;
     }
     const old = this.regs.write32(offset, value);
@@ -222,21 +222,33 @@ export class AmdIommu implements MmioHandler {
   private controlChanged(old: number, now: number): void {
     const was = (bit: number) => (old >>> bit) & 1;
     const is = (bit: number) => (now >>> bit) & 1;
-    const cmdBufEn = CONTROL.field("CmdBufEn").bit;
+    const cmdBufEn = CONTROL.field("CmdBufEn").bit, iommuEn = IOMMU_EN.bit;
     if (!was(cmdBufEn) && is(cmdBufEn)) {
       this.cmdStopped = false; // re-enabling restarts a stopped command processor
       this.kickCommands();
     }
+    // Commands queued while IommuEn was 0 wait in the buffer; they run once it is set.
+    if (!was(iommuEn) && is(iommuEn)) this.kickCommands();
+  }
+
+  /**
+   * The rings run only while the IOMMU is enabled: VirtualBox sets Status.CmdBufRun from
+   * CmdBufEn && IommuEn and Status.EventLogRun from EventLogEn && IommuEn, and QEMU gates both
+   * the same way (reference: corrections §1). For the PPR log neither source says it in so many
+   * words; the model gates it alike (PPRLogEn && IommuEn), the most plausible reading.
+   */
+  private get eventLogRunning(): boolean {
+    return this.control("EventLogEn") === 1 && IOMMU_EN.get(this.regs.words, this.ctl) === 1;
+  }
+
+  private get pprLogRunning(): boolean {
+    return this.control("PPRLogEn") === 1 && IOMMU_EN.get(this.regs.words, this.ctl) === 1;
   }
 
   private refreshRunBits(): void {
-    this.regs.setField(MMIO.STATUS, "EventLogRun", this.control("EventLogEn"));
-    this.regs.setField(
-      MMIO.STATUS,
-      "CmdBufRun",
-      this.control("CmdBufEn") && !this.cmdStopped ? 1 : 0,
-    );
-    this.regs.setField(MMIO.STATUS, "PprLogRun", this.control("PPRLogEn"));
+    this.regs.setField(MMIO.STATUS, "EventLogRun", this.eventLogRunning ? 1 : 0);
+    this.regs.setField(MMIO.STATUS, "CmdBufRun", this.commandsRunning ? 1 : 0);
+    this.regs.setField(MMIO.STATUS, "PprLogRun", this.pprLogRunning ? 1 : 0);
   }
 
   // ---- event log ------------------------------------------------------------------------
@@ -265,7 +277,7 @@ export class AmdIommu implements MmioHandler {
   logEvent(name: EventName, fields: Record<string, number>): boolean {
     const layout = EVENT_LAYOUTS[name];
     const words = layout.encode({ ...fields, EventCode: EVENT_CODES[name] });
-    const result = appendToRing(
+    const result = !this.eventLogRunning ? "disabled" : appendToRing(
       this.mem,
       this.regs,
       AmdIommu.EVT_RING,
@@ -685,7 +697,9 @@ export class AmdIommu implements MmioHandler {
       Type: 1,
       Address: addr,
     });
-    const r = appendToRing(this.mem, this.regs, AmdIommu.PPR_RING, e, MMIO.CONTROL, MMIO.STATUS);
+    const r = !this.pprLogRunning
+      ? "disabled"
+      : appendToRing(this.mem, this.regs, AmdIommu.PPR_RING, e, MMIO.CONTROL, MMIO.STATUS);
     if ((r === "written" || r === "overflow") && this.control("PPRIntEn")) this.irq("ppr");
     return r === "written";
   }
@@ -700,7 +714,7 @@ export class AmdIommu implements MmioHandler {
   };
 
   private kickCommands(): void {
-    if (this.cmdScheduled || this.cmdStopped || !this.control("CmdBufEn")) return;
+    if (this.cmdScheduled || !this.commandsRunning) return;
     this.cmdScheduled = true;
     this.clock.after(
       this.cfg.commandNs ?? 200,
@@ -712,7 +726,7 @@ export class AmdIommu implements MmioHandler {
 
   private processOne(): void {
     this.cmdScheduled = false;
-    if (this.cmdStopped || !this.control("CmdBufEn")) return;
+    if (!this.commandsRunning) return;
     const { base, size, head, tail } = ringState(this.regs, AmdIommu.CMD_RING);
     if (head === tail) return;
     const addr = base + head;
@@ -796,8 +810,12 @@ export class AmdIommu implements MmioHandler {
     }
   }
 
-  /** True while the command processor runs (Status.CmdBufRun). */
+  /**
+   * True while the command processor runs (Status.CmdBufRun): CmdBufEn && IommuEn (see
+   * {@link eventLogRunning}) and not stopped by an illegal command or an unreadable buffer.
+   */
   get commandsRunning(): boolean {
-    return this.control("CmdBufEn") === 1 && !this.cmdStopped;
+    return this.control("CmdBufEn") === 1 && IOMMU_EN.get(this.regs.words, this.ctl) === 1 &&
+      !this.cmdStopped;
   }
 }
