@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Ansis } from "ansis";
+import { Ansis } from "npm:ansis@^4";
 
 /** The colour level: 0 (none) or 3 (truecolor, which ansis downsamples as needed). */
 export function colorLevel(

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 
 /** How an option's value is completed. */
 export type ValueKind =

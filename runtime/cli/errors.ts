@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CommanderError, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { CommanderError, type CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { InputError } from "../lab/input.ts";
 import { printErr } from "./io.ts";
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Option } from "@commander-js/extra-typings";
+import { Option } from "npm:@commander-js/extra-typings@^14";
 import { InputError, readFailure } from "../lab/input.ts";
 
 /** `--html <file>`: also write a self-contained HTML page of the result to FILE. */

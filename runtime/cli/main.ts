@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "npm:@commander-js/extra-typings@^14";
 import { registerAblate } from "./commands/ablate.ts";
 import { registerBisect } from "./commands/bisect.ts";
 import { registerCompletions } from "./commands/completions.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Command, Option, type OptionValues } from "@commander-js/extra-typings";
+import { type Command, Option, type OptionValues } from "npm:@commander-js/extra-typings@^14";
 import { defaultJudge, type Judge } from "../lab/probe.ts";
 import { scriptJudge } from "../lab/script-judge.ts";
 import { scenarioFileOption, scenarioOption, seedOption } from "./scenario-options.ts";

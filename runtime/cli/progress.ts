@@ -14,7 +14,7 @@
  */
 import process from "node:process";
 import { ansis } from "./colors.ts";
-import cliProgress from "cli-progress";
+import cliProgress from "npm:cli-progress@^3";
 
 /** A running progress display. */
 export interface Progress {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { InvalidArgumentError, Option } from "npm:@commander-js/extra-typings@^14";
 import { builtinScenario, loadScenarioFile } from "../lab/scenario-source.ts";
 import type { ScenarioInput } from "../lab/scenario.ts";
 import { scenarioNames } from "../lab/scenarios/mod.ts";

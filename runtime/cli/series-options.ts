@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { InvalidArgumentError, Option } from "npm:@commander-js/extra-typings@^14";
 import { buildSeries, loadPluginFile } from "../lab/plugins.ts";
 
 /** A `--plugin FILE` and its placement, in command-line order. */

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { z } from "zod";
+import type { z } from "npm:zod@^4";
 
 /** One zod issue (what `ZodError.issues` holds). */
 export type Issue = z.core.$ZodIssue;

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@^4";
 import { formatZodError } from "./errors.ts";
 import { InputError } from "./input.ts";
 import { MatrixPlan } from "./matrix.ts";

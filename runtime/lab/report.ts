@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@^4";
 import { EVENT_NAMES } from "../hw/layouts/event.ts";
 
 /** Verdicts of a run. */

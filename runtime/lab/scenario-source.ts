@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "npm:yaml@^2";
 import { formatZodError } from "./errors.ts";
 import { InputError, readFailure } from "./input.ts";
 import { type ScenarioInput, ScenarioSchema } from "./scenario.ts";

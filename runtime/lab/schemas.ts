@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@^4";
 import { reportJsonSchema } from "./report.ts";
 import { ScenarioSchema } from "./scenario.ts";
 

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@^4";
 import type {
   CtxOf,
   HookKind,

@@ -6,7 +6,7 @@
  * (bash's completion function with COMP_WORDS set, fish's `complete -C`).
  */
 import assert from "node:assert/strict";
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { builtinPlugins } from "../../runtime/lab/plugins.ts";
 import { scenarioNames } from "../../runtime/lab/scenarios/mod.ts";
 import { valueKind } from "../../runtime/cli/completion-model.ts";

@@ -5,7 +5,7 @@
  * Independent spawns run in parallel to keep the file quick.
  */
 import assert from "node:assert/strict";
-import { stringify } from "yaml";
+import { stringify } from "npm:yaml@^2";
 import { run } from "../../runtime/lab/run.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { scenarioNames, SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";

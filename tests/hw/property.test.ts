@@ -15,7 +15,7 @@
  * wins over a missing permission higher up); ATS requests do not log PAGE_TAB_HARDWARE_ERROR.
  */
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@^4";
 import type { DmaOutcome } from "../../runtime/hw/iommu/iommu.ts";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import {

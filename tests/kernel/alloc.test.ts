@@ -3,7 +3,7 @@
  * confinement to the kernel's own memory, owner tags and failure counting.
  */
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@^4";
 import { ownerText, PAGE_SIZE, PhysMem } from "../../runtime/hw/memory.ts";
 import { DMA32_LIMIT, getOrder, GFP, gfpText, PageAllocator } from "../../runtime/kernel/alloc.ts";
 

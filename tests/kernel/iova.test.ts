@@ -7,7 +7,7 @@
  * 0xc0000..0xfebff, the MSI window 0xfee00..0xfeeff and the HyperTransport range (pfns).
  */
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@^4";
 import { IovaDomain, roundupPow2 } from "../../runtime/kernel/iova.ts";
 
 const PFN32 = 0xfffff;

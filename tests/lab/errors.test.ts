@@ -4,7 +4,7 @@
  * discriminators, unknown keys, record keys).
  */
 import assert from "node:assert/strict";
-import { z } from "zod";
+import { z } from "npm:zod@^4";
 import { formatIssue, formatZodError, issuePath } from "../../runtime/lab/errors.ts";
 import { ScenarioSchema } from "../../runtime/lab/scenario.ts";
 import { DEFAULT_SCENARIO } from "../../runtime/lab/scenarios/default.ts";

@@ -3,7 +3,7 @@
  * YAML files, with every failure a one-line InputError that names the file.
  */
 import assert from "node:assert/strict";
-import { stringify } from "yaml";
+import { stringify } from "npm:yaml@^2";
 import {
   builtinScenario,
   loadScenarioFile,

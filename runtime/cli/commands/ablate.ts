@@ -12,10 +12,10 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { renderAblateHtml } from "../../lab/html.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
-import Table from "cli-table3";
+import Table from "npm:cli-table3@^0.6";
 import { ablate, type AblationRow, NOTHING_LEFT_OUT } from "../../lab/ablate.ts";
 import { checkWith } from "../../lab/probe.ts";
 import type { Verdict } from "../../lab/report.ts";

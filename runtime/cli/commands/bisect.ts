@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Argument, type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { Argument, type CommandUnknownOpts, Option } from "npm:@commander-js/extra-typings@^14";
 import { isAbsolute, resolve } from "node:path";
 import {
   bisect,

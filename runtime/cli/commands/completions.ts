@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Argument, type CommandUnknownOpts } from "@commander-js/extra-typings";
+import { Argument, type CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { builtinPlugins } from "../../lab/plugins.ts";
 import { scenarioNames } from "../../lab/scenarios/mod.ts";
 import { completionModel } from "../completion-model.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import {
   type Decoded,
   decodeDte,

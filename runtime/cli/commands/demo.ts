@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { renderReportsHtml } from "../../lab/html.ts";
 import { seriesFromSpec } from "../../lab/plugins.ts";
 import { run } from "../../lab/run.ts";

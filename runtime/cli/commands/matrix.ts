@@ -8,7 +8,11 @@
  *
  * @module
  */
-import { type CommandUnknownOpts, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import {
+  type CommandUnknownOpts,
+  InvalidArgumentError,
+  Option,
+} from "npm:@commander-js/extra-typings@^14";
 import { InputError, readFailure } from "../../lab/input.ts";
 import { MatrixPlan, parseShard, shardIndices } from "../../lab/matrix.ts";
 import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";

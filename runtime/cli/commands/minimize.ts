@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { InputError } from "../../lab/input.ts";
 import { seriesMinimizer, type SetTest } from "../../lab/minimize.ts";
 import { pluginTitles } from "../../lab/plugins.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { ansis } from "../colors.ts";
 import { describePlugins, type HookRef, type PluginInfo } from "../../lab/plugin-info.ts";
 import { print } from "../io.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type CommandUnknownOpts, Option } from "@commander-js/extra-typings";
+import { type CommandUnknownOpts, Option } from "npm:@commander-js/extra-typings@^14";
 import { consoleLog } from "../../lab/console.ts";
 import { renderReportHtml } from "../../lab/html.ts";
 import { run } from "../../lab/run.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { ansis } from "../colors.ts";
 import { scenarioNames, SCENARIOS } from "../../lab/scenarios/mod.ts";
 import { print } from "../io.ts";

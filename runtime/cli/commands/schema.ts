@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { SCHEMAS } from "../../lab/schemas.ts";
 import { print } from "../io.ts";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "@commander-js/extra-typings";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { ansis } from "../colors.ts";
 import { InputError, readFailure } from "../../lab/input.ts";
 import { withTable } from "../../lab/readme.ts";

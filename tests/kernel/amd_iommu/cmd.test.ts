@@ -3,7 +3,7 @@
  * the "fewer than 0x20 bytes left" path, and the INVALIDATE_IOMMU_PAGES range encoding.
  */
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@^4";
 import { decodeRange, INV_ALL_PAGES_ADDRESS } from "../../../runtime/hw/layouts/command.ts";
 import { MMIO } from "../../../runtime/hw/layouts/mmio.ts";
 import {
