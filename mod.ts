@@ -4,7 +4,7 @@
  *
  * ```ts
  * import { run, seriesFromSpec, SCENARIOS } from "./mod.ts";
- * const report = run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") });
+ * const report = run(SCENARIOS.default, { series: seriesFromSpec("all") });
  * console.log(report.verdict, report.events.IO_PAGE_FAULT, report.strayWriteCount);
  * ```
  *
@@ -73,7 +73,7 @@ export {
 export type { Plugin, PluginCtx, PluginManifest } from "./runtime/plugin/mod.ts";
 /** The twelve patches of the series, in order. */
 export { SERIES, SERIES_IDS } from "./plugins/series/mod.ts";
-/** Driver plugins by id (bnx2-reset). */
+/** Driver plugins by id (bnx2-no-kdump-wait). */
 export { DRIVER_PLUGINS } from "./plugins/drivers/mod.ts";
 /** GFP flags and get_order() of the kernel model's page allocator, for plugin authors. */
 export { getOrder, GFP } from "./runtime/kernel/alloc.ts";
@@ -87,7 +87,7 @@ export {
 } from "./runtime/kernel/amd_iommu/cmd.ts";
 /** `readDteWords(k.amd, devid)`: the 8 dwords of a DTE in a kernel's device table. */
 export { readDteWords } from "./runtime/kernel/amd_iommu/domain.ts";
-/** A series from a spec: "all", "none", or ids ("all,bnx2-reset"). */
+/** A series from a spec: "all", "none", or ids ("all"). */
 export { seriesFromSpec } from "./runtime/lab/plugins.ts";
 
 // ---- measurements ------------------------------------------------------------------------

@@ -3,28 +3,28 @@
  *
  * Adds copy_device_table() (not called yet): if every IOMMU had translation pre-enabled,
  * read each IOMMU's Device Table Base register (readq: two 32-bit halves), require one table
- * for all of them and the size this kernel expects, map the old table, allocate the copy and
- * copy every entry 0..last_bdf verbatim. Two hook points let later patches check the old
- * table and each entry; either may abort the copy.
+ * for all of them and the size this kernel expects; then, once, take the old table's address
+ * (entry & PAGE_MASK), map it, allocate the copy and copy every entry 0..last_bdf verbatim.
+ * Two hook points let later patches check the old table's address (once, after the loop, as
+ * in 4.14) and each entry; either may abort the copy.
  *
  * @module
  */
 import { DTE_BYTES } from "../../runtime/hw/layouts/dte.ts";
 import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
-import type { AmdIommuDev } from "../../runtime/kernel/amd_iommu/types.ts";
 import { getOrder, GFP } from "../../runtime/kernel/alloc.ts";
 import { COST } from "../../runtime/kernel/cost.ts";
 import type { Kernel } from "../../runtime/kernel/kernel.ts";
 import { definePlugin, hookPoint, type SymbolEnv } from "../../runtime/plugin/mod.ts";
 
-/** Context of amd_iommu.copy_device_table.old_table. */
+/**
+ * Context of amd_iommu.copy_device_table.old_table, a waterfall over old_devtb_phys (starting
+ * as entry & PAGE_MASK); it runs once, after every IOMMU's register was read and checked.
+ */
 export interface OldTableCtx {
   k: Kernel;
-  iommu: AmdIommuDev;
-  /** The Device Table Base register value read. */
+  /** The Device Table Base register value read (the same on every IOMMU). */
   entry: number;
-  /** old_devtb_phys = entry & PAGE_MASK. */
-  address: number;
   abort(): void;
 }
 
@@ -48,24 +48,27 @@ function copy_device_table({ k, state, symbol, hooks }: SymbolEnv<State>): boole
   const d = k.amd;
   if (!symbol<() => boolean>("amd_iommu_pre_enabled")()) return false;
   k.pr_warn("Translation is already enabled - trying to copy translation structures");
-  let last = 0, address = 0, aborted = false;
+  let entry = 0, aborted = false;
   const abort = () => void (aborted = true);
   for (const iommu of d.iommus) {
-    const entry = k.readq(iommu.mmio_base + MMIO.DEV_TABLE);
-    if (last !== 0 && entry !== last) {
+    const e = k.readq(iommu.mmio_base + MMIO.DEV_TABLE);
+    if (entry !== 0 && e !== entry) {
       k.pr_err(`IOMMU:${iommu.index} should use the same dev table as others!`);
       return false;
     }
-    last = entry;
+    entry = e;
     const size = entry % 4096; // the Size field: pages - 1
     if ((size + 1) * 4096 !== d.dev_table_size) {
       k.pr_err(`The device table size of IOMMU:${iommu.index} is not expected!`);
       return false;
     }
-    address = entry - size; // old_devtb_phys
-    hooks.runAll("amd_iommu.copy_device_table.old_table", { k, iommu, entry, address, abort });
-    if (aborted) return false;
   }
+  const address = hooks.waterfall(
+    "amd_iommu.copy_device_table.old_table",
+    entry - (entry % 4096), // old_devtb_phys = entry & PAGE_MASK
+    { k, entry, abort },
+  );
+  if (aborted) return false;
   if (!k.mem.isRam(address, d.dev_table_size)) return false; // memremap() failed
   const gfp = hooks.waterfall(
     "amd_iommu.early_amd_iommu_init.dev_table_gfp",
@@ -96,10 +99,10 @@ export default definePlugin<State>({
   requires: ["detect-pre-enabled", "dte-bit-fields"],
   state: () => ({}),
   defines: {
-    "amd_iommu.copy_device_table.old_table": hookPoint<"run-all", OldTableCtx>(
-      "run-all",
-      "copy_device_table(): an IOMMU's old Device Table Base was read; ctx.abort() fails the copy.",
-      "(defined by copy-dev-tables)",
+    "amd_iommu.copy_device_table.old_table": hookPoint<"waterfall", OldTableCtx, number>(
+      "waterfall",
+      "copy_device_table(): the old table's physical address (old_devtb_phys), once every IOMMU's Device Table Base was read and checked; handlers may change it or ctx.abort() the copy.",
+      "(defined by copy-dev-tables) entry & PAGE_MASK",
     ),
     "amd_iommu.copy_device_table.entry": hookPoint<"run-all", CopyEntryCtx>(
       "run-all",

@@ -18,7 +18,7 @@ import { parseIdList } from "./series-options.ts";
  */
 export function withOption(
   description =
-    "plugins applied at every step, not searched over (comma list, repeatable), e.g. bnx2-reset",
+    "plugins applied at every step, not searched over (comma list, repeatable), e.g. bnx2-no-kdump-wait",
 ) {
   return new Option("--with <ids>", description).argParser((
     value,

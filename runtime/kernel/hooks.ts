@@ -81,6 +81,16 @@ export interface SetDteCtx extends KernelCtx {
   domain: ProtectionDomain;
 }
 
+/** Context at amd_iommu_v2.ppr_notifier: a page request from the PPR log. */
+export interface PprNotifierCtx extends KernelCtx {
+  dev: PciDev;
+  devData: IommuDevData;
+  /** The IOMMU the request came through. */
+  iommu: AmdIommuDev;
+  pasid: number;
+  address: number;
+}
+
 /** Context at a driver's probe. */
 export interface ProbeCtx extends KernelCtx {
   dev: PciDev;
@@ -138,10 +148,25 @@ export const HOOK_POINTS = {
     "__iommu_attach_device(): return true to skip ops->attach_dev and report success.",
     "Never skipped: attach_dev always runs.",
   ),
+  "bnx2.bnx2_init_one.wait_dma": hookPoint<"wrap", ProbeCtx, void>(
+    "wrap",
+    "bnx2_init_one(): right after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent), wait for the crashed kernel's in-flight DMA in a kdump kernel.",
+    "if (is_kdump_kernel()) bnx2_wait_dma_complete(): stop the DMA engines, then poll every 1 ms (up to 100 times) until no transaction is pending.",
+  ),
   "bnx2.bnx2_init_one": hookPoint<"run-all", ProbeCtx>(
     "run-all",
-    "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent) and before the net device is registered.",
-    "Nothing: the chip is not touched, its DMA keeps running.",
+    "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() and the kdump wait, before the net device is registered.",
+    "Nothing more: the chip is not reset until the interface is opened.",
+  ),
+  "tg3.tg3_init_one": hookPoint<"run-all", ProbeCtx>(
+    "run-all",
+    "tg3_init_one(): the NetXtreme driver's probe, after a running chip was halted and the DMA self test's buffer allocated and freed (its first DMA-API calls), before the net device is registered.",
+    "Nothing more: the chip stays halted until the interface is opened.",
+  ),
+  "amd_iommu_v2.ppr_notifier": hookPoint<"bail", PprNotifierCtx, number>(
+    "bail",
+    "ppr_notifier() in amd_iommu_v2: a page request (PCIe PRI) from the PPR log, before the device's state is looked up; returning a PRI status (0 success, 1 invalid, 15 failure) answers it at once.",
+    "No early answer: the device's state decides (no state: no answer; PASID not bound: invalid; else the process's fault handler).",
   ),
   "kernel.machine_crash_shutdown": hookPoint<"run-all", KernelCtx>(
     "run-all",

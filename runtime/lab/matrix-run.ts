@@ -4,7 +4,7 @@
  * gives ({@link MatrixLine}) instead of its whole report.
  *
  * The series of run `i`: the whole series in series order, the `with` plugins (driver
- * plugins such as bnx2-reset, or series patches kept on in every run) and users' plugin
+ * plugins such as bnx2-no-kdump-wait, or series patches kept on in every run) and users' plugin
  * files added as `--plugin` adds them, then every series patch disabled that neither run `i`
  * nor `with` applies. Runs are not forced unless the config says so: `run()` skips a series
  * whose dependencies are missing (verdict "skipped", nothing simulated).

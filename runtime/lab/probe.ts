@@ -94,7 +94,7 @@ export interface ProbeSetup {
   scenario: ScenarioInput | Scenario;
   /** Overrides the scenario's seed. */
   seed?: number;
-  /** Plugins applied at every step (e.g. `bnx2-reset`). */
+  /** Plugins applied at every step (e.g. `bnx2-no-kdump-wait`). */
   with?: readonly string[];
   /** The predicate (default {@link defaultJudge}). */
   judge?: Judge;

@@ -106,7 +106,7 @@ t kdump-lab run --html ${file.replace(/\.bash$/, "")}
         assert.ok(lines[0].split(" ").includes(c), `root: ${c} in ${lines[0]}`);
       }
       assert.equal(lines[1], "--seed --series");
-      assert.equal(lines[2], "all,bnx2-reset");
+      assert.equal(lines[2], "all,bnx2-no-kdump-wait");
       assert.equal(lines[3], "default");
       assert.equal(lines[4], "copy-dev-tables", "--seed's value is skipped");
       assert.equal(lines[5], "--json");
@@ -160,7 +160,7 @@ Deno.test({
         return r.stdout.split("\n").filter(Boolean).map((l) => l.split("\t")[0]);
       };
       assert.deepEqual(await ask("kdump-lab run --seri"), ["--series"]);
-      assert.deepEqual(await ask("kdump-lab run --series all,bnx2"), ["all,bnx2-reset"]);
+      assert.deepEqual(await ask("kdump-lab run --series all,bnx2"), ["all,bnx2-no-kdump-wait"]);
       assert.deepEqual(await ask("kdump-lab demo --scenario kexec"), ["kexec-iommu-on"]);
       assert.deepEqual(await ask("kdump-lab completions "), ["bash", "fish", "zsh"]);
       assert.ok((await ask("kdump-lab ")).includes("schema"));

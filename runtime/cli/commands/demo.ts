@@ -1,7 +1,6 @@
 /**
  * `kdump-lab demo` (`deno task demo`): runs a scenario twice — the 4.13 baseline, then with
- * the whole series and the bnx2 driver fix (`all,bnx2-reset`) — and shows the two outcomes
- * side by side. `--json` prints `{ baseline, series }`, both Reports; `--html FILE` also writes
+ * the whole series (`all`: what 4.14 is) — and shows the two outcomes side by side. `--json` prints `{ baseline, series }`, both Reports; `--html FILE` also writes
  * both as one page, their timelines stacked.
  *
  * @module
@@ -21,14 +20,14 @@ import {
 } from "../scenario-options.ts";
 
 /** The series the demo compares with the baseline. */
-const DEMO_SERIES = "all,bnx2-reset";
+const DEMO_SERIES = "all";
 
 /** Registers the `demo` command on `program`. */
 export function registerDemo(program: CommandUnknownOpts): void {
   program
     .command("demo")
     .description(
-      `run a scenario without the series (4.13) and with ${DEMO_SERIES}; compare side by side`,
+      "run a scenario without the series (4.13) and with it (4.14); compare side by side",
     )
     .addOption(scenarioOption())
     .addOption(scenarioFileOption())
@@ -40,8 +39,8 @@ export function registerDemo(program: CommandUnknownOpts): void {
       const baseline = run(scenario, { seed: opts.seed });
       const series = run(scenario, { seed: opts.seed, series: seriesFromSpec(DEMO_SERIES) });
       const labels = {
-        left: "4.13 baseline (no patches)",
-        right: `series ${DEMO_SERIES} (${series.series.length} plugins)`,
+        left: "4.13 (no patches)",
+        right: `4.14 (the series: ${series.series.length} patches)`,
       };
       if (opts.html !== undefined) {
         await writeHtml(

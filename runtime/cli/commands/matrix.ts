@@ -91,11 +91,11 @@ Sharding:
   files hold every run once and writes what the unsharded run writes.
 
 Examples:
-  kdump-lab matrix --with bnx2-reset --out matrix.jsonl
-  kdump-lab matrix --pairwise --with bnx2-reset --json
-  kdump-lab matrix --patches copy-dev-tables,copy-old-trans-table --with bnx2-reset --jsonl
-  kdump-lab matrix --with bnx2-reset --shard 1/2 --out a.jsonl   # on one machine
-  kdump-lab matrix --with bnx2-reset --shard 2/2 --out b.jsonl   # on another
+  kdump-lab matrix --with bnx2-no-kdump-wait --out matrix.jsonl
+  kdump-lab matrix --pairwise --with bnx2-no-kdump-wait --json
+  kdump-lab matrix --patches copy-dev-tables,copy-old-trans-table --with bnx2-no-kdump-wait --jsonl
+  kdump-lab matrix --with bnx2-no-kdump-wait --shard 1/2 --out a.jsonl   # on one machine
+  kdump-lab matrix --with bnx2-no-kdump-wait --shard 2/2 --out b.jsonl   # on another
   kdump-lab matrix merge a.jsonl b.jsonl --out matrix.jsonl`;
 
 /** The JSONL option set (`--out`, `--jsonl`, `--json`, `--results`). */
@@ -164,7 +164,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         .argParser(parseIdList),
     )
     .addOption(
-      withOption("plugins applied in every run (comma list, repeatable), e.g. bnx2-reset"),
+      withOption("plugins applied in every run (comma list, repeatable), e.g. bnx2-no-kdump-wait"),
     )
     .addOption(placement.plugin)
     .addOption(placement.before)

@@ -9,7 +9,7 @@
  * @module
  */
 import { joinQword } from "../bits.ts";
-import { type DeviceConfig, DmaDevice } from "./device.ts";
+import { type DeviceConfig, DmaDevice, type PciIdentity } from "./device.ts";
 import { dwords, dwordsOf } from "../dwords.ts";
 
 /** Register offsets of the disk's BAR0. */
@@ -91,6 +91,11 @@ export interface DiskConfig extends DeviceConfig {
 /** An NVMe-like disk controller. */
 export class Disk extends DmaDevice {
   readonly barSize = 0x1000;
+  /**
+   * An NVMe SSD of the time: Intel's DC P3700 (8086:0953), class 0x010802 (mass storage,
+   * non-volatile memory controller, NVM Express).
+   */
+  readonly id: PciIdentity = { vendor: 0x8086, device: 0x0953, classCode: 0x010802 };
   /** The media. */
   readonly media = new DiskMedia();
   private readonly scratch = new Uint32Array(DISK_BLOCK / 4);
