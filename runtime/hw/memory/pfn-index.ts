@@ -1,0 +1,91 @@
+/**
+ * An index of page frame numbers: each pfn added gets a dense slot number (0, 1, 2, … in the
+ * order pfns were first added), which the stores use to find a page's records in their typed
+ * arrays. Open addressing over typed arrays: no object per page, nothing for the garbage
+ * collector to trace, and one compare for the page looked up last.
+ *
+ * @module
+ */
+
+/** 2^32, to split a pfn (< 2^40) into two 32-bit halves for hashing. */
+const TWO32 = 2 ** 32;
+
+/** Page frame numbers → dense slots. Slots are never removed. */
+export class PfnIndex {
+  /** Hash table: pfn + 1 (0: empty bucket). */
+  private keys: Float64Array;
+  /** Hash table: the slot of the pfn in the same bucket. */
+  private vals: Int32Array;
+  private mask: number;
+  /** The pfn of each slot. */
+  private pfns: Float64Array;
+  /** Number of slots handed out. */
+  size = 0;
+  private lastPfn = -1;
+  private lastSlot = -1;
+
+  constructor(initialBuckets = 1024) {
+    this.keys = new Float64Array(initialBuckets);
+    this.vals = new Int32Array(initialBuckets);
+    this.mask = initialBuckets - 1;
+    this.pfns = new Float64Array(initialBuckets >> 1);
+  }
+
+  private static hash(pfn: number): number {
+    let h = Math.imul(pfn | 0, 0x9e37_79b1) ^ Math.imul((pfn / TWO32) | 0, 0x85eb_ca77);
+    h ^= h >>> 15;
+    return h;
+  }
+
+  /** The slot of `pfn`, or -1. */
+  get(pfn: number): number {
+    if (pfn === this.lastPfn) return this.lastSlot;
+    const keys = this.keys, key = pfn + 1, mask = this.mask;
+    for (let b = PfnIndex.hash(pfn) & mask;; b = (b + 1) & mask) {
+      const k = keys[b];
+      if (k === key) {
+        this.lastPfn = pfn;
+        return this.lastSlot = this.vals[b];
+      }
+      if (k === 0) return -1;
+    }
+  }
+
+  /** The slot of `pfn`, added if absent. */
+  add(pfn: number): number {
+    const s = this.get(pfn);
+    if (s >= 0) return s;
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const slot = this.size++;
+    if (slot >= this.pfns.length) {
+      const p = new Float64Array(this.pfns.length * 2);
+      p.set(this.pfns);
+      this.pfns = p;
+    }
+    this.pfns[slot] = pfn;
+    this.insert(pfn, slot);
+    this.lastPfn = pfn;
+    return this.lastSlot = slot;
+  }
+
+  /** The pfn of `slot`. */
+  pfnAt(slot: number): number {
+    return this.pfns[slot];
+  }
+
+  private insert(pfn: number, slot: number): void {
+    const keys = this.keys, mask = this.mask;
+    let b = PfnIndex.hash(pfn) & mask;
+    while (keys[b] !== 0) b = (b + 1) & mask;
+    keys[b] = pfn + 1;
+    this.vals[b] = slot;
+  }
+
+  private grow(): void {
+    const n = this.keys.length * 2;
+    this.keys = new Float64Array(n);
+    this.vals = new Int32Array(n);
+    this.mask = n - 1;
+    for (let s = 0; s < this.size; s++) this.insert(this.pfns[s], s);
+  }
+}
