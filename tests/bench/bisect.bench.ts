@@ -25,4 +25,8 @@ for (let round = 0; round < 2; round++) {
 }
 figure("bisect over the series, per seed (median over seeds 1-10)", ms(median(times)));
 
-Deno.bench("bisect over the series (default, --with bnx2-reset)", { group: "bisect" }, () => once());
+Deno.bench(
+  "bisect over the series (default, --with bnx2-reset)",
+  { group: "bisect" },
+  () => once(),
+);

@@ -31,6 +31,10 @@ export class FifoTable {
   private readonly freeSlots: Int32Array;
   private freeCount = 0;
   private gen = 1;
+  /** The key found last and its slot (-1: none), checked before hashing. */
+  private lastA = 0;
+  private lastB = 0;
+  private lastSlot = -1;
   /** Live entries. */
   size = 0;
 
@@ -58,10 +62,15 @@ export class FifoTable {
 
   /** The slot of (a, b), or -1. */
   find(a: number, b: number): number {
+    if (this.lastSlot >= 0 && a === this.lastA && b === this.lastB) return this.lastSlot;
     const h = this.hash(a, b);
     if (this.bucketGen[h] !== this.gen) return -1;
     for (let s = this.bucket[h]; s >= 0; s = this.chain[s]) {
-      if (this.keyA[s] === a && this.keyB[s] === b) return s;
+      if (this.keyA[s] === a && this.keyB[s] === b) {
+        this.lastA = a;
+        this.lastB = b;
+        return this.lastSlot = s;
+      }
     }
     return -1;
   }
@@ -93,6 +102,7 @@ export class FifoTable {
 
   /** Removes the entry in `slot`. */
   remove(slot: number): void {
+    if (slot === this.lastSlot) this.lastSlot = -1;
     const h = this.hash(this.keyA[slot], this.keyB[slot]);
     if (this.bucket[h] === slot) this.bucket[h] = this.chain[slot];
     else {
@@ -116,6 +126,7 @@ export class FifoTable {
       this.gen = 1;
     }
     this.oldest = this.newest = -1;
+    this.lastSlot = -1;
     this.fresh = 0;
     this.freeCount = 0;
     this.size = 0;

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { placed } from "../bits.ts";
 import { DTE } from "../layouts/dte.ts";
 import { CONTROL, EFR, EXCL_BASE, EXCL_LIMIT, MMIO } from "../layouts/mmio.ts";
 import type { AmdIommu, DmaOutcome } from "./iommu.ts";
@@ -36,6 +37,18 @@ const DTE_SE = DTE.field("SE");
 const DTE_EX = DTE.field("EX");
 const DTE_GV = DTE.field("GV");
 const DTE_GLX = DTE.field("GLX");
+
+const [V_D, V_S] = placed(DTE_V);
+const [TV_D, TV_S] = placed(DTE_TV);
+const [IR_D, IR_S] = placed(DTE_IR);
+const [IW_D, IW_S] = placed(DTE_IW);
+const [MODE_D, MODE_S, MODE_M] = placed(DTE_MODE);
+const [DOMID_D, DOMID_S, DOMID_M] = placed(DTE_DOMID);
+const [EN_D, EN_S] = placed(IOMMU_EN);
+const [HATS_D, HATS_S, HATS_M] = placed(EFR_HATS);
+const [EXEN_D, EXEN_S] = placed(EXCL_EN);
+/** The reserved bits of the DTE's translation half (q0, q1). */
+const [RSVD0, RSVD1, RSVD2, RSVD3] = DTE.reservedMask;
 
 /** Bits of an IO_PAGE_FAULT: present, reserved bits, permission, and why (for people). */
 interface PageFault {
@@ -79,10 +92,10 @@ export class DmaTranslator {
   ): DmaOutcome {
     const u = this.u;
     // 1. Translation disabled: the request goes through untranslated.
-    if (!IOMMU_EN.get(u.regs.words, this.ctl)) {
+    const regs = u.regs.words;
+    if (!((regs[this.ctl + EN_D] >>> EN_S) & 1)) {
       return { kind: "untranslated", spa: addr, why: "iommu-off" };
     }
-    const req: Access = { devid, addr, write, pasid, ats };
     // 2./3. DTE lookup.
     const slot = u.fetchDte(devid);
     if (slot < 0) {
@@ -97,7 +110,7 @@ export class DmaTranslator {
       }
       // DeviceID beyond the table's size: treated as an invalid DeviceID, as VirtualBox does
       // (reference §4 row 2, unsure against the spec).
-      return this.pageFault(req, undefined, -1, {
+      return this.pageFault({ devid, addr, write, pasid, ats }, undefined, -1, {
         pr: false,
         rz: false,
         pe: false,
@@ -106,9 +119,9 @@ export class DmaTranslator {
     }
     const dte = u.dteCache.view(slot);
     // 4. V=0: untranslated, no checks.
-    if (!DTE_V.get(dte)) return { kind: "untranslated", spa: addr, why: "dte-invalid" };
+    if (!((dte[V_D] >>> V_S) & 1)) return { kind: "untranslated", spa: addr, why: "dte-invalid" };
     // 5. Reserved bits in q0/q1.
-    if (DTE.reservedBitsSet(dte, 0, 0, 4)) {
+    if ((dte[0] & RSVD0) | (dte[1] & RSVD1) | (dte[2] & RSVD2) | (dte[3] & RSVD3)) {
       const logged = u.logEvent("ILLEGAL_DEV_TABLE_ENTRY", {
         DeviceID: devid,
         RW: write ? 1 : 0,
@@ -124,28 +137,33 @@ export class DmaTranslator {
     }
     // 6. TV=0: VirtualBox's reading (abort + IO_PAGE_FAULT, PR=0); QEMU aborts silently.
     // The spec text is ambiguous (reference §4 row 6); we log, so the kernel can see it.
-    if (!DTE_TV.get(dte)) {
-      return this.pageFault(req, dte, slot, { pr: false, rz: false, pe: false, why: "DTE.TV=0" });
+    if (!((dte[TV_D] >>> TV_S) & 1)) {
+      return this.pageFault({ devid, addr, write, pasid, ats }, dte, slot, {
+        pr: false,
+        rz: false,
+        pe: false,
+        why: "DTE.TV=0",
+      });
     }
     // PASID-tagged requests go through the guest tables.
-    if (pasid !== undefined) return this.decideGuest(req, dte, slot);
+    if (pasid !== undefined) return this.decideGuest({ devid, addr, write, pasid, ats }, dte, slot);
     // 7. DTE permissions, checked before Mode.
-    if (write ? !DTE_IW.get(dte) : !DTE_IR.get(dte)) {
-      return this.pageFault(req, dte, slot, {
+    if (write ? !((dte[IW_D] >>> IW_S) & 1) : !((dte[IR_D] >>> IR_S) & 1)) {
+      return this.pageFault({ devid, addr, write, pasid, ats }, dte, slot, {
         pr: true,
         rz: false,
         pe: true,
         why: "DTE permission",
       });
     }
-    const mode = DTE_MODE.get(dte);
+    const mode = (dte[MODE_D] >>> MODE_S) & MODE_M;
     // 8. Mode 0: no translation.
     if (mode === 0) return { kind: "untranslated", spa: addr, why: "mode-0" };
     // 9. Mode beyond what the unit implements (HATS: 0 → 4 levels ... 2 → 6 levels).
-    const hats = EFR_HATS.get(u.regs.words, this.efr);
+    const hats = (regs[this.efr + HATS_D] >>> HATS_S) & HATS_M;
     const maxLevels = hats === 3 ? 0 : 4 + hats;
     if (mode === 7 || mode > maxLevels) {
-      return this.pageFault(req, dte, slot, {
+      return this.pageFault({ devid, addr, write, pasid, ats }, dte, slot, {
         pr: true,
         rz: true,
         pe: false,
@@ -155,28 +173,29 @@ export class DmaTranslator {
     // 10. Exclusion range.
     if (this.excluded(addr, dte)) return { kind: "untranslated", spa: addr, why: "exclusion" };
     // IOTLB, then a walk.
-    const domid = DTE_DOMID.get(dte);
+    const domid = (dte[DOMID_D] >>> DOMID_S) & DOMID_M;
     const page = Math.floor(addr / 4096);
+    const offset = addr >= 0 ? addr - page * 4096 : addr % 4096; // (no fmod on the hot path)
     const iotlb = u.iotlb;
     const hit = iotlb.find(domid, page);
     if (hit >= 0) {
       if (write ? !iotlb.iw(hit) : !iotlb.ir(hit)) {
-        return this.pageFault(req, dte, slot, {
+        return this.pageFault({ devid, addr, write, pasid, ats }, dte, slot, {
           pr: true,
           rz: false,
           pe: true,
           why: "permission (IOTLB)",
         });
       }
-      return { kind: "translated", spa: iotlb.spaPage(hit) + (addr % 4096), domid, via: "iotlb" };
+      return { kind: "translated", spa: iotlb.spaPage(hit) + offset, domid, via: "iotlb" };
     }
     u.counters.walks++;
     const w = this.walk;
     if (!hostWalk(u.mem, DTE_PT_ROOT.get(dte) * 4096, mode, addr, write, w)) {
-      return this.walkFault(req, dte, slot, w.fault!);
+      return this.walkFault({ devid, addr, write, pasid, ats }, dte, slot, w.fault!);
     }
     const spa = w.spa;
-    iotlb.put(domid, page, spa - (addr % 4096), w.ir, w.iw);
+    iotlb.put(domid, page, spa - offset, w.ir, w.iw);
     return { kind: "translated", spa, domid, via: "walk" };
   }
 
@@ -208,7 +227,7 @@ export class DmaTranslator {
 
   private excluded(addr: number, dte: Uint32Array): boolean {
     const words = this.u.regs.words;
-    if (!EXCL_EN.get(words, this.excl)) return false;
+    if (!((words[this.excl + EXEN_D] >>> EXEN_S) & 1)) return false;
     const allow = EXCL_ALLOW.get(words, this.excl);
     const lo = EXCL_ADDR.get(words, this.excl) * 4096;
     const hi = EXCL_LIMIT_ADDR.get(words, this.exclLimit) * 4096 + 0xfff;

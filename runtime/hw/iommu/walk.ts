@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { onesFrom } from "../bits.ts";
+import { onesFrom, placed } from "../bits.ts";
 import { entryAddress, levelIndex, levelPageSize, PDE, PTE } from "../layouts/pte.ts";
 import type { PhysMem } from "../memory.ts";
 
@@ -44,6 +44,8 @@ const PTE_RSVD_HI = PTE.reservedMask[1];
 /** PR, Next Level, IR and IW sit at the same bits in PDEs and PTEs. */
 const PR = PDE.field("PR"), NEXT_LEVEL = PDE.field("NextLevel");
 const IR = PDE.field("IR"), IW = PDE.field("IW");
+const [PR_D, PR_S] = placed(PR), [NL_D, NL_S, NL_M] = placed(NEXT_LEVEL);
+const [IR_D, IR_S] = placed(IR), [IW_D, IW_S] = placed(IW);
 /** The entry being looked at (two dwords, reused). */
 const entry = new Uint32Array(2);
 
@@ -119,10 +121,12 @@ export function hostWalk(
     }
     mem.readQword(entryAddr, entry, 0);
     const lo = entry[0], hi = entry[1];
-    if (!PR.get(entry)) return fault(out, false, false, false, `level ${level} entry not present`);
-    const next = NEXT_LEVEL.get(entry);
-    ir &&= IR.get(entry) === 1;
-    iw &&= IW.get(entry) === 1;
+    if (!((entry[PR_D] >>> PR_S) & 1)) {
+      return fault(out, false, false, false, `level ${level} entry not present`);
+    }
+    const next = (entry[NL_D] >>> NL_S) & NL_M;
+    ir &&= ((entry[IR_D] >>> IR_S) & 1) === 1;
+    iw &&= ((entry[IW_D] >>> IW_S) & 1) === 1;
     const addr = entryAddress(lo, hi);
     if (next >= 1 && next <= 6) {
       if (hi & PDE_RSVD_HI) {

@@ -9,6 +9,8 @@
 
 /** 2^32, to split a pfn (< 2^40) into two 32-bit halves for hashing. */
 const TWO32 = 2 ** 32;
+/** Entries of the recent-lookup cache (a power of two). */
+const RECENT = 64;
 
 /** Page frame numbers → dense slots. Slots are never removed. */
 export class PfnIndex {
@@ -21,8 +23,9 @@ export class PfnIndex {
   private pfns: Float64Array;
   /** Number of slots handed out. */
   size = 0;
-  private lastPfn = -1;
-  private lastSlot = -1;
+  /** A direct-mapped cache of recent lookups (by the pfn's low bits; slots never move). */
+  private readonly recentPfn = new Float64Array(RECENT).fill(-1);
+  private readonly recentSlot = new Int32Array(RECENT);
 
   constructor(initialBuckets = 1024) {
     this.keys = new Float64Array(initialBuckets);
@@ -39,13 +42,14 @@ export class PfnIndex {
 
   /** The slot of `pfn`, or -1. */
   get(pfn: number): number {
-    if (pfn === this.lastPfn) return this.lastSlot;
+    const r = (pfn | 0) & (RECENT - 1);
+    if (this.recentPfn[r] === pfn) return this.recentSlot[r];
     const keys = this.keys, key = pfn + 1, mask = this.mask;
     for (let b = PfnIndex.hash(pfn) & mask;; b = (b + 1) & mask) {
       const k = keys[b];
       if (k === key) {
-        this.lastPfn = pfn;
-        return this.lastSlot = this.vals[b];
+        this.recentPfn[r] = pfn;
+        return this.recentSlot[r] = this.vals[b];
       }
       if (k === 0) return -1;
     }
@@ -64,8 +68,9 @@ export class PfnIndex {
     }
     this.pfns[slot] = pfn;
     this.insert(pfn, slot);
-    this.lastPfn = pfn;
-    return this.lastSlot = slot;
+    const r = (pfn | 0) & (RECENT - 1);
+    this.recentPfn[r] = pfn;
+    return this.recentSlot[r] = slot;
   }
 
   /** The pfn of `slot`. */
