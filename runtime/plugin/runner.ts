@@ -164,10 +164,18 @@ export class HookRunner implements HookCaller, PluginHookApi {
    */
   // deno-lint-ignore no-explicit-any
   symbol<F = (...args: any[]) => any>(name: string, k: Kernel): F {
+    if (name === this.lastSymbol) return this.lastMade as F;
     let fn = this.made.get(name);
     if (!fn) this.made.set(name, fn = this.makeSymbol(name, k));
+    this.lastSymbol = name;
+    this.lastMade = fn;
     return fn as F;
   }
+
+  /** The symbol resolved last (a loop calls the same one again and again). */
+  private lastSymbol: string | undefined;
+  // deno-lint-ignore no-explicit-any
+  private lastMade: ((...args: any[]) => any) | undefined;
 
   // deno-lint-ignore no-explicit-any
   private makeSymbol(name: string, k: Kernel): (...args: any[]) => any {

@@ -19,6 +19,8 @@ export class PfnIndex {
   /** Hash table: the slot of the pfn in the same bucket. */
   private vals: Int32Array;
   private mask: number;
+  /** 32 - log2(buckets): the shift that keeps a hash's top bits. */
+  private shift: number;
   /** The pfn of each slot. */
   private pfns: Float64Array;
   /** Number of slots handed out. */
@@ -31,13 +33,17 @@ export class PfnIndex {
     this.keys = new Float64Array(initialBuckets);
     this.vals = new Int32Array(initialBuckets);
     this.mask = initialBuckets - 1;
+    this.shift = Math.clz32(initialBuckets) + 1;
     this.pfns = new Float64Array(initialBuckets >> 1);
   }
 
-  private static hash(pfn: number): number {
-    let h = Math.imul(pfn | 0, 0x9e37_79b1) ^ Math.imul((pfn / TWO32) | 0, 0x85eb_ca77);
-    h ^= h >>> 15;
-    return h;
+  /**
+   * The bucket of `pfn`: Fibonacci hashing of its two 32-bit halves, keeping the product's top
+   * bits (pfns a power of two apart — pages 1 MiB apart, say — spread over all buckets).
+   */
+  private bucketOf(pfn: number): number {
+    const h = Math.imul((pfn | 0) ^ Math.imul((pfn / TWO32) | 0, 0x85eb_ca77), 0x9e37_79b1);
+    return h >>> this.shift;
   }
 
   /** The slot of `pfn`, or -1. */
@@ -45,7 +51,7 @@ export class PfnIndex {
     const r = (pfn | 0) & (RECENT - 1);
     if (this.recentPfn[r] === pfn) return this.recentSlot[r];
     const keys = this.keys, key = pfn + 1, mask = this.mask;
-    for (let b = PfnIndex.hash(pfn) & mask;; b = (b + 1) & mask) {
+    for (let b = this.bucketOf(pfn);; b = (b + 1) & mask) {
       const k = keys[b];
       if (k === key) {
         this.recentPfn[r] = pfn;
@@ -80,7 +86,7 @@ export class PfnIndex {
 
   private insert(pfn: number, slot: number): void {
     const keys = this.keys, mask = this.mask;
-    let b = PfnIndex.hash(pfn) & mask;
+    let b = this.bucketOf(pfn);
     while (keys[b] !== 0) b = (b + 1) & mask;
     keys[b] = pfn + 1;
     this.vals[b] = slot;
@@ -91,6 +97,7 @@ export class PfnIndex {
     this.keys = new Float64Array(n);
     this.vals = new Int32Array(n);
     this.mask = n - 1;
+    this.shift = Math.clz32(n) + 1;
     for (let s = 0; s < this.size; s++) this.insert(this.pfns[s], s);
   }
 }
