@@ -30,7 +30,9 @@ Deno.bench({
   group: "matrix",
   n: 1,
   warmup: 0,
-  fn: () => matrix(false),
+  async fn() {
+    await matrix(false);
+  },
 });
 
 Deno.bench({
@@ -38,5 +40,7 @@ Deno.bench({
   group: "matrix",
   n: 1,
   warmup: 0,
-  fn: () => matrix(true),
+  async fn() {
+    await matrix(true);
+  },
 });
