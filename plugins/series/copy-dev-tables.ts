@@ -80,16 +80,77 @@ function copy_device_table({ k, state, symbol, hooks }: SymbolEnv<State>): boole
     k.pr_err("Failed to allocate memory for copying old device table!");
     return false;
   }
-  const oldW = new Uint32Array(8), copyW = new Uint32Array(8);
-  for (let devid = 0; devid <= d.last_bdf; devid++) {
-    k.mem.readDwords(address + devid * DTE_BYTES, 8, oldW);
-    if (!oldW.some((x) => x !== 0)) continue; // the copy is zeroed already
-    copyW.set(oldW);
-    hooks.runAll("amd_iommu.copy_device_table.entry", { k, devid, old: oldW, copy: copyW, abort });
-    if (aborted) return false;
-    k.mem.writeDwords(state.copy + devid * DTE_BYTES, copyW);
-  }
+  if (!copyEntries(k, address, state.copy, d.last_bdf, hooks)) return false;
   k.spend(COST.pageCopy * (d.dev_table_size / 4096));
+  return true;
+}
+
+/** DTEs per 4 KiB page of a device table. */
+const DTES_PER_PAGE = 4096 / DTE_BYTES;
+/** Dwords per DTE. */
+const DTE_DWORDS = DTE_BYTES / 4;
+/** DTEs per 256-byte storage line. */
+const DTES_PER_LINE = 8;
+
+/**
+ * Copies every entry 0..`last` of the old table at `from` into the copy at `to`: each old
+ * entry with any bit set is shown to the entry hook (which may change its copy, or abort)
+ * and written; all-zero entries are left as the copy has them. The tables are read and
+ * written a page at a time (a page of the copy is written back, a line per entry-holding
+ * 256 bytes, once its entries are done — or, on abort, up to the entry before). One context
+ * object carries each entry to the hook.
+ */
+function copyEntries(
+  k: Kernel,
+  from: number,
+  to: number,
+  last: number,
+  hooks: SymbolEnv<State>["hooks"],
+): boolean {
+  const oldPage = new Uint32Array(1024), copyPage = new Uint32Array(1024);
+  const written = new Uint8Array(DTES_PER_PAGE / DTES_PER_LINE);
+  const ctx: CopyEntryCtx & { [field: string]: unknown } = {
+    k,
+    devid: 0,
+    old: new Uint32Array(DTE_DWORDS),
+    copy: new Uint32Array(DTE_DWORDS),
+    abort: () => void (aborted = true),
+  };
+  let aborted = false;
+  /** Writes back the lines of the copy's page at `base` where an entry was written. */
+  const flush = (base: number) => {
+    for (let l = 0; l < written.length; l++) {
+      if (!written[l]) continue;
+      const at = l * DTES_PER_LINE * DTE_DWORDS;
+      k.mem.writeDwords(base + at * 4, copyPage.subarray(at, at + DTES_PER_LINE * DTE_DWORDS));
+    }
+  };
+  for (let first = 0; first <= last; first += DTES_PER_PAGE) {
+    const n = Math.min(DTES_PER_PAGE, last + 1 - first);
+    const oldBase = from + first * DTE_BYTES, copyBase = to + first * DTE_BYTES;
+    const extent = k.mem.readDwords(oldBase, n * DTE_DWORDS, oldPage);
+    if (extent === 0) continue; // no old entry on this page has a bit set
+    k.mem.readDwords(copyBase, n * DTE_DWORDS, copyPage);
+    written.fill(0);
+    for (let e = 0; e < n; e++) {
+      const at = e * DTE_DWORDS;
+      if (at >= extent) break;
+      let any = 0;
+      for (let i = at; i < at + DTE_DWORDS; i++) any |= oldPage[i];
+      if (any === 0) continue; // the copy is zeroed already
+      ctx.devid = first + e;
+      const { old, copy } = ctx;
+      for (let i = 0; i < DTE_DWORDS; i++) old[i] = copy[i] = oldPage[at + i];
+      hooks.runAll("amd_iommu.copy_device_table.entry", ctx);
+      if (aborted) {
+        flush(copyBase);
+        return false;
+      }
+      for (let i = 0; i < DTE_DWORDS; i++) copyPage[at + i] = copy[i];
+      written[e >> 3] = 1;
+    }
+    flush(copyBase);
+  }
   return true;
 }
 

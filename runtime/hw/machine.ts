@@ -171,7 +171,7 @@ export class Machine implements BusPort {
     write: boolean,
     pasid?: number,
   ): DmaRecord {
-    const outcome = this.iommuFor(devid).translate({ devid, addr, len, write, pasid });
+    const outcome = this.iommuFor(devid).access(devid, addr, write, pasid, false);
     const rec: DmaRecord = { t: this.clock.now, devid, iova: addr, pasid, len, write, outcome };
     if (outcome.kind !== "abort" && this.mem.dmaTarget(outcome.spa, len) === "abort") {
       rec.masterAbort = true;
@@ -228,7 +228,7 @@ export class Machine implements BusPort {
 
   /** ATS translation request. */
   atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome {
-    return this.iommuFor(devid).translate({ devid, addr, len: 4, write, pasid, ats: true });
+    return this.iommuFor(devid).access(devid, addr, write, pasid, true);
   }
 
   /** PCIe page request through the device's IOMMU. */

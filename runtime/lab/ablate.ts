@@ -13,7 +13,7 @@
 import { pluginTitles, seriesIds } from "./plugins.ts";
 import { checkWith, type RunFn, setSeries } from "./probe.ts";
 import { run as labRun } from "./run.ts";
-import type { Scenario, ScenarioInput } from "./scenario.ts";
+import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { differences, type Outcome, outcomeOf } from "./table.ts";
 
 /** The id of the row that leaves nothing out. */
@@ -49,13 +49,15 @@ export interface AblateOptions {
 export function ablate(opts: AblateOptions): AblationRow[] {
   const withIds = checkWith(opts.with ?? []);
   const run = opts.run ?? labRun;
+  let scenario = opts.scenario;
   const titles = pluginTitles();
   const all = seriesIds();
   const out = all.filter((id) => !withIds.includes(id));
   const total = out.length + 1;
   const rowFor = (left: string | undefined, full?: Outcome): AblationRow => {
     const series = setSeries(all.filter((id) => id !== left), withIds);
-    const report = run(opts.scenario, { series, seed: opts.seed });
+    if (run === labRun) scenario = parseScenario(scenario); // once: parsed, it is used as is
+    const report = run(scenario, { series, seed: opts.seed });
     const o = outcomeOf(report);
     const neededBy = [...new Set(report.missing.map((m) => m.plugin))];
     const changes = !full

@@ -15,7 +15,7 @@ import { InputError } from "./input.ts";
 import { builtinPlugins, seriesFromSpec, seriesIds } from "./plugins.ts";
 import type { Report } from "./report.ts";
 import { run as labRun, type RunOptions } from "./run.ts";
-import type { Scenario, ScenarioInput } from "./scenario.ts";
+import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 
 /** What a predicate says of a run, in `git bisect run`'s terms. */
 export type Judgement = "good" | "bad" | "skip";
@@ -111,8 +111,10 @@ export function setProber(setup: ProbeSetup): (ids: Iterable<string>) => Promise
   const withIds = checkWith(setup.with ?? []);
   const judge = setup.judge ?? defaultJudge;
   const run = setup.run ?? labRun;
+  let scenario = setup.scenario;
   return async (ids) => {
-    const report = run(setup.scenario, { series: setSeries(ids, withIds), seed: setup.seed });
+    if (run === labRun) scenario = parseScenario(scenario); // once: parsed, it is used as is
+    const report = run(scenario, { series: setSeries(ids, withIds), seed: setup.seed });
     if (report.verdict === "skipped") {
       return { judgement: "skip", verdict: "skipped", detail: report.cause };
     }

@@ -26,7 +26,7 @@ import type { Machine } from "../hw/machine.ts";
 import { buildMachine, type Built } from "./machine.ts";
 import { Recorder } from "./recorder.ts";
 import { type Report, ReportSchema, requiresText, type Verdict } from "./report.ts";
-import { type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts";
+import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { verifyDump } from "./verify.ts";
 import { kernelVersion } from "./version.ts";
 
@@ -59,15 +59,18 @@ export interface Simulation {
   recorder: Recorder;
 }
 
-/** Runs a scenario and returns its report. */
+/** Runs a scenario and returns its report (a series that would not build is not simulated). */
 export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Report {
-  return simulate(input, opts).report;
+  const p = prepare(input, opts);
+  return p.skip ? skippedReport(p.base) : simulatePrepared(p).report;
 }
 
-/** Runs a scenario and returns the report together with the machine and kernels. */
-export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {}): Simulation {
-  const s = ScenarioSchema.parse(input);
-  if (opts.seed !== undefined) s.seed = opts.seed;
+/** The scenario, the resolved series and whether the run is skipped: decided before building. */
+function prepare(input: ScenarioInput | Scenario, opts: RunOptions) {
+  const parsed = parseScenario(input);
+  const s = opts.seed === undefined || opts.seed === parsed.seed
+    ? parsed
+    : { ...parsed, seed: opts.seed };
   const series = opts.series instanceof Series ? opts.series : new Series(opts.series ?? []);
   const resolved = series.resolve();
   const base = {
@@ -76,7 +79,15 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
     series: resolved.plugins.map((p) => p.id),
     missing: resolved.missing,
   };
-  const skip = resolved.missing.length > 0 && !opts.force;
+  return { s, resolved, base, skip: resolved.missing.length > 0 && !opts.force };
+}
+
+/** Runs a scenario and returns the report together with the machine and kernels. */
+export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {}): Simulation {
+  return simulatePrepared(prepare(input, opts));
+}
+
+function simulatePrepared({ s, resolved, base, skip }: ReturnType<typeof prepare>): Simulation {
   const built = buildMachine(s);
   const { machine, ivrs, pci, nics, disks } = built;
   const rec = new Recorder(machine);

@@ -214,3 +214,26 @@ export const ScenarioSchema = z.object({
 export type Scenario = z.output<typeof ScenarioSchema>;
 /** A scenario as written (before defaults and unit parsing). */
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
+
+/** Scenarios made by {@link parseScenario}: validated, frozen, safe to use again as they are. */
+const PARSED = new WeakSet<object>();
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/**
+ * Validates a scenario once: the result is frozen and recognised by later calls, which return
+ * it as it is (so a matrix worker or a sweep parses its scenario once, not once per run).
+ * Anything else is parsed with {@link ScenarioSchema} (throws its ZodError).
+ */
+export function parseScenario(input: ScenarioInput | Scenario): Scenario {
+  if (typeof input === "object" && input !== null && PARSED.has(input)) return input as Scenario;
+  const s = deepFreeze(ScenarioSchema.parse(input));
+  PARSED.add(s);
+  return s;
+}

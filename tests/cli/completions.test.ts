@@ -43,8 +43,8 @@ async function temp(text: string, suffix: string): Promise<string> {
   return path;
 }
 
-Deno.test("every script names every command, the key options, plugin ids and scenarios", () => {
-  const paths = commandPaths(createProgram());
+Deno.test("every script names every command, the key options, plugin ids and scenarios", async () => {
+  const paths = commandPaths(await createProgram());
   assert.ok(paths.some((p) => p.join(" ") === "decode dte"));
   assert.ok(paths.some((p) => p.join(" ") === "schema report"));
   for (const [shell, text] of Object.entries(scripts)) {

@@ -99,6 +99,8 @@ export class Disk extends DmaDevice {
   /** The media. */
   readonly media = new DiskMedia();
   private readonly scratch = new Uint32Array(DISK_BLOCK / 4);
+  /** The completion entry being written (the bus copies it). */
+  private readonly cqe = new Uint32Array(DISK_CQE_BYTES / 4);
   private sqHead = 0;
   private cqTail = 0;
   private phase = 1;
@@ -196,7 +198,11 @@ export class Disk extends DmaDevice {
   private complete(cid: number, status: number, blocks: number): void {
     this.schedule((this.cfg.blockNs ?? 10_000) * blocks, () => {
       const n = this.regs[DISK_REG.CQ_ENTRIES >>> 2];
-      const cqe = dwordsOf([cid, status, this.sqHead, this.phase]);
+      const cqe = this.cqe;
+      cqe[0] = cid;
+      cqe[1] = status;
+      cqe[2] = this.sqHead;
+      cqe[3] = this.phase;
       this.dmaWrite(this.addr64(DISK_REG.CQ_LO) + this.cqTail * DISK_CQE_BYTES, cqe);
       this.cqTail = (this.cqTail + 1) % Math.max(n, 1);
       if (this.cqTail === 0) this.phase ^= 1;

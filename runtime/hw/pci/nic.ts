@@ -337,12 +337,23 @@ export class Nic extends DmaDevice {
     else this.prefetch(deliver);
   }
 
+  /**
+   * Scratch of the DMA writes below (the bus copies what it writes, synchronously): a view of
+   * each length a frame's piece can have, the status block and the statistics block.
+   */
+  private readonly frameViews = Array.from(
+    { length: MODELLED_BYTES_PER_PAGE / 4 + 1 },
+    (_, n) => new Uint32Array(n),
+  );
+  private readonly statusBlk = new Uint32Array(NIC_STATUS_BLK_DWORDS);
+  private readonly statsBlk = new Uint32Array(NIC_STATS_BLK_DWORDS);
+
   /** Writes a frame: the first 64 bytes of every page it covers (header + payload start). */
   private writeFrame(addr: number, bytes: number): void {
     const seq = this.stats.frames + 1;
     for (let off = 0; off < bytes; off = Math.floor((addr + off) / 4096 + 1) * 4096 - addr) {
       const n = Math.min(MODELLED_BYTES_PER_PAGE, bytes - off, 4096 - ((addr + off) % 4096)) >>> 2;
-      const data = dwords(Math.max(n, 1));
+      const data = this.frameViews[Math.max(n, 1)];
       for (let k = 0; k < data.length; k++) data[k] = (0xe0000000 | (seq << 8) | k) >>> 0;
       this.dmaWrite(addr + off, data);
     }
@@ -365,7 +376,7 @@ export class Nic extends DmaDevice {
   private writeStatusBlock(): void {
     const at = this.addr64(NIC_REG.STATUS_BLK_LO);
     if (!at) return;
-    const blk = dwords(NIC_STATUS_BLK_DWORDS);
+    const blk = this.statusBlk.fill(0);
     blk[0] = ++this.statusIdx;
     blk[1] = this.regs[NIC_REG.RX_CONS >>> 2];
     blk[2] = this.stats.drops;
@@ -384,7 +395,7 @@ export class Nic extends DmaDevice {
         this.statsTimer = false;
         return;
       }
-      const blk = dwords(NIC_STATS_BLK_DWORDS);
+      const blk = this.statsBlk.fill(0);
       blk[0] = this.stats.frames;
       blk[1] = this.stats.bytes % 0x1_0000_0000;
       blk[2] = this.stats.drops;
