@@ -22,6 +22,7 @@ import { registerScenarios } from "./commands/scenarios.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerTable } from "./commands/table.ts";
 import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
+import { checkOutputs, setQuietWrites } from "./output-files.ts";
 
 /** Builds the program with every command registered. */
 export function createProgram(): Command {
@@ -58,6 +59,9 @@ export async function main(args: readonly string[]): Promise<number> {
   let context = "";
   program.hook("preAction", (_root, action) => {
     context = commandPath(action);
+    const opts: Record<string, unknown> = action.opts();
+    setQuietWrites(opts.quiet === true);
+    checkOutputs(opts); // outputs that would lose data are refused before anything runs
   });
   try {
     await program.parseAsync([...args], { from: "user" });
