@@ -66,13 +66,30 @@ function statOrNothing(path: string): Deno.FileInfo | undefined {
   }
 }
 
-/** Where writing `path` lands: the file a symbolic link names, else `path` itself. */
+/**
+ * Where writing `path` lands, as an absolute path: through symbolic links (a link to a file
+ * that does not exist yet included: writing through it creates that file) and with the
+ * directory's links resolved.
+ */
 function landingPath(path: string): string {
+  let p = resolve(path);
+  for (let hops = 0; hops < 40; hops++) {
+    let st: Deno.FileInfo;
+    try {
+      st = Deno.lstatSync(p);
+    } catch {
+      break; // nothing there: a new file
+    }
+    if (!st.isSymlink) break;
+    p = resolve(dirname(p), Deno.readLinkSync(p));
+  }
   try {
-    return Deno.realPathSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return path; // a new file (or a link to nowhere)
-    throw e;
+    return Deno.realPathSync(p);
+  } catch { /* not there yet */ }
+  try {
+    return join(Deno.realPathSync(dirname(p)), basename(p));
+  } catch {
+    return p;
   }
 }
 
@@ -145,24 +162,13 @@ export function writeOutputFile(flag: string, file: string, text: string): void 
 }
 
 /**
- * What identifies the file at `path`: its device and inode when it exists (so a link, a hard
- * link or `dir/../name` compare equal), else its absolute path with the directory's links
- * resolved.
+ * What identifies the file at `path`: its device and inode when it exists (so a hard link
+ * compares equal), else where writing it would land (see {@link landingPath}).
  */
 export function fileIdentity(path: string): string {
-  const abs = resolve(path);
-  try {
-    const st = Deno.statSync(abs);
-    if (st.ino !== null) return `inode ${st.dev}:${st.ino}`;
-    return Deno.realPathSync(abs);
-  } catch {
-    // not there (yet)
-  }
-  try {
-    return join(Deno.realPathSync(dirname(abs)), basename(abs));
-  } catch {
-    return abs;
-  }
+  const landing = landingPath(path);
+  const st = statOrNothing(landing);
+  return st && st.ino !== null ? `inode ${st.dev}:${st.ino}` : landing;
 }
 
 /** Whether `a` and `b` name the same file. */
