@@ -9,6 +9,7 @@
  */
 import { Command, type CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
+import { checkOutputs, setQuietWrites } from "./output-files.ts";
 
 /** Registers one command on the program. */
 type Register = (program: CommandUnknownOpts) => void;
@@ -72,6 +73,9 @@ export async function main(args: readonly string[]): Promise<number> {
   let context = "";
   program.hook("preAction", (_root, action) => {
     context = commandPath(action);
+    const opts: Record<string, unknown> = action.opts();
+    setQuietWrites(opts.quiet === true);
+    checkOutputs(opts); // outputs that would lose data are refused before anything runs
   });
   try {
     await program.parseAsync([...args], { from: "user" });

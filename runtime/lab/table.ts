@@ -9,6 +9,7 @@
  */
 import { Series } from "../plugin/mod.ts";
 import { pluginTitles, seriesFromSpec, seriesIds } from "./plugins.ts";
+import { formatMarkdownTable } from "./markdown-table.ts";
 import { type Report, requiresText } from "./report.ts";
 import { run } from "./run.ts";
 import { SCENARIOS } from "./scenarios/mod.ts";
@@ -173,7 +174,7 @@ function cell(o: Outcome): string {
   return parts.join(", ");
 }
 
-/** The table as Markdown (what README.md carries). */
+/** The table as Markdown (what README.md carries), laid out as `deno fmt` lays it out. */
 export function renderTable(rows: PatchRow[]): string {
   const out = [
     "| # | Patch | Scenario | With the series | Without this patch | What changes |",
@@ -191,5 +192,5 @@ export function renderTable(rows: PatchRow[]): string {
       } | ${without} | ${changes.replaceAll("|", "\\|")} |`,
     );
   });
-  return out.join("\n");
+  return formatMarkdownTable(out.join("\n"));
 }

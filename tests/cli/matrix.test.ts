@@ -98,7 +98,7 @@ Deno.test("matrix --shard 1/2 and 2/2, then merge: the unsharded JSONL", async (
       lab(["matrix", "merge", `${dir}/a.jsonl`, `${dir}/b.jsonl`, `${dir}/b.jsonl`]),
     ]);
     assert.equal(ok(merged, "merge --jsonl").stdout, whole.stdout);
-    assert.equal(ok(toFile, "merge --out").stderr, "");
+    assert.equal(ok(toFile, "merge --out").stderr, `wrote ${dir}/m.jsonl\n`);
     assert.equal(await Deno.readTextFile(`${dir}/m.jsonl`), whole.stdout);
     assert.match(toFile.stdout, /^scenario default, seed 1: every subset of 3 patches \(8 runs\)/);
     assert.match(toFile.stdout, /\nverdicts {2}dump-corrupt 1, skipped 7\n/);

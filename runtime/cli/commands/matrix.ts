@@ -21,7 +21,8 @@ import { summarize } from "../../lab/matrix-summary.ts";
 import { renderMatrixHtml } from "../../lab/html.ts";
 import { seriesIds } from "../../lab/plugins.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
-import { print } from "../io.ts";
+import { print, writeStdout } from "../io.ts";
+import { writeOutputFile } from "../output-files.ts";
 import { renderMatrix } from "../matrix-view.ts";
 import { start } from "../progress.ts";
 import { withOption } from "../probe-options.ts";
@@ -53,12 +54,6 @@ function parseShardOption(value: string) {
   } catch (e) {
     throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
   }
-}
-
-/** Writes text to stdout as is (no newline added). */
-async function writeStdout(text: string): Promise<void> {
-  const bytes = new TextEncoder().encode(text);
-  for (let off = 0; off < bytes.length;) off += await Deno.stdout.write(bytes.subarray(off));
 }
 
 /** Output options shared by `matrix` and `matrix merge`. */
@@ -126,14 +121,8 @@ async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Prom
       }),
     );
   }
-  if (opts.out !== undefined) {
-    try {
-      await Deno.writeTextFile(opts.out, text);
-    } catch (e) {
-      throw new InputError(`--out ${opts.out}: cannot write it: ${readFailure(e, "write")}`);
-    }
-  }
-  if (toStdout) return await writeStdout(text);
+  if (opts.out !== undefined) writeOutputFile("--out", opts.out, text);
+  if (toStdout) return writeStdout(text);
   const summary = summarize(file.header, file.lines);
   if (opts.json) {
     const results = opts.results ? { results: file.lines } : {};
