@@ -152,13 +152,13 @@ function commands(cmd: CommandUnknownOpts): CommandUnknownOpts[] {
   return [cmd, ...cmd.commands.flatMap(commands)];
 }
 
-Deno.test("checkOutputs knows every file option of every command", () => {
+Deno.test("checkOutputs knows every file option of every command", async () => {
   // --plugin and --replace carry parsed values, read when the series is built, before any
   // output is written.
   const parsed = new Set(["plugin", "replace"]);
   const unknown: string[] = [];
   let outputs = 0;
-  for (const cmd of commands(createProgram())) {
+  for (const cmd of commands(await createProgram())) {
     for (const o of cmd.options) {
       if (!/<[^>]*\b(file|path)\b[^>]*>/.test(o.flags)) continue;
       const key = o.attributeName();
