@@ -110,7 +110,7 @@ export { ablate } from "./runtime/lab/ablate.ts";
 /** The matrix of series subsets, run in Deno workers. */
 export { runMatrix } from "./runtime/lab/matrix-pool.ts";
 /** Self-contained HTML pages: a report's SVG timeline, matrix and ablation heatmaps. */
-export { renderAblateHtml, renderMatrixHtml, renderReportHtml } from "./runtime/lab/html.ts";
+export { renderAblateHtml, renderMatrixHtml, renderReportHtml } from "./runtime/html/mod.ts";
 
 // ---- decoding -----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { renderReportHtml } from "../../runtime/lab/html.ts";
+import { renderReportHtml } from "../../runtime/html/mod.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { lab, usage, which } from "./lab-kit.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
-import { renderReportsHtml } from "../../lab/html.ts";
+import { renderReportsHtml } from "../../html/mod.ts";
 import { seriesFromSpec } from "../../lab/plugins.ts";
 import { run } from "../../lab/run.ts";
 import { renderDemo } from "../demo-view.ts";

@@ -18,7 +18,7 @@ import { MatrixPlan, parseShard, shardIndices } from "../../lab/matrix.ts";
 import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";
 import { runMatrix } from "../../lab/matrix-pool.ts";
 import { summarize } from "../../lab/matrix-summary.ts";
-import { renderMatrixHtml } from "../../lab/html.ts";
+import { renderMatrixHtml } from "../../html/mod.ts";
 import { seriesIds } from "../../lab/plugins.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import { print } from "../io.ts";

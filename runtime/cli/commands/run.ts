@@ -8,7 +8,7 @@
  */
 import { type CommandUnknownOpts, Option } from "npm:@commander-js/extra-typings@^14";
 import { consoleLog } from "../../lab/console.ts";
-import { renderReportHtml } from "../../lab/html.ts";
+import { renderReportHtml } from "../../html/mod.ts";
 import { run } from "../../lab/run.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import { print } from "../io.ts";

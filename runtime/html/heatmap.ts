@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { el, escapeHtml, legend, num, page, title, verdictColor } from "./html-kit.ts";
-import { VERDICTS } from "./report.ts";
+import { el, escapeHtml, legend, num, page, title, verdictColor } from "./kit.ts";
+import { VERDICTS } from "../lab/report.ts";
 
 /** One run of a matrix: a subset of the patches and its outcome. */
 export interface MatrixCell {

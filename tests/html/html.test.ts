@@ -1,5 +1,5 @@
 /**
- * The HTML views (runtime/lab/html*.ts) as strings: self-contained (nothing fetched), text
+ * The HTML views (runtime/html/) as strings: self-contained (nothing fetched), text
  * escaped, stable ids and classes for the timeline, the piecewise time axis, and the matrix
  * and ablation heatmaps from plain data.
  */
@@ -10,14 +10,14 @@ import {
   renderMatrixHtml,
   renderReportHtml,
   renderReportsHtml,
-} from "../../runtime/lab/html.ts";
-import { escapeHtml } from "../../runtime/lab/html-kit.ts";
-import { intervalWeight, piecewiseScale } from "../../runtime/lab/html-scale.ts";
-import { devicesOf, stageSlug, stagesOf } from "../../runtime/lab/html-timeline.ts";
+} from "../../runtime/html/mod.ts";
+import { escapeHtml } from "../../runtime/html/kit.ts";
+import { intervalWeight, piecewiseScale } from "../../runtime/html/scale.ts";
+import { devicesOf, stageSlug, stagesOf } from "../../runtime/html/timeline.ts";
 import { seriesFromSpec } from "../../runtime/lab/plugins.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
-import { fakeReport, line } from "./report-kit.ts";
+import { fakeReport, line } from "../lab/report-kit.ts";
 
 const baseline = run(SCENARIOS.default);
 const series = run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") });

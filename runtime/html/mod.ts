@@ -3,21 +3,21 @@
  * (inline CSS, a few lines of inline script, inline SVG; nothing fetched, no dependencies):
  *
  * - {@link renderReportHtml}: one Report — header (verdict, cause, counters), the SVG
- *   timeline (`html-timeline.ts`, time axis in `html-scale.ts`), a legend, the stray writes
+ *   timeline (`timeline.ts`, time axis in `scale.ts`), a legend, the stray writes
  *   and the console log;
  * - {@link renderReportsHtml}: several Reports stacked (the demo's baseline and series);
  * - {@link renderMatrixHtml} and {@link renderAblateHtml}: heatmaps of a matrix or an
- *   ablation (`html-heatmap.ts`).
+ *   ablation (`heatmap.ts`).
  *
  * Write the string with the CLI's `writeHtml(file, html)` (`runtime/cli/html-output.ts`).
  *
  * @module
  */
-import { consoleLog } from "./console.ts";
-import { renderHeader } from "./html-header.ts";
-import { el, escapeHtml, legend, ms, page } from "./html-kit.ts";
-import { renderTimeline } from "./html-timeline.ts";
-import type { Report } from "./report.ts";
+import { consoleLog } from "../lab/console.ts";
+import { renderHeader } from "./header.ts";
+import { el, escapeHtml, legend, ms, page } from "./kit.ts";
+import { renderTimeline } from "./timeline.ts";
+import type { Report } from "../lab/report.ts";
 
 export {
   type AblateHeatmapInput,
@@ -26,7 +26,7 @@ export {
   type MatrixHeatmapInput,
   renderAblateHtml,
   renderMatrixHtml,
-} from "./html-heatmap.ts";
+} from "./heatmap.ts";
 
 /** Most stray writes the page lists in its table. */
 const STRAY_ROWS = 50;

@@ -9,14 +9,14 @@
  * (`kernel1` stages, `panic`, `kernel2` stages), `rect.band.kernel[data-kernel]`,
  * `g.lane[data-lane]` / `g.lane.device[data-device]`, `.mark.mmio|command|event|irq|stray`,
  * `.mark.fault.logged|suppressed|unlogged|master-abort`, `.mark.dmesg`,
- * `line.milestone[data-milestone]`. The time axis is described in `html-scale.ts`.
+ * `line.milestone[data-milestone]`. The time axis is described in `scale.ts`.
  *
  * @module
  */
-import { consoleLine, consoleTimestamp, type DmesgEntry } from "./console.ts";
-import { el, escapeHtml, ms, num, title } from "./html-kit.ts";
-import { piecewiseScale, type TimeScale } from "./html-scale.ts";
-import type { Report, TimelineEntry } from "./report.ts";
+import { consoleLine, consoleTimestamp, type DmesgEntry } from "../lab/console.ts";
+import { el, escapeHtml, ms, num, title } from "./kit.ts";
+import { piecewiseScale, type TimeScale } from "./scale.ts";
+import type { Report, TimelineEntry } from "../lab/report.ts";
 
 /** Geometry of the timeline (pixels). */
 const W = 1200, GUTTER = 170, RIGHT = 12, ROW = 18, GAP = 6;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Verdict } from "./report.ts";
+import type { Verdict } from "../lab/report.ts";
 
 /** Escapes text for HTML content and quoted attribute values (`& < > " '`). */
 export function escapeHtml(text: string): string {
