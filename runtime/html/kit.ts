@@ -147,9 +147,7 @@ svg .band-label { pointer-events: none; }
 svg text.halo { paint-order: stroke; stroke: #fff; stroke-width: 4px; stroke-linejoin: round; }
 svg .band-label.on-kernel1 { stroke: #d9e6f5; } svg .band-label.on-kernel2 { stroke: #dcefdc; }
 svg .band-label.on-between { stroke: #f4d7d7; }
-svg .band-label.on-stage-kernel1 { stroke: #bcd3ee; }
-svg .band-label.on-stage-kernel2 { stroke: #bfe0bf; }
-svg .band-label.on-panic { fill: #fff; stroke: #d9534f; }
+
 svg .lane-bg { fill: #f4f5f7; } svg .lane-bg.alt { fill: #e9eef6; }
 svg .lane-label { fill: #333; } svg .run-tag { fill: #555; }
 svg .milestone { stroke: #555; stroke-dasharray: 3 3; }
@@ -201,13 +199,13 @@ table.ablate thead th { vertical-align: bottom; font-size: 12px; color: #333;
   font-weight: 600; }
 table.ablate td.cell { text-align: center; font-variant-numeric: tabular-nums;
   vertical-align: middle; min-width: 2.5em; }
-table.ablate th.left-out { vertical-align: top; }
+table.ablate tbody th.left-out { vertical-align: top; }
 table.ablate td.verdict-cell { color: #fff; font-weight: 600; white-space: nowrap; }
 table.ablate td.on-dark { color: #fff; }
 table.ablate th.left-out { text-align: left; font-weight: normal; }
 table.ablate tbody tr:nth-child(odd) th { background: #f7f8fa; }
-table.ablate .sub { color: #555; font-size: 12px; }
-table.ablate .changes { color: #8c1c1c; font-size: 12px; }
+table.ablate .sub { color: #555; font-size: 12px; max-width: 40em; }
+table.ablate .changes { color: #8c1c1c; font-size: 12px; max-width: 40em; }
 table.counts { border-collapse: collapse; } table.counts td, table.counts th
 { border: 1px solid #dde; padding: 2px 6px; text-align: right; }
 `;

@@ -45,6 +45,8 @@ import { piecewiseScale, type TimeScale } from "./scale.ts";
 
 /** Geometry (CSS pixels): a row, the gap between lanes, a level of milestone labels. */
 const ROW = 18, GAP = 8, RUN_GAP = 2, LEVEL = 15, AXIS = 22;
+/** Rows of stage names under the stage rows. */
+const NAME_ROWS = 3;
 /** Most lines a merged mark's title lists. */
 const TITLE_LINES = 12;
 
@@ -242,13 +244,10 @@ function kernelBands(ctx: Ctx, y: number, h: number): string {
   }).join("");
 }
 
-/** The stage row of a run: one band per stage. */
+/** The stage row of a run: one band per stage (named in the strip under the stage rows). */
 function stageBands(ctx: Ctx, y: number, h: number): string {
   return stagesOf(ctx.report).map((s) => {
     const f0 = ctx.scale.x(s.t), f1 = ctx.scale.x(s.end);
-    const short = s.label.replace(/^kernel[12]:\s*/, "");
-    const halo = s.slug === "panic" ? "on-panic" : `on-stage-${s.kernel}`;
-    bandLabel(ctx, short, f0, f1, y + h / 2 + 4, halo);
     return el(
       "rect",
       {
@@ -427,7 +426,7 @@ function stageNames(ctxs: readonly Ctx[]): StageName[] {
   return out.sort((a, b) => a.f - b.f);
 }
 
-/** The strip of stage names: two rows of labels, each with a tick at its stage's start. */
+/** The strip of stage names: {@link NAME_ROWS} rows of labels, each with a tick at its stage's start. */
 function stageNameStrip(ctxs: readonly Ctx[], y: number): string {
   const names = stageNames(ctxs);
   const tiers = tieredLabels(
@@ -438,7 +437,7 @@ function stageNameStrip(ctxs: readonly Ctx[], y: number): string {
     })),
     PLOT_MIN,
     PLOT_WIDE,
-    2,
+    NAME_ROWS,
   );
   return el(
     "g",
@@ -528,13 +527,13 @@ export function renderTimeline(
     {
       name: "stages",
       tip: "boot stages of each kernel, the panic, the dump",
-      height: ROW + 6,
-      draw: (c, y) => stageBands(c, y, ROW + 6),
+      height: ROW,
+      draw: (c, y) => stageBands(c, y, ROW),
     },
     {
       name: "",
       tip: "",
-      height: 2 * LEVEL + 2,
+      height: NAME_ROWS * LEVEL + 2,
       draw: () => "",
       shared: (y) => stageNameStrip(ctxs, y),
     },

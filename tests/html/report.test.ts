@@ -114,7 +114,7 @@ Deno.test("timeline: every milestone is a dashed line with its name written abov
   }
 });
 
-Deno.test("timeline: stage names under the stage row, two rows, none overlapping at the narrowest plot", () => {
+Deno.test("timeline: stage names under the stage rows, three rows, none overlapping at the narrowest plot", () => {
   const html = renderReportHtml(baseline);
   const names = texts(html, "stage-name");
   for (const n of ["iommu-enable", "iommu-prepare", "drivers", "panic", "start_kernel"]) {
@@ -123,7 +123,7 @@ Deno.test("timeline: stage names under the stage row, two rows, none overlapping
   const shown = texts(html.replace(/<g class="hover wide"[\s\S]*?<\/g>/g, ""), "stage-name");
   assert.ok(shown.length >= 8, `${shown.length} names shown at every width`);
   const rows = new Set(shown.map((n) => n.y));
-  assert.ok(rows.size <= 2);
+  assert.ok(rows.size <= 3);
   for (const y of rows) {
     const row = shown.filter((n) => n.y === y)
       .map((n) => [n.f * PLOT_MIN + n.dx, n.f * PLOT_MIN + n.dx + textWidth(n.text, SMALL_FONT)])
