@@ -109,8 +109,16 @@ export { minimize } from "./runtime/lab/minimize.ts";
 export { ablate } from "./runtime/lab/ablate.ts";
 /** The matrix of series subsets, run in Deno workers. */
 export { runMatrix } from "./runtime/lab/matrix-pool.ts";
-/** Self-contained HTML pages: a report's SVG timeline, matrix and ablation heatmaps. */
-export { renderAblateHtml, renderMatrixHtml, renderReportHtml } from "./runtime/lab/html.ts";
+/**
+ * Self-contained HTML pages: a report's SVG timeline, several reports on one time axis, a
+ * matrix's patch sets by outcome, an ablation table.
+ */
+export {
+  renderAblateHtml,
+  renderMatrixHtml,
+  renderReportHtml,
+  renderReportsHtml,
+} from "./runtime/html/mod.ts";
 
 // ---- decoding -----------------------------------------------------------------------------
 

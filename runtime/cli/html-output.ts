@@ -1,6 +1,6 @@
 /**
  * `--html FILE`: the option every command that can draw its result shares, and the one
- * function that writes the page. The pages themselves come from `runtime/lab/html.ts`
+ * function that writes the page. The pages themselves come from `runtime/html/mod.ts`
  * (pure functions of the results).
  *
  * A command adds `.addOption(htmlOption())` and, in its action, before it prints anything:
@@ -20,7 +20,7 @@ export function htmlOption(what = "the result, with an SVG timeline") {
 }
 
 /**
- * Writes an HTML page (from `runtime/lab/html.ts`) to `file`, replacing it atomically, and says
+ * Writes an HTML page (from `runtime/html/mod.ts`) to `file`, replacing it atomically, and says
  * `wrote FILE` on stderr (see `output-files.ts`).
  *
  * @throws {InputError} when the file cannot be written (one line: the CLI exits 2)

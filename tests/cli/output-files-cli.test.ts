@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { errorLine, exec, lab, ok, type Output, ROOT, usage } from "./lab-kit.ts";
 
-const TWO = ["--patches", "copy-dev-tables,copy-old-trans-table", "--with", "bnx2-reset"];
+const TWO = ["--patches", "copy-dev-tables,copy-old-trans-table", "--with", "bnx2-no-kdump-wait"];
 
 /** Asserts no stack trace in `out`'s stderr. */
 function noTrace(out: Output, what: string): void {

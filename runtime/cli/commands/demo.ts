@@ -1,12 +1,13 @@
 /**
  * `kdump-lab demo` (`deno task demo`): runs a scenario twice — the 4.13 baseline, then with
- * the whole series (`all`: what 4.14 is) — and shows the two outcomes side by side. `--json` prints `{ baseline, series }`, both Reports; `--html FILE` also writes
- * both as one page, their timelines stacked.
+ * the whole series (`all`: what 4.14 is) — and shows the two outcomes side by side. `--json`
+ * prints `{ baseline, series }`, both Reports; `--html FILE` also writes both as one page: their
+ * headers side by side, their timelines on one shared time axis.
  *
  * @module
  */
 import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
-import { renderReportsHtml } from "../../lab/html.ts";
+import { renderReportsHtml } from "../../html/mod.ts";
 import { seriesFromSpec } from "../../lab/plugins.ts";
 import { run } from "../../lab/run.ts";
 import { renderDemo } from "../demo-view.ts";
@@ -33,7 +34,7 @@ export function registerDemo(program: CommandUnknownOpts): void {
     .addOption(scenarioFileOption())
     .addOption(seedOption())
     .option("--json", "print { baseline, series }: the two Reports")
-    .addOption(htmlOption("both reports, their SVG timelines stacked"))
+    .addOption(htmlOption("both reports, their timelines on one shared time axis"))
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const baseline = run(scenario, { seed: opts.seed });
@@ -46,8 +47,8 @@ export function registerDemo(program: CommandUnknownOpts): void {
         await writeHtml(
           opts.html,
           renderReportsHtml([
-            { key: "baseline", label: labels.left, report: baseline },
-            { key: "series", label: labels.right, report: series },
+            { key: "baseline", label: labels.left, tag: "4.13", report: baseline },
+            { key: "series", label: labels.right, tag: "4.14", report: series },
           ], { title: `kdump-lab demo: ${baseline.scenario}` }),
         );
       }

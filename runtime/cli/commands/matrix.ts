@@ -18,8 +18,7 @@ import { MatrixPlan, parseShard, shardIndices } from "../../lab/matrix.ts";
 import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";
 import { runMatrix } from "../../lab/matrix-pool.ts";
 import { summarize } from "../../lab/matrix-summary.ts";
-import { renderMatrixHtml } from "../../lab/html.ts";
-import { seriesIds } from "../../lab/plugins.ts";
+import { renderMatrixHtml } from "../../html/mod.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import { print, writeStdout } from "../io.ts";
 import { writeOutputFile } from "../output-files.ts";
@@ -110,14 +109,14 @@ function outputOptions() {
 async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Promise<void> {
   const text = formatJsonl(file.header, file.lines);
   if (opts.html !== undefined) {
-    const full = file.header.mode === "full";
     await writeHtml(
       opts.html,
       renderMatrixHtml({
         cells: file.lines,
-        by: full ? "index" : "mask",
-        patches: full ? file.header.patches : seriesIds(),
+        patches: file.header.patches,
+        with: file.header.with,
         scenario: file.header.scenario,
+        seed: file.header.seed,
       }),
     );
   }
@@ -177,7 +176,9 @@ export function registerMatrix(program: CommandUnknownOpts): void {
       "--quiet",
       "no progress on stderr (shown by default: a bar on a terminal, else a line per tenth)",
     )
-    .addOption(htmlOption("the matrix as a heatmap"))
+    .addOption(
+      htmlOption("the patch sets that ran, grouped by outcome, and why the rest were skipped"),
+    )
     // matrix's own options stay out of `matrix merge`'s (the program enables this too)
     .enablePositionalOptions()
     .addHelpText("after", MATRIX_HELP)
@@ -221,7 +222,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(mergeJsonlOption)
     .addOption(mergeJson)
     .addOption(mergeResults)
-    .addOption(htmlOption("the merged matrix as a heatmap"))
+    .addOption(htmlOption("the merged matrix (the patch sets by outcome)"))
     .action(async (files, opts) => {
       const texts = [];
       for (const name of files) {

@@ -60,7 +60,7 @@ export function registerRun(program: CommandUnknownOpts): void {
       const report = run(scenario, { seed: opts.seed, series, force: opts.force });
       const elapsedMs = performance.now() - started;
       if (opts.html !== undefined) {
-        const { renderReportHtml } = await import("../../lab/html.ts"); // only when asked for
+        const { renderReportHtml } = await import("../../html/mod.ts"); // only when asked for
         await writeHtml(opts.html, renderReportHtml(report));
       }
       if (opts.json) print(JSON.stringify(report, null, 2));
