@@ -105,6 +105,7 @@ Deno.test({
         "early",
         "iommu-prepare",
         "iommu-enable",
+        "io-apic",
         "pci",
         "iommu-init",
         "drivers",
@@ -116,6 +117,7 @@ Deno.test({
         "early",
         "iommu-prepare",
         "iommu-enable",
+        "io-apic",
         "pci",
         "iommu-init",
         "drivers",
@@ -133,7 +135,7 @@ Deno.test({
 
       // dmesg lines, with their console timestamps, in titles
       const all = titles(dom).join("\n");
-      assert.match(all, /\[ {4}0\.431069\] AMD-Vi: Found IOMMU at 0000:00:00\.2 cap 0x40/);
+      assert.match(all, /\[ {4}0\.441078\] AMD-Vi: Found IOMMU at 0000:00:00\.2 cap 0x40/);
       assert.match(all, /Kernel panic - not syncing: Fatal exception/);
       assert.match(all, /kdump: saving vmcore complete/);
 
