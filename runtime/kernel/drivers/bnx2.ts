@@ -54,6 +54,14 @@ export interface Bnx2Dev {
   cons: number;
   up: boolean;
   rxFrames: number;
+  /** Frames dropped because no fresh buffer could be allocated or mapped (rx_dropped). */
+  rxDropped: number;
+  /**
+   * NAPI_STATE_SCHED: a poll is scheduled or running. An interrupt while it is set schedules
+   * nothing (napi_schedule), so a poll never runs inside another one — the DMA-API calls a
+   * poll makes spend CPU time, during which the chip's next interrupt arrives.
+   */
+  napiScheduled: boolean;
 }
 
 const STATUS_BLK_BYTES = 64;
@@ -93,6 +101,8 @@ export class Bnx2Driver implements Driver {
       cons: 0,
       up: false,
       rxFrames: 0,
+      rxDropped: 0,
+      napiScheduled: false,
     };
     this.devs.set(dev.devid, bp);
     // bnx2_init_board(): DMA mask, ioremap, chip id, bnx2_alloc_stats_blk().
@@ -198,32 +208,50 @@ export class Bnx2Driver implements Driver {
     this.k.mem.writeDwords(at, [...splitNumber(s.dma), bp.p.rxBufBytes, 0]);
   }
 
+  /** The MSI handler: napi_schedule() (nothing when a poll is already scheduled or running). */
   private interrupt(bp: Bnx2Dev): void {
+    if (bp.napiScheduled) return;
+    bp.napiScheduled = true;
     this.k.schedule(2_000, () => this.napiPoll(bp), "bnx2-napi");
   }
 
-  /** bnx2_poll(): consume completed RX buffers, post fresh ones, ring the doorbell. */
+  /** The chip's RX consumer index as its last status block says. */
+  private hwCons(bp: Bnx2Dev): number {
+    return this.k.mem.read32(bp.blk!.cpu + 4) % bp.p.rxRingSize;
+  }
+
+  /**
+   * bnx2_poll(): consume completed RX buffers (a budget of 64), post fresh ones, ring the
+   * doorbell. When no fresh buffer can be had (bnx2_alloc_rx_data fails: no pages, or
+   * -ENOMEM from the IOVA allocator) the frame is dropped and its buffer, still mapped, goes
+   * back on the ring (bnx2_reuse_rx_data). Polls again while work is left, else napi_complete.
+   */
   private napiPoll(bp: Bnx2Dev): void {
     const k = this.k;
-    if (!bp.up || !bp.blk) return;
+    if (!bp.up || !bp.blk) {
+      bp.napiScheduled = false;
+      return;
+    }
     const n = bp.p.rxRingSize;
-    const hwCons = k.mem.read32(bp.blk.cpu + 4) % n;
+    const hwCons = this.hwCons(bp);
     let work = 0;
     while (bp.cons !== hwCons && work < 64) {
       const s = bp.slots[bp.cons];
-      k.dma.dma_unmap_single(bp.dev, s.dma, bp.p.rxBufBytes, "from-device");
-      k.alloc.freePages(s.phys); // the skb goes up the stack and is freed
       const fresh = this.allocRxBuf(bp);
       if (fresh) {
+        k.dma.dma_unmap_single(bp.dev, s.dma, bp.p.rxBufBytes, "from-device");
+        k.alloc.freePages(s.phys); // the skb goes up the stack and is freed
         bp.slots[bp.cons] = fresh;
         this.writeDesc(bp, bp.cons, fresh);
-      }
+        bp.rxFrames++;
+      } else bp.rxDropped++;
       bp.cons = (bp.cons + 1) % n;
       bp.prod = (bp.prod + 1) % n;
-      bp.rxFrames++;
       work++;
     }
     if (work) k.writel(bp.prod, bp.dev.bar + NIC_REG.RX_PROD);
-    if (bp.cons !== hwCons) k.schedule(2_000, () => this.napiPoll(bp), "bnx2-napi");
+    if (bp.up && bp.cons !== this.hwCons(bp)) {
+      k.schedule(2_000, () => this.napiPoll(bp), "bnx2-napi");
+    } else bp.napiScheduled = false; // napi_complete_done
   }
 }
