@@ -3,7 +3,8 @@
  *
  * Bad input (unknown command or option, missing or malformed value) prints ONE line to stderr,
  * `kdump-lab: decode dte: word 2 "0xZZ" is not hexadecimal`, and exits with 2; no stack
- * trace. Anything else is a bug in kdump-lab: its stack is printed and the exit code is 1.
+ * trace; a scenario file with several problems prints one such line per problem. Anything
+ * else is a bug in kdump-lab: its stack is printed and the exit code is 1.
  *
  * @module
  */
@@ -52,7 +53,7 @@ export function installUsageErrors(cmd: CommandUnknownOpts): void {
 export function exitCodeFor(err: unknown, context: string): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
   if (err instanceof InputError) {
-    printErr(errorLine(context, err.message));
+    for (const problem of err.problems) printErr(errorLine(context, problem));
     return EXIT_USAGE;
   }
   printErr(errorLine(context, "internal error (a bug in kdump-lab)"));

@@ -1,14 +1,15 @@
 /**
- * Where a scenario comes from: a built-in scenario by name, or a scenario file — a scenario written as JSON (`.json`) or YAML (`.yaml`, `.yml`), validated
- * with {@link ScenarioSchema}. Every problem — unreadable file, syntax error, a value the
- * schema refuses — is an {@link InputError} whose message is one line naming the file and,
- * for schema problems, the path of the value: `scenario file x.yaml: machine.devices[1].bar:
- * "0xZZ" is not a number, 0x… hex value or size like 256M`.
+ * Where a scenario comes from: a built-in scenario by name, or a scenario file — a scenario
+ * written as JSON (`.json`) or YAML (`.yaml`, `.yml`), validated with {@link ScenarioSchema}.
+ * Every problem — unreadable file, syntax error, a value the schema refuses, a machine that
+ * cannot exist — is reported by an {@link InputError}, one line per problem naming the file
+ * and, for schema problems, the path of the value: `scenario file x.yaml:
+ * machine.devices[1].bar: "0xZZ" is not a number, 0x… hex value or size like 256M`.
  *
  * @module
  */
 import { parse as parseYaml } from "npm:yaml@^2";
-import { formatZodError } from "./errors.ts";
+import { formatZodProblems } from "./errors.ts";
 import { InputError, readFailure } from "./input.ts";
 import { type ScenarioInput, ScenarioSchema } from "./scenario.ts";
 import { scenarioNames, SCENARIOS } from "./scenarios/mod.ts";
@@ -63,7 +64,7 @@ export function parseScenarioText(
     );
   }
   const checked = ScenarioSchema.safeParse(data);
-  if (!checked.success) throw new InputError(formatZodError(name, checked.error));
+  if (!checked.success) throw new InputError(formatZodProblems(name, checked.error));
   return data as ScenarioInput;
 }
 

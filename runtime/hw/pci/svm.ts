@@ -28,9 +28,12 @@ export const SVM_REG = {
   JOB_PAGES: 0x20,
 } as const;
 
+/** Size of the accelerator's BAR0 (its register window), bytes. */
+export const SVM_BAR_SIZE = 0x1000;
+
 /** A PASID-capable accelerator. */
 export class SvmDevice extends DmaDevice {
-  readonly barSize = 0x1000;
+  readonly barSize = SVM_BAR_SIZE;
   private nextTag = 1;
   private waiting = new Map<number, () => void>();
   readonly stats = {

@@ -49,17 +49,17 @@ export class SvmDriver implements Driver {
     return dev.kind === "svm";
   }
 
-  private allocTable(): number {
-    const a = this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "page-table");
-    if (a === undefined) throw new Error("out of memory for a process page table");
-    return a;
+  /** A zeroed page-table page, or undefined when the allocator has none (-ENOMEM). */
+  private allocTable(): number | undefined {
+    return this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "page-table");
   }
 
   /**
    * Maps `va` → a new user page in the process's page table (handle_mm_fault). x86-64
-   * 4-level tables index and hold addresses as the IOMMU's tables do.
+   * 4-level tables index and hold addresses as the IOMMU's tables do. False when a page
+   * cannot be allocated (VM_FAULT_OOM): the tables made so far stay, as in the kernel.
    */
-  private mapUserPage(va: number): void {
+  private mapUserPage(va: number): boolean {
     const mem = this.k.mem;
     let table = this.cr3;
     for (let level = 4; level > 1; level--) {
@@ -70,20 +70,25 @@ export class SvmDriver implements Driver {
         continue;
       }
       const next = this.allocTable();
+      if (next === undefined) return false;
       const [nextLo, nextHi] = splitNumber(next);
       mem.write32(ea, nextLo | X86_P | X86_RW | X86_US);
       mem.write32(ea + 4, nextHi);
       table = next;
     }
     const page = this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "user-page");
-    if (page === undefined) throw new Error("out of memory for a user page");
+    if (page === undefined) return false;
     const pte = table + levelIndex(va, 1) * 8;
     const [lo, hi] = splitNumber(page);
     mem.write32(pte, lo | X86_P | X86_RW | X86_US);
     mem.write32(pte + 4, hi);
+    return true;
   }
 
-  /** The amd_iommu_v2 PPR notifier: fault in pages of the job buffer, refuse the rest. */
+  /**
+   * The amd_iommu_v2 PPR notifier: fault in pages of the job buffer, refuse the rest; a fault
+   * that fails for lack of memory is answered PPR_INVALID too (do_fault's error path).
+   */
   private ppr(devid: number, pasid: number, address: number): number | undefined {
     const dev = this.k.pciDev(devid);
     if (dev?.driver !== this || pasid !== this.p.pasid) return undefined;
@@ -91,8 +96,7 @@ export class SvmDriver implements Driver {
     if (page < this.p.va || page >= this.p.va + this.p.pages * PAGE_SIZE) {
       return 1; // PPR_INVALID
     }
-    this.mapUserPage(page);
-    return 0; // PPR_SUCCESS
+    return this.mapUserPage(page) ? 0 : 1; // PPR_SUCCESS, or PPR_INVALID on VM_FAULT_OOM
   }
 
   /** probe: amd_iommu_init_device + amd_iommu_bind_pasid, then start the device. */
@@ -104,8 +108,15 @@ export class SvmDriver implements Driver {
       return false;
     }
     // The process: page tables and its resident pages.
-    this.cr3 = this.allocTable();
-    for (let i = 0; i < this.p.resident; i++) this.mapUserPage(this.p.va + i * PAGE_SIZE);
+    const cr3 = this.allocTable();
+    if (cr3 === undefined) return false;
+    this.cr3 = cr3;
+    for (let i = 0; i < this.p.resident; i++) {
+      if (!this.mapUserPage(this.p.va + i * PAGE_SIZE)) {
+        k.dev_err(dev, "cannot allocate the bound process's pages (-ENOMEM)");
+        return false;
+      }
+    }
     // amd_iommu_init_device(): direct-mapped domain with a one-level GCR3 table.
     const gcr3 = k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "gcr3-table", dev.devid);
     const id = domain_id_alloc(d);
