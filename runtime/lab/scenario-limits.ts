@@ -66,11 +66,11 @@ export const LIMITS = {
    * Device operations a run may simulate: frames the NICs receive while the first kernel
    * runs, RX buffers the drivers map, statistics DMAs and accelerator jobs over the whole run.
    * Each is an upper bound (statistics DMAs and jobs are counted up to the capture's
-   * deadline); at the budget a run takes ten to twenty seconds. The default scenario's
-   * estimate is ~5,000.
+   * deadline); at the budget a run takes a few seconds (about 20 µs per operation). The
+   * default scenario's estimate is ~5,000.
    */
   work: {
-    value: 500_000,
+    value: 200_000,
     why: "the simulation's budget of device operations per run",
   },
 } as const satisfies Record<string, Limit>;

@@ -4,7 +4,8 @@
  * (printed; chunk k of 500 cases uses seed S+k) are judged in W workers (default: one per
  * core) the way `run --scenario-file` would run them. A case must end in a Report or a
  * refusal that names the file and the value's path (see judge.ts); anything else is a crash,
- * and a case still running after the timeout (default 120 s of wall-clock time) is a hang.
+ * and a case still running after the timeout (default 300 s of wall-clock time, far above
+ * the few seconds the largest scenario the checks accept takes) is a hang.
  * Each crash or hang is written to DIR (default `fuzz-failures/`) as a scenario file with
  * the command that replays it. Exit code 0 only with 0 crashes and 0 hangs.
  */
@@ -29,7 +30,7 @@ function option(name: string, fallback: number): number {
 const cases = option("cases", 100_000);
 const seed = option("seed", 20_171_002);
 const workers = Math.max(1, option("workers", navigator.hardwareConcurrency || 2));
-const timeoutMs = option("timeout", 120) * 1000;
+const timeoutMs = option("timeout", 300) * 1000;
 const outAt = Deno.args.indexOf("--out");
 const outDir = outAt >= 0 ? Deno.args[outAt + 1] : "fuzz-failures";
 

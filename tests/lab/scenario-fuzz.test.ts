@@ -14,7 +14,7 @@ const RUNS = 300;
 console.log(`scenario-fuzz.test.ts: fast-check seed ${SEED}, ${RUNS} cases`);
 
 Deno.test(`fuzzed scenario files: a Report or a path-qualified refusal, never a crash or a hang (${RUNS} cases)`, async () => {
-  const pool = new FuzzPool(1, 120_000);
+  const pool = new FuzzPool(1, 300_000);
   const kinds = { report: 0, refused: 0 };
   try {
     await fc.assert(
