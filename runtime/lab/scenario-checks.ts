@@ -127,7 +127,9 @@ const memoryMap: ScenarioCheck = {
     if (total > L.totalRam.value) {
       out.push({
         path: ["machine", "memoryMap"],
-        message: `${total / 2 ** 40} TiB of RAM is more than ${limitText(L.totalRam, " bytes")}`,
+        message: `${(total / 2 ** 40).toFixed(1)} TiB of RAM is more than ${
+          L.totalRam.value / 2 ** 40
+        } TiB (${L.totalRam.why})`,
       });
     }
     const image = { base: L.kernelImageBase.value, size: L.kernelImageSize.value };

@@ -180,7 +180,10 @@ function mutations(base: Json): fc.Arbitrary<Mutation> {
   const nics = fc.integer({ min: 2, max: 64 }).map((n): Mutation => (s) => {
     const devices = getAt(s, ["machine", "devices"]);
     if (!Array.isArray(devices) || !devices.length) return;
-    const model = devices.find((d) => (d as Record<string, Json>)?.kind === "nic") ?? devices[0];
+    const isObject = (d: Json) => d !== null && typeof d === "object" && !Array.isArray(d);
+    const model = devices.find((d) => isObject(d) && (d as Record<string, Json>).kind === "nic") ??
+      devices.find(isObject);
+    if (model === undefined) return;
     for (let i = 0; i < n; i++) devices.push(nic(i, model));
   });
   const region = fc.record({
