@@ -109,7 +109,7 @@ function resolveExtends(data: unknown, src: Source): unknown {
   }
   const path = isAbsolute(base) ? base : resolve(src.dir ?? ".", base);
   if (src.chain.includes(path)) {
-    throw bad(`${base} extends itself (through ${src.chain.length} files)`);
+    throw bad(`${base} is already on the chain of extends (a cycle)`);
   }
   if (src.chain.length >= MAX_EXTENDS) {
     throw bad(`more than ${MAX_EXTENDS} files extend each other`);
