@@ -256,7 +256,14 @@ const ScenarioShape = z.object({
         `s after the panic, at most ${limitText(L.deadlineS)}`,
       ),
   }).strict(),
-}).strict();
+}).strict().describe(
+  "A kdump-lab scenario: the machine, its firmware tables, the two kernels and the panic. " +
+    "Besides each field's bounds, a scenario must describe a machine that can exist (no " +
+    "overlapping RAM, crashkernel inside RAM, BARs aligned and inside the PCI windows, one " +
+    "function per BDF, frame rates within the line rate, ...) and a run of at most " +
+    `${limitText(L.work)}: NIC frames before the panic, RX buffers, statistics DMAs and ` +
+    "accelerator jobs up to the capture's deadline.",
+);
 
 /** The scenario schema: its shape, then what no machine can be (see scenario-checks.ts). */
 export const ScenarioSchema = ScenarioShape.superRefine((s, ctx) => {
