@@ -79,6 +79,8 @@ export const LIMITS = {
 export const NIC_LINK_SPEEDS: Record<string, readonly number[]> = {
   /** NetXtreme II: BCM5706/5708/5709 1000Base-T, 5708S/5709S 2.5G SerDes, BCM57710 10 GbE. */
   bnx2: [10, 100, 1000, 2500, 10000],
+  /** NetXtreme BCM57xx (tg3): 10/100/1000Base-T. */
+  tg3: [10, 100, 1000],
 };
 
 /**
