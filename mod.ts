@@ -51,6 +51,14 @@ export { SCENARIOS } from "./runtime/lab/scenarios/mod.ts";
 export { DEFAULT_SCENARIO } from "./runtime/lab/scenarios/default.ts";
 /** Makes a scenario from another by merging changes into it. */
 export { derive } from "./runtime/lab/scenarios/derive.ts";
+/** Reads a scenario file (JSON or YAML, `extends` resolved); bad input is an InputError. */
+export { loadScenarioFile, parseScenarioText } from "./runtime/lab/scenario-source.ts";
+/** A built-in scenario as the text of a scenario file (what `scenarios show` prints). */
+export { scenarioFileText } from "./runtime/lab/scenario-source.ts";
+/** What no machine can be: every problem of a parsed scenario, with its path. */
+export { scenarioProblems } from "./runtime/lab/scenario-checks.ts";
+/** The bounds scenario values are checked against, each with its reason. */
+export { LIMITS } from "./runtime/lab/scenario-limits.ts";
 
 // ---- plugins and series -------------------------------------------------------------------
 

@@ -3,9 +3,9 @@
  *
  * Bad input (unknown command or option, missing or malformed value) prints ONE line to stderr,
  * `kdump-lab: decode dte: word 2 "0xZZ" is not hexadecimal`, and exits with 2; no stack
- * trace. A write to stdout that fails (its reader closed the pipe, the disk is full) prints one
- * line and exits with 1. Anything else is a bug in kdump-lab: its stack is printed and the exit
- * code is 1.
+ * trace; a scenario file with several problems prints one such line per problem. A write to
+ * stdout that fails (its reader closed the pipe, the disk is full) prints one line and exits
+ * with 1. Anything else is a bug in kdump-lab: its stack is printed and the exit code is 1.
  *
  * @module
  */
@@ -58,7 +58,7 @@ export function installUsageErrors(cmd: CommandUnknownOpts): void {
 export function exitCodeFor(err: unknown, context: string): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
   if (err instanceof InputError) {
-    printErr(errorLine(context, err.message));
+    for (const problem of err.problems) printErr(errorLine(context, problem));
     return EXIT_USAGE;
   }
   if (err instanceof StdoutError) {

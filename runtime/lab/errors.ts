@@ -1,5 +1,5 @@
 /**
- * Turning zod validation errors into one line a user can act on:
+ * Turning zod validation errors into lines a user can act on:
  * `scenario file x.yaml: machine.devices[1].bar: "0xZZ" is not a number, 0x… hex value or
  * size like 256M`. Scenario files, plugin manifests and command options all report bad input
  * this way (one line, the path of the offending value, no stack trace).
@@ -77,6 +77,19 @@ export function formatIssue(issue: Issue): string {
     return `${issuePath(issue.path)}: unknown key${issue.keys.length > 1 ? "s" : ""} ${keys}`;
   }
   return `${issuePath(issue.path)}: ${plainMessage(issue.message)}`;
+}
+
+/**
+ * One line per problem of a zod error, each `prefix: path: message` (an empty prefix is left
+ * out), in the order zod found them, without repeats: what a scenario file reports.
+ *
+ * @param prefix what was being validated, e.g. `scenario file x.yaml`
+ */
+export function formatZodProblems(prefix: string, err: { issues: readonly Issue[] }): string[] {
+  const lines = err.issues.map((i) => [prefix, formatIssue(i)].filter(Boolean).join(": "));
+  return lines.length
+    ? [...new Set(lines)]
+    : [[prefix, "invalid value"].filter(Boolean).join(": ")];
 }
 
 /**

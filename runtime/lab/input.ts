@@ -7,11 +7,22 @@
 import { splitQword } from "../hw/bits.ts";
 
 /**
- * Bad input from a user (a value, a count of values, a pasted log). Its message is one line
- * that names the offending value; front ends print it as is, without a stack trace.
+ * Bad input from a user (a value, a count of values, a pasted log, a scenario file). Each of
+ * its problems is one line that names the offending value; front ends print them as they
+ * are, one per line, without a stack trace. Most have one problem (the message); a scenario
+ * file reports all of its problems at once.
  */
 export class InputError extends Error {
   override readonly name = "InputError";
+  /** The problems, one line each (the message is them joined by line breaks). */
+  readonly problems: readonly string[];
+
+  /** @param problems one line, or several (one per problem) */
+  constructor(problems: string | readonly string[]) {
+    const lines = typeof problems === "string" ? [problems] : [...problems];
+    super(lines.join("\n"));
+    this.problems = lines;
+  }
 }
 
 /**

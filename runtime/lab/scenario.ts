@@ -6,6 +6,8 @@
  * @module
  */
 import { z } from "npm:zod@^4";
+import { scenarioProblems } from "./scenario-checks.ts";
+import { atMost, LIMITS as L, limitText, NIC_LINK_SPEEDS } from "./scenario-limits.ts";
 
 const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
@@ -19,16 +21,23 @@ export const Num = z.union([z.number(), z.string()]).transform((v, ctx) => {
     return v;
   }
   const s = v.trim();
+  let n: number | undefined;
   let m = /^0x([0-9a-f]+)$/i.exec(s);
-  if (m) return parseInt(m[1], 16);
-  m = /^(\d+)\s*([KMGT])i?B?$/i.exec(s);
-  if (m) return Number(m[1]) * UNITS[m[2].toUpperCase()];
-  if (/^\d+$/.test(s)) return Number(s);
-  ctx.addIssue({
-    code: "custom",
-    message: `"${v}" is not a number, 0x… hex value or size like 256M`,
-  });
-  return z.NEVER;
+  if (m) n = parseInt(m[1], 16);
+  else if ((m = /^(\d+)\s*([KMGT])i?B?$/i.exec(s))) n = Number(m[1]) * UNITS[m[2].toUpperCase()];
+  else if (/^\d+$/.test(s)) n = Number(s);
+  if (n === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${v}" is not a number, 0x… hex value or size like 256M`,
+    });
+    return z.NEVER;
+  }
+  if (!Number.isSafeInteger(n)) {
+    ctx.addIssue({ code: "custom", message: `"${v}" is above 2^53 (not exact as a number)` });
+    return z.NEVER;
+  }
+  return n;
 });
 
 /** A PCI address `BB:DD.F` → 16-bit DeviceID. */
@@ -48,6 +57,14 @@ export const Bdf = z.union([z.string(), z.number().int().min(0).max(0xffff)]).tr
     return (parseInt(m[1], 16) << 8) | (dev << 3) | parseInt(m[3], 10);
   },
 );
+
+/** Ethernet frame bytes: 64 to a 9000-byte-MTU jumbo frame. */
+const Bytes = z.number().int().min(L.frameBytesMin.value, {
+  message: `at least ${limitText(L.frameBytesMin)}`,
+})
+  .max(L.frameBytesMax.value, atMost(L.frameBytesMax)).describe(
+    `frame bytes, ${L.frameBytesMin.value}–${L.frameBytesMax.value} (Ethernet, jumbo frames included)`,
+  );
 
 const Range = z.object({ base: Num, size: Num, name: z.string().optional() }).strict();
 
@@ -84,24 +101,52 @@ const Nic = z.object({
   abortPolicy: AbortPolicy.default("skip"),
   prefetch: z.number().int().positive().default(8),
   traffic: z.object({
-    framesPerSecond: z.number().nonnegative(),
-    frameBytes: z.number().int().positive(),
+    framesPerSecond: z.number().nonnegative().describe(
+      "frames/s arriving from the wire; at most the link's line rate, " +
+        "linkMbps·10^6 / ((frameBytes + 20) · 8) (8 bytes preamble and 12 bytes inter-frame gap " +
+        "per frame): 13,858 at 9000 bytes and 1,488,095 at 64 bytes on 1 GbE",
+    ),
+    frameBytes: Bytes,
+    /**
+     * The port's link speed, Mb/s: one a NIC of its model supports (bnx2, the NetXtreme II
+     * family: 10, 100, 1000, 2500 or 10000; default 1000, the BCM5709's 1000Base-T).
+     */
+    linkMbps: z.number().int().positive().default(1000).describe(
+      `link speed in Mb/s, one the NIC model supports (${
+        Object.entries(NIC_LINK_SPEEDS).map(([m, v]) => `${m}: ${v.join(", ")}`).join("; ")
+      }); default 1000`,
+    ),
     /** Bursts on the wire (a storm, a flood of small frames), in machine time. */
     bursts: z.array(
       z.object({
         /** Start, ms since power-on (may be fractional). */
-        atMs: z.number().nonnegative(),
-        durationUs: z.number().positive(),
-        framesPerSecond: z.number().positive(),
-        frameBytes: z.number().int().positive(),
+        atMs: z.number().nonnegative().max(L.burstAtMs.value, atMost(L.burstAtMs, " ms")).describe(
+          `ms since power-on, at most ${limitText(L.burstAtMs)}`,
+        ),
+        durationUs: z.number().positive().max(L.burstUs.value, atMost(L.burstUs, " µs")).describe(
+          `µs, at most ${limitText(L.burstUs)}`,
+        ),
+        framesPerSecond: z.number().positive().describe("at most the link's line rate"),
+        frameBytes: Bytes,
       }).strict(),
     ).default([]),
   }).strict(),
   driver: z.object({
     rxRingSize: z.number().int().min(2).max(4096),
-    rxBufBytes: z.number().int().positive(),
-    statsTicksUs: z.number().int().positive(),
-    coalTicksUs: z.number().int().positive(),
+    rxBufBytes: z.number().int().positive().max(L.rxBufBytes.value, atMost(L.rxBufBytes, " bytes"))
+      .describe(
+        `bytes, at most ${limitText(L.rxBufBytes)}`,
+      ),
+    statsTicksUs: z.number().int().min(L.statsTicksMin.value, {
+      message: `at least ${limitText(L.statsTicksMin, " µs")}`,
+    }).max(L.statsTicksMax.value, atMost(L.statsTicksMax, " µs"))
+      .describe(`statistics DMA period, µs: ${L.statsTicksMin.value}–${L.statsTicksMax.value}`),
+    coalTicksUs: z.number().int().positive().max(
+      L.coalTicksMax.value,
+      atMost(L.coalTicksMax, " µs"),
+    ).describe(
+      `host coalescing, µs: at most ${limitText(L.coalTicksMax)}`,
+    ),
     dmaMaskBits: z.number().int().min(24).max(64),
   }).strict(),
   /** Whether the first kernel's userspace brings the interface up. */
@@ -123,23 +168,30 @@ const Svm = z.object({
   /** The process bound to the device in the first kernel (amd_iommu_bind_pasid). */
   driver: z.object({
     pasid: z.number().int().min(1).max(511),
-    va: Num,
-    pages: z.number().int().positive(),
-    resident: z.number().int().nonnegative(),
-    intervalUs: z.number().int().positive(),
+    va: Num.describe("page-aligned user address of the buffer; it ends below 2^47"),
+    pages: z.number().int().positive().max(L.reg32.value, atMost(L.reg32)).describe(
+      "pages of the job buffer (a 32-bit register)",
+    ),
+    resident: z.number().int().nonnegative().describe("pages present from the start (≤ pages)"),
+    intervalUs: z.number().int().positive().max(L.reg32.value, atMost(L.reg32)).describe(
+      "job period, µs (a 32-bit register)",
+    ),
   }).strict(),
 }).strict();
 
 const Device = z.discriminatedUnion("kind", [Nic, Disk, Svm]);
 
-/** The scenario schema. */
-export const ScenarioSchema = z.object({
+/** The scenario's shape (what the physics checks read). */
+const ScenarioShape = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"),
   description: z.string(),
   seed: z.number().int().nonnegative().default(1),
   machine: z.object({
-    memoryMap: z.array(Region).min(1),
-    iommus: z.array(Iommu).min(1),
+    memoryMap: z.array(Region).min(1).max(
+      L.memoryMapEntries.value,
+      atMost(L.memoryMapEntries, " entries"),
+    ),
+    iommus: z.array(Iommu).min(1).max(L.iommus.value, atMost(L.iommus)),
     /** PCI BARs and bridge windows: the IOVA allocator keeps these out of DMA domains. */
     pciWindows: z.array(Range).default([]),
     devices: z.array(Device).min(1),
@@ -172,7 +224,9 @@ export const ScenarioSchema = z.object({
       "memoryUse shares add up to more than 1",
     ),
     /** Time from the end of boot to the panic, ms. */
-    uptimeMs: z.number().positive(),
+    uptimeMs: z.number().positive().max(L.uptimeMs.value, atMost(L.uptimeMs, " ms")).describe(
+      `ms from the end of boot to the panic, at most ${limitText(L.uptimeMs)}`,
+    ),
     /** Which kernel build panicked: the same one as the kdump kernel, or the 4.13 baseline. */
     build: z.enum(["same", "baseline"]).default("same"),
     /**
@@ -198,20 +252,47 @@ export const ScenarioSchema = z.object({
     mode: z.enum(["kdump", "kexec"]).default("kdump"),
     cmdline: z.string(),
     /** Time between the panic (or reboot) and the second kernel's start, ms. */
-    kexecDelayMs: z.number().nonnegative().default(40),
+    kexecDelayMs: z.number().nonnegative().max(L.kexecDelayMs.value, atMost(L.kexecDelayMs, " ms"))
+      .default(40).describe(
+        `ms, at most ${limitText(L.kexecDelayMs)}`,
+      ),
     /** Plain kexec only: whether the first kernel shuts the IOMMU down before jumping. */
     iommuShutdown: z.boolean().default(true),
     /** Drivers the second kernel has (kdump initramfs). */
     drivers: z.array(z.enum(["bnx2", "tg3", "nvme", "svm-accel"])).default(["bnx2", "nvme"]),
     /** From the end of the driver probes to the kdump service starting the capture, ms. */
-    serviceDelayMs: z.number().nonnegative().default(1500),
+    serviceDelayMs: z.number().nonnegative().max(
+      L.serviceDelayMs.value,
+      atMost(L.serviceDelayMs, " ms"),
+    ).default(1500).describe(
+      `ms, at most ${limitText(L.serviceDelayMs)}`,
+    ),
     /** Give up (verdict hang) if the capture has not finished this long after the panic, s. */
-    deadlineS: z.number().positive().default(120),
+    deadlineS: z.number().positive().max(L.deadlineS.value, atMost(L.deadlineS, " s")).default(120)
+      .describe(
+        `s after the panic, at most ${limitText(L.deadlineS)}`,
+      ),
   }).strict(),
-}).strict();
+}).strict().describe(
+  "A kdump-lab scenario: the machine, its firmware tables, the two kernels and the panic. " +
+    "Besides each field's bounds, a scenario must describe a machine that can exist (no " +
+    "overlapping RAM, crashkernel inside RAM, BARs aligned and inside the PCI windows, one " +
+    "function per BDF, frame rates within the line rate, ...) and a run of at most " +
+    `${limitText(L.work)}: NIC frames before the panic, RX buffers, statistics DMAs and ` +
+    "accelerator jobs up to the capture's deadline.",
+);
+
+/** The scenario schema: its shape, then what no machine can be (see scenario-checks.ts). */
+export const ScenarioSchema = ScenarioShape.superRefine((s, ctx) => {
+  // What no machine can be (overlapping RAM, a BAR in RAM, a frame rate above the line
+  // rate, ...): checked once the file is well-formed, every problem with its path.
+  for (const p of scenarioProblems(s)) {
+    ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+  }
+});
 
 /** A validated scenario. */
-export type Scenario = z.output<typeof ScenarioSchema>;
+export type Scenario = z.output<typeof ScenarioShape>;
 /** A scenario as written (before defaults and unit parsing). */
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 

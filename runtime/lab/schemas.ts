@@ -9,9 +9,29 @@ import { z } from "npm:zod@^4";
 import { reportJsonSchema } from "./report.ts";
 import { ScenarioSchema } from "./scenario.ts";
 
-/** The scenario file format as JSON Schema: what a scenario author may write. */
+/**
+ * The scenario file format as JSON Schema: what a scenario author may write — the scenario,
+ * or `extends` and only what differs (then nothing else is required).
+ */
 export function scenarioJsonSchema(): unknown {
-  return z.toJSONSchema(ScenarioSchema, { io: "input" });
+  const schema = z.toJSONSchema(ScenarioSchema, { io: "input" }) as {
+    properties: Record<string, unknown>;
+    required?: string[];
+  };
+  const { required, ...rest } = schema;
+  return {
+    ...rest,
+    properties: {
+      extends: {
+        type: "string",
+        description:
+          "a built-in scenario's name, or the path of another scenario file relative to this " +
+          "one; the file then gives only what differs (objects merge key by key, arrays replace)",
+      },
+      ...schema.properties,
+    },
+    ...(required ? { if: { not: { required: ["extends"] } }, then: { required } } : {}),
+  };
 }
 
 /** Every published schema by name, with a one-line description. */

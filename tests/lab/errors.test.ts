@@ -5,7 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { z } from "npm:zod@^4";
-import { formatIssue, formatZodError, issuePath } from "../../runtime/lab/errors.ts";
+import {
+  formatIssue,
+  formatZodError,
+  formatZodProblems,
+  issuePath,
+} from "../../runtime/lab/errors.ts";
 import { ScenarioSchema } from "../../runtime/lab/scenario.ts";
 import { DEFAULT_SCENARIO } from "../../runtime/lab/scenarios/default.ts";
 
@@ -58,7 +63,10 @@ Deno.test("formatZodError: zod's generic lead-ins are dropped; missing values sa
     "f: machine.devices[0].driver.rxRingSize: expected number to be <=4096",
   );
   assert.equal(
-    scenarioError((s) => (s.machine.devices = []), "f"),
+    scenarioError((s) => {
+      s.machine.devices = [];
+      s.machine.sharedGroups = [];
+    }, "f"),
     "f: machine.devices: expected array to have >=1 items",
   );
 });
@@ -105,4 +113,18 @@ Deno.test("formatZodError: one line, the first problem, and how many more there 
   assert.equal(formatZodError("", one), "b: expected number, received string");
   const top = z.object({}).safeParse(null).error!;
   assert.equal(formatZodError("p", top), "p: (top level): expected object, received null");
+});
+
+Deno.test("formatZodProblems: one line per problem, each with the prefix and its path", () => {
+  const s = structuredClone(DEFAULT_SCENARIO) as Loose;
+  s.machine.devices[1].bar = "0xZZ";
+  s.second.mode = "x";
+  s.seed = -1;
+  assert.deepEqual(formatZodProblems("f", ScenarioSchema.safeParse(s).error!), [
+    "f: seed: expected number to be >=0",
+    'f: machine.devices[1].bar: "0xZZ" is not a number, 0x… hex value or size like 256M',
+    'f: second.mode: expected one of "kdump"|"kexec"',
+  ]);
+  const top = z.object({}).safeParse(null).error!;
+  assert.deepEqual(formatZodProblems("", top), ["(top level): expected object, received null"]);
 });

@@ -41,6 +41,9 @@ export const DISK_STATUS = { OK: 0, DATA_TRANSFER_ERROR: 4, INVALID: 2 } as cons
 /** Block size (4 KiB). */
 export const DISK_BLOCK = 4096;
 
+/** Size of the disk controller's BAR0 (its register window), bytes. */
+export const DISK_BAR_SIZE = 0x1000;
+
 /** The disk's media: 4 KiB blocks by number; unwritten blocks read as zeros. */
 export class DiskMedia {
   private readonly blocks = new Map<number, Uint32Array>();
@@ -90,7 +93,7 @@ export interface DiskConfig extends DeviceConfig {
 
 /** An NVMe-like disk controller. */
 export class Disk extends DmaDevice {
-  readonly barSize = 0x1000;
+  readonly barSize = DISK_BAR_SIZE;
   /**
    * An NVMe SSD of the time: Intel's DC P3700 (8086:0953), class 0x010802 (mass storage,
    * non-volatile memory controller, NVM Express).

@@ -107,9 +107,12 @@ export interface NicConfig extends DeviceConfig {
 /** Bytes of each page of a frame the model actually writes (the rest is not modelled). */
 const MODELLED_BYTES_PER_PAGE = 64;
 
+/** Size of the NIC's BAR0 (its register window), bytes. */
+export const NIC_BAR_SIZE = 0x1000;
+
 /** A Broadcom-like Ethernet controller (see {@link NIC_MODELS}). */
 export class Nic extends DmaDevice {
-  readonly barSize = 0x1000;
+  readonly barSize = NIC_BAR_SIZE;
   readonly id: PciIdentity;
   private cache: { addr: number; len: number }[] = [];
   private fetchIdx = 0;

@@ -38,9 +38,12 @@ const MAX_PRI_ROUNDS = 4;
  */
 const PRI_TIMEOUT_NS = 100_000_000;
 
+/** Size of the accelerator's BAR0 (its register window), bytes. */
+export const SVM_BAR_SIZE = 0x1000;
+
 /** A PASID-capable accelerator. */
 export class SvmDevice extends DmaDevice {
-  readonly barSize = 0x1000;
+  readonly barSize = SVM_BAR_SIZE;
   /**
    * An APU's integrated GPU, the kind of device amdkfd drives through amd_iommu_v2 (PASID,
    * ATS, PRI): Carrizo's, 1002:9874, VGA class.

@@ -61,10 +61,33 @@ export class AmdDmaOps implements DmaOps {
     const iova = this.alloc_iova(dom, pages, dev.dmaMaskBits);
     if (!iova) return undefined;
     const { read, write } = dir2prot(dir);
-    for (let i = 0; i < pages; i++) {
-      iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, first + i * PAGE_SIZE, read, write);
-    }
+    if (!this.mapPages(dom, iova, first, pages, read, write)) return undefined;
     return iova + (phys - first);
+  }
+
+  /**
+   * Maps `pages` pages at `iova` → `phys` with the given permissions; on -ENOMEM (no page for a
+   * table level) unmaps the pages mapped so far and frees the IOVA range (__map_single's
+   * out_unmap path): false.
+   */
+  private mapPages(
+    dom: ProtectionDomain,
+    iova: number,
+    phys: number,
+    pages: number,
+    read: boolean,
+    write: boolean,
+  ): boolean {
+    for (let i = 0; i < pages; i++) {
+      if (iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, phys + i * PAGE_SIZE, read, write)) {
+        continue;
+      }
+      for (let j = 0; j < i; j++) iommu_unmap_page(this.d, dom, iova + j * PAGE_SIZE);
+      this.d.domain_flush_pages(dom, 0, Infinity, false);
+      dom.iovad!.free(iova / PAGE_SIZE, roundupPow2(pages)); // dma_ops_free_iova
+      return false;
+    }
+    return true;
   }
 
   /** unmap_page(): clear PTEs now, flush + free the IOVA later. */
@@ -106,12 +129,9 @@ export class AmdDmaOps implements DmaOps {
     }
     const pages = size / PAGE_SIZE;
     const iova = this.alloc_iova(dom, pages, dev.dmaMaskBits);
-    if (!iova) {
+    if (!iova || !this.mapPages(dom, iova, cpu, pages, true, true)) {
       this.d.k.alloc.freePages(cpu); // out_free: __free_pages
       return undefined;
-    }
-    for (let i = 0; i < pages; i++) {
-      iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, cpu + i * PAGE_SIZE, true, true);
     }
     return { cpu, dma: iova, size };
   }

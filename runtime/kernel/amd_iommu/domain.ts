@@ -99,11 +99,10 @@ export function domain_id_alloc(d: AmdIommuDriver): number {
   return 0;
 }
 
-/** Allocates a zeroed page for an I/O page table. */
-function alloc_pt_page(d: AmdIommuDriver): number {
+/** Allocates a zeroed page for an I/O page table; undefined when there is none (-ENOMEM). */
+function alloc_pt_page(d: AmdIommuDriver): number | undefined {
   const p = d.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "iommu-page-table");
-  if (p === undefined) throw new Error("out of memory for an I/O page table");
-  d.k.spend(COST.pageCopy);
+  if (p !== undefined) d.k.spend(COST.pageCopy);
   return p;
 }
 
@@ -111,13 +110,18 @@ function alloc_pt_page(d: AmdIommuDriver): number {
 export function dma_ops_domain_alloc(d: AmdIommuDriver): ProtectionDomain | undefined {
   const id = domain_id_alloc(d);
   if (!id) return undefined;
+  const pt_root = alloc_pt_page(d);
+  if (pt_root === undefined) {
+    d.pd_alloc_bitmap[id] = 0; // dma_ops_domain_free()
+    return undefined;
+  }
   const iovad = new IovaDomain(1, 0xfffff);
   for (const [lo, hi] of d.reserved_iova_ranges) iovad.reserve(lo, hi);
   const dom: ProtectionDomain = {
     id,
     type: "dma",
     mode: PAGE_MODE.L3,
-    pt_root: alloc_pt_page(d),
+    pt_root,
     devices: new Set(),
     iovad,
   };
@@ -142,9 +146,14 @@ export function identity_domain_alloc(d: AmdIommuDriver): ProtectionDomain | und
 
 /**
  * alloc_pte(): walks (and builds) the domain's table down to level 1 for `address` and
- * returns the physical address of the leaf PTE.
+ * returns the physical address of the leaf PTE, or undefined when a table page cannot be
+ * allocated (the levels built so far stay).
  */
-export function alloc_pte(d: AmdIommuDriver, dom: ProtectionDomain, address: number): number {
+export function alloc_pte(
+  d: AmdIommuDriver,
+  dom: ProtectionDomain,
+  address: number,
+): number | undefined {
   const mem = d.k.mem;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
@@ -155,6 +164,7 @@ export function alloc_pte(d: AmdIommuDriver, dom: ProtectionDomain, address: num
       continue;
     }
     const next = alloc_pt_page(d);
+    if (next === undefined) return undefined;
     writeEntry(d, ea, next, PDE_BITS[level - 1]); // PM_LEVEL_PDE(level - 1, next)
     d.k.spend(COST.tableWrite);
     table = next;
@@ -179,7 +189,10 @@ export function fetch_pte(
   return table + levelIndex(address, 1) * 8;
 }
 
-/** iommu_map_page(): maps one 4 KiB page (PR | FC | IR | IW as 4.13 writes it). */
+/**
+ * iommu_map_page(): maps one 4 KiB page (PR | FC | IR | IW as 4.13 writes it). False when a
+ * page-table page cannot be allocated (-ENOMEM).
+ */
 export function iommu_map_page(
   d: AmdIommuDriver,
   dom: ProtectionDomain,
@@ -187,10 +200,12 @@ export function iommu_map_page(
   phys: number,
   read: boolean,
   write: boolean,
-): void {
+): boolean {
   const pte = alloc_pte(d, dom, iova);
+  if (pte === undefined) return false;
   writeEntry(d, pte, phys, PTE_BITS[(write ? 2 : 0) | (read ? 1 : 0)]);
   d.k.spend(COST.tableWrite);
+  return true;
 }
 
 /** iommu_unmap_page(): clears one 4 KiB PTE. */

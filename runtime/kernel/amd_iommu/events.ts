@@ -94,17 +94,37 @@ export class EventHandler {
    * with, or undefined for no answer.
    */
   ppr_notifier?: (f: PprFault) => number | undefined;
+  /** The handler thread is woken (IRQTF_RUNTHREAD) and has not started yet. */
   private threadScheduled = false;
+  /** The handler thread is running; an interrupt meanwhile makes it run once more. */
+  private threadRunning = false;
+  private threadAgain = false;
 
   constructor(private readonly d: AmdIommuDriver) {}
 
-  /** The IOMMU's MSI: wake the threaded handler. */
+  /**
+   * The IOMMU's MSI: wake the threaded handler. The thread never runs inside itself (its
+   * completion waits spend CPU time, during which the next interrupt arrives): an interrupt
+   * while it runs makes it loop once more when it is done, as irq_thread does.
+   */
   interrupt(_iommu: AmdIommuDev): void {
+    if (this.threadRunning) {
+      this.threadAgain = true;
+      return;
+    }
     if (this.threadScheduled) return;
     this.threadScheduled = true;
     this.d.k.schedule(5_000, () => {
       this.threadScheduled = false;
-      this.amd_iommu_int_thread();
+      this.threadRunning = true;
+      try {
+        do {
+          this.threadAgain = false;
+          this.amd_iommu_int_thread();
+        } while (this.threadAgain);
+      } finally {
+        this.threadRunning = false;
+      }
     }, "amd_iommu_int_thread");
   }
 

@@ -51,6 +51,14 @@ export interface NicDev {
   cons: number;
   up: boolean;
   rxFrames: number;
+  /** Frames dropped because no fresh buffer could be allocated or mapped (rx_dropped). */
+  rxDropped: number;
+  /**
+   * NAPI_STATE_SCHED: a poll is scheduled or running. An interrupt while it is set schedules
+   * nothing (napi_schedule), so a poll never runs inside another one — the DMA-API calls a
+   * poll makes spend CPU time, during which the chip's next interrupt arrives.
+   */
+  napiScheduled: boolean;
 }
 
 /** Bytes of the status block at the start of the status + statistics allocation. */
@@ -104,6 +112,8 @@ export abstract class RxRingNicDriver implements Driver {
       cons: 0,
       up: false,
       rxFrames: 0,
+      rxDropped: 0,
+      napiScheduled: false,
     };
     this.devs.set(dev.devid, np);
     return np;
@@ -193,32 +203,50 @@ export abstract class RxRingNicDriver implements Driver {
     this.k.mem.writeDwords(at, [...splitNumber(s.dma), np.p.rxBufBytes, 0]);
   }
 
+  /** The MSI handler: napi_schedule() (nothing when a poll is already scheduled or running). */
   private interrupt(np: NicDev): void {
+    if (np.napiScheduled) return;
+    np.napiScheduled = true;
     this.k.schedule(2_000, () => this.napiPoll(np), `${this.name}-napi`);
   }
 
-  /** The NAPI poll: consume completed RX buffers, post fresh ones, ring the doorbell. */
+  /** The chip's RX consumer index as its last status block says. */
+  private hwCons(np: NicDev): number {
+    return this.k.mem.read32(np.blk!.cpu + 4) % np.p.rxRingSize;
+  }
+
+  /**
+   * The NAPI poll: consume completed RX buffers (a budget of 64), post fresh ones, ring the
+   * doorbell. When no fresh buffer can be had (no pages, or -ENOMEM from the IOVA allocator)
+   * the frame is dropped and its buffer, still mapped, goes back on the ring
+   * (bnx2_reuse_rx_data). Polls again while work is left, else napi_complete.
+   */
   private napiPoll(np: NicDev): void {
     const k = this.k;
-    if (!np.up || !np.blk) return;
+    if (!np.up || !np.blk) {
+      np.napiScheduled = false;
+      return;
+    }
     const n = np.p.rxRingSize;
-    const hwCons = k.mem.read32(np.blk.cpu + 4) % n;
+    const hwCons = this.hwCons(np);
     let work = 0;
     while (np.cons !== hwCons && work < 64) {
       const s = np.slots[np.cons];
-      k.dma.dma_unmap_single(np.dev, s.dma, np.p.rxBufBytes, "from-device");
-      k.alloc.freePages(s.phys); // the skb goes up the stack and is freed
       const fresh = this.allocRxBuf(np);
       if (fresh) {
+        k.dma.dma_unmap_single(np.dev, s.dma, np.p.rxBufBytes, "from-device");
+        k.alloc.freePages(s.phys); // the skb goes up the stack and is freed
         np.slots[np.cons] = fresh;
         this.writeDesc(np, np.cons, fresh);
-      }
+        np.rxFrames++;
+      } else np.rxDropped++;
       np.cons = (np.cons + 1) % n;
       np.prod = (np.prod + 1) % n;
-      np.rxFrames++;
       work++;
     }
     if (work) k.writel(np.prod, np.dev.bar + NIC_REG.RX_PROD);
-    if (np.cons !== hwCons) k.schedule(2_000, () => this.napiPoll(np), `${this.name}-napi`);
+    if (np.up && np.cons !== this.hwCons(np)) {
+      k.schedule(2_000, () => this.napiPoll(np), `${this.name}-napi`);
+    } else np.napiScheduled = false; // napi_complete_done
   }
 }

@@ -52,17 +52,18 @@ export class SvmDriver implements Driver {
     return dev.id.vendor === 0x1002 && dev.id.device === 0x9874;
   }
 
-  private allocTable(): number {
-    const a = this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "page-table");
-    if (a === undefined) throw new Error("out of memory for a process page table");
-    return a;
+  /** A zeroed page-table page, or undefined when the allocator has none (-ENOMEM). */
+  private allocTable(): number | undefined {
+    return this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "page-table");
   }
 
   /**
    * Maps `va` → a new user page in the process's page table (handle_mm_fault), unless it is
    * mapped already. x86-64 4-level tables index and hold addresses as the IOMMU's tables do.
+   * False when a page cannot be allocated (VM_FAULT_OOM): the tables made so far stay, as in
+   * the kernel.
    */
-  private mapUserPage(va: number): void {
+  private mapUserPage(va: number): boolean {
     const mem = this.k.mem;
     let table = this.cr3;
     for (let level = 4; level > 1; level--) {
@@ -73,28 +74,32 @@ export class SvmDriver implements Driver {
         continue;
       }
       const next = this.allocTable();
+      if (next === undefined) return false;
       const [nextLo, nextHi] = splitNumber(next);
       mem.write32(ea, nextLo | X86_P | X86_RW | X86_US);
       mem.write32(ea + 4, nextHi);
       table = next;
     }
     const pte = table + levelIndex(va, 1) * 8;
-    if (mem.read32(pte) & X86_P) return; // present: nothing to fault in
+    if (mem.read32(pte) & X86_P) return true; // present: nothing to fault in
     const page = this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "user-page");
-    if (page === undefined) throw new Error("out of memory for a user page");
+    if (page === undefined) return false;
     const [lo, hi] = splitNumber(page);
     mem.write32(pte, lo | X86_P | X86_RW | X86_US);
     mem.write32(pte + 4, hi);
+    return true;
   }
 
-  /** The process's fault handling (do_fault): fault in pages of the job buffer, refuse the rest. */
+  /**
+   * The process's fault handling (do_fault): fault in pages of the job buffer, refuse the rest;
+   * a fault that fails for lack of memory is answered PPR_INVALID too (do_fault's error path).
+   */
   private fault(address: number): number {
     const page = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
     if (page < this.p.va || page >= this.p.va + this.p.pages * PAGE_SIZE) {
       return PPR_STATUS.INVALID; // no VMA there
     }
-    this.mapUserPage(page);
-    return PPR_STATUS.SUCCESS;
+    return this.mapUserPage(page) ? PPR_STATUS.SUCCESS : PPR_STATUS.INVALID;
   }
 
   /** probe: amd_iommu_init_device + amd_iommu_bind_pasid, then start the device. */
@@ -106,8 +111,15 @@ export class SvmDriver implements Driver {
       return false;
     }
     // The process: page tables and its resident pages.
-    this.cr3 = this.allocTable();
-    for (let i = 0; i < this.p.resident; i++) this.mapUserPage(this.p.va + i * PAGE_SIZE);
+    const cr3 = this.allocTable();
+    if (cr3 === undefined) return false;
+    this.cr3 = cr3;
+    for (let i = 0; i < this.p.resident; i++) {
+      if (!this.mapUserPage(this.p.va + i * PAGE_SIZE)) {
+        k.dev_err(dev, "cannot allocate the bound process's pages (-ENOMEM)");
+        return false;
+      }
+    }
     this.domain = d.v2.amd_iommu_init_device(dev);
     if (!this.domain) return false;
     const gcr3 = this.domain.v2!.gcr3_tbl;

@@ -147,6 +147,7 @@ export const TORN_DEVTAB_WRITE: ScenarioInput = derive(D, {
         traffic: {
           framesPerSecond: 2000,
           frameBytes: 9000,
+          linkMbps: 10000,
           bursts: [{
             atMs: TORN_BURST_MS,
             durationUs: 100,
