@@ -16,6 +16,7 @@ import type { Kernel } from "./kernel.ts";
 
 /** panic() → crash_kexec(): what the first kernel does when it dies. */
 export function crash_kexec(k: Kernel, reason: string): void {
+  k.local_irq_disable(); // panic() runs with interrupts off
   k.printk("emerg", `Kernel panic - not syncing: ${reason}`);
   disable_IO_APIC(k);
   k.hooks.runAll("kernel.machine_crash_shutdown", { k });
@@ -31,6 +32,7 @@ export function kernel_kexec(k: Kernel, iommuShutdown: boolean): void {
   // kernel_restart_prepare() → device_shutdown(): every bound driver's ->shutdown.
   for (const dev of [...k.pci].reverse()) dev.driver?.shutdown?.(dev);
   k.pr_info("kexec_core: Starting new kernel");
+  k.local_irq_disable(); // machine_shutdown runs with interrupts off
   disable_IO_APIC(k);
   // native_machine_shutdown(): x86_platform.iommu_shutdown, if a driver installed it.
   if (iommuShutdown) k.x86_platform.iommu_shutdown?.();

@@ -107,6 +107,8 @@ export class Kernel {
   apicErrors = 0;
   private readonly timers = new Set<Scheduled>();
   private dead = false;
+  /** Set by local_irq_disable(): no interrupt or deferred work runs on this CPU any more. */
+  private irqsOff = false;
   /** Spurious interrupts (no handler for the vector). */
   spuriousIrqs = 0;
 
@@ -184,13 +186,22 @@ export class Kernel {
       delayNs,
       () => {
         this.timers.delete(s);
-        if (!this.dead) fn();
+        if (!this.dead && !this.irqsOff) fn();
       },
       `${this.id}:${label}`,
       PRIO.KERNEL,
     );
     this.timers.add(s);
     return s;
+  }
+
+  /**
+   * local_irq_disable() on the way out (panic, kexec): from here on no interrupt handler,
+   * timer or softirq (NAPI, the IOMMU's thread) of this kernel runs; the code that is running
+   * goes on, spending time.
+   */
+  local_irq_disable(): void {
+    this.irqsOff = true;
   }
 
   /** Stops everything this kernel runs (panic or kexec): timers, interrupts. */
@@ -314,7 +325,7 @@ export class Kernel {
   }
 
   private interrupt(vector: number, src: { devid?: number; iommu?: number }): void {
-    if (this.dead) return;
+    if (this.dead || this.irqsOff) return;
     if (src.iommu !== undefined) return this.amd.iommuInterrupt(src.iommu);
     if (vector < 0x10) {
       this.apicErrors++;

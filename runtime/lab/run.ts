@@ -165,6 +165,9 @@ function simulatePrepared({ s, resolved, base, skip }: ReturnType<typeof prepare
       expected = dumpablePages(k1, { ranges: built.ram1 });
       machine.mem.beginSnapshot();
       stage("panic");
+      // From the snapshot on, every DMA write counts as after the panic (the crash path itself
+      // takes time: disable_IO_APIC's register writes while devices go on).
+      rec.phase = "between";
       crash_kexec(k1, reason);
     } else {
       stage("kexec reboot");

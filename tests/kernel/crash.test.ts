@@ -172,3 +172,20 @@ Deno.test("crash: the 4.13 kdump kernel's init turns the in-flight DMA untransla
   assert.equal(suppressed.length, after.length, "each abort suppressed by SA");
   assert.ok(!k2.dmesg.lines.some((l) => l.text.includes("IO_PAGE_FAULT")));
 });
+
+Deno.test("crash: panic runs with interrupts off — work a kernel scheduled never runs, though the crash path spends time", () => {
+  const kit = running();
+  const { k, m } = kit;
+  const ran: string[] = [];
+  k.schedule(1, () => ran.push("timer"), "test");
+  const napiFrames = bnx2Of(k).devs.get(KIT.NIC)!.rxFrames;
+  const t0 = m.clock.now;
+  crash_kexec(k, "test");
+  assert.ok(m.clock.now > t0, "disable_IO_APIC's register writes took time");
+  m.clock.advance(5_000_000);
+  assert.deepEqual(ran, [], "the timer that came due during the crash path did not run");
+  assert.equal(bnx2Of(k).devs.get(KIT.NIC)!.rxFrames, napiFrames, "no NAPI poll after the panic");
+  // The I/O APIC's pins are masked on the way out.
+  const io = m.chipset!.ioapic;
+  for (let pin = 0; pin < 24; pin++) assert.equal(io.rte[pin * 2] & (1 << 16), 1 << 16, `${pin}`);
+});

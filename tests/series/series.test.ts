@@ -825,3 +825,23 @@ Deno.test("a plugin that throws gives the verdict plugin-error, names the plugin
   // The next run in the same process is unaffected.
   assert.ok(sameRun(run(seriesFromSpec("all")).report, FULL.report));
 });
+
+// ---- over seeds --------------------------------------------------------------------------------
+
+Deno.test("over seeds 1–20: 4.14 (the series) dumps cleanly every time — no IO_PAGE_FAULT, no stray write, no bad page — and 4.13 always leaves stray writes in the crashed kernel's memory", () => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const r = run(seriesFromSpec("all"), { seed }).report;
+    assert.deepEqual(
+      [r.verdict, r.events.IO_PAGE_FAULT, r.strayWriteCount, r.dump?.badPages],
+      ["dump-ok", 0, 0, 0],
+      `seed ${seed}: ${r.cause}`,
+    );
+    assert.ok(k2lines(r).includes(COPIED), `seed ${seed}: copied`);
+    const base = run(seriesFromSpec("none"), { seed }).report;
+    assert.ok(base.strayWriteCount > 0, `seed ${seed}: 4.13 strays`);
+    for (const s of base.strayWrites) {
+      assert.equal(s.kernel, "kernel2", `seed ${seed}`);
+      assert.match(s.owner, /^kernel1:|^free$/, `seed ${seed}`);
+    }
+  }
+});
