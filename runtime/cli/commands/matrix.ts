@@ -30,7 +30,6 @@ import {
   scenarioFileOption,
   scenarioOption,
   seedOption,
-  wholeNumber,
 } from "../scenario-options.ts";
 import { forceOption, parseIdList, pluginPlacementOptions } from "../series-options.ts";
 import { parseWorkers } from "../sweep-options.ts";
