@@ -19,6 +19,7 @@ import {
   type BisectStep,
   type BisectTerms,
   checkTerms,
+  defaultTerms,
   prefixTester,
   type Revision,
   seriesRevisions,
@@ -142,7 +143,10 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
   const saveLog = (res?: BisectResult) => {
     if (opts.log === undefined) return;
     try {
-      Deno.writeTextFileSync(opts.log, formatBisectLog(record, setup.terms, steps, last, res));
+      const newest = steps.find((s) => s.prefix === last);
+      const terms = res?.terms ?? setup.terms ??
+        (newest && newest.judgement !== "skip" ? defaultTerms(newest.judgement) : undefined);
+      Deno.writeTextFileSync(opts.log, formatBisectLog(record, terms, steps, revisions, res));
     } catch (e) {
       throw new InputError(`--log ${opts.log}: cannot write it: ${readFailure(e, "write")}`);
     }
@@ -206,7 +210,7 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
     throw new InputError(`bisect log ${file}: cannot read it: ${readFailure(e)}`);
   }
   const log = parseBisectLog(text, `bisect log ${file}`);
-  const known = knownFromLog(log, seriesRevisions().length - 1, `bisect log ${file}`);
+  const known = knownFromLog(log, seriesRevisions(), `bisect log ${file}`);
   const fromLog = log.options ?? {};
   const mine = recordOf(opts);
   const record: BisectLogOptions = {
@@ -243,8 +247,12 @@ export function registerBisect(program: CommandUnknownOpts): void {
       .argument("[file]", "the log to replay (saved with --log)"),
   )
     .addOption(runScriptOption())
-    .addOption(new Option("--term-old <name>", "the term of the oldest end (prefix 0)"))
-    .addOption(new Option("--term-new <name>", "the term of the newest end (the whole series)"))
+    .addOption(
+      new Option("--term-old <name>", "the term of the oldest end, prefix 0 (git's --term-old)"),
+    )
+    .addOption(
+      new Option("--term-new <name>", "the term of the newest end, the whole series (--term-new)"),
+    )
     .addOption(new Option("--log <file>", "save the bisect log (git bisect log style) to FILE"))
     .option("--json", "print { first, steps, terms, candidates, … } as JSON")
     .addOption(
@@ -257,10 +265,16 @@ export function registerBisect(program: CommandUnknownOpts): void {
       "after",
       `${PROBE_HELP}
 
-Terms:
-  By default each end's term is what the predicate says of it (good or bad), so the
-  answer is "the first good commit" when the series fixes the scenario. --term-old and
-  --term-new name the oldest end's outcome and the newest end's instead.
+Terms (as git uses them: old is the oldest end, prefix 0; new is the newest end):
+  When the series breaks what the predicate checks, the terms are git's own: old = good,
+  new = bad, and the answer is "the first bad commit". When it fixes it (the usual case:
+  the newest end is good), they are old = broken, new = fixed, as with
+  git bisect start --term-old=broken --term-new=fixed, and the answer is "the first fixed
+  commit". --term-old and --term-new name the two ends yourself.
+
+Log:
+  --log FILE is written the way git bisect log writes one, with patch ids as revisions
+  ("baseline" is prefix 0) and a "# kdump-lab:" comment giving each step's verdict.
 
 Replay:
   A replay takes the scenario, seed, --with and --run recorded in the log unless the
