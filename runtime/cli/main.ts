@@ -22,6 +22,10 @@ import { registerScenarios } from "./commands/scenarios.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerTable } from "./commands/table.ts";
 import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+
+/** The version of kdump-lab: deno.json's. */
+export const VERSION: string = denoJson.version;
 
 /** Builds the program with every command registered. */
 export function createProgram(): Command {
@@ -31,6 +35,7 @@ export function createProgram(): Command {
   const program = new Command()
     .name(PROGRAM)
     .description("simulate an AMD IOMMU machine through a panic and its kdump kernel")
+    .version(VERSION, "-V, --version", "print the version (deno.json's) and exit")
     .enablePositionalOptions();
   registerRun(program);
   registerScenarios(program);
