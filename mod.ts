@@ -2,10 +2,28 @@
  * kdump-lab: an AMD IOMMU (AMD-Vi) machine simulated through a kernel panic and the boot of
  * its kdump crash kernel, with the Linux 4.14 "Fix kdump faults" series as plugins.
  *
+ * This entry point runs scenarios and reads their reports: {@link run}, {@link simulate},
+ * the scenarios, series specs, the measurements (patch table, bisect, minimize, ablate,
+ * matrix) and the HTML pages. Plugin authoring is `./plugin.ts` (`@kdump-lab/kdump-lab/plugin`),
+ * the hardware's layouts and decoders are `./hw.ts` (`@kdump-lab/kdump-lab/hw`).
+ *
+ * @example Run the default scenario with the series and the bnx2 reset
  * ```ts
- * import { run, seriesFromSpec, SCENARIOS } from "./mod.ts";
+ * import { run, SCENARIOS, seriesFromSpec } from "./mod.ts";
+ *
  * const report = run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") });
  * console.log(report.verdict, report.events.IO_PAGE_FAULT, report.strayWriteCount);
+ * ```
+ *
+ * @example What one patch changes
+ * ```ts
+ * import { differences, outcomeOf, run, SCENARIOS, seriesFromSpec } from "./mod.ts";
+ *
+ * const whole = run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") });
+ * const without = run(SCENARIOS.default, {
+ *   series: seriesFromSpec("all,bnx2-reset").disable("disable-only-if-off"),
+ * });
+ * console.log(differences(outcomeOf(whole), outcomeOf(without)));
  * ```
  *
  * @module
@@ -52,43 +70,18 @@ export { DEFAULT_SCENARIO } from "./runtime/lab/scenarios/default.ts";
 /** Makes a scenario from another by merging changes into it. */
 export { derive } from "./runtime/lab/scenarios/derive.ts";
 
-// ---- plugins and series -------------------------------------------------------------------
+// ---- series ------------------------------------------------------------------------------
 
-/** Makes a plugin from its manifest (validated; errors name the plugin and the field). */
-export { definePlugin } from "./runtime/plugin/mod.ts";
-/** Declares a hook point (for plugins that define their own). */
-export { hookPoint } from "./runtime/plugin/mod.ts";
-/** An ordered, editable list of plugins. */
+/** A series from a spec: "all", "none", or ids ("all,bnx2-reset"). */
+export { seriesFromSpec } from "./runtime/lab/plugins.ts";
+/** An ordered, editable list of plugins (what `seriesFromSpec` returns). */
 export { Series } from "./runtime/plugin/mod.ts";
-/** The kernel model's hook points, with kinds, documentation and 4.13 defaults. */
-export { HOOK_POINTS } from "./runtime/plugin/mod.ts";
-/** Errors of the plugin runtime. */
-export {
-  ManifestError,
-  MissingSymbolError,
-  PluginError,
-  SeriesError,
-} from "./runtime/plugin/mod.ts";
-/** Plugin types. */
-export type { Plugin, PluginCtx, PluginManifest } from "./runtime/plugin/mod.ts";
-/** The twelve patches of the series, in order. */
+/** The twelve patches of the series, in order, and their ids. */
 export { SERIES, SERIES_IDS } from "./plugins/series/mod.ts";
 /** Driver plugins by id (bnx2-reset). */
 export { DRIVER_PLUGINS } from "./plugins/drivers/mod.ts";
-/** GFP flags and get_order() of the kernel model's page allocator, for plugin authors. */
-export { getOrder, GFP } from "./runtime/kernel/alloc.ts";
-/** Command builders of the AMD driver model (build_inv_iommu_pages & co.), for plugin authors. */
-export {
-  build_completion_wait,
-  build_inv_all,
-  build_inv_dte,
-  build_inv_iommu_pages,
-  build_inv_irt,
-} from "./runtime/kernel/amd_iommu/cmd.ts";
-/** `readDteWords(k.amd, devid)`: the 8 dwords of a DTE in a kernel's device table. */
-export { readDteWords } from "./runtime/kernel/amd_iommu/domain.ts";
-/** A series from a spec: "all", "none", or ids ("all,bnx2-reset"). */
-export { seriesFromSpec } from "./runtime/lab/plugins.ts";
+/** A plugin (see `./plugin.ts` for writing one). */
+export type { Plugin } from "./runtime/plugin/mod.ts";
 
 // ---- measurements ------------------------------------------------------------------------
 
@@ -111,33 +104,3 @@ export { ablate } from "./runtime/lab/ablate.ts";
 export { runMatrix } from "./runtime/lab/matrix-pool.ts";
 /** Self-contained HTML pages: a report's SVG timeline, matrix and ablation heatmaps. */
 export { renderAblateHtml, renderMatrixHtml, renderReportHtml } from "./runtime/lab/html.ts";
-
-// ---- decoding -----------------------------------------------------------------------------
-
-/** Decoders for values from real kernel logs (DTE, event, PTE, IRTE, registers). */
-export {
-  decodeDte,
-  decodeEvent,
-  decodeIrte,
-  decodePte,
-  decodeRegister,
-} from "./runtime/lab/decode.ts";
-
-// ---- the hardware's structures ----------------------------------------------------------
-
-/** Field layouts declared once as data: DTE. */
-export { DTE } from "./runtime/hw/layouts/dte.ts";
-/** Page-table entries. */
-export { PDE, PTE } from "./runtime/hw/layouts/pte.ts";
-/** Interrupt remapping table entries. */
-export { IRTE, IRTE_GA } from "./runtime/hw/layouts/irte.ts";
-/** Event-log entries and codes. */
-export { EVENT_CODES, EVENT_LAYOUTS } from "./runtime/hw/layouts/event.ts";
-/** The NIC model's registers (NIC_REG, offsets in its BAR) and CTRL bits (NIC_CTRL). */
-export { NIC_CTRL, NIC_REG } from "./runtime/hw/pci/nic.ts";
-/** Commands. */
-export { CMD_OPCODES, COMMAND_LAYOUTS } from "./runtime/hw/layouts/command.ts";
-/** MMIO registers. */
-export { MMIO, REGISTERS } from "./runtime/hw/layouts/mmio.ts";
-/** The layout engine. */
-export { Layout } from "./runtime/hw/bits.ts";

@@ -122,14 +122,6 @@ export function decodeDte(words: readonly bigint[]): Decoded {
  * logged [IO_PAGE_FAULT device=01:00.1 domain=0x0002 address=0x… flags=0x0070]`, see
  * {@link decodeEventLines}) split into words or not.
  *
- * @example
- * ```ts
- * import { decodeEvent } from "./mod.ts";
- * const d = decodeEvent(["AMD-Vi: Event logged [IO_PAGE_FAULT device=01:00.1 domain=0x0002 " +
- *   "address=0x00000000bf28b000 flags=0x0070]"]);
- * console.log(d.json.DeviceID, d.raw); // 257 [ "event[0]=0x00000101", … ]
- * ```
- *
  * @throws {InputError} on a wrong count, a bad value, an event code this model does not know,
  *   or a kernel line that is not one event as Linux prints it
  */
