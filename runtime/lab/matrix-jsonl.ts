@@ -61,9 +61,9 @@ const LineSchema = z.object({
   ids: z.array(z.string()),
   verdict: z.enum(VERDICTS),
   ioPageFaults: count,
-  printed: count,
-  suppressed: count,
-  strays: count,
+  faultsPrinted: count,
+  faultsSuppressed: count,
+  strayWriteCount: count,
   badPages: count,
   cause: z.string(),
 });

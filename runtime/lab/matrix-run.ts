@@ -57,11 +57,11 @@ export interface MatrixLine {
   /** IO_PAGE_FAULTs the IOMMU logged. */
   ioPageFaults: number;
   /** IO_PAGE_FAULT lines the kernels printed. */
-  printed: number;
+  faultsPrinted: number;
   /** IO_PAGE_FAULTs kept out of the log (DTE.SA and co.). */
-  suppressed: number;
+  faultsSuppressed: number;
   /** Stray DMA writes. */
-  strays: number;
+  strayWriteCount: number;
   /** Dump pages that differ from memory at the panic. */
   badPages: number;
   /** Why: the report's cause cut to its first clause (see {@link shortCause}). */
@@ -85,9 +85,9 @@ export function matrixLine(run: MatrixRun, o: Omit<MatrixLine, keyof MatrixRun>)
     ids: run.ids,
     verdict: o.verdict,
     ioPageFaults: o.ioPageFaults,
-    printed: o.printed,
-    suppressed: o.suppressed,
-    strays: o.strays,
+    faultsPrinted: o.faultsPrinted,
+    faultsSuppressed: o.faultsSuppressed,
+    strayWriteCount: o.strayWriteCount,
     badPages: o.badPages,
     cause: o.cause,
   };

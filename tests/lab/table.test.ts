@@ -34,7 +34,7 @@ Deno.test("copy-old-trans-table: without it the kdump kernel re-initialises the 
   assert.equal(r.with.verdict, "dump-ok");
   assert.ok(r.with.lines.includes("Copied DEV table from previous kernel."));
   assert.equal(r.without.verdict, "dump-corrupt");
-  assert.ok(r.without.strays > 0);
+  assert.ok(r.without.strayWriteCount > 0);
   assert.ok(!r.without.lines.some((l) => l.startsWith("Copied DEV table")));
 });
 
@@ -51,9 +51,9 @@ Deno.test("dev-table-below-4g: without it a torn Device Table Base write lets a 
   const r = row("dev-table-below-4g");
   assert.equal(r.scenario, "torn-devtab-write");
   assert.equal(r.with.verdict, "dump-ok");
-  assert.equal(r.with.strays, 0);
+  assert.equal(r.with.strayWriteCount, 0);
   assert.equal(r.without.verdict, "dump-corrupt");
-  assert.ok(r.without.strays > 0);
+  assert.ok(r.without.strayWriteCount > 0);
 });
 
 Deno.test("amd-use-attach-deferred: a device no driver ever maps keeps its old translation instead of faulting", () => {
@@ -61,29 +61,29 @@ Deno.test("amd-use-attach-deferred: a device no driver ever maps keeps its old t
   assert.equal(r.scenario, "no-dma-api-driver");
   assert.equal(r.with.ioPageFaults, 0);
   assert.ok(r.without.ioPageFaults > 0);
-  assert.ok(r.without.printed > 0);
+  assert.ok(r.without.faultsPrinted > 0);
 });
 
 Deno.test("disable-only-if-off: without it translation stays off in the kdump kernel and the capture hangs", () => {
   const r = row("disable-only-if-off");
   assert.equal(r.with.verdict, "dump-ok");
   assert.equal(r.without.verdict, "hang");
-  assert.ok(r.without.strays > 0);
+  assert.ok(r.without.strayWriteCount > 0);
 });
 
 Deno.test("differences() names what changed, and nothing when outcomes match", () => {
   const a: Outcome = {
     verdict: "dump-ok",
     ioPageFaults: 0,
-    printed: 0,
-    suppressed: 0,
-    strays: 0,
+    faultsPrinted: 0,
+    faultsSuppressed: 0,
+    strayWriteCount: 0,
     badPages: 0,
     lines: ["x"],
     missing: [],
   };
   assert.deepEqual(differences(a, a), []);
-  assert.deepEqual(differences(a, { ...a, verdict: "hang", strays: 3, lines: [] }), [
+  assert.deepEqual(differences(a, { ...a, verdict: "hang", strayWriteCount: 3, lines: [] }), [
     "verdict dump-ok → hang",
     "stray DMA writes 0 → 3",
     'no "x"',

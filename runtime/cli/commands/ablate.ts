@@ -49,8 +49,8 @@ function renderAblation(rows: readonly AblationRow[], width = 120): string {
     table.push([
       r.id === "none" ? "none (whole series)" : r.id,
       styleVerdict(r.verdict as Verdict),
-      skipped ? "-" : `${r.ioPageFaults}/${r.printed}/${r.suppressed}`,
-      n(r.strays),
+      skipped ? "-" : `${r.ioPageFaults}/${r.faultsPrinted}/${r.faultsSuppressed}`,
+      n(r.strayWriteCount),
       n(r.badPages),
       r.id === "none" ? "" : r.changes.length ? r.changes.join("; ") : "nothing observable",
     ]);
