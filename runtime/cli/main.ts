@@ -21,6 +21,7 @@ import { registerRun } from "./commands/run.ts";
 import { registerScenarios } from "./commands/scenarios.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerTable } from "./commands/table.ts";
+import { addExamples } from "./examples.ts";
 import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
@@ -50,6 +51,7 @@ export function createProgram(): Command {
   registerBisect(program);
   registerMinimize(program);
   registerAblate(program);
+  addExamples(program);
   installUsageErrors(program);
   return program;
 }

@@ -1,7 +1,7 @@
 /**
  * Options shared by `bisect`, `minimize` and `ablate`: what they run on (`--scenario`,
  * `--scenario-file`, `--seed`, `--with IDS`: plugins applied at every step), `--run SCRIPT` (a
- * predicate script, as `git bisect run` takes one) and `--verbose`.
+ * predicate script, as `git bisect run` takes one), `--verbose` and `--quiet`.
  *
  * @module
  */
@@ -67,13 +67,27 @@ export function verboseOption(
   return new Option("--verbose", description);
 }
 
+/**
+ * `--quiet`: no progress on stderr at all (the opposite of {@link verboseOption}; every long
+ * command has both).
+ */
+export function quietOption(
+  description = "print no progress on stderr, not even on a terminal",
+) {
+  return new Option("--quiet", description).conflicts("verbose");
+}
+
 /** The predicate the options choose: the script of `--run`, else the default one. */
 export async function judgeFromOptions(opts: { run?: string }): Promise<Judge> {
   return opts.run === undefined ? defaultJudge : await scriptJudge(opts.run);
 }
 
-/** Whether to print a line per test on stderr: with `--verbose`, or when stderr is a terminal. */
-export function showProgress(opts: { verbose?: boolean }): boolean {
+/**
+ * Whether to show progress on stderr: never with `--quiet`; always with `--verbose`; else
+ * when stderr is a terminal.
+ */
+export function showProgress(opts: { verbose?: boolean; quiet?: boolean }): boolean {
+  if (opts.quiet === true) return false;
   return opts.verbose === true || Deno.stderr.isTerminal();
 }
 

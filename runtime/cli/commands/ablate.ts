@@ -20,7 +20,7 @@ import { ablate, type AblationRow, NOTHING_LEFT_OUT } from "../../lab/ablate.ts"
 import { checkWith } from "../../lab/probe.ts";
 import type { Verdict } from "../../lab/report.ts";
 import { print, printErr, terminalWidth } from "../io.ts";
-import { addProbeOptions, showProgress, verboseOption } from "../probe-options.ts";
+import { addProbeOptions, quietOption, showProgress, verboseOption } from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
 import { styleVerdict } from "../summary.ts";
 
@@ -71,6 +71,7 @@ export function registerAblate(program: CommandUnknownOpts): void {
         "patch left out",
     )
     .addOption(verboseOption())
+    .addOption(quietOption())
     .addOption(htmlOption("the ablation as a heatmap"))
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);

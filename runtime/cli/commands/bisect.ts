@@ -37,6 +37,7 @@ import {
   addProbeOptions,
   judgeFromOptions,
   PROBE_HELP,
+  quietOption,
   runScriptOption,
   showProgress,
   verboseOption,
@@ -55,6 +56,7 @@ interface BisectCliOpts {
   log?: string;
   json?: true;
   verbose?: true;
+  quiet?: true;
 }
 
 /** What a bisection runs on, resolved. */
@@ -261,6 +263,7 @@ export function registerBisect(program: CommandUnknownOpts): void {
           "without --json the steps are printed on stdout",
       ),
     )
+    .addOption(quietOption("with --json, print no step on stderr, not even on a terminal"))
     .addHelpText(
       "after",
       `${PROBE_HELP}

@@ -59,7 +59,9 @@ Examples (lines as the kernel model prints them; timestamps and prefixes may sta
   kdump-lab decode event 0x00000108 0x10a00000 0x00005000 0x00000000
   printf 'AMD-Vi: DTE[0]: 6000000037ffd603\\nAMD-Vi: DTE[1]: 0000000000000003\\nAMD-Vi: DTE[2]: 200000043dfef011\\nAMD-Vi: DTE[3]: 0000000000000000\\n' | kdump-lab decode dte
   kdump-lab decode dte 6000000037ffd603 0000000000000003 200000043dfef011
-  kdump-lab decode control 0x000000000000f48d`;
+  kdump-lab decode control 0x000000000000f48d
+  kdump-lab decode pte 0x6000000012345001
+  kdump-lab decode irte 0x00410001`;
 
 /** Registers the `decode` command and its subcommands on `program`. */
 export function registerDecode(program: CommandUnknownOpts): void {
@@ -117,6 +119,7 @@ export function registerDecode(program: CommandUnknownOpts): void {
     .description("I/O page-table entry: a PDE when Next Level is 1..6, a PTE when it is 0 or 7")
     .argument("<value>", "the 64-bit entry")
     .option("--json", JSON_HELP)
+    .addHelpText("after", DECODE_EXAMPLES)
     .action((value, opts, cmd) => emit(decodePte(value), opts.json, cmd));
 
   decode
@@ -125,6 +128,7 @@ export function registerDecode(program: CommandUnknownOpts): void {
     .argument("<values...>", "one 32-bit value, or two qwords with --ga")
     .option("--ga", "128-bit guest vAPIC format (Control.GAEn = 1): qwords lo hi")
     .option("--json", JSON_HELP)
+    .addHelpText("after", DECODE_EXAMPLES)
     .action((values, opts, cmd) => {
       if (opts.ga) return emit(decodeIrteGa(values), opts.json, cmd);
       if (values.length !== 1) {
@@ -144,6 +148,7 @@ export function registerDecode(program: CommandUnknownOpts): void {
       )
       .argument("<value>", "the 64-bit register value")
       .option("--json", JSON_HELP)
+      .addHelpText("after", DECODE_EXAMPLES)
       .action((value, opts, cmd) => emit(decodeRegister(reg.name, value), opts.json, cmd));
   }
 }

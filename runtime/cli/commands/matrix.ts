@@ -24,7 +24,7 @@ import { htmlOption, writeHtml } from "../html-output.ts";
 import { print } from "../io.ts";
 import { renderMatrix } from "../matrix-view.ts";
 import { start } from "../progress.ts";
-import { withOption } from "../probe-options.ts";
+import { quietOption, verboseOption, withOption } from "../probe-options.ts";
 import {
   resolveScenario,
   scenarioFileOption,
@@ -82,9 +82,9 @@ Runs:
 
 Output:
   The summary table on stdout (or --json). The JSONL — a header line {"matrix":{…}}, then
-  one line per run sorted by index: {index, mask, ids, verdict, ioPageFaults, printed,
-  suppressed, strays, badPages, cause} — goes to --out FILE, or to stdout with --jsonl or
-  --shard. mask is over the whole series (bit j = the j-th patch of the series).
+  one line per run sorted by index: {index, mask, ids, verdict, ioPageFaults,
+  faultsPrinted, faultsSuppressed, strayWriteCount, badPages, cause}, the Report's names —
+  goes to --out FILE, or to stdout with --jsonl or --shard. mask is over the whole series (bit j = the j-th patch of the series).
 
 Sharding:
   --shard k/n runs the indices i with i % n == k-1; "matrix merge" checks that the shard
@@ -184,10 +184,12 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(jsonl)
     .addOption(json)
     .addOption(results)
-    .option(
-      "--quiet",
-      "no progress on stderr (shown by default: a bar on a terminal, else a line per tenth)",
+    .addOption(
+      quietOption(
+        "no progress on stderr (shown by default: a bar on a terminal, else a line per tenth)",
+      ),
     )
+    .addOption(verboseOption("progress as a line per tenth of the runs, on a terminal too"))
     .addOption(htmlOption("the matrix as a heatmap"))
     // matrix's own options stay out of `matrix merge`'s (the program enables this too)
     .enablePositionalOptions()
@@ -209,7 +211,10 @@ export function registerMatrix(program: CommandUnknownOpts): void {
       };
       const runs =
         shardIndices(new MatrixPlan(config.mode, config.patches).size, opts.shard).length;
-      const progress = start(runs, "matrix", { quiet: opts.quiet });
+      const progress = start(runs, "matrix", {
+        quiet: opts.quiet,
+        tty: opts.verbose ? false : undefined,
+      });
       let file: MatrixFile;
       try {
         file = await runMatrix(config, {

@@ -20,6 +20,7 @@ import {
   addProbeOptions,
   judgeFromOptions,
   PROBE_HELP,
+  quietOption,
   runScriptOption,
   showProgress,
   verboseOption,
@@ -45,6 +46,7 @@ export function registerMinimize(program: CommandUnknownOpts): void {
     .addOption(runScriptOption())
     .option("--json", "print { set, runs, cacheHits, unresolved, tests, … } as JSON")
     .addOption(verboseOption())
+    .addOption(quietOption())
     .addHelpText(
       "after",
       `${PROBE_HELP}

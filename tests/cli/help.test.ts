@@ -1,0 +1,69 @@
+/**
+ * Every command's `--help` ends with examples, and each example is a command line the program
+ * accepts: its command path exists and every `--option` it uses is one of that command's.
+ * The long commands have both `--quiet` and `--verbose`, and every command that builds a
+ * series takes the same series options.
+ */
+import assert from "node:assert/strict";
+import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
+import { createProgram } from "../../runtime/cli/main.ts";
+
+/** Every command below the program, with its path (`matrix merge`). */
+function commands(): { path: string; cmd: CommandUnknownOpts }[] {
+  const out: { path: string; cmd: CommandUnknownOpts }[] = [];
+  const visit = (cmd: CommandUnknownOpts, prefix: string) => {
+    const path = prefix ? `${prefix} ${cmd.name()}` : cmd.name();
+    out.push({ path, cmd });
+    for (const sub of cmd.commands as CommandUnknownOpts[]) visit(sub, path);
+  };
+  for (const c of createProgram().commands as CommandUnknownOpts[]) visit(c, "");
+  return out;
+}
+
+/** The full help text of `cmd`, as `--help` prints it (help text added after included). */
+function helpOf(cmd: CommandUnknownOpts): string {
+  let text = "";
+  cmd.configureOutput({ writeOut: (s) => text += s, writeErr: (s) => text += s });
+  cmd.outputHelp();
+  return text;
+}
+
+const all = commands();
+
+Deno.test("help: every command shows examples, each a command line it accepts", () => {
+  assert.ok(all.length >= 20, `${all.length} commands`);
+  const byPath = new Map(all.map((c) => [c.path, c.cmd]));
+  for (const { path, cmd } of all) {
+    const help = helpOf(cmd);
+    const i = help.indexOf("\nExamples");
+    assert.ok(i >= 0, `${path}: no examples in --help`);
+    const lines = help.slice(i).split("\n").filter((l) => /^\s+kdump-lab /.test(l));
+    assert.ok(lines.length > 0, `${path}: no example lines`);
+    for (const line of lines) {
+      const words = [...line.trim().replace(/\s+#.*$/, "").matchAll(/'[^']*'|\S+/g)].map((m) =>
+        m[0]
+      );
+      // The longest command path the line starts with.
+      let target: CommandUnknownOpts | undefined, n = 1;
+      for (let k = 2; k <= words.length; k++) {
+        const c = byPath.get(words.slice(1, k).join(" "));
+        if (c) [target, n] = [c, k];
+      }
+      assert.ok(target, `${path}: "${line.trim()}" names no command`);
+      const flags = new Set(target.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
+      for (const w of words.slice(n)) {
+        if (w === "|" || w === ">") break; // what follows is another program or a file
+        if (!w.startsWith("--")) continue;
+        assert.ok(flags.has(w), `${path}: "${line.trim()}" uses ${w}, not an option of it`);
+      }
+    }
+  }
+});
+
+Deno.test("help: the long commands take both --quiet and --verbose", () => {
+  for (const path of ["bisect", "minimize", "ablate", "matrix"]) {
+    const cmd = all.find((c) => c.path === path)!.cmd;
+    const longs = cmd.options.map((o) => o.long);
+    for (const f of ["--quiet", "--verbose"]) assert.ok(longs.includes(f), `${path} ${f}`);
+  }
+});
