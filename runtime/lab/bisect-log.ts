@@ -49,6 +49,16 @@ export interface BisectLogOptions {
   with?: string[];
   /** The predicate script (absolute path); none: the default predicate. */
   run?: string;
+  /** `--series`: the series searched (when not all). */
+  series?: string;
+  /** `--plugin` files (absolute paths) and their placement. */
+  plugin?: { file: string; before?: string; after?: string }[];
+  /** `--replace ID=FILE` (absolute paths). */
+  replace?: { id: string; file: string }[];
+  /** `--order`. */
+  order?: string[];
+  /** `--disable`. */
+  disable?: string[];
 }
 
 /** One `git bisect <term> <rev>` line of a log, with what its comments said. */

@@ -20,7 +20,15 @@ import { ablate, type AblationRow, NOTHING_LEFT_OUT } from "../../lab/ablate.ts"
 import { checkWith } from "../../lab/probe.ts";
 import type { Verdict } from "../../lab/report.ts";
 import { print, printErr, terminalWidth } from "../io.ts";
-import { addProbeOptions, quietOption, showProgress, verboseOption } from "../probe-options.ts";
+import {
+  addProbeOptions,
+  addSearchSeriesOptions,
+  quietOption,
+  SEARCH_SERIES_HELP,
+  searchBase,
+  showProgress,
+  verboseOption,
+} from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
 import { styleVerdict } from "../summary.ts";
 
@@ -60,11 +68,11 @@ function renderAblation(rows: readonly AblationRow[], width = 120): string {
 
 /** Registers the `ablate` command on `program`. */
 export function registerAblate(program: CommandUnknownOpts): void {
-  addProbeOptions(
+  addSearchSeriesOptions(addProbeOptions(
     program
       .command("ablate")
       .description("leave-one-out: the whole series, then without each patch in turn"),
-  )
+  ))
     .option(
       "--json",
       'print a list of { id, verdict, … }: first id "none" (the whole series), then the ' +
@@ -73,14 +81,17 @@ export function registerAblate(program: CommandUnknownOpts): void {
     .addOption(verboseOption())
     .addOption(quietOption())
     .addOption(htmlOption("the ablation as a heatmap"))
+    .addHelpText("after", SEARCH_SERIES_HELP)
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
+      const base = await searchBase(opts);
       const lines = showProgress(opts);
       const rows = ablate({
         scenario,
         seed: opts.seed,
         with: withIds,
+        base,
         onRow: (r, i, total) => {
           if (!lines) return;
           const what = r.id === NOTHING_LEFT_OUT ? "the whole series" : `without ${r.id}`;

@@ -35,10 +35,13 @@ import { checkWith, type Tested } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
 import {
   addProbeOptions,
+  addSearchSeriesOptions,
   judgeFromOptions,
   PROBE_HELP,
   quietOption,
   runScriptOption,
+  SEARCH_SERIES_HELP,
+  searchBase,
   showProgress,
   verboseOption,
 } from "../probe-options.ts";
@@ -57,6 +60,11 @@ interface BisectCliOpts {
   json?: true;
   verbose?: true;
   quiet?: true;
+  series: string;
+  plugin?: { file: string; before?: string; after?: string }[];
+  replace: { id: string; file: string }[];
+  order?: string[];
+  disable: string[];
 }
 
 /** What a bisection runs on, resolved. */
@@ -167,9 +175,17 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
     }
   };
   saveLog(); // fail early when the file cannot be written
+  const base = await searchBase({
+    series: record.series ?? "all",
+    plugin: record.plugin,
+    replace: record.replace ?? [],
+    order: record.order,
+    disable: record.disable ?? [],
+    with: record.with ?? [],
+  });
   const res = await bisect({
     revisions,
-    test: prefixTester({ scenario, seed: record.seed, with: record.with, judge }),
+    test: prefixTester({ scenario, seed: record.seed, with: record.with, judge, base }),
     terms: setup.terms,
     known: setup.known,
     onEvent,
@@ -200,6 +216,15 @@ function recordOf(opts: BisectCliOpts): BisectLogOptions {
   if (opts.seed !== undefined) record.seed = opts.seed;
   record.with = checkWith(opts.with);
   if (opts.run !== undefined) record.run = absolute(opts.run);
+  if (opts.series !== "all") record.series = opts.series;
+  if (opts.plugin?.length) {
+    record.plugin = opts.plugin.map((p) => ({ ...p, file: absolute(p.file) }));
+  }
+  if (opts.replace.length) {
+    record.replace = opts.replace.map((r) => ({ id: r.id, file: absolute(r.file) }));
+  }
+  if (opts.order?.length) record.order = opts.order;
+  if (opts.disable.length) record.disable = opts.disable;
   return record;
 }
 
@@ -223,6 +248,12 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
     seed: mine.seed ?? fromLog.seed,
     run: mine.run ?? fromLog.run,
   };
+  // The series options: the command line's when it gives any, else the log's.
+  const seriesGiven = ["series", "plugin", "replace", "order", "disable"].some(given);
+  const series = seriesGiven ? mine : fromLog;
+  for (const k of ["series", "plugin", "replace", "order", "disable"] as const) {
+    if (series[k] !== undefined) Object.assign(record, { [k]: series[k] });
+  }
   const terms = checkTerms(opts.termOld, opts.termNew) ?? log.terms;
   if (log.terms && (terms?.old !== log.terms.old || terms?.new !== log.terms.new)) {
     throw new InputError(
@@ -234,7 +265,7 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
 
 /** Registers `bisect` (and its form `bisect replay FILE`) on `program`. */
 export function registerBisect(program: CommandUnknownOpts): void {
-  addProbeOptions(
+  addSearchSeriesOptions(addProbeOptions(
     program
       .command("bisect")
       .usage("[options]\n       kdump-lab bisect replay <file> [options]")
@@ -247,7 +278,7 @@ export function registerBisect(program: CommandUnknownOpts): void {
         new Argument("[action]", 'the word "replay", to replay a log').choices(["replay"]),
       )
       .argument("[file]", "the log to replay (saved with --log)"),
-  )
+  ))
     .addOption(runScriptOption())
     .addOption(
       new Option("--term-old <name>", "the term of the oldest end, prefix 0 (git's --term-old)"),
@@ -280,8 +311,10 @@ Log:
   ("baseline" is prefix 0) and a "# kdump-lab:" comment giving each step's verdict.
 
 Replay:
-  A replay takes the scenario, seed, --with and --run recorded in the log unless the
-  command line gives them. --log FILE saves the replayed log (it may be the same file).`,
+  A replay takes the scenario, seed, --with, --run and series options recorded in the log
+  unless the command line gives them. --log FILE saves the replayed log (it may be the
+  same file).
+${SEARCH_SERIES_HELP}`,
     )
     .action(async (action, file, opts, cmd) => {
       if (action === undefined) {

@@ -32,7 +32,14 @@ import {
   seedOption,
   wholeNumber,
 } from "../scenario-options.ts";
-import { forceOption, parseIdList, pluginPlacementOptions } from "../series-options.ts";
+import {
+  disableOption,
+  forceOption,
+  orderOption,
+  parseIdList,
+  pluginPlacementOptions,
+  replaceOption,
+} from "../series-options.ts";
 
 /**
  * Parses `--workers N`: a whole number from 1 to 256.
@@ -77,8 +84,9 @@ Runs:
   --pairwise: no patch, each patch alone, each pair, all of them (1 + k + k(k-1)/2 + 1 runs):
     every pair of patches is applied together, and every on/off combination of any two
     patches occurs.
-  Every run adds the --with plugins and --plugin files. A series whose dependencies are
-  missing is "skipped" (not run) unless --force.
+  Every run adds the --with plugins and --plugin files, and applies --replace, --order and
+  --disable as run does (--patches plays the part of --series). A series whose dependencies
+  are missing is "skipped" (not run) unless --force.
 
 Output:
   The summary table on stdout (or --json). The JSONL — a header line {"matrix":{…}}, then
@@ -169,6 +177,9 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(placement.plugin)
     .addOption(placement.before)
     .addOption(placement.after)
+    .addOption(replaceOption())
+    .addOption(orderOption())
+    .addOption(disableOption())
     .option("--pairwise", "a pairwise set instead of every subset")
     .addOption(forceOption())
     .addOption(
@@ -207,6 +218,9 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         patches: opts.patches,
         with: opts.with,
         plugins: opts.plugin ?? [],
+        replace: opts.replace,
+        order: opts.order,
+        disable: opts.disable,
         force: opts.force === true,
       };
       const runs =
