@@ -22,6 +22,34 @@ import type { PciDev } from "./pci.ts";
 /** The four hook kinds. */
 export type HookKind = "run-all" | "bail" | "waterfall" | "wrap";
 
+/**
+ * The name of a context field's type as `kdump-lab hooks` prints it. A field declaration's
+ * `type` must be this name, so the printed type cannot drift from the TypeScript one.
+ */
+export type TypeName<T> = T extends AmdIommuDev ? "AmdIommuDev"
+  : T extends IommuDevData ? "IommuDevData"
+  : T extends ProtectionDomain ? "ProtectionDomain"
+  : T extends PciDev ? "PciDev"
+  : T extends Kernel ? "Kernel"
+  : T extends number ? "number"
+  : T extends string ? "string"
+  : T extends boolean ? "boolean"
+  : string;
+
+/** One field of a hook context, as `kdump-lab hooks` shows it. */
+export interface CtxField<T = unknown> {
+  /** The field's TypeScript type ({@link TypeName}). */
+  readonly type: TypeName<T>;
+  /** What the field is. */
+  readonly doc: string;
+}
+
+/**
+ * A description of every field of context `C` but `k` (the kernel, in every context): the
+ * declaration must name each field once, with its type's {@link TypeName}.
+ */
+export type CtxFields<C> = { readonly [F in Exclude<keyof C, "k">]-?: CtxField<C[F]> };
+
 /** Declaration of one hook point: kind, documentation, what v4.13 does there. */
 export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unknown> {
   readonly kind: K;
@@ -29,19 +57,25 @@ export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unkno
   readonly doc: string;
   /** The v4.13 behaviour (the default when no plugin taps the point). */
   readonly default413: string;
+  /** The context's fields besides `k` (see {@link CtxFields}); absent when not described. */
+  readonly fields?: { readonly [field: string]: { readonly type: string; readonly doc: string } };
   /** Phantom: the context type handlers receive. */
   readonly __ctx?: C;
   /** Phantom: the value type (bail result, waterfall value, wrap return). */
   readonly __value?: V;
 }
 
-/** Declares a hook point (types ride along as phantoms). */
+/**
+ * Declares a hook point (types ride along as phantoms); `fields` describes the context's
+ * fields for `kdump-lab hooks`, checked against the context type.
+ */
 export function hookPoint<K extends HookKind, C, V = void>(
   kind: K,
   doc: string,
   default413: string,
+  fields?: CtxFields<C>,
 ): HookPoint<K, C, V> {
-  return { kind, doc, default413 };
+  return fields ? { kind, doc, default413, fields } : { kind, doc, default413 };
 }
 
 /** Every context carries the kernel whose code is running. */
@@ -92,61 +126,88 @@ export const HOOK_POINTS = {
     "run-all",
     "init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed.",
     "Nothing: 4.13 never looks at the control register here.",
+    { iommu: { type: "AmdIommuDev", doc: "the IOMMU being initialised (amd_iommu)" } },
   ),
   "amd_iommu.early_amd_iommu_init.dev_table_gfp": hookPoint<"waterfall", KernelCtx, number>(
     "waterfall",
     "GFP flags of the device table allocation in early_amd_iommu_init() (also used for any other device-table-sized allocation made on the way, e.g. a copy).",
     "GFP_KERNEL|__GFP_ZERO: the table may land above 4 GiB.",
+    {},
   ),
   "amd_iommu.early_amd_iommu_init.disable_iommus": hookPoint<"waterfall", KernelCtx, boolean>(
     "waterfall",
     "Whether early_amd_iommu_init() calls disable_iommus() ('Disable any previously enabled IOMMUs').",
     "true: always, in a kdump kernel too.",
+    {},
   ),
   "amd_iommu.early_enable_iommus": hookPoint<"wrap", KernelCtx, void>(
     "wrap",
     "early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags.",
     "Per IOMMU: iommu_disable, iommu_init_flags, iommu_set_device_table, enable command buffer and event log, exclusion range, GA, iommu_enable, flush all caches.",
+    {},
   ),
   "amd_iommu.init_device_table_dma.bits": hookPoint<"waterfall", KernelCtx, string[]>(
     "waterfall",
     "DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices).",
     "V and TV; in a kdump kernel also SA (DEV_ENTRY_NO_PAGE_FAULT), the 'Suppress IO_PAGE_FAULTs in kdump kernel' patch.",
+    {},
   ),
   "amd_iommu.set_dte_entry.q1_clear": hookPoint<"waterfall", SetDteCtx, string[]>(
     "waterfall",
     "DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID.",
     "SA and DomainID (flags &= ~(DTE_FLAG_SA | 0xffff)).",
+    {
+      devid: { type: "number", doc: "the DeviceID whose DTE is written" },
+      domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
+    },
   ),
   "amd_iommu.set_dte_entry": hookPoint<"wrap", SetDteCtx, void>(
     "wrap",
     "set_dte_entry(): write a device's DTE for a protection domain (q1 then q0, each as two 32-bit stores).",
     "root | Mode<<9 | IR | IW | V | TV in q0; previous q1 with SA and DomainID cleared, new DomainID.",
+    {
+      devid: { type: "number", doc: "the DeviceID whose DTE is written" },
+      domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
+    },
   ),
   "amd_iommu.find_dev_data": hookPoint<"run-all", FindDevDataCtx>(
     "run-all",
     "find_dev_data(): called when a new iommu_dev_data was allocated for a DeviceID.",
     "Nothing beyond the allocation.",
+    {
+      devData: { type: "IommuDevData", doc: "the iommu_dev_data just allocated" },
+      iommu: { type: "AmdIommuDev", doc: "the IOMMU that handles the device" },
+    },
   ),
   "amd_iommu.get_domain": hookPoint<"wrap", GetDomainCtx, GetDomainResult>(
     "wrap",
     "get_domain(): the protection domain every AMD DMA-API entry point (map_page, unmap_page, map_sg, alloc_coherent, ...) uses.",
     "-EINVAL if the IOMMU does not handle the device; the attached domain; -EBUSY if it is not a DMA-ops domain (a NULL domain is dereferenced: oops).",
+    {
+      dev: { type: "PciDev", doc: "the device of the DMA-API call" },
+      devData: { type: "IommuDevData", doc: "its iommu_dev_data" },
+    },
   ),
   "iommu.__iommu_attach_device": hookPoint<"bail", AttachCtx, boolean>(
     "bail",
     "__iommu_attach_device(): return true to skip ops->attach_dev and report success.",
     "Never skipped: attach_dev always runs.",
+    {
+      dev: { type: "PciDev", doc: "the device being attached" },
+      domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
+    },
   ),
   "bnx2.bnx2_init_one": hookPoint<"run-all", ProbeCtx>(
     "run-all",
     "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent) and before the net device is registered.",
     "Nothing: the chip is not touched, its DMA keeps running.",
+    { dev: { type: "PciDev", doc: "the NIC function being probed" } },
   ),
   "kernel.machine_crash_shutdown": hookPoint<"run-all", KernelCtx>(
     "run-all",
     "native_machine_crash_shutdown(): what the panicking kernel does before jumping to the crash kernel.",
     "Stops CPUs, disables the IO-APIC/LAPIC; the IOMMU is left as it is.",
+    {},
   ),
 } as const;
 
