@@ -99,7 +99,7 @@ export class Machine implements BusPort {
   readonly clock: EventClock;
   readonly mem: PhysMem;
   readonly iommus: AmdIommu[];
-  readonly devices = new Map<number, BusDevice>();
+  readonly devices: Map<number, BusDevice> = new Map();
   readonly observers: BusObserver[] = [];
   /** The CPU's interrupt entry (installed by the running kernel). */
   cpuInterrupt: CpuInterruptHandler = () => {};

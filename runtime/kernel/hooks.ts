@@ -120,8 +120,44 @@ export interface ProbeCtx extends KernelCtx {
   dev: PciDev;
 }
 
+/** The kernel's hook points and their types (see {@link HOOK_POINTS}). */
+export interface KernelHookPoints {
+  /** init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed. */
+  readonly "amd_iommu.init_iommu_one": HookPoint<"run-all", InitIommuOneCtx, void>;
+  /** GFP flags of the device table allocation in early_amd_iommu_init() (also used for any other device-table-sized allocation made on the way, e.g. a copy). */
+  readonly "amd_iommu.early_amd_iommu_init.dev_table_gfp": HookPoint<
+    "waterfall",
+    KernelCtx,
+    number
+  >;
+  /** Whether early_amd_iommu_init() calls disable_iommus() ('Disable any previously enabled IOMMUs'). */
+  readonly "amd_iommu.early_amd_iommu_init.disable_iommus": HookPoint<
+    "waterfall",
+    KernelCtx,
+    boolean
+  >;
+  /** early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags. */
+  readonly "amd_iommu.early_enable_iommus": HookPoint<"wrap", KernelCtx, void>;
+  /** DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices). */
+  readonly "amd_iommu.init_device_table_dma.bits": HookPoint<"waterfall", KernelCtx, string[]>;
+  /** DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID. */
+  readonly "amd_iommu.set_dte_entry.q1_clear": HookPoint<"waterfall", SetDteCtx, string[]>;
+  /** set_dte_entry(): write a device's DTE for a protection domain (q1 then q0, each as two 32-bit stores). */
+  readonly "amd_iommu.set_dte_entry": HookPoint<"wrap", SetDteCtx, void>;
+  /** find_dev_data(): called when a new iommu_dev_data was allocated for a DeviceID. */
+  readonly "amd_iommu.find_dev_data": HookPoint<"run-all", FindDevDataCtx, void>;
+  /** get_domain(): the protection domain every AMD DMA-API entry point (map_page, unmap_page, map_sg, alloc_coherent, ...) uses. */
+  readonly "amd_iommu.get_domain": HookPoint<"wrap", GetDomainCtx, GetDomainResult>;
+  /** __iommu_attach_device(): return true to skip ops->attach_dev and report success. */
+  readonly "iommu.__iommu_attach_device": HookPoint<"bail", AttachCtx, boolean>;
+  /** bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent) and before the net device is registered. */
+  readonly "bnx2.bnx2_init_one": HookPoint<"run-all", ProbeCtx, void>;
+  /** native_machine_crash_shutdown(): what the panicking kernel does before jumping to the crash kernel. */
+  readonly "kernel.machine_crash_shutdown": HookPoint<"run-all", KernelCtx, void>;
+}
+
 /** The hook points the kernel model calls. */
-export const HOOK_POINTS = {
+export const HOOK_POINTS: KernelHookPoints = {
   "amd_iommu.init_iommu_one": hookPoint<"run-all", InitIommuOneCtx>(
     "run-all",
     "init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed.",
@@ -209,7 +245,7 @@ export const HOOK_POINTS = {
     "Stops CPUs, disables the IO-APIC/LAPIC; the IOMMU is left as it is.",
     {},
   ),
-} as const;
+};
 
 /** The declared hook points. */
 export type HookPoints = typeof HOOK_POINTS;

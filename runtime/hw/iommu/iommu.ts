@@ -128,7 +128,7 @@ export type IommuIrq = "event" | "ppr" | "comwait";
 
 /** One AMD IOMMU. */
 export class AmdIommu implements MmioHandler {
-  readonly regs = new RegisterFile();
+  readonly regs: RegisterFile = new RegisterFile();
   readonly dteCache: DteCache;
   readonly iotlb: Iotlb;
   readonly observers: IommuObserver[] = [];
