@@ -45,7 +45,7 @@ export type { EventName } from "./runtime/hw/layouts/event.ts";
 export { CMD_OPCODES, COMMAND_BYTES, COMMAND_LAYOUTS } from "./runtime/hw/layouts/command.ts";
 export type { CommandName } from "./runtime/hw/layouts/command.ts";
 export { CONTROL, DEV_TAB_BASE, EFR, MMIO, REGISTERS, STATUS } from "./runtime/hw/layouts/mmio.ts";
-export type { RegisterDef } from "./runtime/hw/layouts/mmio.ts";
+export type { MmioOffsets, RegisterDef } from "./runtime/hw/layouts/mmio.ts";
 export { NIC_CTRL, NIC_REG } from "./runtime/hw/pci/nic.ts";
 
 // ---- decoders -----------------------------------------------------------------------------

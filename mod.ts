@@ -39,6 +39,8 @@ export { simulate } from "./runtime/lab/run.ts";
 export type { RunOptions } from "./runtime/lab/run.ts";
 /** A finished simulation: report, machine, kernels. */
 export type { Simulation } from "./runtime/lab/run.ts";
+/** The machine a scenario builds (devices, memory ranges, firmware tables). */
+export type { Built } from "./runtime/lab/machine.ts";
 
 // ---- reports ------------------------------------------------------------------------------
 
@@ -52,8 +54,8 @@ export { VERDICTS } from "./runtime/lab/report.ts";
 export type { Report } from "./runtime/lab/report.ts";
 /** A verdict. */
 export type { Verdict } from "./runtime/lab/report.ts";
-/** A stray DMA write in a report. */
-export type { StrayWrite } from "./runtime/lab/report.ts";
+/** A stray DMA write in a report, a timeline entry, how a faulted DMA ended. */
+export type { FaultClass, StrayWrite, TimelineEntry } from "./runtime/lab/report.ts";
 
 // ---- scenarios ----------------------------------------------------------------------------
 
@@ -69,6 +71,8 @@ export { SCENARIOS } from "./runtime/lab/scenarios/mod.ts";
 export { DEFAULT_SCENARIO } from "./runtime/lab/scenarios/default.ts";
 /** Makes a scenario from another by merging changes into it. */
 export { derive } from "./runtime/lab/scenarios/derive.ts";
+/** What `derive` merges in. */
+export type { ScenarioChanges } from "./runtime/lab/scenarios/derive.ts";
 
 // ---- series ------------------------------------------------------------------------------
 
@@ -95,12 +99,46 @@ export { differences, outcomeOf } from "./runtime/lab/table.ts";
 export type { Outcome } from "./runtime/lab/table.ts";
 
 /** git-bisect over the series' prefixes (the prefixes play the role of commits). */
-export { bisect, seriesRevisions } from "./runtime/lab/bisect.ts";
+export { bisect, defaultTerms, prefixTester, seriesRevisions } from "./runtime/lab/bisect.ts";
+/** Bisection's options, steps, terms and result. */
+export type {
+  BisectEvent,
+  BisectOptions,
+  BisectResult,
+  BisectStatus,
+  BisectStep,
+  BisectTerms,
+  PrefixTester,
+  Revision,
+} from "./runtime/lab/bisect.ts";
+/** What a predicate says of a run (git bisect run's good, bad, skip), and predicates. */
+export type { Judge, Judgement, RunFn, Tested } from "./runtime/lab/probe.ts";
 /** Delta debugging (ddmin) over sets of patches: a 1-minimal set that passes. */
 export { minimize } from "./runtime/lab/minimize.ts";
+/** Minimization's options, tests and result. */
+export type {
+  MinimizeOptions,
+  MinimizeResult,
+  SetOutcome,
+  SetTest,
+} from "./runtime/lab/minimize.ts";
 /** Leave-one-out from the full series. */
 export { ablate } from "./runtime/lab/ablate.ts";
+/** Ablation's options and rows. */
+export type { AblateOptions, AblationRow } from "./runtime/lab/ablate.ts";
 /** The matrix of series subsets, run in Deno workers. */
 export { runMatrix } from "./runtime/lab/matrix-pool.ts";
+/** The matrix's options, config, JSONL header, lines and file. */
+export type { PoolOptions, RunMatrixOptions } from "./runtime/lab/matrix-pool.ts";
+export type { MatrixConfig, MatrixLine, PluginFileArg } from "./runtime/lab/matrix-run.ts";
+export type { MatrixFile, MatrixHeader } from "./runtime/lab/matrix-jsonl.ts";
 /** Self-contained HTML pages: a report's SVG timeline, matrix and ablation heatmaps. */
 export { renderAblateHtml, renderMatrixHtml, renderReportHtml } from "./runtime/lab/html.ts";
+/** The HTML pages' inputs. */
+export type {
+  AblateHeatmapInput,
+  AblateRow,
+  MatrixCell,
+  MatrixHeatmapInput,
+  ReportPageOptions,
+} from "./runtime/lab/html.ts";

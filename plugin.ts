@@ -29,6 +29,7 @@
 // ---- the contract --------------------------------------------------------------------------
 
 export { definePlugin, isPlugin } from "./runtime/plugin/mod.ts";
+export type { AnyHandler } from "./runtime/plugin/plugin.ts";
 export type {
   Handler,
   HandlerFor,
@@ -54,6 +55,13 @@ export type {
   NamesOfKind,
   ValueOf,
 } from "./runtime/plugin/kernel-api.ts";
+export type {
+  CtxField,
+  CtxFields,
+  KernelHookPoints,
+  Of,
+  TypeName,
+} from "./runtime/kernel/hooks.ts";
 export type {
   AttachCtx,
   FindDevDataCtx,

@@ -252,7 +252,9 @@ export type HookPoints = typeof HOOK_POINTS;
 /** A declared hook point name. */
 export type HookName = keyof HookPoints;
 
-type Of<P> = P extends HookPoint<infer K, infer C, infer V> ? { kind: K; ctx: C; value: V } : never;
+/** The kind, context and value types of a hook point. */
+export type Of<P> = P extends HookPoint<infer K, infer C, infer V> ? { kind: K; ctx: C; value: V }
+  : never;
 /** Context type of a hook point. */
 export type CtxOf<P> = Of<P>["ctx"];
 /** Value type of a hook point. */
