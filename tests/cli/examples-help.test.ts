@@ -5,23 +5,31 @@
  * series takes the same series options.
  */
 import assert from "node:assert/strict";
-import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { createProgram } from "../../runtime/cli/main.ts";
 
+/** What these tests read of a commander command (plain types keep type checking fast). */
+interface Cmd {
+  name(): string;
+  readonly commands: readonly Cmd[];
+  readonly options: readonly { long?: string; short?: string }[];
+  configureOutput(o: { writeOut(s: string): void; writeErr(s: string): void }): unknown;
+  outputHelp(): void;
+}
+
 /** Every command below the program, with its path (`matrix merge`). */
-function commands(): { path: string; cmd: CommandUnknownOpts }[] {
-  const out: { path: string; cmd: CommandUnknownOpts }[] = [];
-  const visit = (cmd: CommandUnknownOpts, prefix: string) => {
+function commands(): { path: string; cmd: Cmd }[] {
+  const out: { path: string; cmd: Cmd }[] = [];
+  const visit = (cmd: Cmd, prefix: string) => {
     const path = prefix ? `${prefix} ${cmd.name()}` : cmd.name();
     out.push({ path, cmd });
-    for (const sub of cmd.commands as CommandUnknownOpts[]) visit(sub, path);
+    for (const sub of cmd.commands) visit(sub, path);
   };
-  for (const c of createProgram().commands as CommandUnknownOpts[]) visit(c, "");
+  for (const c of (createProgram() as unknown as Cmd).commands) visit(c, "");
   return out;
 }
 
 /** The full help text of `cmd`, as `--help` prints it (help text added after included). */
-function helpOf(cmd: CommandUnknownOpts): string {
+function helpOf(cmd: Cmd): string {
   let text = "";
   cmd.configureOutput({ writeOut: (s) => text += s, writeErr: (s) => text += s });
   cmd.outputHelp();
@@ -40,17 +48,20 @@ Deno.test("help: every command shows examples, each a command line it accepts", 
     const lines = help.slice(i).split("\n").filter((l) => /^\s+kdump-lab /.test(l));
     assert.ok(lines.length > 0, `${path}: no example lines`);
     for (const line of lines) {
-      const words = [...line.trim().replace(/\s+#.*$/, "").matchAll(/'[^']*'|\S+/g)].map((m) =>
-        m[0]
-      );
-      // The longest command path the line starts with.
-      let target: CommandUnknownOpts | undefined, n = 1;
-      for (let k = 2; k <= words.length; k++) {
-        const c = byPath.get(words.slice(1, k).join(" "));
-        if (c) [target, n] = [c, k];
+      const words: string[] = [];
+      for (const m of line.trim().replace(/\s+#.*$/, "").matchAll(/'[^']*'|\S+/g)) {
+        words.push(m[0]);
       }
-      assert.ok(target, `${path}: "${line.trim()}" names no command`);
-      const flags = new Set(target.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
+      // The longest command path the line starts with.
+      const ks = words.map((_, k) => k + 1).filter((k) => byPath.has(words.slice(1, k).join(" ")));
+      const n: number = ks.length ? ks[ks.length - 1] : 0;
+      assert.ok(n > 0, `${path}: "${line.trim()}" names no command`);
+      const target: Cmd = byPath.get(words.slice(1, n).join(" "))!;
+      const flags = new Set<string>();
+      for (const o of target.options) {
+        if (o.long) flags.add(o.long);
+        if (o.short) flags.add(o.short);
+      }
       for (const w of words.slice(n)) {
         if (w === "|" || w === ">") break; // what follows is another program or a file
         if (!w.startsWith("--")) continue;
