@@ -7,11 +7,11 @@
  * matrix) and the HTML pages. Plugin authoring is `./plugin.ts` (`@kdump-lab/kdump-lab/plugin`),
  * the hardware's layouts and decoders are `./hw.ts` (`@kdump-lab/kdump-lab/hw`).
  *
- * @example Run the default scenario with the series and the bnx2 reset
+ * @example Run the default scenario with the series (4.14)
  * ```ts
  * import { run, SCENARIOS, seriesFromSpec } from "./mod.ts";
  *
- * const report = run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") });
+ * const report = run(SCENARIOS.default, { series: seriesFromSpec("all") });
  * console.log(report.verdict, report.events.IO_PAGE_FAULT, report.strayWriteCount);
  * ```
  *
@@ -19,9 +19,9 @@
  * ```ts
  * import { differences, outcomeOf, run, SCENARIOS, seriesFromSpec } from "./mod.ts";
  *
- * const whole = run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") });
+ * const whole = run(SCENARIOS.default, { series: seriesFromSpec("all") });
  * const without = run(SCENARIOS.default, {
- *   series: seriesFromSpec("all,bnx2-reset").disable("disable-only-if-off"),
+ *   series: seriesFromSpec("all").disable("disable-only-if-off"),
  * });
  * console.log(differences(outcomeOf(whole), outcomeOf(without)));
  * ```
@@ -76,13 +76,13 @@ export type { ScenarioChanges } from "./runtime/lab/scenarios/derive.ts";
 
 // ---- series ------------------------------------------------------------------------------
 
-/** A series from a spec: "all", "none", or ids ("all,bnx2-reset"). */
+/** A series from a spec: "all", "none", or ids ("all,bnx2-no-kdump-wait"). */
 export { seriesFromSpec } from "./runtime/lab/plugins.ts";
 /** An ordered, editable list of plugins (what `seriesFromSpec` returns). */
 export { Series } from "./runtime/plugin/mod.ts";
 /** The twelve patches of the series, in order, and their ids. */
 export { SERIES, SERIES_IDS } from "./plugins/series/mod.ts";
-/** Driver plugins by id (bnx2-reset). */
+/** Driver plugins by id (bnx2-no-kdump-wait). */
 export { DRIVER_PLUGINS } from "./plugins/drivers/mod.ts";
 /** A plugin (see `./plugin.ts` for writing one). */
 export type { Plugin } from "./runtime/plugin/mod.ts";
@@ -132,13 +132,22 @@ export { runMatrix } from "./runtime/lab/matrix-pool.ts";
 export type { PoolOptions, RunMatrixOptions } from "./runtime/lab/matrix-pool.ts";
 export type { MatrixConfig, MatrixLine, PluginFileArg } from "./runtime/lab/matrix-run.ts";
 export type { MatrixFile, MatrixHeader } from "./runtime/lab/matrix-jsonl.ts";
-/** Self-contained HTML pages: a report's SVG timeline, matrix and ablation heatmaps. */
-export { renderAblateHtml, renderMatrixHtml, renderReportHtml } from "./runtime/lab/html.ts";
+/**
+ * Self-contained HTML pages: a report's SVG timeline, several reports on one time axis, a
+ * matrix's patch sets by outcome, an ablation table.
+ */
+export {
+  renderAblateHtml,
+  renderMatrixHtml,
+  renderReportHtml,
+  renderReportsHtml,
+} from "./runtime/html/mod.ts";
 /** The HTML pages' inputs. */
 export type {
   AblateHeatmapInput,
   AblateRow,
+  LabelledReport,
   MatrixCell,
   MatrixHeatmapInput,
   ReportPageOptions,
-} from "./runtime/lab/html.ts";
+} from "./runtime/html/mod.ts";

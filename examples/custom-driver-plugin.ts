@@ -1,6 +1,7 @@
 /**
- * A custom driver plugin: instead of bnx2-reset's "stop the DMA engines and wait", soft-reset
- * the NIC at probe in a kdump kernel — and see what that does on the default scenario.
+ * A custom driver plugin: instead of bnx2's kdump wait at probe ("stop the DMA engines, then
+ * poll until no transaction is pending"), soft-reset the NIC there — and see what that does
+ * on the default scenario.
  *
  *   deno run -A examples/custom-driver-plugin.ts
  */
@@ -12,7 +13,8 @@ const softReset = definePlugin({
   id: "bnx2-soft-reset",
   title: "bnx2: soft-reset the chip at probe in a kdump kernel",
   hooks: {
-    "bnx2.bnx2_init_one": ({ k, dev }) => {
+    // Replaces the wait (next() is not called).
+    "bnx2.bnx2_init_one.wait_dma": ({ k, dev }) => {
       if (!k.is_kdump_kernel()) return;
       k.writel(NIC_CTRL.SOFT_RESET, dev.bar + NIC_REG.CTRL);
       k.udelay(15);

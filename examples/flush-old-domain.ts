@@ -3,7 +3,7 @@
  * domain ID (one copied from the crashed kernel), also flush that old domain's translations —
  * what upstream 36b7200f67df ("iommu/amd: Flush old domains in kdump kernel") added in 2019.
  *
- *   deno task lab run --series all,bnx2-reset --plugin ./examples/flush-old-domain.ts
+ *   deno task lab run --series all --plugin ./examples/flush-old-domain.ts
  */
 import { build_inv_iommu_pages, definePlugin, readDteWords } from "../plugin.ts";
 import { DTE } from "../hw.ts";

@@ -13,10 +13,10 @@ if (!SERIES_IDS.includes(id) || !SCENARIOS[scenario]) {
   );
   Deno.exit(2);
 }
-const full = seriesFromSpec("all,bnx2-reset");
+const full = seriesFromSpec("all");
 const a = outcomeOf(run(SCENARIOS[scenario], { series: full }));
 const b = outcomeOf(run(SCENARIOS[scenario], { series: full.clone().disable(id), force: true }));
-console.log(`${scenario}, all,bnx2-reset:        ${a.verdict}`);
+console.log(`${scenario}, all:                    ${a.verdict}`);
 console.log(`${scenario}, without ${id}: ${b.verdict}`);
 for (const d of differences(a, b)) console.log(`  - ${d}`);
 if (!differences(a, b).length) console.log("  (no observable difference)");

@@ -4,7 +4,9 @@
  * @module
  */
 import type { Plugin } from "../../runtime/plugin/mod.ts";
-import bnx2Reset from "./bnx2-reset.ts";
+import bnx2NoKdumpWait from "./bnx2-no-kdump-wait.ts";
 
 /** Driver plugins by id. */
-export const DRIVER_PLUGINS: Record<string, Plugin> = { [bnx2Reset.id]: bnx2Reset as Plugin };
+export const DRIVER_PLUGINS: Record<string, Plugin> = {
+  [bnx2NoKdumpWait.id]: bnx2NoKdumpWait as Plugin,
+};

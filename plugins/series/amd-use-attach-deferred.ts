@@ -23,6 +23,9 @@ export default definePlugin<State>({
   title: "iommu/amd: Use is_attach_deferred call-back",
   requires: ["detect-pre-enabled", "iommu-is-attach-deferred"],
   state: () => new WeakMap(),
+  provides: {
+    defer_attach: ({ state }) => (dd: IommuDevData) => state.get(dd) === true,
+  },
   hooks: {
     "amd_iommu.find_dev_data": ({ devData, iommu, state, symbol }) => {
       if (symbol<(i: AmdIommuDev) => boolean>("translation_pre_enabled")(iommu)) {

@@ -3,20 +3,22 @@
  *
  * Bad input (unknown command or option, missing or malformed value) prints ONE line to stderr,
  * `kdump-lab: decode dte: word 2 "0xZZ" is not hexadecimal`, and exits with 2; no stack
- * trace. Anything else is a bug in kdump-lab: its stack is printed and the exit code is 1.
+ * trace. A write to stdout that fails (its reader closed the pipe, the disk is full) prints one
+ * line and exits with 1. Anything else is a bug in kdump-lab: its stack is printed and the exit
+ * code is 1.
  *
  * @module
  */
 import { CommanderError, type CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { InputError } from "../lab/input.ts";
-import { printErr } from "./io.ts";
+import { printErr, StdoutError, writeStdout } from "./io.ts";
 
 /** Program name, the first word of every error line. */
 export const PROGRAM = "kdump-lab";
 /** Exit code for bad input or usage. */
 const EXIT_USAGE = 2;
-/** Exit code for an internal error (a bug). */
-const EXIT_BUG = 1;
+/** Exit code for an internal error (a bug) or output that could not be written. */
+const EXIT_FAILURE = 1;
 
 /** The words after the program name that select `cmd`, e.g. `decode dte` (root: empty). */
 export function commandPath(cmd: CommandUnknownOpts): string {
@@ -39,7 +41,11 @@ export function errorLine(context: string, message: string): string {
 export function installUsageErrors(cmd: CommandUnknownOpts): void {
   const context = commandPath(cmd);
   cmd.exitOverride();
-  cmd.configureOutput({ outputError: (str) => printErr(errorLine(context, str)) });
+  cmd.configureOutput({
+    // help and --version go through the one stdout writer (a closed pipe is one line, exit 1)
+    writeOut: writeStdout,
+    outputError: (str) => printErr(errorLine(context, str)),
+  });
   for (const sub of cmd.commands) installUsageErrors(sub);
 }
 
@@ -55,7 +61,11 @@ export function exitCodeFor(err: unknown, context: string): number {
     printErr(errorLine(context, err.message));
     return EXIT_USAGE;
   }
+  if (err instanceof StdoutError) {
+    printErr(errorLine(context, err.message));
+    return EXIT_FAILURE;
+  }
   printErr(errorLine(context, "internal error (a bug in kdump-lab)"));
   printErr(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  return EXIT_BUG;
+  return EXIT_FAILURE;
 }

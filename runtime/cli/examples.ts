@@ -33,21 +33,21 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "kdump-lab completions fish --json",
   ],
   "bisect": [
-    "kdump-lab bisect --with bnx2-reset",
-    "kdump-lab bisect --with bnx2-reset --log bisect.log",
+    "kdump-lab bisect",
+    "kdump-lab bisect --log bisect.log",
     "kdump-lab bisect replay bisect.log",
-    "kdump-lab bisect --with bnx2-reset --term-old slow --term-new quick --run ./pred.ts",
-    "kdump-lab bisect --scenario no-dma-api-driver --with bnx2-reset --json --quiet",
+    "kdump-lab bisect --term-old slow --term-new quick --run ./pred.ts",
+    "kdump-lab bisect --scenario no-dma-api-driver --json --quiet",
   ],
   "minimize": [
-    "kdump-lab minimize --with bnx2-reset",
-    "kdump-lab minimize --with bnx2-reset --json --verbose",
-    "kdump-lab minimize --scenario two-iommus-one-off --with bnx2-reset --run ./pred.ts",
+    "kdump-lab minimize",
+    "kdump-lab minimize --json --verbose",
+    "kdump-lab minimize --scenario two-iommus-one-off --run ./pred.ts",
   ],
   "ablate": [
-    "kdump-lab ablate --with bnx2-reset",
-    "kdump-lab ablate --scenario torn-devtab-write --with bnx2-reset --html ablate.html",
-    "kdump-lab ablate --with bnx2-reset --json --quiet",
+    "kdump-lab ablate",
+    "kdump-lab ablate --scenario torn-devtab-write --html ablate.html",
+    "kdump-lab ablate --json --quiet",
   ],
 };
 

@@ -1,6 +1,6 @@
 /**
  * `--html FILE`: the option every command that can draw its result shares, and the one
- * function that writes the page. The pages themselves come from `runtime/lab/html.ts`
+ * function that writes the page. The pages themselves come from `runtime/html/mod.ts`
  * (pure functions of the results).
  *
  * A command adds `.addOption(htmlOption())` and, in its action, before it prints anything:
@@ -9,7 +9,7 @@
  * @module
  */
 import { Option } from "npm:@commander-js/extra-typings@^14";
-import { InputError, readFailure } from "../lab/input.ts";
+import { writeOutputFile } from "./output-files.ts";
 
 /** `--html <file>`: also write a self-contained HTML page of the result to FILE. */
 export function htmlOption(what = "the result, with an SVG timeline") {
@@ -20,15 +20,12 @@ export function htmlOption(what = "the result, with an SVG timeline") {
 }
 
 /**
- * Writes an HTML page (from `runtime/lab/html.ts`) to `file`, replacing it.
+ * Writes an HTML page (from `runtime/html/mod.ts`) to `file`, replacing it atomically, and says
+ * `wrote FILE` on stderr (see `output-files.ts`).
  *
  * @throws {InputError} when the file cannot be written (one line: the CLI exits 2)
  */
-export async function writeHtml(file: string, html: string): Promise<void> {
-  if (file.trim() === "") throw new InputError("--html needs a file name");
-  try {
-    await Deno.writeTextFile(file, html);
-  } catch (e) {
-    throw new InputError(`--html ${file}: cannot write it: ${readFailure(e, "write")}`);
-  }
+export function writeHtml(file: string, html: string): Promise<void> {
+  writeOutputFile("--html", file, html);
+  return Promise.resolve();
 }

@@ -26,7 +26,7 @@ import {
  */
 export function withOption(
   description =
-    "plugins applied at every step, not searched over (comma list, repeatable), e.g. bnx2-reset",
+    "plugins applied at every step, not searched over (comma list, repeatable), e.g. bnx2-no-kdump-wait",
 ) {
   return new Option("--with <ids>", description).argParser((
     value,

@@ -59,7 +59,7 @@ export function seriesOption() {
   return new Option(
     "--series <spec>",
     'plugins to apply: "all" (the 12 patches), "none" (the 4.13 baseline) or a comma list ' +
-      'of ids where "all" may appear, e.g. all,bnx2-reset',
+      'of ids where "all" may appear, e.g. all,bnx2-no-kdump-wait',
   ).default("none");
 }
 
@@ -141,7 +141,7 @@ How the series is built:
   is missing) unless --force runs it anyway.
 
 Examples:
-  kdump-lab run --series all,bnx2-reset
+  kdump-lab run --series all,bnx2-no-kdump-wait
   kdump-lab run --series all --disable helper-functions --force
   kdump-lab run --series all --plugin ./my-fix.ts --after copy-dev-tables
   kdump-lab run --series all --replace copy-dev-tables=./my-copy.ts`;

@@ -135,6 +135,16 @@ function compileField(spec: FieldSpec): Field {
   return { ...spec, bit, get, set, big };
 }
 
+/**
+ * Where a field that sits inside one dword is, for reading it inline on a hot path
+ * (`(w[d] >>> s) & m`): [dword index d, shift s, mask m], derived from its declaration.
+ */
+export function placed(f: Field): [number, number, number] {
+  const d = f.bit >>> 5, s = f.bit & 31;
+  if (s + f.width > 32) throw new Error(`${f.name} spans two dwords`);
+  return [d, s, f.width === 32 ? 0xffff_ffff : (1 << f.width) - 1];
+}
+
 /** A compiled layout: fields, composites and everything derived from them. */
 export class Layout<N extends string = string> {
   /** Size of the structure in 32-bit dwords. */

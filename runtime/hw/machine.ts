@@ -13,6 +13,8 @@ import type { DmaOutcome, MsiOutcome } from "./iommu/iommu.ts";
 import { AmdIommu, type IommuConfig } from "./iommu/iommu.ts";
 import { MMIO_WINDOW } from "./layouts/mmio.ts";
 import { PhysMem, type Region } from "./memory.ts";
+import { MSI_WINDOW } from "./msi.ts";
+import { Chipset, type ChipsetConfig } from "./chipset.ts";
 
 /** What a device learns about one of its DMA accesses. */
 export type DmaResult =
@@ -89,10 +91,11 @@ export interface MachineConfig {
   iommus: IommuConfig[];
   /** Which IOMMU (by index) covers each DeviceID; the rest fall to IOMMU 0. At least one. */
   iommuOf?: (devid: number) => number;
+  /** The chipset's I/O APIC and HPET, if the machine has them. */
+  chipset?: ChipsetConfig;
 }
 
-/** The MSI address window (0xFEE00000–0xFEEFFFFF). */
-export const MSI_WINDOW = { base: 0xfee0_0000, size: 0x10_0000 } as const;
+export { MSI_WINDOW } from "./msi.ts";
 
 /** A whole machine. */
 export class Machine implements BusPort {
@@ -101,6 +104,8 @@ export class Machine implements BusPort {
   readonly iommus: AmdIommu[];
   readonly devices: Map<number, BusDevice> = new Map();
   readonly observers: BusObserver[] = [];
+  /** The I/O APIC and HPET (absent on a bare test machine). */
+  readonly chipset?: Chipset;
   /** The CPU's interrupt entry (installed by the running kernel). */
   cpuInterrupt: CpuInterruptHandler = () => {};
   private readonly iommuOf: (devid: number) => number;
@@ -120,6 +125,9 @@ export class Machine implements BusPort {
         this.devices.get(devid)?.pprResponse?.(pasid, tag, status);
       return u;
     });
+    if (cfg.chipset) {
+      this.chipset = new Chipset(cfg.chipset, this.clock, this.mem, (d) => this.addDevice(d));
+    }
   }
 
   /** Plugs a device into the bus. */
@@ -163,7 +171,7 @@ export class Machine implements BusPort {
     write: boolean,
     pasid?: number,
   ): DmaRecord {
-    const outcome = this.iommuFor(devid).translate({ devid, addr, len, write, pasid });
+    const outcome = this.iommuFor(devid).access(devid, addr, write, pasid, false);
     const rec: DmaRecord = { t: this.clock.now, devid, iova: addr, pasid, len, write, outcome };
     if (outcome.kind !== "abort" && this.mem.dmaTarget(outcome.spa, len) === "abort") {
       rec.masterAbort = true;
@@ -220,7 +228,7 @@ export class Machine implements BusPort {
 
   /** ATS translation request. */
   atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome {
-    return this.iommuFor(devid).translate({ devid, addr, len: 4, write, pasid, ats: true });
+    return this.iommuFor(devid).access(devid, addr, write, pasid, true);
   }
 
   /** PCIe page request through the device's IOMMU. */

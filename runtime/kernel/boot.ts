@@ -9,7 +9,9 @@
  * @module
  */
 import { ns } from "../hw/clock.ts";
+import { pciIdText } from "../hw/pci/device.ts";
 import type { Kernel } from "./kernel.ts";
+import { mp_register_ioapic, setup_IO_APIC } from "./io_apic.ts";
 
 /** Stage marks a boot reports (kernel-relative ns). */
 export interface BootMarks {
@@ -22,9 +24,12 @@ export interface BootMarks {
 /** Boots `k` up to and including driver probes. */
 export function start_kernel(k: Kernel, onStage: (stage: string) => void = () => {}): BootMarks {
   const marks: BootMarks = {};
-  k.pr_info(`Linux version ${k.cfg.version ?? "4.13.0-kdump-lab"} (gcc version 7.2.1) #1 SMP`);
+  k.pr_info(
+    `Linux version ${k.cfg.version ?? "4.13.0"} (kdump-lab) (gcc version 7.2.1 (GCC)) #1 SMP`,
+  );
   k.pr_info(`Command line: ${k.cmdline}`);
   if (k.is_kdump_kernel()) k.pr_info("Reserving ELF core header (elfcorehdr)");
+  (k.cfg.madt?.ioapics ?? []).forEach((io, i) => mp_register_ioapic(k, io, i));
   onStage("early");
   k.spend(30 * ns.ms);
   // enable_IR_x2apic() → irq_remapping_prepare() / irq_remapping_enable().
@@ -37,14 +42,14 @@ export function start_kernel(k: Kernel, onStage: (stage: string) => void = () =>
     k.amd.go_to_state("IOMMU_ENABLED");
     marks.iommuEnabled = k.now();
   }
+  // apic_bsp_setup() → setup_IO_APIC(): the timer's route, and check_timer().
+  onStage("io-apic");
+  setup_IO_APIC(k);
   k.spend(250 * ns.ms);
   onStage("pci");
   for (const d of k.pci) {
-    k.pr_info(
-      `pci ${d.name}: [1022:0000] type 00 class 0x${
-        d.kind === "nic" ? "020000" : d.kind === "disk" ? "010802" : "120000"
-      }`,
-    );
+    const cls = d.id.classCode.toString(16).padStart(6, "0");
+    k.pr_info(`pci ${d.name}: [${pciIdText(d.id)}] type 00 class 0x${cls}`);
   }
   k.spend(150 * ns.ms);
   // rootfs_initcall(pci_iommu_init) → amd_iommu_init().

@@ -11,11 +11,13 @@
  *
  * @module
  */
+import { disable_IO_APIC } from "./io_apic.ts";
 import type { Kernel } from "./kernel.ts";
 
 /** panic() → crash_kexec(): what the first kernel does when it dies. */
 export function crash_kexec(k: Kernel, reason: string): void {
   k.printk("emerg", `Kernel panic - not syncing: ${reason}`);
+  disable_IO_APIC(k);
   k.hooks.runAll("kernel.machine_crash_shutdown", { k });
   k.pr_info("kexec: Starting crash kernel");
   k.stop();
@@ -29,6 +31,7 @@ export function kernel_kexec(k: Kernel, iommuShutdown: boolean): void {
   // kernel_restart_prepare() → device_shutdown(): every bound driver's ->shutdown.
   for (const dev of [...k.pci].reverse()) dev.driver?.shutdown?.(dev);
   k.pr_info("kexec_core: Starting new kernel");
+  disable_IO_APIC(k);
   // native_machine_shutdown(): x86_platform.iommu_shutdown, if a driver installed it.
   if (iommuShutdown) k.x86_platform.iommu_shutdown?.();
   k.stop();

@@ -115,6 +115,16 @@ export interface SetDteCtx extends KernelCtx {
   domain: ProtectionDomain;
 }
 
+/** Context at amd_iommu_v2.ppr_notifier: a page request from the PPR log. */
+export interface PprNotifierCtx extends KernelCtx {
+  dev: PciDev;
+  devData: IommuDevData;
+  /** The IOMMU the request came through. */
+  iommu: AmdIommuDev;
+  pasid: number;
+  address: number;
+}
+
 /** Context at a driver's probe. */
 export interface ProbeCtx extends KernelCtx {
   dev: PciDev;
@@ -150,8 +160,14 @@ export interface KernelHookPoints {
   readonly "amd_iommu.get_domain": HookPoint<"wrap", GetDomainCtx, GetDomainResult>;
   /** __iommu_attach_device(): return true to skip ops->attach_dev and report success. */
   readonly "iommu.__iommu_attach_device": HookPoint<"bail", AttachCtx, boolean>;
-  /** bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent) and before the net device is registered. */
+  /** bnx2_init_one(): right after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent), wait for the crashed kernel's in-flight DMA in a kdump kernel. */
+  readonly "bnx2.bnx2_init_one.wait_dma": HookPoint<"wrap", ProbeCtx, void>;
+  /** bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() and the kdump wait, before the net device is registered. */
   readonly "bnx2.bnx2_init_one": HookPoint<"run-all", ProbeCtx, void>;
+  /** tg3_init_one(): the NetXtreme driver's probe, after a running chip was halted and the DMA self test's buffer allocated and freed (its first DMA-API calls), before the net device is registered. */
+  readonly "tg3.tg3_init_one": HookPoint<"run-all", ProbeCtx, void>;
+  /** ppr_notifier() in amd_iommu_v2: a page request (PCIe PRI) from the PPR log, before the device's state is looked up; returning a PRI status (0 success, 1 invalid, 15 failure) answers it at once. */
+  readonly "amd_iommu_v2.ppr_notifier": HookPoint<"bail", PprNotifierCtx, number>;
   /** native_machine_crash_shutdown(): what the panicking kernel does before jumping to the crash kernel. */
   readonly "kernel.machine_crash_shutdown": HookPoint<"run-all", KernelCtx, void>;
 }
@@ -233,11 +249,35 @@ export const HOOK_POINTS: KernelHookPoints = {
       domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
     },
   ),
+  "bnx2.bnx2_init_one.wait_dma": hookPoint<"wrap", ProbeCtx, void>(
+    "wrap",
+    "bnx2_init_one(): right after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent), wait for the crashed kernel's in-flight DMA in a kdump kernel.",
+    "if (is_kdump_kernel()) bnx2_wait_dma_complete(): stop the DMA engines, then poll every 1 ms (up to 100 times) until no transaction is pending.",
+    { dev: { type: "PciDev", doc: "the NIC function being probed" } },
+  ),
   "bnx2.bnx2_init_one": hookPoint<"run-all", ProbeCtx>(
     "run-all",
-    "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent) and before the net device is registered.",
-    "Nothing: the chip is not touched, its DMA keeps running.",
+    "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() and the kdump wait, before the net device is registered.",
+    "Nothing more: the chip is not reset until the interface is opened.",
     { dev: { type: "PciDev", doc: "the NIC function being probed" } },
+  ),
+  "tg3.tg3_init_one": hookPoint<"run-all", ProbeCtx>(
+    "run-all",
+    "tg3_init_one(): the NetXtreme driver's probe, after a running chip was halted and the DMA self test's buffer allocated and freed (its first DMA-API calls), before the net device is registered.",
+    "Nothing more: the chip stays halted until the interface is opened.",
+    { dev: { type: "PciDev", doc: "the NIC function being probed" } },
+  ),
+  "amd_iommu_v2.ppr_notifier": hookPoint<"bail", PprNotifierCtx, number>(
+    "bail",
+    "ppr_notifier() in amd_iommu_v2: a page request (PCIe PRI) from the PPR log, before the device's state is looked up; returning a PRI status (0 success, 1 invalid, 15 failure) answers it at once.",
+    "No early answer: the device's state decides (no state: no answer; PASID not bound: invalid; else the process's fault handler).",
+    {
+      dev: { type: "PciDev", doc: "the device that sent the page request" },
+      devData: { type: "IommuDevData", doc: "its iommu_dev_data" },
+      iommu: { type: "AmdIommuDev", doc: "the IOMMU the request came through" },
+      pasid: { type: "number", doc: "the PASID of the request" },
+      address: { type: "number", doc: "the address it asks for" },
+    },
   ),
   "kernel.machine_crash_shutdown": hookPoint<"run-all", KernelCtx>(
     "run-all",

@@ -21,7 +21,7 @@ import type { PciDev } from "./pci.ts";
 export interface IommuGroup {
   id: number;
   devices: PciDev[];
-  /** The group's domain: always its default domain (nothing attaches a group elsewhere). */
+  /** The group's domain: its default domain until a driver attaches the group elsewhere. */
   domain: ProtectionDomain;
 }
 
@@ -83,10 +83,21 @@ export class IommuCore {
   }
 
   /** amd_iommu_attach_device(): detach from the old domain, attach_device to the new one. */
-  private amd_iommu_attach_device(domain: ProtectionDomain, dev: PciDev): void {
+  amd_iommu_attach_device(domain: ProtectionDomain, dev: PciDev): void {
     const dd = find_dev_data(this.k.amd, dev.devid);
     if (dd.domain) detach_device(this.k.amd, dev);
     attach_device(this.k.amd, dev, domain);
+  }
+
+  /**
+   * iommu_attach_group(): attaches every device of `dev`'s group to `domain` (each through
+   * __iommu_attach_device, which may defer it) and makes it the group's domain.
+   */
+  iommu_attach_group(domain: ProtectionDomain, dev: PciDev): void {
+    const group = dev.groupId === undefined ? undefined : this.groups[dev.groupId];
+    if (!group) return;
+    for (const member of group.devices) this.__iommu_attach_device(domain, member);
+    group.domain = domain;
   }
 
   /** iommu_get_domain_for_dev(). */

@@ -14,6 +14,7 @@ import { PRIO } from "../hw/clock.ts";
 import { joinQword, splitNumber } from "../hw/bits.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { PhysMem } from "../hw/memory.ts";
+import type { PciIdentity } from "../hw/pci/device.ts";
 import { PageAllocator } from "./alloc.ts";
 import { AmdIommuDriver } from "./amd_iommu/driver.ts";
 import { COST } from "./cost.ts";
@@ -23,6 +24,7 @@ import { DEFAULT_HOOKS, type HookCaller } from "./hooks.ts";
 import { IommuCore } from "./iommu_core.ts";
 import { type Ivrs, type PciDev, pciName } from "./pci.ts";
 import { Dmesg, type LogLevel } from "./printk.ts";
+import type { MadtIoApic } from "./io_apic.ts";
 
 /** Which kernel this is. */
 export type KernelId = "kernel1" | "kernel2";
@@ -32,7 +34,8 @@ export interface PciDevInfo {
   devid: number;
   bar: number;
   barSize: number;
-  kind: string;
+  /** Vendor, device and class code from the function's configuration space. */
+  id: PciIdentity;
   sharesGroupWith?: number;
 }
 
@@ -50,6 +53,10 @@ export interface KernelConfig {
   hooks?: HookCaller;
   /** Version string for the banner. */
   version?: string;
+  /** The MADT's I/O APICs (none: the kernel runs without one, on the PIC). */
+  madt?: { ioapics: MadtIoApic[] };
+  /** The ACPI HPET table: where the HPET's registers are. */
+  hpet?: { mmioBase: number };
   /**
    * Log2 of the interrupt remapping table's entries this kernel's AMD driver writes
    * (DTE IntTabLen): 8 (256 entries, MAX_IRQS_PER_TABLE of 4.x) unless the kernel is of a
@@ -88,7 +95,16 @@ export class Kernel {
   /** x86_platform: iommu_shutdown is installed by the AMD driver (disable_iommus). */
   readonly x86_platform: { iommu_shutdown?: () => void } = {};
   private readonly irqs = new Map<number, (vector: number) => void>();
-  private nextVector = 0x30;
+  /** Device vectors are handed out above the ISA range (ISA IRQ n: vector 0x30 + n). */
+  private nextVector = 0x41;
+  /** jiffies: timer ticks (ISA IRQ 0) this kernel received. */
+  jiffies = 0;
+  /**
+   * Interrupts that arrived with an illegal vector (below 0x10): the local APIC drops them
+   * and flags "received illegal vector" in its error register, which Linux reports only at
+   * apic=debug.
+   */
+  apicErrors = 0;
   private readonly timers = new Set<Scheduled>();
   private dead = false;
   /** Spurious interrupts (no handler for the vector). */
@@ -115,7 +131,7 @@ export class Kernel {
       name: pciName(p.devid),
       bar: p.bar,
       barSize: p.barSize,
-      kind: p.kind,
+      id: p.id,
       dmaMaskBits: 32,
       sharesGroupWith: p.sharesGroupWith,
     }));
@@ -234,6 +250,11 @@ export class Kernel {
     this.printk("info", `${dev.driver?.name ?? "pci"} ${dev.name}: ${text}`);
   }
 
+  /** netdev_info(): the device prefix, then the interface name (`bnx2 0000:01:00.0 eth0: …`). */
+  netdev_info(dev: PciDev, ifname: string, text: string): void {
+    this.printk("info", `${dev.driver?.name ?? "pci"} ${dev.name} ${ifname}: ${text}`);
+  }
+
   /** panic(): prints and unwinds to the caller that booted this kernel. */
   panic(reason: string): never {
     this.printk("emerg", `Kernel panic - not syncing: ${reason}`);
@@ -280,6 +301,13 @@ export class Kernel {
     return v;
   }
 
+  /** Installs the handler of ISA IRQ `irq` at its fixed vector, ISA_IRQ_VECTOR(irq). */
+  request_isa_irq(irq: number, handler: (vector: number) => void): number {
+    const v = 0x30 + irq;
+    this.irqs.set(v, handler);
+    return v;
+  }
+
   /** Frees a vector. */
   free_irq(vector: number): void {
     this.irqs.delete(vector);
@@ -288,6 +316,10 @@ export class Kernel {
   private interrupt(vector: number, src: { devid?: number; iommu?: number }): void {
     if (this.dead) return;
     if (src.iommu !== undefined) return this.amd.iommuInterrupt(src.iommu);
+    if (vector < 0x10) {
+      this.apicErrors++;
+      return;
+    }
     const h = this.irqs.get(vector);
     if (!h) {
       this.spuriousIrqs++;

@@ -5,6 +5,7 @@
  * @module
  */
 import { bdfText } from "../hw/memory.ts";
+import type { PciIdentity } from "../hw/pci/device.ts";
 import type { IommuDevData } from "./amd_iommu/types.ts";
 import type { DmaOps } from "./dma.ts";
 import type { Driver } from "./drivers/driver.ts";
@@ -18,8 +19,8 @@ export interface PciDev {
   /** Physical base of BAR0. */
   bar: number;
   barSize: number;
-  /** What the device is (drivers match on it): "nic", "disk", "svm", ... */
-  kind: string;
+  /** Vendor, device and class from its configuration space (drivers match on them). */
+  id: PciIdentity;
   /** The driver bound to the device, if any. */
   driver?: Driver;
   /** DMA address bits the driver set with dma_set_mask (default 32 until a driver sets it). */
@@ -51,6 +52,11 @@ export interface IvhdInfo {
 /** The firmware's IVRS table, as far as the model uses it. */
 export interface Ivrs {
   ivhds: IvhdInfo[];
+  /**
+   * IVHD special-device entries for I/O APICs: which DeviceID each I/O APIC's interrupt
+   * messages carry (the FCH's is 00:14.0, IOAPIC_SB_DEVID).
+   */
+  ioapics?: { apicId: number; devid: number }[];
   /** Ranges the IOVA allocator keeps out of every DMA domain (PCI BARs and bridge windows). */
   pciWindows: { base: number; size: number }[];
 }

@@ -14,7 +14,7 @@ import { pluginTitles, seriesIds } from "./plugins.ts";
 import { checkWith, type RunFn, searchedIds, setSeries, stepSeries } from "./probe.ts";
 import type { Series } from "../plugin/mod.ts";
 import { run as labRun } from "./run.ts";
-import type { Scenario, ScenarioInput } from "./scenario.ts";
+import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { differences, type Outcome, outcomeOf } from "./table.ts";
 
 /** The id of the row that leaves nothing out. */
@@ -52,6 +52,7 @@ export interface AblateOptions {
 export function ablate(opts: AblateOptions): AblationRow[] {
   const withIds = checkWith(opts.with ?? []);
   const run = opts.run ?? labRun;
+  let scenario = opts.scenario;
   const titles = pluginTitles();
   const all = seriesIds();
   const out = searchedIds(opts.base, withIds);
@@ -59,7 +60,8 @@ export function ablate(opts: AblateOptions): AblationRow[] {
   const rowFor = (left: string | undefined, full?: Outcome): AblationRow => {
     const ids = all.filter((id) => id !== left);
     const series = opts.base ? stepSeries(opts.base, ids, withIds) : setSeries(ids, withIds);
-    const report = run(opts.scenario, { series, seed: opts.seed });
+    if (run === labRun) scenario = parseScenario(scenario); // once: parsed, it is used as is
+    const report = run(scenario, { series, seed: opts.seed });
     const o = outcomeOf(report);
     const neededBy = [...new Set(report.missing.map((m) => m.plugin))];
     const changes = !full

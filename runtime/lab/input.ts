@@ -25,7 +25,10 @@ export function readFailure(e: unknown, op: "read" | "write" = "read"): string {
   if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (e instanceof Deno.errors.IsADirectory) return "is a directory";
   if (e instanceof TypeError && /utf-?8/i.test(e.message)) return "not UTF-8 text";
-  return (e instanceof Error ? e.message : String(e)).split("\n")[0].trim().replace(/:$/, "");
+  // e.g. "No space left on device (os error 28)" → "no space left on device"
+  const text = (e instanceof Error ? e.message : String(e)).split("\n")[0].trim()
+    .replace(/:$/, "").replace(/\s*\(os error \d+\)$/, "");
+  return /^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text;
 }
 
 const HEX = /^(?:0x)?([0-9a-f]+)$/i;

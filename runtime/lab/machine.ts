@@ -11,6 +11,7 @@ import { Nic } from "../hw/pci/nic.ts";
 import { SvmDevice } from "../hw/pci/svm.ts";
 import type { PciDevInfo } from "../kernel/kernel.ts";
 import type { Ivrs } from "../kernel/pci.ts";
+import type { MadtIoApic } from "../kernel/io_apic.ts";
 import type { Scenario } from "./scenario.ts";
 
 /** A scenario's machine and what its firmware tells the kernels. */
@@ -27,6 +28,9 @@ export interface Built {
   usable1: { base: number; size: number }[];
   /** Memory the crash kernel's page allocator manages. */
   usable2: { base: number; size: number }[];
+  /** The MADT's I/O APICs and the ACPI HPET table, as both kernels read them. */
+  madt: { ioapics: MadtIoApic[] };
+  hpet: { mmioBase: number };
 }
 
 /** Memory the kernel image and its early allocations take at the start of each kernel's RAM. */
@@ -67,6 +71,10 @@ export function buildMachine(s: Scenario): Built {
       dteCacheEntries: u.dteCacheEntries,
       iotlbEntries: u.iotlbEntries,
     })),
+    chipset: {
+      ioapic: { ...s.machine.ioapic },
+      hpetBase: s.machine.hpet.mmioBase,
+    },
     iommuOf: (devid) => {
       const i = s.machine.iommus.findIndex((u) =>
         u.devices === "all" || u.devices.some((r) => devid >= r.first && devid <= r.last)
@@ -94,13 +102,14 @@ export function buildMachine(s: Scenario): Built {
         devid: d.bdf,
         bar: d.bar,
         barSize: dev.barSize,
-        kind: d.kind,
+        id: dev.id,
         sharesGroupWith: partner,
       });
     };
     if (d.kind === "nic") {
       const nic = new Nic({
         ...basics(),
+        model: d.model,
         traffic: {
           ...d.traffic,
           bursts: d.traffic.bursts.map((b) => ({
@@ -151,8 +160,13 @@ export function buildMachine(s: Scenario): Built {
       devices: u.devices,
     })),
     pciWindows: s.machine.pciWindows.map((w) => ({ base: w.base, size: w.size })),
+    ioapics: [{ apicId: s.machine.ioapic.apicId, devid: s.machine.ioapic.devid }],
   };
-  return { machine, ivrs, pci, nics, disks, svms, ram1, usable1, usable2 };
+  const madt = {
+    ioapics: [{ apicId: s.machine.ioapic.apicId, mmioBase: s.machine.ioapic.mmioBase, gsiBase: 0 }],
+  };
+  const hpet = { mmioBase: s.machine.hpet.mmioBase };
+  return { machine, ivrs, pci, nics, disks, svms, ram1, usable1, usable2, madt, hpet };
 }
 
 /**

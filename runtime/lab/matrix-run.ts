@@ -4,7 +4,7 @@
  * gives ({@link MatrixLine}) instead of its whole report.
  *
  * The series of run `i`: the whole series in series order, the `with` plugins (driver
- * plugins such as bnx2-reset, or series patches kept on in every run) and users' plugin
+ * plugins such as bnx2-no-kdump-wait, or series patches kept on in every run) and users' plugin
  * files added as `--plugin` adds them, then every series patch disabled that neither run `i`
  * nor `with` applies. Runs are not forced unless the config says so: `run()` skips a series
  * whose dependencies are missing (verdict "skipped", nothing simulated).
@@ -18,7 +18,7 @@ import { buildSeries, loadPluginFile, seriesIds } from "./plugins.ts";
 import type { Series } from "../plugin/mod.ts";
 import type { Verdict } from "./report.ts";
 import { run } from "./run.ts";
-import { type ScenarioInput, ScenarioSchema } from "./scenario.ts";
+import { parseScenario, type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts";
 import { outcomeOf } from "./table.ts";
 
 /** A user's plugin file added to every run, placed like `--plugin FILE [--before|--after ID]`. */
@@ -180,7 +180,8 @@ export async function matrixRunner(config: MatrixConfig): Promise<MatrixRunner> 
     disable: c.disable,
   });
   const always = c.with.filter((id) => series.includes(id));
-  return (index) => runOne(c, base, always, c.plan.at(index));
+  const scenario = parseScenario(c.scenario); // once per worker (checkConfig validated it)
+  return (index) => runOne(c, scenario, base, always, c.plan.at(index));
 }
 
 /** The series of one run: `base` with every series patch off that neither applies. */
@@ -192,12 +193,13 @@ function seriesOf(base: Series, always: readonly string[], r: MatrixRun): Series
 
 function runOne(
   c: CheckedConfig,
+  scenario: Scenario,
   base: Series,
   always: readonly string[],
   r: MatrixRun,
 ): MatrixLine {
   const series = seriesOf(base, always, r);
-  const report = run(c.scenario, { series, seed: c.seed, force: c.force });
+  const report = run(scenario, { series, seed: c.seed, force: c.force });
   const o = outcomeOf(report);
   return matrixLine(r, { ...o, verdict: report.verdict, cause: shortCause(report.cause) });
 }

@@ -1,7 +1,7 @@
 /**
  * The plugins the lab knows by id — the twelve patches of the series and the driver
  * plugins — users' plugin files, and series as users describe them: a spec (`all`, `none`,
- * or a comma list of ids in which `all` stands for the whole series, `all,bnx2-reset`) and
+ * or a comma list of ids in which `all` stands for the whole series, `all,bnx2-no-kdump-wait`) and
  * edits on top of it (replace, add, order, disable). Every mistake is an {@link InputError}
  * with a one-line message.
  *

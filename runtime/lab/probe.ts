@@ -15,7 +15,7 @@ import { InputError } from "./input.ts";
 import { builtinPlugins, seriesFromSpec, seriesIds } from "./plugins.ts";
 import type { Report } from "./report.ts";
 import { run as labRun, type RunOptions } from "./run.ts";
-import type { Scenario, ScenarioInput } from "./scenario.ts";
+import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 
 /** What a predicate says of a run, in `git bisect run`'s terms. */
 export type Judgement = "good" | "bad" | "skip";
@@ -116,7 +116,7 @@ export interface ProbeSetup {
   scenario: ScenarioInput | Scenario;
   /** Overrides the scenario's seed. */
   seed?: number;
-  /** Plugins applied at every step (e.g. `bnx2-reset`). */
+  /** Plugins applied at every step (e.g. `bnx2-no-kdump-wait`). */
   with?: readonly string[];
   /** The predicate (default {@link defaultJudge}). */
   judge?: Judge;
@@ -138,9 +138,11 @@ export function setProber(setup: ProbeSetup): (ids: Iterable<string>) => Promise
   const withIds = checkWith(setup.with ?? []);
   const judge = setup.judge ?? defaultJudge;
   const run = setup.run ?? labRun;
+  let scenario = setup.scenario;
   return async (ids) => {
+    if (run === labRun) scenario = parseScenario(scenario); // once: parsed, it is used as is
     const series = setup.base ? stepSeries(setup.base, ids, withIds) : setSeries(ids, withIds);
-    const report = run(setup.scenario, { series, seed: setup.seed });
+    const report = run(scenario, { series, seed: setup.seed });
     if (report.verdict === "skipped") {
       return { judgement: "skip", verdict: "skipped", detail: report.cause };
     }

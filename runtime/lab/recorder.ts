@@ -155,11 +155,14 @@ export class Recorder {
     if (!r.write) return;
     const spa = r.outcome.spa;
     const owner = this.m.mem.ownerOf(spa);
-    // A write is legitimate on a DMA buffer mapped for the writing device — or, while the
-    // first kernel runs, anywhere a PASID (shared virtual memory) translation leads: the
-    // bound process's memory. After the panic that process is gone.
+    // A write is legitimate on a DMA buffer mapped for the writing device — or wherever a
+    // PASID (shared virtual memory) translation leads into the running kernel's memory: the
+    // bound process's pages. After the panic the first kernel's process is gone; a process
+    // the kdump kernel binds lives in the kdump kernel's memory.
+    const pasidOk = r.pasid !== undefined && r.outcome.kind === "translated" &&
+      (this.phase === "kernel1" || owner.who === "kernel2");
     const legit = (owner.dev === r.devid && (owner.who === "kernel1" || owner.who === "kernel2")) ||
-      (this.phase === "kernel1" && r.pasid !== undefined && r.outcome.kind === "translated");
+      pasidOk;
     if (this.phase !== "kernel1") {
       const pfn = Math.floor(spa / PAGE_SIZE);
       const w = this.afterPanic.get(pfn);

@@ -16,6 +16,7 @@ import { crash_kexec, kernel_kexec } from "../kernel/crash.ts";
 import { Bnx2Driver } from "../kernel/drivers/bnx2.ts";
 import type { DriverFactory } from "../kernel/drivers/driver.ts";
 import { NvmeDriver } from "../kernel/drivers/nvme.ts";
+import { Tg3Driver } from "../kernel/drivers/tg3.ts";
 import { SvmDriver } from "../kernel/drivers/svm.ts";
 import type { HookCaller } from "../kernel/hooks.ts";
 import { HookRunner, type Plugin, PluginError, Series, unwrapHookError } from "../plugin/mod.ts";
@@ -25,8 +26,9 @@ import type { Machine } from "../hw/machine.ts";
 import { buildMachine, type Built } from "./machine.ts";
 import { Recorder } from "./recorder.ts";
 import { type Report, ReportSchema, requiresText, type Verdict } from "./report.ts";
-import { type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts";
+import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { verifyDump } from "./verify.ts";
+import { kernelVersion } from "./version.ts";
 
 /** An error raised by plugin code, attributed to its plugin and hook point. */
 interface AttributedError {
@@ -57,15 +59,18 @@ export interface Simulation {
   recorder: Recorder;
 }
 
-/** Runs a scenario and returns its report. */
+/** Runs a scenario and returns its report (a series that would not build is not simulated). */
 export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Report {
-  return simulate(input, opts).report;
+  const p = prepare(input, opts);
+  return p.skip ? skippedReport(p.base) : simulatePrepared(p).report;
 }
 
-/** Runs a scenario and returns the report together with the machine and kernels. */
-export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {}): Simulation {
-  const s = ScenarioSchema.parse(input);
-  if (opts.seed !== undefined) s.seed = opts.seed;
+/** The scenario, the resolved series and whether the run is skipped: decided before building. */
+function prepare(input: ScenarioInput | Scenario, opts: RunOptions) {
+  const parsed = parseScenario(input);
+  const s = opts.seed === undefined || opts.seed === parsed.seed
+    ? parsed
+    : { ...parsed, seed: opts.seed };
   const series = opts.series instanceof Series ? opts.series : new Series(opts.series ?? []);
   const resolved = series.resolve();
   const base = {
@@ -74,7 +79,15 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
     series: resolved.plugins.map((p) => p.id),
     missing: resolved.missing,
   };
-  const skip = resolved.missing.length > 0 && !opts.force;
+  return { s, resolved, base, skip: resolved.missing.length > 0 && !opts.force };
+}
+
+/** Runs a scenario and returns the report together with the machine and kernels. */
+export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {}): Simulation {
+  return simulatePrepared(prepare(input, opts));
+}
+
+function simulatePrepared({ s, resolved, base, skip }: ReturnType<typeof prepare>): Simulation {
   const built = buildMachine(s);
   const { machine, ivrs, pci, nics, disks } = built;
   const rec = new Recorder(machine);
@@ -87,15 +100,13 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
   const nicParams = (id: number) => s.machine.devices.find((d) => d.kind === "nic" && d.bdf === id);
   const drivers = (names: string[]): DriverFactory[] => {
     const out: DriverFactory[] = [];
-    if (names.includes("bnx2")) {
-      out.push((k) =>
-        new Bnx2Driver(k, (devid) => {
-          const nic = nicParams(devid);
-          if (nic?.kind !== "nic") throw new Error(`no NIC settings for ${bdfText(devid)}`);
-          return nic.driver;
-        })
-      );
-    }
+    const settings = (devid: number) => {
+      const nic = nicParams(devid);
+      if (nic?.kind !== "nic") throw new Error(`no NIC settings for ${bdfText(devid)}`);
+      return nic.driver;
+    };
+    if (names.includes("bnx2")) out.push((k) => new Bnx2Driver(k, settings));
+    if (names.includes("tg3")) out.push((k) => new Tg3Driver(k, settings));
     if (names.includes("nvme")) out.push((k) => new NvmeDriver(k));
     if (names.includes("svm-accel")) {
       for (const d of s.machine.devices) {
@@ -119,9 +130,12 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
       memory: built.usable1,
       ivrs,
       pci,
-      drivers: drivers(["bnx2", "nvme", "svm-accel"]),
+      madt: built.madt,
+      hpet: built.hpet,
+      drivers: drivers(["bnx2", "tg3", "nvme", "svm-accel"]),
       irqTableLen: Math.log2(s.firstKernel.irqTableEntries),
       hooks: hooksFor(s.firstKernel.build === "same" ? "series" : "baseline"),
+      version: kernelVersion(s.firstKernel.build === "same" ? base.series : []),
     });
     stage("kernel1: start_kernel");
     start_kernel(k1, (st) => stage(`kernel1: ${st}`));
@@ -168,8 +182,11 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
       memory: s.second.mode === "kdump" ? built.usable2 : built.usable1,
       ivrs,
       pci,
+      madt: built.madt,
+      hpet: built.hpet,
       drivers: drivers(s.second.drivers),
       hooks: hooksFor("series"),
+      version: kernelVersion(base.series),
     });
     const marks = start_kernel(k2, (st) => stage(`kernel2: ${st}`));
     for (const [key, v] of Object.entries(marks)) {

@@ -74,6 +74,11 @@ const AbortPolicy = z.enum(["skip", "halt", "retry"]);
 
 const Nic = z.object({
   kind: z.literal("nic"),
+  /**
+   * Which Broadcom controller: a NetXtreme II BCM5709 (driven by bnx2) or a NetXtreme BCM5720
+   * (driven by tg3).
+   */
+  model: z.enum(["bcm5709", "bcm5720"]).default("bcm5709"),
   bdf: Bdf,
   bar: Num,
   abortPolicy: AbortPolicy.default("skip"),
@@ -140,6 +145,18 @@ export const ScenarioSchema = z.object({
     devices: z.array(Device).min(1),
     /** DeviceIDs that share an IOMMU group (multifunction without ACS). */
     sharedGroups: z.array(z.tuple([Bdf, Bdf])).default([]),
+    /**
+     * The chipset's I/O APIC (the FCH's): its APIC ID, the DeviceID the IVRS gives its
+     * interrupt messages (00:14.0 on AMD) and its register window. The system timer reaches
+     * the CPU through it — and through the IOMMU's interrupt remapping.
+     */
+    ioapic: z.object({
+      apicId: z.number().int().min(0).max(255),
+      devid: Bdf,
+      mmioBase: Num,
+    }).strict().default({ apicId: 128, devid: 0x00a0, mmioBase: 0xfec0_0000 }),
+    /** The HPET, whose legacy-replacement timer drives ISA IRQ 0 (I/O APIC pin 2). */
+    hpet: z.object({ mmioBase: Num }).strict().default({ mmioBase: 0xfed0_0000 }),
   }).strict(),
   /** crashkernel= reservation(s). */
   crashkernel: z.array(Range).min(1),
@@ -185,7 +202,7 @@ export const ScenarioSchema = z.object({
     /** Plain kexec only: whether the first kernel shuts the IOMMU down before jumping. */
     iommuShutdown: z.boolean().default(true),
     /** Drivers the second kernel has (kdump initramfs). */
-    drivers: z.array(z.enum(["bnx2", "nvme", "svm-accel"])).default(["bnx2", "nvme"]),
+    drivers: z.array(z.enum(["bnx2", "tg3", "nvme", "svm-accel"])).default(["bnx2", "nvme"]),
     /** From the end of the driver probes to the kdump service starting the capture, ms. */
     serviceDelayMs: z.number().nonnegative().default(1500),
     /** Give up (verdict hang) if the capture has not finished this long after the panic, s. */
@@ -197,3 +214,26 @@ export const ScenarioSchema = z.object({
 export type Scenario = z.output<typeof ScenarioSchema>;
 /** A scenario as written (before defaults and unit parsing). */
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
+
+/** Scenarios made by {@link parseScenario}: validated, frozen, safe to use again as they are. */
+const PARSED = new WeakSet<object>();
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}
+
+/**
+ * Validates a scenario once: the result is frozen and recognised by later calls, which return
+ * it as it is (so a matrix worker or a sweep parses its scenario once, not once per run).
+ * Anything else is parsed with {@link ScenarioSchema} (throws its ZodError).
+ */
+export function parseScenario(input: ScenarioInput | Scenario): Scenario {
+  if (typeof input === "object" && input !== null && PARSED.has(input)) return input as Scenario;
+  const s = deepFreeze(ScenarioSchema.parse(input));
+  PARSED.add(s);
+  return s;
+}

@@ -30,7 +30,12 @@ import type {
 } from "./kernel-api.ts";
 import { ManifestError } from "./errors.ts";
 
-/** What every handler gets besides the hook point's own context. */
+/**
+ * What every handler gets besides the hook point's own context. A context is the handler's
+ * for the duration of its call: one passed again by its caller (a loop over entries) may be
+ * handed to the handler again, reading the caller's current fields, so keep what is needed
+ * later, not the context.
+ */
 export interface PluginCtx<S = unknown> {
   /** The kernel this plugin instance runs in. */
   k: Kernel;

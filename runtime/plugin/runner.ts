@@ -36,15 +36,41 @@ export function unwrapHookError(e: unknown): unknown {
   return e instanceof Passthrough ? unwrapHookError(e.error) : e;
 }
 
-/** One kernel's view of the applied plugins. */
+/** A hook point's kind and the plugins tapping it (computed on its first call). */
+interface Taps {
+  kind: HookKind;
+  /** In series order. */
+  list: Plugin[];
+  /** Per plugin of `list`: where its state is kept (see HookRunner.stateAt). */
+  stateSlot: number[];
+  /** Per plugin of `list`: the kernel context it was last called with. */
+  lastCtx: (KernelCtx | undefined)[];
+  /** Per plugin of `list`: its context made over `lastCtx`, once that context came twice. */
+  overCtx: (PluginCtx | undefined)[];
+}
+
+/**
+ * One kernel's view of the applied plugins.
+ *
+ * Dispatch allocates no closure per call: the tapping plugins are looked up once per hook
+ * point, each plugin's state is found by index, the `symbol` resolver is made once per
+ * kernel, and errors are attributed in place. A handler's context is the hook point's context
+ * plus the plugin's `plugin`, `state`, `symbol` and `hooks`: a fresh copy per call, except
+ * when the kernel (or a plugin) passes the same context object again — a loop over entries
+ * reusing one context, as copy_device_table does — where each plugin gets one context made
+ * over it (its fields read through to the caller's object, current on every call) and kept.
+ */
 export class HookRunner implements HookCaller, PluginHookApi {
-  private readonly states = new Map<string, unknown>();
+  /** Each plugin's state (by the first index of its id), made on first use. */
+  private readonly stateVal: unknown[] = [];
+  private readonly stateMade: boolean[] = [];
+  private readonly stateSlotOf = new Map<string, number>();
   private readonly kinds = new Map<string, HookKind>();
   /**
    * `ctx.hooks` of plugin code. Its wrap differs from the kernel-facing one in one way: an
    * error thrown by the default the plugin passed in comes back out as itself (not as an
    * error that merely passed through the wrappers' `next()`), so the calling plugin's
-   * invoke() attributes it to that plugin instead of letting it escape unattributed.
+   * handler attributes it to that plugin instead of letting it escape unattributed.
    */
   private readonly api: PluginHookApi = {
     runAll: (name, ctx) => this.runAll(name, ctx),
@@ -68,25 +94,64 @@ export class HookRunner implements HookCaller, PluginHookApi {
 
   constructor(readonly plugins: readonly Plugin[]) {
     for (const [name, p] of Object.entries(HOOK_POINTS)) this.kinds.set(name, p.kind);
-    for (const pl of plugins) {
+    plugins.forEach((pl, i) => {
       for (const [name, p] of Object.entries(pl.defines)) this.kinds.set(name, p.kind);
+      if (!this.stateSlotOf.has(pl.id)) this.stateSlotOf.set(pl.id, i);
+    });
+  }
+
+  /** The state kept in `slot` (the plugin there, by id), made on first use. */
+  private stateAt(slot: number): unknown {
+    if (!this.stateMade[slot]) {
+      const p = this.plugins[slot];
+      this.stateVal[slot] = p.state ? p.state() : undefined;
+      this.stateMade[slot] = true;
     }
+    return this.stateVal[slot];
   }
 
   private stateOf(p: Plugin): unknown {
-    if (!this.states.has(p.id)) this.states.set(p.id, p.state ? p.state() : undefined);
-    return this.states.get(p.id);
+    return this.stateAt(this.stateSlotOf.get(p.id)!);
   }
 
-  private ctxFor(p: Plugin, ctx: KernelCtx): PluginCtx & Record<string, unknown> {
-    const k = ctx.k;
-    return {
-      ...ctx,
-      plugin: p.id,
-      state: this.stateOf(p),
-      symbol: (name: string) => this.symbol(name, k),
-      hooks: this.api,
-    };
+  /** The `ctx.symbol` of the kernel `k` (made once per kernel). */
+  // deno-lint-ignore no-explicit-any
+  private symbolFn: (<F = (...args: any[]) => any>(name: string) => F) | undefined;
+  private symbolK: Kernel | undefined;
+
+  // deno-lint-ignore no-explicit-any
+  private symbolOf(k: Kernel): <F = (...args: any[]) => any>(name: string) => F {
+    if (this.symbolFn === undefined || this.symbolK !== k) {
+      this.symbolK = k;
+      this.symbolFn = (name) => this.symbol(name, k);
+    }
+    return this.symbolFn;
+  }
+
+  /** The context of plugin `i` of `t.list` for a call with the kernel context `ctx`. */
+  private ctxFor(t: Taps, i: number, ctx: KernelCtx): PluginCtx {
+    const p = t.list[i];
+    if (t.lastCtx[i] !== ctx) {
+      t.lastCtx[i] = ctx;
+      t.overCtx[i] = undefined;
+      return {
+        ...ctx,
+        plugin: p.id,
+        state: this.stateAt(t.stateSlot[i]),
+        symbol: this.symbolOf(ctx.k),
+        hooks: this.api,
+      };
+    }
+    let c = t.overCtx[i];
+    if (c === undefined) {
+      c = Object.create(ctx) as PluginCtx;
+      c.plugin = p.id;
+      c.state = this.stateAt(t.stateSlot[i]);
+      c.symbol = this.symbolOf(ctx.k);
+      c.hooks = this.api;
+      t.overCtx[i] = c;
+    }
+    return c;
   }
 
   /** Symbols already made, by name. */
@@ -99,10 +164,18 @@ export class HookRunner implements HookCaller, PluginHookApi {
    */
   // deno-lint-ignore no-explicit-any
   symbol<F = (...args: any[]) => any>(name: string, k: Kernel): F {
+    if (name === this.lastSymbol) return this.lastMade as F;
     let fn = this.made.get(name);
     if (!fn) this.made.set(name, fn = this.makeSymbol(name, k));
+    this.lastSymbol = name;
+    this.lastMade = fn;
     return fn as F;
   }
+
+  /** The symbol resolved last (a loop calls the same one again and again). */
+  private lastSymbol: string | undefined;
+  // deno-lint-ignore no-explicit-any
+  private lastMade: ((...args: any[]) => any) | undefined;
 
   // deno-lint-ignore no-explicit-any
   private makeSymbol(name: string, k: Kernel): (...args: any[]) => any {
@@ -116,50 +189,66 @@ export class HookRunner implements HookCaller, PluginHookApi {
         hooks: this.api,
       });
       // Errors inside a provided symbol are the provider's.
+      const hook = `symbol ${name}`;
       // deno-lint-ignore no-explicit-any
-      return (...args: any[]) => this.invoke(p, `symbol ${name}`, () => made(...args));
+      return (...args: any[]) => {
+        try {
+          return made(...args);
+        } catch (e) {
+          throw attributed(p, hook, e);
+        }
+      };
     }
     throw new MissingSymbolError(name);
   }
 
-  private invoke<T>(p: Plugin, hook: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      if (rethrowable(e)) throw e;
-      throw new PluginError(p.id, hook, e);
-    }
-  }
+  /** Hook points by name, as {@link tapped} found them. */
+  private readonly taps = new Map<string, Taps>();
 
-  /** The plugins tapping each hook point, in series order (computed on first call). */
-  private readonly taps = new Map<string, Plugin[]>();
-  /** The same, last first (the order wrap() nests them in). */
-  private readonly tapsReversed = new Map<string, Plugin[]>();
-
-  private tapped(name: string, kind: HookKind): Plugin[] {
-    const known = this.kinds.get(name);
-    if (known === undefined) throw new Error(`no hook point ${name}`);
-    if (known !== kind) throw new Error(`hook point ${name} is ${known}, called as ${kind}`);
-    let list = this.taps.get(name);
-    if (!list) {
-      list = this.plugins.filter((p) => typeof p.hooks[name] === "function");
-      this.taps.set(name, list);
-      this.tapsReversed.set(name, list.slice().reverse());
+  /** The plugins tapping `name`, checking it is a hook point of kind `kind`. */
+  private tapped(name: string, kind: HookKind): Taps {
+    let t = this.taps.get(name);
+    if (t === undefined) {
+      const known = this.kinds.get(name);
+      if (known === undefined) throw new Error(`no hook point ${name}`);
+      const list = this.plugins.filter((p) => typeof p.hooks[name] === "function");
+      t = {
+        kind: known,
+        list,
+        stateSlot: list.map((p) => this.stateSlotOf.get(p.id)!),
+        lastCtx: list.map(() => undefined),
+        overCtx: list.map(() => undefined),
+      };
+      this.taps.set(name, t);
     }
-    return list;
+    if (t.kind !== kind) throw new Error(`hook point ${name} is ${t.kind}, called as ${kind}`);
+    return t;
   }
 
   /** run-all: every handler, in order. */
   runAll<C extends KernelCtx>(name: string, ctx: C): void {
-    for (const p of this.tapped(name, "run-all")) {
-      this.invoke(p, name, () => p.hooks[name]!(this.ctxFor(p, ctx)));
+    const t = this.tapped(name, "run-all"), list = t.list;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      try {
+        p.hooks[name]!(this.ctxFor(t, i, ctx));
+      } catch (e) {
+        throw attributed(p, name, e);
+      }
     }
   }
 
   /** bail: the first handler returning something other than undefined wins. */
   bail<V, C extends KernelCtx = KernelCtx>(name: string, ctx: C): V | undefined {
-    for (const p of this.tapped(name, "bail")) {
-      const v = this.invoke(p, name, () => p.hooks[name]!(this.ctxFor(p, ctx)));
+    const t = this.tapped(name, "bail"), list = t.list;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      let v: unknown;
+      try {
+        v = p.hooks[name]!(this.ctxFor(t, i, ctx));
+      } catch (e) {
+        throw attributed(p, name, e);
+      }
       if (v !== undefined) return v as V;
     }
     return undefined;
@@ -167,9 +256,15 @@ export class HookRunner implements HookCaller, PluginHookApi {
 
   /** waterfall: each handler gets the previous value and returns the next. */
   waterfall<V, C extends KernelCtx = KernelCtx>(name: string, value: V, ctx: C): V {
+    const t = this.tapped(name, "waterfall"), list = t.list;
     let v = value;
-    for (const p of this.tapped(name, "waterfall")) {
-      v = this.invoke(p, name, () => p.hooks[name]!(v, this.ctxFor(p, ctx))) as V;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i];
+      try {
+        v = p.hooks[name]!(v, this.ctxFor(t, i, ctx)) as V;
+      } catch (e) {
+        throw attributed(p, name, e);
+      }
     }
     return v;
   }
@@ -180,20 +275,30 @@ export class HookRunner implements HookCaller, PluginHookApi {
    * the last plugin's handler runs first; not calling `next()` replaces everything inside.
    */
   wrap<V, C extends KernelCtx = KernelCtx>(name: string, ctx: C, def: () => V): V {
-    this.tapped(name, "wrap");
-    const list = this.tapsReversed.get(name)!;
-    const call = (i: number): V => {
-      if (i === list.length) return def();
-      const p = list[i];
-      const next = () => {
-        try {
-          return call(i + 1);
-        } catch (e) {
-          throw e instanceof PluginError || e instanceof KernelPanic ? e : new Passthrough(e);
-        }
-      };
-      return this.invoke(p, name, () => p.hooks[name]!(this.ctxFor(p, ctx), next)) as V;
-    };
-    return call(0);
+    const t = this.tapped(name, "wrap");
+    if (t.list.length === 0) return def();
+    return this.wrapFrom(t, t.list.length - 1, name, ctx, def);
   }
+
+  /** The wrap chain from wrapper `i` of `t.list` (the last plugin is outermost) inwards. */
+  private wrapFrom<V>(t: Taps, i: number, name: string, ctx: KernelCtx, def: () => V): V {
+    const p = t.list[i];
+    const next = (): V => {
+      try {
+        return i === 0 ? def() : this.wrapFrom(t, i - 1, name, ctx, def);
+      } catch (e) {
+        throw e instanceof PluginError || e instanceof KernelPanic ? e : new Passthrough(e);
+      }
+    };
+    try {
+      return p.hooks[name]!(this.ctxFor(t, i, ctx), next) as V;
+    } catch (e) {
+      throw attributed(p, name, e);
+    }
+  }
+}
+
+/** What an error a plugin's code raised at `hook` becomes: a PluginError naming it, unless it is one to pass on. */
+function attributed(p: Plugin, hook: string, e: unknown): unknown {
+  return rethrowable(e) ? e : new PluginError(p.id, hook, e);
 }

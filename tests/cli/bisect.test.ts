@@ -22,12 +22,12 @@ function usageError(out: Output, re: RegExp, what: string): void {
   assert.match(line, re, what);
 }
 
-/** The reports of prefixes 0…12 of the series with bnx2-reset on the default scenario. */
+/** The reports of prefixes 0…12 of the series on the default scenario. */
 function prefixReports(): Report[] {
   const ids = seriesIds();
   return ids.concat([""]).map((_, k) =>
     run(SCENARIOS.default, {
-      series: seriesFromSpec([...ids.slice(0, k), "bnx2-reset"].join(",")),
+      series: seriesFromSpec(ids.slice(0, k).join(",") || "none"),
     })
   );
 }
@@ -107,13 +107,13 @@ async function script(body: string): Promise<string> {
   return path;
 }
 
-Deno.test("bisect --with bnx2-reset: the patch where the model's predicate flips", async () => {
+Deno.test("bisect: the patch where the model's predicate flips", async () => {
   const dir = await Deno.makeTempDir({ prefix: "kdump-lab-bisect-" });
   const log = `${dir}/bisect.log`;
   try {
     const [json, human] = await Promise.all([
-      lab(["bisect", "--with", "bnx2-reset", "--json"]),
-      lab(["bisect", "--with", "bnx2-reset", "--log", log]),
+      lab(["bisect", "--json"]),
+      lab(["bisect", "--log", log]),
     ]);
     const reports = prefixReports();
     const verdicts = reports.map(good);
@@ -130,7 +130,7 @@ Deno.test("bisect --with bnx2-reset: the patch where the model's predicate flips
     assert.equal(b.firstPrefix, k);
     assert.deepEqual(b.candidates, [firstId]);
     assert.deepEqual(b.terms, { old: term(verdicts[0]), new: term(verdicts[12]) });
-    assert.deepEqual(b.with, ["bnx2-reset"]);
+    assert.deepEqual(b.with, []);
     assert.deepEqual(b.steps.slice(0, 2).map((s) => s.prefix), [12, 0], "the ends first");
     assert.equal(b.runs, b.steps.length);
     assert.ok(b.steps.length <= 6, `${b.steps.length} steps for 13 revisions`);
@@ -175,7 +175,7 @@ Deno.test("bisect --with bnx2-reset: the patch where the model's predicate flips
     const replay = jsonOf<BisectJson>(await lab(["bisect", "replay", log, "--json"]), "replay");
     assert.equal(replay.first, firstId);
     assert.equal(replay.runs, 0);
-    assert.deepEqual(replay.with, ["bnx2-reset"], "the log's --with");
+    assert.deepEqual(replay.with, [], "the log's --with");
     assert.ok(replay.steps.every((s) => s.replayed));
     assert.deepEqual(
       replay.steps.map((s) => [s.prefix, s.term]),
@@ -189,18 +189,16 @@ Deno.test("bisect --with bnx2-reset: the patch where the model's predicate flips
 Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", async () => {
   const strict = await script(`Deno.exit(r.verdict === "dump-ok" ? 0 : 1);`);
   const skippy = await script(
-    `console.log("seen", r.verdict);\nDeno.exit(r.verdict === "dump-ok" ? 0 : r.verdict === "hang" ? 125 : 1);`,
+    `console.log("seen", r.verdict);\nDeno.exit(r.verdict === "dump-ok" ? 0 : r.verdict === "panic" ? 125 : 1);`,
   );
   const abort = await script(`Deno.exit(129);`);
   try {
     const [s, k, a, custom] = await Promise.all([
-      lab(["bisect", "--with", "bnx2-reset", "--run", strict, "--json"]),
-      lab(["bisect", "--with", "bnx2-reset", "--run", skippy, "--json"]),
-      lab(["bisect", "--with", "bnx2-reset", "--run", abort]),
+      lab(["bisect", "--run", strict, "--json"]),
+      lab(["bisect", "--run", skippy, "--json"]),
+      lab(["bisect", "--run", abort]),
       lab([
         "bisect",
-        "--with",
-        "bnx2-reset",
         "--term-old",
         "broken",
         "--term-new",
@@ -212,7 +210,7 @@ Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", a
     // The whole series dumps: the terms of a fix, broken (old) and fixed (new).
     const cls = (r: Report) => r.verdict === "dump-ok" ? "fixed" : "broken";
     const skipCls = (r: Report) =>
-      r.verdict === "dump-ok" ? "fixed" : r.verdict === "hang" ? "skip" : "broken";
+      r.verdict === "dump-ok" ? "fixed" : r.verdict === "panic" ? "skip" : "broken";
 
     // exit 0 / 1: the flip of "verdict is dump-ok".
     const sj = jsonOf<BisectJson>(s, "--run strict");
@@ -222,7 +220,7 @@ Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", a
     assert.notEqual(cls(reports[first - 1]), cls(reports[12]));
     for (const st of sj.steps) assert.equal(st.term, cls(reports[st.prefix]));
 
-    // exit 125 on "hang": those prefixes are skipped; the answer is git's.
+    // exit 125 on "panic": those prefixes are skipped; the answer is git's.
     const kj = jsonOf<BisectJson>(k, "--run skippy");
     assert.match(k.stderr, /^seen dump-ok$/m, "the script's stdout goes to stderr");
     for (const st of kj.steps) {
@@ -245,7 +243,7 @@ Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", a
       "contiguous",
     );
     assert.equal(kj.status, cand.length > 1 ? "ambiguous" : "found");
-    assert.ok(kj.steps.some((st) => st.term === "skip"), "this scenario has hangs to skip");
+    assert.ok(kj.steps.some((st) => st.term === "skip"), "this scenario has panics to skip");
 
     usageError(a, /exited with 129.*128 or more aborts/, "--run exit 129");
 
@@ -264,7 +262,7 @@ Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", a
 
 Deno.test("bisect: bad input and ends that agree exit 2 with one line", async () => {
   const [agree, unknown, oneTerm, noLog, action, logDir] = await Promise.all([
-    lab(["bisect"]), // the series without bnx2-reset still logs faults: both ends bad
+    lab(["bisect", "--with", "bnx2-no-kdump-wait"]), // the older bnx2 logs faults: both ends bad
     lab(["bisect", "--with", "nope"]),
     lab(["bisect", "--term-old", "broken"]),
     lab(["bisect", "replay", "/nonexistent/bisect.log"]),
@@ -272,10 +270,10 @@ Deno.test("bisect: bad input and ends that agree exit 2 with one line", async ()
     lab(["bisect", "--log", "/nonexistent/dir/bisect.log"]),
   ]);
   const ends = [
-    run(SCENARIOS.default, {}),
-    run(SCENARIOS.default, { series: seriesFromSpec("all") }),
+    run(SCENARIOS.default, { series: seriesFromSpec("bnx2-no-kdump-wait") }),
+    run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-no-kdump-wait") }),
   ];
-  assert.equal(good(ends[0]), good(ends[1]), "the model: both ends agree without bnx2-reset");
+  assert.equal(good(ends[0]), good(ends[1]), "the model: both ends agree with the older bnx2");
   usageError(agree, /nothing to bisect: both ends are bad/, "ends agree");
   usageError(unknown, /--with: unknown plugin "nope"/, "--with nope");
   usageError(oneTerm, /give both --term-old and --term-new/, "one term");
@@ -292,8 +290,8 @@ Deno.test("bisect: bad input and ends that agree exit 2 with one line", async ()
   );
 });
 
-Deno.test("minimize --with bnx2-reset --json: a good set whose every one-smaller subset is not", async () => {
-  const out = await lab(["minimize", "--with", "bnx2-reset", "--json"]);
+Deno.test("minimize --json: a good set whose every one-smaller subset is not", async () => {
+  const out = await lab(["minimize", "--json"]);
   const m = jsonOf<{
     status: string;
     set: string[];
@@ -308,12 +306,12 @@ Deno.test("minimize --with bnx2-reset --json: a good set whose every one-smaller
   assert.equal(m.status, "minimized");
   assert.deepEqual(m.set, seriesIds().filter((id) => m.set.includes(id)), "series order");
   // ddmin over 12 patches on this scenario, as measured: 131 sets looked at.
-  assert.deepEqual([m.runs, m.cacheHits, m.unresolved], [25, 55, 51]);
+  assert.deepEqual([m.runs, m.cacheHits, m.unresolved], [23, 55, 53]);
   assert.equal(m.tests.length, m.runs + m.cacheHits + m.unresolved, "every test counted once");
   assert.equal(m.tests.filter((t) => t.cached).length, m.cacheHits);
   assert.equal(m.tests.filter((t) => !t.cached && t.outcome === "unresolved").length, m.unresolved);
   const runSet = (ids: string[]) =>
-    run(SCENARIOS.default, { series: seriesFromSpec([...ids, "bnx2-reset"].join(",")) });
+    run(SCENARIOS.default, { series: seriesFromSpec(ids.join(",") || "none") });
   assert.ok(good(runSet(m.set)), `${m.set} is good`);
   for (const id of m.set) {
     const smaller = m.set.filter((x) => x !== id);
@@ -324,8 +322,8 @@ Deno.test("minimize --with bnx2-reset --json: a good set whose every one-smaller
 
 Deno.test("ablate --json: a list, the whole series first (id none), then each patch left out", async () => {
   const [json, table] = await Promise.all([
-    lab(["ablate", "--with", "bnx2-reset", "--json", "--verbose"]),
-    lab(["ablate", "--with", "bnx2-reset"]),
+    lab(["ablate", "--json", "--verbose"]),
+    lab(["ablate"]),
   ]);
   const rows = jsonOf<{ id: string; verdict: string; changes: string[] }[]>(json, "ablate --json");
   assert.ok(Array.isArray(rows));
@@ -333,11 +331,11 @@ Deno.test("ablate --json: a list, the whole series first (id none), then each pa
   assert.deepEqual(rows.slice(1).map((r) => r.id), seriesIds());
   assert.equal(
     rows[0].verdict,
-    run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") }).verdict,
+    run(SCENARIOS.default, { series: seriesFromSpec("all") }).verdict,
   );
   for (const r of rows.slice(1)) {
     const direct = run(SCENARIOS.default, {
-      series: seriesFromSpec("all,bnx2-reset").disable(r.id),
+      series: seriesFromSpec("all").disable(r.id),
     });
     assert.equal(r.verdict, direct.verdict, r.id);
   }
@@ -364,11 +362,11 @@ Deno.test("ablate --json: a list, the whole series first (id none), then each pa
     String(r.strayWriteCount),
     String(r.dump?.badPages ?? 0),
   ];
-  const whole = run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset") });
+  const whole = run(SCENARIOS.default, { series: seriesFromSpec("all") });
   assert.deepEqual(cells("none (whole series)"), ["none (whole series)", ...counters(whole)]);
   const without = (id: string) =>
-    run(SCENARIOS.default, { series: seriesFromSpec("all,bnx2-reset").disable(id) });
-  const verdicts = { "copy-old-trans-table": "dump-corrupt", "disable-only-if-off": "hang" };
+    run(SCENARIOS.default, { series: seriesFromSpec("all").disable(id) });
+  const verdicts = { "copy-old-trans-table": "dump-corrupt", "disable-only-if-off": "panic" };
   for (const [id, verdict] of Object.entries(verdicts)) {
     const direct = counters(without(id));
     assert.equal(direct[0], verdict, `the model: without ${id}`);

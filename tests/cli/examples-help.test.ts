@@ -17,14 +17,14 @@ interface Cmd {
 }
 
 /** Every command below the program, with its path (`matrix merge`). */
-function commands(): { path: string; cmd: Cmd }[] {
+async function commands(): Promise<{ path: string; cmd: Cmd }[]> {
   const out: { path: string; cmd: Cmd }[] = [];
   const visit = (cmd: Cmd, prefix: string) => {
     const path = prefix ? `${prefix} ${cmd.name()}` : cmd.name();
     out.push({ path, cmd });
     for (const sub of cmd.commands) visit(sub, path);
   };
-  for (const c of (createProgram() as unknown as Cmd).commands) visit(c, "");
+  for (const c of ((await createProgram()) as unknown as Cmd).commands) visit(c, "");
   return out;
 }
 
@@ -36,7 +36,7 @@ function helpOf(cmd: Cmd): string {
   return text;
 }
 
-const all = commands();
+const all = await commands();
 
 Deno.test("help: every command shows examples, each a command line it accepts", () => {
   assert.ok(all.length >= 20, `${all.length} commands`);

@@ -1,15 +1,20 @@
 /**
- * `run --html` and `demo --html` end to end: the CLI writes the page, headless Chromium
- * loads it from disk (`--dump-dom`), and the DOM it built is checked: the timeline's SVG,
- * the stage bands of both kernels and the panic, the NIC's lane with its stray writes,
- * `<title>`s carrying dmesg lines, the header's verdict.
+ * The `--html` pages end to end: the CLI writes the page, headless Chromium loads it from
+ * disk (`--dump-dom`), and the DOM it built is checked: the timeline's SVG, the stage bands
+ * of both kernels and the panic, the NIC's lane with its stray writes, `<title>`s carrying
+ * dmesg lines, the header's verdict; the demo's two runs on one time axis.
+ *
+ * Legibility: each page (run report, demo, ablation, matrix) is laid out by Chromium in an
+ * 800 px and a 1400 px window with a probe script added at its end, which measures every
+ * text it renders: none smaller than 11 px, no two SVG labels overlapping, none outside its
+ * SVG or the window, and the page no wider than the window.
  *
  * Chromium: `$CHROMIUM`, else `chromium` (Debian's package) on PATH. Without it these tests
  * FAIL under CI (CI=true; `.ci/run` installs it) and are skipped elsewhere, saying why.
  */
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { renderReportHtml } from "../../runtime/lab/html.ts";
+import { renderReportHtml } from "../../runtime/html/mod.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { lab, usage, which } from "./lab-kit.ts";
@@ -22,8 +27,8 @@ const NO_CHROMIUM = "no chromium binary found (set $CHROMIUM or put chromium on 
 const SKIP_BROWSER = CHROMIUM === undefined && !IN_CI;
 if (SKIP_BROWSER) console.log(`skipping the headless-Chromium tests: ${NO_CHROMIUM}`);
 
-/** Loads `file` in headless Chromium and returns the DOM it built, serialized. */
-async function dumpDom(file: string): Promise<string> {
+/** Loads `file` in headless Chromium (a `width` px window) and returns the DOM it built. */
+async function dumpDom(file: string, width = 1280): Promise<string> {
   if (CHROMIUM === undefined) throw new Error(`${NO_CHROMIUM}; CI must have it (see .ci/run)`);
   const profile = await Deno.makeTempDir({ prefix: "kdump-lab-chromium-" });
   try {
@@ -38,6 +43,7 @@ async function dumpDom(file: string): Promise<string> {
         "--disable-component-update",
         "--disable-sync",
         `--user-data-dir=${profile}`,
+        `--window-size=${width},1000`,
         "--dump-dom",
         pathToFileURL(file).href,
       ],
@@ -61,9 +67,10 @@ async function tempHtml(): Promise<{ file: string; done: () => Promise<void> }> 
   return { file: `${dir}/page.html`, done: () => Deno.remove(dir, { recursive: true }) };
 }
 
-/** The part of `dom` from the lane of `device` to the next lane. */
-function lane(dom: string, device: string): string {
-  const at = dom.search(new RegExp(`<g class="lane device"[^>]*data-device="${device}"`));
+/** The part of `dom` from the lane of `device` (of run `key`) to the next lane. */
+function lane(dom: string, device: string, key?: string): string {
+  const run = key === undefined ? "" : ` data-run="${key}"`;
+  const at = dom.search(new RegExp(`<g class="lane device"[^>]*data-device="${device}"${run}`));
   assert.ok(at >= 0, `a lane for device ${device}`);
   const next = dom.indexOf('<g class="lane', at + 1);
   return dom.slice(at, next < 0 ? undefined : next);
@@ -98,6 +105,7 @@ Deno.test({
         "early",
         "iommu-prepare",
         "iommu-enable",
+        "io-apic",
         "pci",
         "iommu-init",
         "drivers",
@@ -109,6 +117,7 @@ Deno.test({
         "early",
         "iommu-prepare",
         "iommu-enable",
+        "io-apic",
         "pci",
         "iommu-init",
         "drivers",
@@ -126,7 +135,7 @@ Deno.test({
 
       // dmesg lines, with their console timestamps, in titles
       const all = titles(dom).join("\n");
-      assert.match(all, /\[ {4}0\.431069\] AMD-Vi: Found IOMMU at 0000:00:00\.2 cap 0x40/);
+      assert.match(all, /\[ {4}0\.441078\] AMD-Vi: Found IOMMU at 0000:00:00\.2 cap 0x40/);
       assert.match(all, /Kernel panic - not syncing: Fatal exception/);
       assert.match(all, /kdump: saving vmcore complete/);
 
@@ -149,7 +158,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "demo --html: both reports stacked, baseline corrupt with strays, series clean",
+  name: "demo --html: headers side by side, both runs on one time axis, lane by lane",
   ignore: SKIP_BROWSER,
   sanitizeResources: false,
   fn: async () => {
@@ -159,15 +168,18 @@ Deno.test({
       assert.equal(r.code, 0, r.stderr);
       assert.equal(JSON.parse(r.stdout).series.verdict, "dump-ok", "--json output unchanged");
       const dom = await dumpDom(file);
-      assert.match(dom, /<svg id="timeline-baseline" class="timeline"/);
-      assert.match(dom, /<svg id="timeline-series" class="timeline"/);
+      assert.equal((dom.match(/<svg id="timeline" class="timeline"/g) ?? []).length, 1);
       assert.match(dom, /id="verdict-baseline" class="verdict verdict-dump-corrupt"/);
       assert.match(dom, /id="verdict-series" class="verdict verdict-dump-ok"/);
-      const [base, series] = dom.split('<section class="report" data-key="series"');
-      assert.ok(series, "a section for the series");
+      assert.match(dom, /<div class="runs"><section class="run" data-key="baseline"/);
+      // the NIC's lane: a row for each run, the baseline's with strays, the series' without
+      const base = lane(dom, "01:00.1", "baseline"), series = lane(dom, "01:00.1", "series");
       assert.match(base, /class="mark stray"/);
       assert.doesNotMatch(series, /class="mark stray"/);
-      assert.match(series, /data-stage="panic"/);
+      // both panics on the shared axis, at (nearly) the same x
+      const panics = [...dom.matchAll(/data-stage="panic"[^>]* x="([\d.]+)%"/g)];
+      assert.equal(panics.length, 2);
+      assert.ok(Math.abs(Number(panics[0][1]) - Number(panics[1][1])) < 0.2);
     } finally {
       await done();
     }
@@ -195,7 +207,7 @@ Deno.test("run --html to a path that cannot be written: one line, exit 2", async
 Deno.test("run --json --html: stdout is the same JSON; the page is written", async () => {
   const { file, done } = await tempHtml();
   try {
-    const r = await lab(["run", "--json", "--series", "all,bnx2-reset", "--html", file]);
+    const r = await lab(["run", "--json", "--series", "all", "--html", file]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).verdict, "dump-ok");
     const html = await Deno.readTextFile(file);
@@ -203,4 +215,186 @@ Deno.test("run --json --html: stdout is the same JSON; the page is written", asy
   } finally {
     await done();
   }
+});
+
+/**
+ * Measures the page as laid out: added at the end of `<body>`, it writes JSON into
+ * `<pre id="legibility-probe">` — the window and page widths, the smallest rendered text,
+ * texts under 11 px, overlapping SVG labels, labels outside their SVG or the window, and
+ * how many of some labels are shown.
+ */
+const PROBE = `<pre id="legibility-probe"></pre><script>
+(() => {
+  const shown = (e) => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== "hidden";
+  };
+  const name = (e) => (e.getAttribute("class") || e.tagName) + ": " +
+    (e.textContent || "").trim().slice(0, 40);
+  const W = window.innerWidth;
+  const out = { width: W, pageWidth: document.documentElement.scrollWidth, texts: 0,
+    minFont: 1e9, small: [], overlaps: [], clipped: [], counts: {} };
+  // every element that holds text of its own, as rendered
+  for (const e of document.body.querySelectorAll("*")) {
+    if (e.closest("script, style, title, #legibility-probe")) continue;
+    const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !shown(e)) continue;
+    const scale = e instanceof SVGElement && e.getScreenCTM ? e.getScreenCTM().a : 1;
+    const px = parseFloat(getComputedStyle(e).fontSize) * scale;
+    out.texts++;
+    out.minFont = Math.min(out.minFont, px);
+    if (px < 11 - 1e-6) out.small.push(name(e) + " @" + px.toFixed(1) + "px");
+    const r = e.getBoundingClientRect();
+    if (r.left < -0.5 || r.right > W + 0.5) out.clipped.push(name(e) + " outside the window");
+  }
+  // SVG labels: inside their SVG, apart from each other
+  for (const svg of document.querySelectorAll("svg")) {
+    const box = svg.getBoundingClientRect();
+    const labels = [...svg.querySelectorAll("text")].filter(shown);
+    const rects = labels.map((t) => t.getBoundingClientRect());
+    labels.forEach((t, i) => {
+      const r = rects[i];
+      if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 ||
+        r.bottom > box.bottom + 1) out.clipped.push(name(t) + " outside its svg");
+      for (let j = 0; j < i; j++) {
+        const q = rects[j];
+        const w = Math.min(r.right, q.right) - Math.max(r.left, q.left);
+        const h = Math.min(r.bottom, q.bottom) - Math.max(r.top, q.top);
+        if (w > 0.5 && h > 0.5) out.overlaps.push(name(labels[j]) + " | " + name(t));
+      }
+    });
+  }
+  for (const sel of [".milestone-label", ".stage-name", ".band-label", ".run-tag",
+    ".patch-name", ".share", "rect.cell.set", "td.cell"]) {
+    out.counts[sel] = [...document.querySelectorAll(sel)].filter(shown).length;
+  }
+  document.getElementById("legibility-probe").textContent = JSON.stringify(out);
+})();
+</script>`;
+
+/** What {@link PROBE} measured. */
+interface Legibility {
+  width: number;
+  pageWidth: number;
+  texts: number;
+  minFont: number;
+  small: string[];
+  overlaps: string[];
+  clipped: string[];
+  counts: Record<string, number>;
+}
+
+/** Lays `file` out in a `width` px window with {@link PROBE} added; returns what it measured. */
+async function measure(file: string, width: number): Promise<Legibility> {
+  const probed = file.replace(/\.html$/, `-probe-${width}.html`);
+  const html = await Deno.readTextFile(file);
+  assert.ok(html.includes("</body>"));
+  await Deno.writeTextFile(probed, html.replace("</body>", `${PROBE}\n</body>`));
+  const dom = await dumpDom(probed, width);
+  const m = /<pre id="legibility-probe">([^<]*)<\/pre>/.exec(dom);
+  assert.ok(m && m[1], "the probe ran");
+  const unescaped = m[1].replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return JSON.parse(unescaped);
+}
+
+/** Asserts the page is legible at 800 px and 1400 px; returns the measurements. */
+async function assertLegible(file: string, minTexts: number): Promise<Legibility[]> {
+  const all: Legibility[] = [];
+  for (const width of [800, 1400]) {
+    const m = await measure(file, width);
+    const at = `${width} px`;
+    assert.equal(m.width, width, "the window has the width asked for");
+    assert.ok(m.texts >= minTexts, `${at}: ${m.texts} texts measured (at least ${minTexts})`);
+    assert.deepEqual(m.small, [], `${at}: no text under 11 px (smallest ${m.minFont} px)`);
+    assert.deepEqual(m.overlaps, [], `${at}: no two SVG labels overlap`);
+    assert.deepEqual(m.clipped, [], `${at}: no label outside its SVG or the window`);
+    assert.ok(m.pageWidth <= width, `${at}: the page is ${m.pageWidth} px wide`);
+    all.push(m);
+  }
+  return all;
+}
+
+Deno.test({
+  name:
+    "legibility: the run report at 800 and 1400 px — every milestone labelled, nothing overlaps",
+  ignore: SKIP_BROWSER,
+  sanitizeResources: false,
+  fn: async () => {
+    const { file, done } = await tempHtml();
+    try {
+      assert.equal((await lab(["run", "--html", file])).code, 0);
+      const [narrow, wide] = await assertLegible(file, 60);
+      const milestones = Object.keys(run(SCENARIOS.default).timing).length;
+      for (const m of [narrow, wide]) assert.equal(m.counts[".milestone-label"], milestones);
+      assert.ok(narrow.counts[".stage-name"] >= 8, `${narrow.counts[".stage-name"]} stage names`);
+      assert.ok(wide.counts[".band-label"] > narrow.counts[".band-label"], "more fit when wide");
+    } finally {
+      await done();
+    }
+  },
+});
+
+Deno.test({
+  name: "legibility: the demo (two runs, one axis) at 800 and 1400 px",
+  ignore: SKIP_BROWSER,
+  sanitizeResources: false,
+  fn: async () => {
+    const { file, done } = await tempHtml();
+    try {
+      assert.equal((await lab(["demo", "--html", file])).code, 0);
+      for (const m of await assertLegible(file, 80)) {
+        assert.ok(m.counts[".run-tag"] >= 16, "every lane's rows carry their run's tag");
+        assert.ok(m.counts[".milestone-label"] >= 9);
+      }
+    } finally {
+      await done();
+    }
+  },
+});
+
+Deno.test({
+  name: "legibility: the ablation table at 800 and 1400 px",
+  ignore: SKIP_BROWSER,
+  sanitizeResources: false,
+  fn: async () => {
+    const { file, done } = await tempHtml();
+    try {
+      assert.equal((await lab(["ablate", "--html", file])).code, 0);
+      for (const m of await assertLegible(file, 40)) {
+        const cells = m.counts["td.cell"];
+        assert.ok(cells >= 13 * 4 && cells % 13 === 0, `13 rows × (verdict + counters): ${cells}`);
+      }
+    } finally {
+      await done();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "legibility: the matrix page at 800 and 1400 px; its heading counts what ran and what was skipped",
+  ignore: SKIP_BROWSER,
+  sanitizeResources: false,
+  fn: async () => {
+    const { file, done } = await tempHtml();
+    try {
+      const r = await lab(["matrix", "--quiet", "--json", "--html", file]);
+      assert.equal(r.code, 0, r.stderr);
+      const verdicts: Record<string, number> = JSON.parse(r.stdout).summary.verdicts;
+      const skipped = verdicts.skipped ?? 0, total = 4096, ran = total - skipped;
+      assert.ok(skipped > 0 && ran > 0, JSON.stringify(verdicts));
+      const html = await Deno.readTextFile(file);
+      assert.match(
+        html,
+        new RegExp(
+          `<h2>Matrix on default: ${total} patch sets, ${ran} ran, ${skipped} skipped</h2>`,
+        ),
+      );
+      for (const m of await assertLegible(file, 100)) {
+        assert.equal(m.counts["rect.cell.set"], ran, "every set that ran is drawn, no other");
+      }
+    } finally {
+      await done();
+    }
+  },
 });

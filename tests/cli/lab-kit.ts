@@ -141,3 +141,24 @@ export function which(...names: string[]): string | undefined {
   }
   return undefined;
 }
+
+/** Whether the tests run under CI (`CI=true` or `1`, as `.ci/run` sets it). */
+export const IN_CI = /^(true|1)$/i.test(Deno.env.get("CI") ?? "");
+
+/**
+ * Whether the tests that need `tool` (found at `path`, or not) are skipped: only outside CI,
+ * saying why; under CI they run, and {@link need} fails them when the tool is missing.
+ */
+export function skipWithout(tool: string, path: string | undefined, what: string): boolean {
+  if (path !== undefined || IN_CI) return false;
+  console.log(`skipping ${what}: ${tool} is not installed`);
+  return true;
+}
+
+/** `path`, or a failure naming `tool` (a test that must run under CI found it missing). */
+export function need(tool: string, path: string | undefined): string {
+  if (path === undefined) {
+    throw new Error(`${tool} is not installed; CI must have it (.ci/run installs it)`);
+  }
+  return path;
+}

@@ -30,16 +30,16 @@ async function pluginFile(body: string): Promise<string> {
 
 Deno.test("run --series / --disable / --force / --order: the series reaches the report", async () => {
   const [patched, disabled, forced, ordered] = await Promise.all([
-    lab(["run", "--series", "all,bnx2-reset", "--json"]),
+    lab(["run", "--series", "all", "--json"]),
     lab(["run", "--series", "all", "--disable", "helper-functions", "--json"]),
     lab(["run", "--series", "all", "--disable", "helper-functions", "--force", "--json"]),
     lab(["run", "--series", "all", "--order", "copy-dev-tables,detect-pre-enabled", "--json"]),
   ]);
   assert.deepEqual(seriesIds(), SERIES);
 
-  const p = reportOf(patched, "all,bnx2-reset");
+  const p = reportOf(patched, "all");
   assert.equal(p.verdict, "dump-ok");
-  assert.deepEqual(p.series, [...SERIES, "bnx2-reset"]);
+  assert.deepEqual(p.series, SERIES);
   assert.deepEqual(p.missing, []);
   assert.equal(p.strayWriteCount, 0);
   assert.equal(p.dump?.badPages, 0);
@@ -117,7 +117,7 @@ export default definePlugin({ id: "quiet-reset", title: "a bnx2 fix that does no
       lab([
         "run",
         "--series",
-        "all,bnx2-reset",
+        "all",
         "--plugin",
         hello,
         "--after",
@@ -126,13 +126,20 @@ export default definePlugin({ id: "quiet-reset", title: "a bnx2 fix that does no
       ]),
       lab(["run", "--plugin", throws, "--json"]),
       lab(["run", "--series", "all", "--plugin", badManifest]),
-      lab(["run", "--series", "all,bnx2-reset", "--replace", `bnx2-reset=${quiet}`, "--json"]),
-      lab(["run", "--series", "all,bnx2-rest"]),
+      lab([
+        "run",
+        "--series",
+        "all,bnx2-no-kdump-wait",
+        "--replace",
+        `bnx2-no-kdump-wait=${quiet}`,
+        "--json",
+      ]),
+      lab(["run", "--series", "all,bnx2-no-kdump-wiat"]),
       lab(["run", "--before", "copy-dev-tables"]),
     ]);
 
     const h = reportOf(helloOut, "--plugin hello");
-    assert.deepEqual(h.series, [SERIES[0], "hello-user", ...SERIES.slice(1), "bnx2-reset"]);
+    assert.deepEqual(h.series, [SERIES[0], "hello-user", ...SERIES.slice(1)]);
     assert.equal(h.verdict, "dump-ok");
     const said = h.dmesg.filter((l) => l.text.startsWith("hello-user:"));
     assert.deepEqual(said.map((l) => [l.kernel, l.level, l.text]), [
@@ -165,8 +172,8 @@ export default definePlugin({ id: "quiet-reset", title: "a bnx2 fix that does no
     assert.equal(unknown.code, 2);
     assert.equal(
       unknown.stderr,
-      `kdump-lab: run: unknown plugin "bnx2-rest" (known: ${
-        [...SERIES, "bnx2-reset"].join(", ")
+      `kdump-lab: run: unknown plugin "bnx2-no-kdump-wiat" (known: ${
+        [...SERIES, "bnx2-no-kdump-wait"].join(", ")
       })\n`,
     );
     assert.equal(unplaced.code, 2);
@@ -187,7 +194,7 @@ Deno.test("plugins --json and hooks --json: the catalogue", async () => {
   ]);
   assert.equal(plugins.code, 0, plugins.stderr);
   const list = JSON.parse(plugins.stdout) as Record<string, unknown>[];
-  assert.deepEqual(list.map((p) => p.id), [...SERIES, "bnx2-reset"]);
+  assert.deepEqual(list.map((p) => p.id), [...SERIES, "bnx2-no-kdump-wait"]);
   for (const p of list) {
     for (
       const key of ["id", "title", "requires", "before", "after", "provides", "defines", "hooks"]
@@ -199,12 +206,12 @@ Deno.test("plugins --json and hooks --json: the catalogue", async () => {
   assert.equal(copy.title, "iommu/amd: Add function copy_dev_tables()");
   assert.deepEqual(copy.requires, ["detect-pre-enabled", "dte-bit-fields"]);
   assert.deepEqual(copy.defines, [
-    { name: "amd_iommu.copy_device_table.old_table", kind: "run-all" },
+    { name: "amd_iommu.copy_device_table.old_table", kind: "waterfall" },
     { name: "amd_iommu.copy_device_table.entry", kind: "run-all" },
   ]);
-  const bnx2 = list.find((p) => p.id === "bnx2-reset")!;
+  const bnx2 = list.find((p) => p.id === "bnx2-no-kdump-wait")!;
   assert.equal(bnx2.source, "driver");
-  assert.deepEqual(bnx2.hooks, [{ name: "bnx2.bnx2_init_one", kind: "run-all" }]);
+  assert.deepEqual(bnx2.hooks, [{ name: "bnx2.bnx2_init_one.wait_dma", kind: "wrap" }]);
 
   assert.equal(hooks.code, 0, hooks.stderr);
   const points = JSON.parse(hooks.stdout) as Record<string, unknown>[];
@@ -230,19 +237,19 @@ Deno.test("plugins and hooks: the human listings", async () => {
   const blocks = (out: Output, what: string) =>
     ok(out, what).stdout.trimEnd().split("\n\n").map((b) => b.split("\n"));
   const listed = blocks(plugins, "plugins");
-  assert.equal(listed.length, SERIES.length + 1, "the 12 patches and bnx2-reset");
+  assert.equal(listed.length, SERIES.length + 1, "the 12 patches and bnx2-no-kdump-wait");
   assert.deepEqual(listed[4], [
     " 5 copy-dev-tables  series",
     "   iommu/amd: Add function copy_dev_tables()",
     "  requires  detect-pre-enabled, dte-bit-fields",
     "  provides  copy_device_table, old_dev_tbl_cpy",
-    "  defines   amd_iommu.copy_device_table.old_table (run-all), " +
+    "  defines   amd_iommu.copy_device_table.old_table (waterfall), " +
     "amd_iommu.copy_device_table.entry (run-all)",
     "  taps      —",
   ]);
   assert.deepEqual(listed[12].slice(0, 2), [
-    "13 bnx2-reset  driver",
-    `   ${builtinPlugins().get("bnx2-reset")!.title}`,
+    "13 bnx2-no-kdump-wait  driver",
+    `   ${builtinPlugins().get("bnx2-no-kdump-wait")!.title}`,
   ]);
 
   const points = blocks(hooks, "hooks");
@@ -275,7 +282,7 @@ Deno.test("plugins and hooks: the human listings", async () => {
   );
 });
 
-Deno.test("demo: the baseline and all,bnx2-reset side by side; --json both reports", async () => {
+Deno.test("demo: the baseline and all side by side; --json both reports", async () => {
   const [human, json] = await Promise.all([lab(["demo"]), lab(["demo", "--json"])]);
   assert.equal(human.code, 0, human.stderr);
   const lines = human.stdout.split("\n");
@@ -291,5 +298,5 @@ Deno.test("demo: the baseline and all,bnx2-reset side by side; --json both repor
   assert.equal(baseline.verdict, "dump-corrupt");
   assert.deepEqual(baseline.series, []);
   assert.equal(series.verdict, "dump-ok");
-  assert.deepEqual(series.series, [...SERIES, "bnx2-reset"]);
+  assert.deepEqual(series.series, SERIES);
 });

@@ -21,6 +21,7 @@ Deno.test("boot: with interrupt remapping the IOMMU comes up early (prepare, ena
     ["early", "IOMMU_START_STATE"],
     ["iommu-prepare", "IOMMU_START_STATE"],
     ["iommu-enable", "IOMMU_ACPI_FINISHED"],
+    ["io-apic", "IOMMU_ENABLED"],
     ["pci", "IOMMU_ENABLED"],
     ["iommu-init", "IOMMU_ENABLED"],
     ["drivers", "IOMMU_INITIALIZED"],
@@ -29,11 +30,13 @@ Deno.test("boot: with interrupt remapping the IOMMU comes up early (prepare, ena
   assert.ok(marks.iommuEnabled! - marks.iommuPrepared! >= 1_000_000);
   assert.ok(marks.iommuInitialized! - marks.iommuEnabled! >= 400_000_000);
   assert.ok(marks.driversProbed! - marks.iommuInitialized! >= 100_000_000);
-  assert.deepEqual(texts(k).slice(0, 4), [
-    "Linux version 4.13.0-kdump-lab (gcc version 7.2.1) #1 SMP",
+  assert.deepEqual(texts(k).slice(0, 6), [
+    "Linux version 4.13.0 (kdump-lab) (gcc version 7.2.1 (GCC)) #1 SMP",
     "Command line: root=/dev/nvme0n1p2 ro",
-    "pci 0000:01:00.0: [1022:0000] type 00 class 0x020000",
-    "pci 0000:02:00.0: [1022:0000] type 00 class 0x010802",
+    "IOAPIC[0]: apic_id 128, version 33, address 0xfec00000, GSI 0-23",
+    "..TIMER: vector=0x30 apic1=0 pin1=2 apic2=-1 pin2=-1",
+    "pci 0000:01:00.0: [14e4:1639] type 00 class 0x020000",
+    "pci 0000:02:00.0: [8086:0953] type 00 class 0x010802",
   ]);
   // The probes ran with the IOMMU's DMA ops in place: their first allocations got IOVAs.
   assert.equal(k.pciDev(KIT.NIC)!.driver?.name, "bnx2");
@@ -46,6 +49,7 @@ Deno.test("boot: with intremap=off the whole IOMMU init runs at the initcall", (
   const { seen, marks } = stages({ cmdline: "intremap=off" });
   assert.deepEqual(seen, [
     ["early", "IOMMU_START_STATE"],
+    ["io-apic", "IOMMU_START_STATE"],
     ["pci", "IOMMU_START_STATE"],
     ["iommu-init", "IOMMU_START_STATE"],
     ["drivers", "IOMMU_INITIALIZED"],
@@ -61,7 +65,7 @@ Deno.test("boot: a kdump kernel says so; without an IVHD there is no IOMMU stage
     "Reserving ELF core header (elfcorehdr)",
   ]);
   const none = stages({ ivrs: { ivhds: [], pciWindows: [] } });
-  assert.deepEqual(none.seen.map((s) => s[0]), ["early", "pci", "drivers"]);
+  assert.deepEqual(none.seen.map((s) => s[0]), ["early", "io-apic", "pci", "drivers"]);
   assert.equal(none.k.amd.init_state, "IOMMU_START_STATE");
   assert.equal(none.k.pciDev(KIT.NIC)!.dmaOps, undefined);
   assert.equal(none.marks.iommuInitialized, undefined);

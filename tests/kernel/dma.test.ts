@@ -9,10 +9,14 @@ import { GFP } from "../../runtime/kernel/alloc.ts";
 import { KIT, makeKit } from "./kit.ts";
 
 const OUTSIDE = 0x0800; // 08:00.0: beyond the IVHD's 0..0x2ff
+/** What the test's NIC functions say in their configuration space (BCM5709). */
+const NIC_ID = { vendor: 0x14e4, device: 0x1639, classCode: 0x020000 };
+/** A function no driver of the kit claims. */
+const OTHER_ID = { vendor: 0x1234, device: 0x0001, classCode: 0xff0000 };
 
 function kitWithOutsider() {
   const kit = makeKit({ nic: true });
-  const pci = [...kit.pci, { devid: OUTSIDE, bar: 0xf020_0000, barSize: 0x1000, kind: "other" }];
+  const pci = [...kit.pci, { devid: OUTSIDE, bar: 0xf020_0000, barSize: 0x1000, id: OTHER_ID }];
   return makeKit({ nic: true, pci });
 }
 
@@ -38,7 +42,7 @@ Deno.test("dma: a device the IOMMU does not handle is mapped directly (DMA addre
   assert.equal(c.size, 3 * PAGE_SIZE, "rounded to pages");
   assert.equal(c.cpu % (4 * PAGE_SIZE), 0, "an order-2 block");
   // The AMD ops themselves fall back to the physical address for it (get_domain: -EINVAL).
-  assert.equal(k.amd.dma_ops.map_page(dev, high, 64), high);
+  assert.equal(k.amd.dma_ops.map_page(dev, high, 64, "to-device"), high);
 });
 
 Deno.test("dma: the iommu core gives each covered PCI device a group, a DMA domain and the AMD DMA ops", () => {
@@ -58,12 +62,12 @@ Deno.test("dma: the iommu core gives each covered PCI device a group, a DMA doma
   const shared = makeKit({
     nic: true,
     pci: [
-      { devid: KIT.NIC, bar: KIT.NIC_BAR, barSize: 0x1000, kind: "nic" },
+      { devid: KIT.NIC, bar: KIT.NIC_BAR, barSize: 0x1000, id: NIC_ID },
       {
         devid: KIT.NIC + 1,
         bar: KIT.NIC_BAR + 0x10000,
         barSize: 0x1000,
-        kind: "nic",
+        id: NIC_ID,
         sharesGroupWith: KIT.NIC,
       },
     ],

@@ -55,7 +55,7 @@ Deno.test("hook points: the declared context fields are the keys the kernel pass
     hooks: hooks as Hooks<undefined>,
   });
   for (const sc of Object.values(SCENARIOS)) {
-    for (const spec of ["none", "all,bnx2-reset"]) {
+    for (const spec of ["none", "all", "all,bnx2-no-kdump-wait"]) {
       run(sc, { series: seriesFromSpec(spec, [spy]).insert(spy) });
     }
   }

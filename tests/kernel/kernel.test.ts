@@ -47,19 +47,28 @@ Deno.test("kernel: writeq is two 32-bit MMIO writes, low half first, with CPU ti
   assert.equal(k.readq(KIT.IOMMU_MMIO + MMIO.DEV_TABLE), 0x1_2345_61ff);
 });
 
-Deno.test("kernel: request_irq hands out vectors from 0x30; an MSI with no handler is a spurious interrupt", () => {
+Deno.test("kernel: request_irq hands out vectors above the ISA range; an MSI with no handler is a spurious interrupt, one with a vector below 0x10 an APIC error", () => {
   const { k, m } = makeKit({ nic: true, cmdline: "intremap=off" });
   k.amd.go_to_state("IOMMU_INITIALIZED");
   const got: number[] = [];
-  assert.equal(k.request_irq((v) => got.push(v)), 0x30);
-  assert.equal(k.request_irq((v) => got.push(v)), 0x31);
-  m.msi(KIT.NIC, 0xfee0_0000, 0x31);
-  assert.deepEqual(got, [0x31]);
-  k.free_irq(0x31);
-  m.msi(KIT.NIC, 0xfee0_0000, 0x31);
+  assert.equal(k.request_irq((v) => got.push(v)), 0x41);
+  assert.equal(k.request_irq((v) => got.push(v)), 0x42);
+  assert.equal(k.request_isa_irq(0, (v) => got.push(v)), 0x30, "ISA_IRQ_VECTOR(0)");
+  m.msi(KIT.NIC, 0xfee0_0000, 0x42);
+  m.msi(KIT.NIC, 0xfee0_0000, 0x30);
+  assert.deepEqual(got, [0x42, 0x30]);
+  k.free_irq(0x42);
+  m.msi(KIT.NIC, 0xfee0_0000, 0x42);
   assert.equal(k.spuriousIrqs, 1);
-  assert.equal(k.dmesg.lines.at(-1)!.text, "do_IRQ: 0.49 No irq handler for vector");
+  assert.equal(k.dmesg.lines.at(-1)!.text, "do_IRQ: 0.66 No irq handler for vector");
   assert.equal(k.dmesg.lines.at(-1)!.level, "emerg");
+  // Vector 2 (e.g. an IRTE index that was never remapped): illegal, dropped by the local
+  // APIC, nothing printed at the default log level.
+  const lines = k.dmesg.lines.length;
+  m.msi(KIT.NIC, 0xfee0_0000, 0x02);
+  assert.equal(k.apicErrors, 1);
+  assert.equal(k.spuriousIrqs, 1);
+  assert.equal(k.dmesg.lines.length, lines);
 });
 
 Deno.test("kernel: the command line, kdump detection, dev_err prefixes", () => {

@@ -20,10 +20,12 @@ import { readDteWords } from "../../runtime/kernel/amd_iommu/domain.ts";
 import { Bnx2Driver, type Bnx2Params } from "../../runtime/kernel/drivers/bnx2.ts";
 import type { DriverFactory } from "../../runtime/kernel/drivers/driver.ts";
 import { NvmeDriver } from "../../runtime/kernel/drivers/nvme.ts";
+import { Tg3Driver } from "../../runtime/kernel/drivers/tg3.ts";
 import { SvmDriver, type SvmParams } from "../../runtime/kernel/drivers/svm.ts";
 import { DEFAULT_HOOKS, type HookCaller } from "../../runtime/kernel/hooks.ts";
 import { Kernel, type KernelId, type PciDevInfo } from "../../runtime/kernel/kernel.ts";
 import type { Ivrs } from "../../runtime/kernel/pci.ts";
+import type { MadtIoApic } from "../../runtime/kernel/io_apic.ts";
 import type { LogLevel } from "../../runtime/kernel/printk.ts";
 
 /** Physical layout and DeviceIDs of the kit's machine. */
@@ -36,6 +38,9 @@ export const KIT = {
   DISK_BAR: 0xf010_0000,
   SVM: 0x0210,
   SVM_BAR: 0xf020_0000,
+  /** The southbridge I/O APIC: APIC ID, IVRS DeviceID (00:14.0), registers; the HPET's. */
+  IOAPIC: { apicId: 128, devid: 0x00a0, mmioBase: 0xfec0_0000 },
+  HPET: 0xfed0_0000,
   /** A DeviceID inside the IVHD range with no PCI device behind it. */
   NODEV: 0x0108,
   /** Last DeviceID of the kit's IVHD range (amd_iommu_last_bdf). */
@@ -89,6 +94,8 @@ export interface MachineOptions {
   devices?: "all" | { first: number; last: number }[];
   /** Time the IOMMU's command processor spends per command, ns. */
   commandNs?: number;
+  /** The chipset's I/O APIC (00:14.0 in the IVRS) and HPET (default true). */
+  chipset?: boolean;
 }
 
 /** The machine and what its firmware reports. */
@@ -100,6 +107,9 @@ export interface KitMachine {
   svm?: SvmDevice;
   ivrs: Ivrs;
   pci: PciDevInfo[];
+  /** The MADT's I/O APICs and the HPET table (absent without a chipset). */
+  madt?: { ioapics: MadtIoApic[] };
+  hpet?: { mmioBase: number };
 }
 
 /** Builds the kit's machine. */
@@ -126,6 +136,7 @@ export function makeMachine(o: MachineOptions = {}): KitMachine {
       efr: o.efr ?? { ...KIT_EFR },
       commandNs: o.commandNs,
     }],
+    chipset: o.chipset === false ? undefined : { ioapic: { ...KIT.IOAPIC }, hpetBase: KIT.HPET },
   });
   const pci: PciDevInfo[] = [];
   let nic: Nic | undefined, disk: Disk | undefined, svm: SvmDevice | undefined;
@@ -138,7 +149,7 @@ export function makeMachine(o: MachineOptions = {}): KitMachine {
       ...(o.nic === true ? {} : o.nic),
     });
     m.addDevice(nic);
-    pci.push({ devid: nic.devid, bar: nic.bar, barSize: nic.barSize, kind: "nic" });
+    pci.push({ devid: nic.devid, bar: nic.bar, barSize: nic.barSize, id: nic.id });
   }
   if (o.disk) {
     disk = new Disk({
@@ -148,12 +159,12 @@ export function makeMachine(o: MachineOptions = {}): KitMachine {
       ...(o.disk === true ? {} : o.disk),
     });
     m.addDevice(disk);
-    pci.push({ devid: disk.devid, bar: disk.bar, barSize: disk.barSize, kind: "disk" });
+    pci.push({ devid: disk.devid, bar: disk.bar, barSize: disk.barSize, id: disk.id });
   }
   if (o.svm) {
     svm = new SvmDevice({ devid: KIT.SVM, name: "svm", bar: KIT.SVM_BAR });
     m.addDevice(svm);
-    pci.push({ devid: svm.devid, bar: svm.bar, barSize: svm.barSize, kind: "svm" });
+    pci.push({ devid: svm.devid, bar: svm.bar, barSize: svm.barSize, id: svm.id });
   }
   const ivrs: Ivrs = {
     ivhds: [{
@@ -162,8 +173,15 @@ export function makeMachine(o: MachineOptions = {}): KitMachine {
       devices: o.devices ?? [{ first: 0, last: KIT.LAST_BDF }],
     }],
     pciWindows: [{ ...KIT.PCI_WINDOW }],
+    ...(o.chipset === false
+      ? {}
+      : { ioapics: [{ apicId: KIT.IOAPIC.apicId, devid: KIT.IOAPIC.devid }] }),
   };
-  return { m, iommu: m.iommus[0], nic, disk, svm, ivrs, pci };
+  const platform = o.chipset === false ? {} : {
+    madt: { ioapics: [{ apicId: KIT.IOAPIC.apicId, mmioBase: KIT.IOAPIC.mmioBase, gsiBase: 0 }] },
+    hpet: { mmioBase: KIT.HPET },
+  };
+  return { m, iommu: m.iommus[0], nic, disk, svm, ivrs, pci, ...platform };
 }
 
 /** How the kernel is set up. */
@@ -172,7 +190,8 @@ export interface KernelOptions {
   cmdline?: string;
   /** Usable RAM (default: K1_LOW, plus K1_HIGH when the machine has high RAM). */
   memory?: { base: number; size: number }[];
-  drivers?: ("bnx2" | "nvme" | "svm-accel")[];
+  drivers?: ("bnx2" | "tg3" | "nvme" | "svm-accel")[];
+  /** The NIC driver's settings (bnx2 or tg3). */
   bnx2?: Partial<Bnx2Params>;
   /** The svm-accel driver's process (default KIT_SVM). */
   svmAccel?: Partial<SvmParams>;
@@ -193,6 +212,9 @@ export function makeKernel(km: KitMachine, o: KernelOptions = {}): Kernel {
   if (names.includes("bnx2")) {
     drivers.push((k) => new Bnx2Driver(k, () => ({ ...KIT_BNX2, ...o.bnx2 })));
   }
+  if (names.includes("tg3")) {
+    drivers.push((k) => new Tg3Driver(k, () => ({ ...KIT_BNX2, ...o.bnx2 })));
+  }
   if (names.includes("nvme")) drivers.push((k) => new NvmeDriver(k));
   if (names.includes("svm-accel")) {
     drivers.push((k) => new SvmDriver(k, { ...KIT_SVM, ...o.svmAccel }));
@@ -203,6 +225,8 @@ export function makeKernel(km: KitMachine, o: KernelOptions = {}): Kernel {
     memory: o.memory ?? (high ? [{ ...KIT.K1_LOW }, { ...KIT.K1_HIGH }] : [{ ...KIT.K1_LOW }]),
     ivrs: o.ivrs ?? km.ivrs,
     pci: o.pci ?? km.pci,
+    madt: km.madt,
+    hpet: km.hpet,
     drivers,
     hooks: o.hooks ?? DEFAULT_HOOKS,
     irqTableLen: o.irqTableLen,
@@ -314,6 +338,13 @@ export function svmOf(k: Kernel): SvmDriver {
   return d as SvmDriver;
 }
 
+/** The tg3 driver of a kernel. */
+export function tg3Of(k: Kernel): Tg3Driver {
+  const d = k.drivers.find((x) => x instanceof Tg3Driver);
+  if (!d) throw new Error("no tg3 driver");
+  return d as Tg3Driver;
+}
+
 /** The nvme driver of a kernel. */
 export function nvmeOf(k: Kernel): NvmeDriver {
   const d = k.drivers.find((x) => x instanceof NvmeDriver);
@@ -328,6 +359,8 @@ export interface HookOverrides {
   waterfall?: Record<string, (value: unknown, ctx: unknown) => unknown>;
   bail?: Record<string, (ctx: unknown) => unknown>;
   runAll?: Record<string, (ctx: unknown) => void>;
+  /** Wrap handlers: given the context and `next` (the default action). */
+  wrap?: Record<string, (ctx: unknown, next: () => unknown) => unknown>;
 }
 
 /** A hook call as the kernel made it (waterfalls with the value the kernel passed in). */
@@ -353,9 +386,10 @@ export function hooksWith(o: HookOverrides, calls: HookCall[] = []): HookCaller 
       const f = o.waterfall?.[name];
       return (f ? f(value, ctx) : value) as never;
     },
-    wrap(name, _ctx, def) {
+    wrap(name, ctx, def) {
       calls.push({ kind: "wrap", name });
-      return def();
+      const f = o.wrap?.[name];
+      return (f ? f(ctx, def) : def()) as never;
     },
   };
 }

@@ -117,7 +117,7 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
   const base = run(SCENARIOS.default, {});
   const runs: string[][] = [];
   let skipped = 0;
-  // Fake: dump-ok iff the series applies copy-old-trans-table, disable-only-if-off and bnx2-reset;
+  // Fake: dump-ok iff the series applies copy-old-trans-table, disable-only-if-off and bnx2-no-kdump-wait;
   // a series that would not build goes to the real run(), which skips it.
   const fakeRun: RunFn = (sc, o) => {
     const series = o.series as Series;
@@ -127,7 +127,7 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
     }
     const ids = series.enabledIds();
     runs.push(ids);
-    const ok = ["copy-old-trans-table", "disable-only-if-off", "bnx2-reset"].every((x) =>
+    const ok = ["copy-old-trans-table", "disable-only-if-off", "bnx2-no-kdump-wait"].every((x) =>
       ids.includes(x)
     );
     const report: Report = {
@@ -138,9 +138,9 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
     };
     return report;
   };
-  const withIds = ["bnx2-reset"];
+  const withIds = ["bnx2-no-kdump-wait"];
   const search = seriesMinimizer({ scenario: SCENARIOS.default, with: withIds, run: fakeRun });
-  assert.deepEqual(search.items, seriesIds(), "bnx2-reset is not a patch of the series");
+  assert.deepEqual(search.items, seriesIds(), "bnx2-no-kdump-wait is not a patch of the series");
   assert.equal(search.bound, 12 * 12 + 3 * 12);
   const res = await search.run();
   assert.deepEqual(res.set, [
@@ -155,7 +155,7 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
   assert.equal(res.unresolved, skipped);
   assert.ok(skipped > 0);
   for (const ids of runs) {
-    assert.equal(ids.at(-1), "bnx2-reset", "the --with plugin is applied at every step");
+    assert.equal(ids.at(-1), "bnx2-no-kdump-wait", "the --with plugin is applied at every step");
     assert.deepEqual(
       setSeries(ids.slice(0, -1), withIds).resolve().missing,
       [],
@@ -167,7 +167,7 @@ Deno.test("minimize over the real series with a fake run: dependencies close the
 Deno.test("seriesMinimizer: series patches named by --with are applied at every step, not searched", () => {
   const search = seriesMinimizer({
     scenario: SCENARIOS.default,
-    with: ["bnx2-reset", "disable-only-if-off"],
+    with: ["bnx2-no-kdump-wait", "disable-only-if-off"],
   });
   assert.deepEqual(search.items, seriesIds().filter((id) => id !== "disable-only-if-off"));
   assert.equal(search.bound, 11 * 11 + 3 * 11);

@@ -32,18 +32,24 @@ async function tempModule(text: string): Promise<string> {
   return path;
 }
 
-Deno.test("builtinPlugins / seriesIds / driverIds: the twelve in order, then bnx2-reset", () => {
+Deno.test("builtinPlugins / seriesIds / driverIds: the twelve in order, then bnx2-no-kdump-wait", () => {
   assert.deepEqual(seriesIds(), SERIES);
-  assert.deepEqual(driverIds(), ["bnx2-reset"]);
-  assert.deepEqual([...builtinPlugins().keys()], [...SERIES, "bnx2-reset"]);
+  assert.deepEqual(driverIds(), ["bnx2-no-kdump-wait"]);
+  assert.deepEqual([...builtinPlugins().keys()], [...SERIES, "bnx2-no-kdump-wait"]);
 });
 
 Deno.test("seriesFromSpec: none, all, all inside a list, user plugins by id", () => {
   assert.deepEqual(seriesFromSpec("none").ids(), []);
   assert.deepEqual(seriesFromSpec("").ids(), []);
   assert.deepEqual(seriesFromSpec("all").ids(), SERIES);
-  assert.deepEqual(seriesFromSpec("all,bnx2-reset").ids(), [...SERIES, "bnx2-reset"]);
-  assert.deepEqual(seriesFromSpec("bnx2-reset, all").ids(), ["bnx2-reset", ...SERIES]);
+  assert.deepEqual(seriesFromSpec("all,bnx2-no-kdump-wait").ids(), [
+    ...SERIES,
+    "bnx2-no-kdump-wait",
+  ]);
+  assert.deepEqual(seriesFromSpec("bnx2-no-kdump-wait, all").ids(), [
+    "bnx2-no-kdump-wait",
+    ...SERIES,
+  ]);
   assert.deepEqual(
     seriesFromSpec("detect-pre-enabled,all").ids(),
     SERIES,
@@ -59,12 +65,12 @@ Deno.test("seriesFromSpec: none, all, all inside a list, user plugins by id", ()
 
 Deno.test("seriesFromSpec: unknown ids list the known ones; repeats are refused", async () => {
   assert.equal(
-    await inputError(() => seriesFromSpec("all,bnx2-rest")),
-    `unknown plugin "bnx2-rest" (known: ${[...SERIES, "bnx2-reset"].join(", ")})`,
+    await inputError(() => seriesFromSpec("all,bnx2-no-kdump-wiat")),
+    `unknown plugin "bnx2-no-kdump-wiat" (known: ${[...SERIES, "bnx2-no-kdump-wait"].join(", ")})`,
   );
   assert.equal(
-    await inputError(() => seriesFromSpec("bnx2-reset,bnx2-reset")),
-    'plugin "bnx2-reset" named twice',
+    await inputError(() => seriesFromSpec("bnx2-no-kdump-wait,bnx2-no-kdump-wait")),
+    'plugin "bnx2-no-kdump-wait" named twice',
   );
   assert.match(
     await inputError(() => seriesFromSpec("all", [userPlugin("copy-dev-tables")])),
@@ -83,9 +89,12 @@ Deno.test("buildSeries: disable leaves a plugin out; its dependants show as miss
 });
 
 Deno.test("buildSeries: order puts the given ids first, the rest after in theirs", () => {
-  const s = buildSeries({ spec: "all,bnx2-reset", order: ["bnx2-reset", "copy-dev-tables"] });
+  const s = buildSeries({
+    spec: "all,bnx2-no-kdump-wait",
+    order: ["bnx2-no-kdump-wait", "copy-dev-tables"],
+  });
   assert.deepEqual(s.resolve().plugins.map((p) => p.id), [
-    "bnx2-reset",
+    "bnx2-no-kdump-wait",
     "copy-dev-tables",
     ...SERIES.filter((id) => id !== "copy-dev-tables"),
   ]);
@@ -123,9 +132,12 @@ Deno.test("buildSeries: replace keeps the place and the enabled state", () => {
   const s = buildSeries({ spec: "all", replace: [{ id: "sanity-check-old-dte", plugin: mine }] });
   assert.deepEqual(s.ids(), SERIES.map((id) => id === "sanity-check-old-dte" ? mine.id : id));
   assert.equal(s.get("my-sanity-check"), mine);
-  const same = userPlugin("bnx2-reset");
-  const t = buildSeries({ spec: "all,bnx2-reset", replace: [{ id: "bnx2-reset", plugin: same }] });
-  assert.equal(t.get("bnx2-reset"), same, "a file may keep the id it replaces");
+  const same = userPlugin("bnx2-no-kdump-wait");
+  const t = buildSeries({
+    spec: "all,bnx2-no-kdump-wait",
+    replace: [{ id: "bnx2-no-kdump-wait", plugin: same }],
+  });
+  assert.equal(t.get("bnx2-no-kdump-wait"), same, "a file may keep the id it replaces");
   const u = buildSeries({
     spec: "all",
     replace: [{ id: "drop-gcr3-root", plugin: userPlugin("my-gcr3") }],
@@ -135,15 +147,15 @@ Deno.test("buildSeries: replace keeps the place and the enabled state", () => {
 });
 
 Deno.test("buildSeries: each mistake is one line naming the id", async () => {
-  const known = [...SERIES, "bnx2-reset"].join(", ");
+  const known = [...SERIES, "bnx2-no-kdump-wait"].join(", ");
   const cases: [() => unknown, string][] = [
     [
       () => buildSeries({ spec: "all", disable: ["nope"] }),
       `cannot disable "nope": unknown plugin (known: ${known})`,
     ],
     [
-      () => buildSeries({ spec: "detect-pre-enabled", disable: ["bnx2-reset"] }),
-      'cannot disable "bnx2-reset": it is not in the series (series: detect-pre-enabled)',
+      () => buildSeries({ spec: "detect-pre-enabled", disable: ["bnx2-no-kdump-wait"] }),
+      'cannot disable "bnx2-no-kdump-wait": it is not in the series (series: detect-pre-enabled)',
     ],
     [
       () => buildSeries({ order: ["copy-dev-tables"] }),
@@ -162,8 +174,12 @@ Deno.test("buildSeries: each mistake is one line naming the id", async () => {
       'cannot replace "copy-dev-tables": it is not in the series (series: none)',
     ],
     [
-      () => buildSeries({ spec: "all", add: [{ plugin: userPlugin("x"), before: "bnx2-reset" }] }),
-      `cannot place "x" next to "bnx2-reset": it is not in the series (series: ${
+      () =>
+        buildSeries({
+          spec: "all",
+          add: [{ plugin: userPlugin("x"), before: "bnx2-no-kdump-wait" }],
+        }),
+      `cannot place "x" next to "bnx2-no-kdump-wait": it is not in the series (series: ${
         SERIES.join(", ")
       })`,
     ],

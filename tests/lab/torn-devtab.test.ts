@@ -24,7 +24,7 @@ function devtabWrites(r: ReturnType<typeof simulate>["report"]) {
 }
 
 Deno.test("torn-devtab-write with the series: the copy is below 4 GiB, the rewrite is atomic, the dump is clean", () => {
-  const sim = simulate(sc, { series: seriesFromSpec("all,bnx2-reset") });
+  const sim = simulate(sc, { series: seriesFromSpec("all") });
   assert.equal(sim.report.verdict, "dump-ok");
   assert.equal(sim.report.strayWriteCount, 0);
   const w = devtabWrites(sim.report);
@@ -36,7 +36,7 @@ Deno.test("torn-devtab-write with the series: the copy is below 4 GiB, the rewri
 
 Deno.test("torn-devtab-write without dev-table-below-4g: a DMA between the halves reads its DTE from the torn address", () => {
   const sim = simulate(sc, {
-    series: seriesFromSpec("all,bnx2-reset").disable("dev-table-below-4g"),
+    series: seriesFromSpec("all").disable("dev-table-below-4g"),
   });
   const r = sim.report;
   const oldTable = sim.kernel1!.amd.dev_table, newTable = sim.kernel2!.amd.dev_table;

@@ -10,6 +10,7 @@ import {
   HookRunner,
   MissingSymbolError,
   type Plugin,
+  type PluginCtx,
   PluginError,
   unwrapHookError,
 } from "../../runtime/plugin/mod.ts";
@@ -451,4 +452,58 @@ Deno.test("calls of the wrong kind, or of a hook point nobody declares, throw", 
   assert.ok(e instanceof PluginError);
   assert.equal(e.plugin, "wrong-kind");
   assert.match(e.detail, /is run-all, called as bail/);
+});
+
+Deno.test("contexts: a context object passed again reads through to the caller's current fields; fresh ones are copies", () => {
+  const seen: string[] = [];
+  const defines = { "test.entry": hookPoint("run-all", "an entry", "-") };
+  const tap = (id: string) =>
+    definePlugin<{ n: number }>({
+      id,
+      title: id,
+      state: () => ({ n: 0 }),
+      defines: id === "a" ? defines : {},
+      hooks: {
+        "test.entry": (ctx: { k: Kernel; devid: number } & PluginCtx<{ n: number }>) => {
+          ctx.state.n++;
+          seen.push(`${ctx.plugin}:${ctx.devid}:${ctx.state.n}:${"devid" in ctx}`);
+        },
+      },
+    });
+  const r = loose(new HookRunner([tap("a"), tap("b")] as Plugin[]));
+  const ctx = { k: K1, devid: 1 };
+  r.runAll("test.entry", ctx);
+  ctx.devid = 2;
+  r.runAll("test.entry", ctx); // the same object again: read through
+  ctx.devid = 3;
+  r.runAll("test.entry", ctx);
+  r.runAll("test.entry", { k: K1, devid: 4 }); // a fresh object: copied again
+  assert.deepEqual(seen, [
+    "a:1:1:true",
+    "b:1:1:true",
+    "a:2:2:true",
+    "b:2:2:true",
+    "a:3:3:true",
+    "b:3:3:true",
+    "a:4:4:true",
+    "b:4:4:true",
+  ]);
+  // Each handler's context is its own: a field it sets is not seen by the next plugin.
+  const marks: unknown[] = [];
+  const setter = definePlugin({
+    id: "setter",
+    title: "setter",
+    defines,
+    hooks: { "test.entry": (c: Record<string, unknown>) => void (c.mark = 1) },
+  });
+  const reader = definePlugin({
+    id: "reader",
+    title: "reader",
+    hooks: { "test.entry": (c: Record<string, unknown>) => void marks.push(c.mark) },
+  });
+  const r2 = loose(new HookRunner([setter, reader] as Plugin[]));
+  const same = { k: K1, devid: 0 };
+  for (let i = 0; i < 3; i++) r2.runAll("test.entry", same);
+  assert.deepEqual(marks, [undefined, undefined, undefined]);
+  assert.equal("mark" in same, false, "nor by the caller");
 });

@@ -13,7 +13,7 @@
  * @module
  */
 import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
-import { renderAblateHtml } from "../../lab/html.ts";
+import { renderAblateHtml } from "../../html/mod.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import Table from "npm:cli-table3@^0.6";
 import { ablate, type AblationRow, NOTHING_LEFT_OUT } from "../../lab/ablate.ts";

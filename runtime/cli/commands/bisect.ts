@@ -33,6 +33,7 @@ import {
 import { InputError, readFailure } from "../../lab/input.ts";
 import { checkWith, type Tested } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
+import { replaceFileSync, sameFile, writeOutputFile } from "../output-files.ts";
 import {
   addProbeOptions,
   addSearchSeriesOptions,
@@ -72,6 +73,31 @@ interface Setup {
   record: BisectLogOptions;
   terms?: BisectTerms;
   known?: ReadonlyMap<number, Tested>;
+  /** The log file `bisect replay` reads. */
+  replaying?: string;
+}
+
+/**
+ * Where `bisect --log FILE` keeps the log while the search runs: `FILE.partial`. One left by an
+ * interrupted search is refused (it would be lost) unless it is the log being replayed.
+ *
+ * @param replaying the log `bisect replay` reads, if any
+ * @throws {InputError} when FILE.partial exists and is not the log being replayed
+ */
+function partialLog(log: string, replaying?: string): string {
+  const partial = `${log}.partial`;
+  let exists = false;
+  try {
+    Deno.lstatSync(partial);
+    exists = true;
+  } catch { /* none: the usual case */ }
+  if (exists && !(replaying !== undefined && sameFile(replaying, partial))) {
+    throw new InputError(
+      `--log ${log}: ${partial} holds an interrupted search's steps; continue it with ` +
+        `bisect replay ${partial} --log ${log}, or remove it`,
+    );
+  }
+  return partial;
 }
 
 /** `1 step`, `2 steps`. */
@@ -148,17 +174,25 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
   const human = !opts.json;
   const progress = opts.json ? showProgress(opts) : false;
   const say = (lines: string[]) => human ? print(...lines) : progress && lines.forEach(printErr);
-  // Saved after every step (synchronously, so writes never overtake each other): a search
-  // that aborts leaves a log that `bisect replay` continues.
-  const saveLog = (res?: BisectResult) => {
-    if (opts.log === undefined) return;
+  // --log FILE is written once, when the search ends; until then the log so far is saved to
+  // FILE.partial after every step (synchronously, so writes never overtake each other), so an
+  // aborted search leaves FILE as it was and a log that `bisect replay` continues.
+  const partial = opts.log === undefined ? undefined : partialLog(opts.log, setup.replaying);
+  // The terms the log's start line names: the result's, the custom ones, or the defaults
+  // the newest end gave the steps.
+  const logTerms = (res?: BisectResult) => {
+    const newest = steps.find((s) => s.prefix === last);
+    return res?.terms ?? setup.terms ??
+      (newest && newest.judgement !== "skip" ? defaultTerms(newest.judgement) : undefined);
+  };
+  const saveLog = () => {
+    if (partial === undefined) return;
     try {
-      const newest = steps.find((s) => s.prefix === last);
-      const terms = res?.terms ?? setup.terms ??
-        (newest && newest.judgement !== "skip" ? defaultTerms(newest.judgement) : undefined);
-      Deno.writeTextFileSync(opts.log, formatBisectLog(record, terms, steps, revisions, res));
+      replaceFileSync(partial, formatBisectLog(record, logTerms(), steps, revisions));
     } catch (e) {
-      throw new InputError(`--log ${opts.log}: cannot write it: ${readFailure(e, "write")}`);
+      throw new InputError(
+        `--log ${opts.log}: cannot write ${partial}: ${readFailure(e, "write")}`,
+      );
     }
   };
   const onEvent = (e: BisectEvent) => {
@@ -183,14 +217,30 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
     disable: record.disable ?? [],
     with: record.with ?? [],
   });
-  const res = await bisect({
-    revisions,
-    test: prefixTester({ scenario, seed: record.seed, with: record.with, judge, base }),
-    terms: setup.terms,
-    known: setup.known,
-    onEvent,
-  });
-  saveLog(res);
+  let res: BisectResult;
+  try {
+    res = await bisect({
+      revisions,
+      test: prefixTester({ scenario, seed: record.seed, with: record.with, judge, base }),
+      terms: setup.terms,
+      known: setup.known,
+      onEvent,
+    });
+  } catch (e) {
+    if (partial === undefined || !(e instanceof InputError)) throw e;
+    throw new InputError(
+      `${e.message} (${opts.log} is unchanged; the steps so far are in ${partial}: ` +
+        `bisect replay ${partial} --log ${opts.log} continues)`,
+    );
+  }
+  if (opts.log !== undefined) {
+    writeOutputFile(
+      "--log",
+      opts.log,
+      formatBisectLog(record, logTerms(res), steps, revisions, res),
+    );
+    if (partial !== undefined) Deno.removeSync(partial);
+  }
   if (opts.json) print(JSON.stringify(resultJson(res, record), null, 2));
   if (res.status === "ends-agree") {
     const j = res.steps.find((s) => s.prefix === 0)?.judgement;
@@ -260,7 +310,7 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
       `the log's terms are ${log.terms.old}/${log.terms.new}, not ${terms?.old}/${terms?.new}`,
     );
   }
-  return { record, terms, known };
+  return { record, terms, known, replaying: file };
 }
 
 /** Registers `bisect` (and its form `bisect replay FILE`) on `program`. */
@@ -286,7 +336,13 @@ export function registerBisect(program: CommandUnknownOpts): void {
     .addOption(
       new Option("--term-new <name>", "the term of the newest end, the whole series (--term-new)"),
     )
-    .addOption(new Option("--log <file>", "save the bisect log (git bisect log style) to FILE"))
+    .addOption(
+      new Option(
+        "--log <file>",
+        "save the bisect log (git bisect log style) to FILE when the search ends " +
+          "(FILE.partial holds it meanwhile)",
+      ),
+    )
     .option("--json", "print { first, steps, terms, candidates, … } as JSON")
     .addOption(
       verboseOption(
@@ -314,6 +370,13 @@ Replay:
   A replay takes the scenario, seed, --with, --run and series options recorded in the log
   unless the command line gives them. --log FILE saves the replayed log (it may be the
   same file).
+
+The log file:
+  --log FILE replaces FILE in one step when the search ends (as it ends: found, only
+  skipped commits left, or nothing to bisect). While it runs, the steps so far are saved
+  to FILE.partial after each one; a search that is interrupted or aborted leaves FILE as it
+  was, and "bisect replay FILE.partial --log FILE" continues it. A FILE.partial left over
+  is never overwritten: replay it or remove it.
 ${SEARCH_SERIES_HELP}`,
     )
     .action(async (action, file, opts, cmd) => {

@@ -48,7 +48,7 @@ function emitAll(all: Decoded[], json: boolean | undefined, cmd: CommandUnknownO
  * Values to paste, as the kernel model prints them or holds them: the dev_err line of
  * `run --series all --dmesg`; lines of the kernel model's own tests (a pr_err fault without
  * driver data, an ILLEGAL_DEV_TABLE_ENTRY's two records, tests/kernel/amd_iommu/events.test.ts);
- * the NIC's DTE and the Control register of the kdump kernel with `all,bnx2-reset`.
+ * the NIC's DTE and the Control register of the kdump kernel with `all`.
  */
 const DECODE_EXAMPLES = `
 Examples (lines as the kernel model prints them; timestamps and prefixes may stay):

@@ -18,10 +18,10 @@ import { MatrixPlan, parseShard, shardIndices } from "../../lab/matrix.ts";
 import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";
 import { runMatrix } from "../../lab/matrix-pool.ts";
 import { summarize } from "../../lab/matrix-summary.ts";
-import { renderMatrixHtml } from "../../lab/html.ts";
-import { seriesIds } from "../../lab/plugins.ts";
+import { renderMatrixHtml } from "../../html/mod.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
-import { print } from "../io.ts";
+import { print, writeStdout } from "../io.ts";
+import { writeOutputFile } from "../output-files.ts";
 import { renderMatrix } from "../matrix-view.ts";
 import { start } from "../progress.ts";
 import { quietOption, verboseOption, withOption } from "../probe-options.ts";
@@ -62,12 +62,6 @@ function parseShardOption(value: string) {
   }
 }
 
-/** Writes text to stdout as is (no newline added). */
-async function writeStdout(text: string): Promise<void> {
-  const bytes = new TextEncoder().encode(text);
-  for (let off = 0; off < bytes.length;) off += await Deno.stdout.write(bytes.subarray(off));
-}
-
 /** Output options shared by `matrix` and `matrix merge`. */
 interface OutputOpts {
   html?: string;
@@ -99,11 +93,11 @@ Sharding:
   files hold every run once and writes what the unsharded run writes.
 
 Examples:
-  kdump-lab matrix --with bnx2-reset --out matrix.jsonl
-  kdump-lab matrix --pairwise --with bnx2-reset --json
-  kdump-lab matrix --patches copy-dev-tables,copy-old-trans-table --with bnx2-reset --jsonl
-  kdump-lab matrix --with bnx2-reset --shard 1/2 --out a.jsonl   # on one machine
-  kdump-lab matrix --with bnx2-reset --shard 2/2 --out b.jsonl   # on another
+  kdump-lab matrix --with bnx2-no-kdump-wait --out matrix.jsonl
+  kdump-lab matrix --pairwise --with bnx2-no-kdump-wait --json
+  kdump-lab matrix --patches copy-dev-tables,copy-old-trans-table --with bnx2-no-kdump-wait --jsonl
+  kdump-lab matrix --with bnx2-no-kdump-wait --shard 1/2 --out a.jsonl   # on one machine
+  kdump-lab matrix --with bnx2-no-kdump-wait --shard 2/2 --out b.jsonl   # on another
   kdump-lab matrix merge a.jsonl b.jsonl --out matrix.jsonl`;
 
 /** The JSONL option set (`--out`, `--jsonl`, `--json`, `--results`). */
@@ -123,25 +117,19 @@ function outputOptions() {
 async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Promise<void> {
   const text = formatJsonl(file.header, file.lines);
   if (opts.html !== undefined) {
-    const full = file.header.mode === "full";
     await writeHtml(
       opts.html,
       renderMatrixHtml({
         cells: file.lines,
-        by: full ? "index" : "mask",
-        patches: full ? file.header.patches : seriesIds(),
+        patches: file.header.patches,
+        with: file.header.with,
         scenario: file.header.scenario,
+        seed: file.header.seed,
       }),
     );
   }
-  if (opts.out !== undefined) {
-    try {
-      await Deno.writeTextFile(opts.out, text);
-    } catch (e) {
-      throw new InputError(`--out ${opts.out}: cannot write it: ${readFailure(e, "write")}`);
-    }
-  }
-  if (toStdout) return await writeStdout(text);
+  if (opts.out !== undefined) writeOutputFile("--out", opts.out, text);
+  if (toStdout) return writeStdout(text);
   const summary = summarize(file.header, file.lines);
   if (opts.json) {
     const results = opts.results ? { results: file.lines } : {};
@@ -172,7 +160,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         .argParser(parseIdList),
     )
     .addOption(
-      withOption("plugins applied in every run (comma list, repeatable), e.g. bnx2-reset"),
+      withOption("plugins applied in every run (comma list, repeatable), e.g. bnx2-no-kdump-wait"),
     )
     .addOption(placement.plugin)
     .addOption(placement.before)
@@ -201,7 +189,9 @@ export function registerMatrix(program: CommandUnknownOpts): void {
       ),
     )
     .addOption(verboseOption("progress as a line per tenth of the runs, on a terminal too"))
-    .addOption(htmlOption("the matrix as a heatmap"))
+    .addOption(
+      htmlOption("the patch sets that ran, grouped by outcome, and why the rest were skipped"),
+    )
     // matrix's own options stay out of `matrix merge`'s (the program enables this too)
     .enablePositionalOptions()
     .addHelpText("after", MATRIX_HELP)
@@ -251,7 +241,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(mergeJsonlOption)
     .addOption(mergeJson)
     .addOption(mergeResults)
-    .addOption(htmlOption("the merged matrix as a heatmap"))
+    .addOption(htmlOption("the merged matrix (the patch sets by outcome)"))
     .action(async (files, opts) => {
       const texts = [];
       for (const name of files) {

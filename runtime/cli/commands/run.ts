@@ -8,7 +8,6 @@
  */
 import { type CommandUnknownOpts, Option } from "npm:@commander-js/extra-typings@^14";
 import { consoleLog } from "../../lab/console.ts";
-import { renderReportHtml } from "../../lab/html.ts";
 import { run } from "../../lab/run.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import { print } from "../io.ts";
@@ -60,7 +59,10 @@ export function registerRun(program: CommandUnknownOpts): void {
       const started = performance.now();
       const report = run(scenario, { seed: opts.seed, series, force: opts.force });
       const elapsedMs = performance.now() - started;
-      if (opts.html !== undefined) await writeHtml(opts.html, renderReportHtml(report));
+      if (opts.html !== undefined) {
+        const { renderReportHtml } = await import("../../html/mod.ts"); // only when asked for
+        await writeHtml(opts.html, renderReportHtml(report));
+      }
       if (opts.json) print(JSON.stringify(report, null, 2));
       else if (opts.dmesg) print(...consoleLog(report));
       else print(...renderSummary(report, { elapsedMs }));

@@ -11,6 +11,7 @@ import { InputError, readFailure } from "../../lab/input.ts";
 import { withTable } from "../../lab/readme.ts";
 import { patchTable, renderTable } from "../../lab/table.ts";
 import { print } from "../io.ts";
+import { writeOutputFile } from "../output-files.ts";
 import { parseSeed } from "../scenario-options.ts";
 
 /** Registers the `table` command on `program`. */
@@ -21,7 +22,10 @@ export function registerTable(program: CommandUnknownOpts): void {
     .option("--markdown", "print the Markdown table README.md carries")
     .option("--json", "print the rows as JSON")
     .option("--seed <n>", "seed for every run (default: each scenario's own)", parseSeed)
-    .option("--update-readme <file>", "rewrite the table between the markers of this README")
+    .option(
+      "--update-readme <file>",
+      "rewrite the table between the marker lines of this README (as deno fmt lays it out)",
+    )
     .action(async (opts) => {
       const rows = patchTable(opts.seed as number | undefined);
       if (opts.json) return print(JSON.stringify(rows, null, 2));
@@ -34,11 +38,8 @@ export function registerTable(program: CommandUnknownOpts): void {
           throw new InputError(`${name}: cannot read it: ${readFailure(e)}`);
         }
         const updated = withTable(text, renderTable(rows), name);
-        try {
-          await Deno.writeTextFile(opts.updateReadme, updated);
-        } catch (e) {
-          throw new InputError(`${name}: cannot write it: ${readFailure(e, "write")}`);
-        }
+        if (updated === text) return print(`the patch table in ${opts.updateReadme} is current`);
+        writeOutputFile("--update-readme", opts.updateReadme, updated);
         return print(`updated the patch table in ${opts.updateReadme}`);
       }
       if (opts.markdown) return print(renderTable(rows));

@@ -3,49 +3,97 @@
  * software that changes a DTE or a PTE without the right command keeps seeing stale
  * translations — the behaviour the kernel's flushes exist for.
  *
- * Both are bounded and evict the oldest entry (insertion order), deterministically.
+ * Both are bounded and evict the oldest entry (insertion order), deterministically. Both keep
+ * their entries in typed arrays ({@link FifoTable}); the DMA path works with slot numbers,
+ * and `clear()` is a generation bump.
  *
  * @module
  */
+import { FifoTable } from "./fifo-table.ts";
 
-/** A cached DTE: its four qwords as dwords, plus the SE "fault already logged" latch. */
+/** A cached DTE as {@link DteCache.get} shows it: its four qwords as dwords (a copy), and the SE "fault already logged" latch. */
 export interface CachedDte {
   words: Uint32Array;
   faultLogged: boolean;
 }
 
+/** A DTE fetch's answer when the DeviceID lies beyond the device table's size. */
+export const DTE_BEYOND_TABLE = -1;
+/** A DTE fetch's answer when the DTE's address is not RAM (DEV_TAB_HARDWARE_ERROR). */
+export const DTE_READ_FAILED = -2;
+
 /** DTE cache, keyed by DeviceID. */
 export class DteCache {
-  private readonly map = new Map<number, CachedDte>();
+  private readonly table: FifoTable;
+  /** Eight dwords per slot. */
+  readonly words: Uint32Array;
+  private readonly logged: Uint8Array;
+  /** A view of each slot's eight dwords (made once). */
+  private readonly views: Uint32Array[] = [];
 
-  constructor(readonly capacity: number) {}
-
-  get(devid: number): CachedDte | undefined {
-    return this.map.get(devid);
+  constructor(readonly capacity: number) {
+    this.table = new FifoTable(capacity);
+    this.words = new Uint32Array(capacity * 8);
+    this.logged = new Uint8Array(capacity);
+    for (let s = 0; s < capacity; s++) this.views.push(this.words.subarray(s * 8, s * 8 + 8));
   }
 
+  /** The slot caching `devid`'s DTE, or -1. */
+  find(devid: number): number {
+    return this.table.find(devid, 0);
+  }
+
+  /** Caches `devid`'s DTE (eight dwords of `words`); returns its slot. */
+  store(devid: number, words: ArrayLike<number>): number {
+    let s = this.table.find(devid, 0);
+    if (s < 0) s = this.table.add(devid, 0);
+    for (let i = 0; i < 8; i++) this.words[s * 8 + i] = words[i];
+    this.logged[s] = 0;
+    return s;
+  }
+
+  /** The cached words of `slot` (a view into the cache: valid until the slot is reused). */
+  view(slot: number): Uint32Array {
+    return this.views[slot];
+  }
+
+  /** Whether an IO_PAGE_FAULT was logged through `slot`'s entry (for DTE.SE). */
+  faultLogged(slot: number): boolean {
+    return this.logged[slot] === 1;
+  }
+
+  /** Sets the SE latch of `slot`. */
+  setFaultLogged(slot: number): void {
+    this.logged[slot] = 1;
+  }
+
+  /** The cached DTE of `devid` (a copy), or undefined. */
+  get(devid: number): CachedDte | undefined {
+    const s = this.find(devid);
+    if (s < 0) return undefined;
+    return { words: this.views[s].slice(), faultLogged: this.logged[s] === 1 };
+  }
+
+  /** Caches `devid`'s DTE (a put of a cached DeviceID replaces it and keeps its age). */
   put(devid: number, words: Uint32Array): CachedDte {
-    if (this.map.size >= this.capacity && !this.map.has(devid)) {
-      this.map.delete(this.map.keys().next().value!);
-    }
-    const e = { words, faultLogged: false };
-    this.map.set(devid, e);
-    return e;
+    const s = this.store(devid, words);
+    return { words: this.views[s].slice(), faultLogged: false };
   }
 
   /** INVALIDATE_DEVTAB_ENTRY. */
   invalidate(devid: number): void {
-    this.map.delete(devid);
+    const s = this.find(devid);
+    if (s >= 0) this.table.remove(s);
   }
 
   /** INVALIDATE_IOMMU_ALL. */
   clear(): void {
-    this.map.clear();
+    this.table.clear();
   }
 
-  /** DeviceIDs currently cached. */
+  /** DeviceIDs currently cached, oldest first. */
   keys(): number[] {
-    return [...this.map.keys()];
+    return this.table.slots().map((s) => this.table.a(s));
   }
 }
 
@@ -59,101 +107,109 @@ export interface IotlbEntry {
 
 /** IOTLB, tagged by DomainID (as the AMD IOMMU tags it). */
 export class Iotlb {
-  private readonly domains = new Map<number, Map<number, IotlbEntry>>();
+  private readonly table: FifoTable;
+  private readonly spa: Float64Array;
+  /** Bit 0: IR, bit 1: IW. */
+  private readonly perm: Uint8Array;
   /**
-   * Insertion order, as (DomainID, page, entry) records in parallel lists; `head` is the
-   * oldest. A record whose entry is no longer the cached one (invalidated, or the page was
-   * inserted again later) is stale and skipped.
+   * DomainIDs in the order they were first cached since the last clear (or since all of
+   * theirs were invalidated at once), for {@link domainIds}.
    */
-  private orderDom: number[] = [];
-  private orderPage: number[] = [];
-  private orderEntry: IotlbEntry[] = [];
-  private head = 0;
-  private size = 0;
+  private domains: number[] = [];
+  private readonly domainSet = new Set<number>();
   hits = 0;
   misses = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number) {
+    this.table = new FifoTable(capacity);
+    this.spa = new Float64Array(capacity);
+    this.perm = new Uint8Array(capacity);
+  }
 
-  lookup(domid: number, iovaPage: number): IotlbEntry | undefined {
-    const e = this.domains.get(domid)?.get(iovaPage);
-    if (e) this.hits++;
+  /** The slot translating `iovaPage` of `domid`, or -1 (counted as a hit or a miss). */
+  find(domid: number, iovaPage: number): number {
+    const s = this.table.find(domid, iovaPage);
+    if (s >= 0) this.hits++;
     else this.misses++;
-    return e;
+    return s;
   }
 
+  /** SPA of the frame cached in `slot`. */
+  spaPage(slot: number): number {
+    return this.spa[slot];
+  }
+
+  /** Whether `slot` allows reads. */
+  ir(slot: number): boolean {
+    return (this.perm[slot] & 1) !== 0;
+  }
+
+  /** Whether `slot` allows writes. */
+  iw(slot: number): boolean {
+    return (this.perm[slot] & 2) !== 0;
+  }
+
+  /** The entry translating `iovaPage` of `domid` (a copy), or undefined. */
+  lookup(domid: number, iovaPage: number): IotlbEntry | undefined {
+    const s = this.find(domid, iovaPage);
+    return s < 0 ? undefined : { spaPage: this.spa[s], ir: this.ir(s), iw: this.iw(s) };
+  }
+
+  /** Caches a translation (a page already cached is updated in place and keeps its age). */
+  put(domid: number, iovaPage: number, spaPage: number, ir: boolean, iw: boolean): void {
+    let s = this.table.find(domid, iovaPage);
+    if (s < 0) {
+      s = this.table.add(domid, iovaPage);
+      if (!this.domainSet.has(domid)) {
+        this.domainSet.add(domid);
+        this.domains.push(domid);
+      }
+    }
+    this.spa[s] = spaPage;
+    this.perm[s] = (ir ? 1 : 0) | (iw ? 2 : 0);
+  }
+
+  /** Caches a translation given as an entry. */
   insert(domid: number, iovaPage: number, e: IotlbEntry): void {
-    let d = this.domains.get(domid);
-    if (!d) this.domains.set(domid, d = new Map());
-    const cached = d.get(iovaPage);
-    if (cached) {
-      // Update in place: the entry keeps its age, and its order record stays valid.
-      Object.assign(cached, e);
-      return;
-    }
-    while (this.size >= this.capacity && this.head < this.orderDom.length) this.evictOldest();
-    this.size++;
-    this.orderDom.push(domid);
-    this.orderPage.push(iovaPage);
-    this.orderEntry.push(e);
-    d.set(iovaPage, e);
-  }
-
-  /** Evicts the oldest insertion still present (stale order records are skipped). */
-  private evictOldest(): void {
-    const i = this.head++;
-    const d = this.domains.get(this.orderDom[i]);
-    if (d && d.get(this.orderPage[i]) === this.orderEntry[i]) {
-      d.delete(this.orderPage[i]);
-      this.size--;
-    }
-    if (this.head > 4096 && this.head * 2 > this.orderDom.length) {
-      this.orderDom = this.orderDom.slice(this.head);
-      this.orderPage = this.orderPage.slice(this.head);
-      this.orderEntry = this.orderEntry.slice(this.head);
-      this.head = 0;
-    }
+    this.put(domid, iovaPage, e.spaPage, e.ir, e.iw);
   }
 
   /** INVALIDATE_IOMMU_PAGES: drop the domain's entries whose page lies in [first, first+size). */
   invalidateRange(domid: number, first: number, size: number): number {
-    const d = this.domains.get(domid);
-    if (!d) return 0;
+    if (!this.domainSet.has(domid)) return 0;
     let n = 0;
-    if (size === Infinity) {
-      n = d.size;
-      this.size -= d.size;
-      this.domains.delete(domid);
-    } else {
-      for (const page of [...d.keys()]) {
-        const addr = page * 4096;
-        if (addr >= first && addr < first + size) {
-          d.delete(page);
-          this.size--;
-          n++;
-        }
+    for (const s of this.table.slots()) {
+      if (this.table.a(s) !== domid) continue;
+      const addr = this.table.b(s) * 4096;
+      if (size === Infinity || (addr >= first && addr < first + size)) {
+        this.table.remove(s);
+        n++;
       }
+    }
+    if (size === Infinity) {
+      this.domainSet.delete(domid);
+      this.domains = this.domains.filter((d) => d !== domid);
     }
     return n;
   }
 
   /** INVALIDATE_IOMMU_ALL. */
   clear(): void {
-    this.domains.clear();
-    this.orderDom.length = 0;
-    this.orderPage.length = 0;
-    this.orderEntry.length = 0;
-    this.head = 0;
-    this.size = 0;
+    this.table.clear();
+    if (this.domains.length) {
+      this.domains = [];
+      this.domainSet.clear();
+    }
   }
 
   /** Number of cached translations. */
   get count(): number {
-    return this.size;
+    return this.table.size;
   }
 
   /** Domains with cached translations. */
   domainIds(): number[] {
-    return [...this.domains.keys()].filter((d) => this.domains.get(d)!.size > 0);
+    const live = new Set(this.table.slots().map((s) => this.table.a(s)));
+    return this.domains.filter((d) => live.has(d));
   }
 }

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { onesFrom } from "../bits.ts";
+import { onesFrom, placed } from "../bits.ts";
 import { entryAddress, levelIndex, levelPageSize, PDE, PTE } from "../layouts/pte.ts";
 import type { PhysMem } from "../memory.ts";
 
@@ -22,11 +22,30 @@ export type WalkFault =
   | { kind: "IO_PAGE_FAULT"; pr: boolean; rz: boolean; pe: boolean; why: string }
   | { kind: "PAGE_TAB_HARDWARE_ERROR"; entryAddr: number; why: string };
 
+/**
+ * Where a walk writes its outcome: the IOMMU keeps one and reuses it, so a walk allocates
+ * nothing unless it faults. `fault` is set (and the rest stale) when the walk failed.
+ */
+export interface WalkOut {
+  spa: number;
+  pageSize: number;
+  ir: boolean;
+  iw: boolean;
+  fault: WalkFault | null;
+}
+
+/** A fresh {@link WalkOut}. */
+export function walkOut(): WalkOut {
+  return { spa: 0, pageSize: 0, ir: false, iw: false, fault: null };
+}
+
 const PDE_RSVD_HI = PDE.reservedMask[1];
 const PTE_RSVD_HI = PTE.reservedMask[1];
 /** PR, Next Level, IR and IW sit at the same bits in PDEs and PTEs. */
 const PR = PDE.field("PR"), NEXT_LEVEL = PDE.field("NextLevel");
 const IR = PDE.field("IR"), IW = PDE.field("IW");
+const [PR_D, PR_S] = placed(PR), [NL_D, NL_S, NL_M] = placed(NEXT_LEVEL);
+const [IR_D, IR_S] = placed(IR), [IW_D, IW_S] = placed(IW);
 /** The entry being looked at (two dwords, reused). */
 const entry = new Uint32Array(2);
 
@@ -35,10 +54,28 @@ export function largePageSize(lo: number, hi: number): number {
   return 2 ** (13 + onesFrom(lo, hi, 12, 52));
 }
 
-const fault = (pr: boolean, rz: boolean, pe: boolean, why: string): WalkResult => ({
-  ok: false,
-  fault: { kind: "IO_PAGE_FAULT", pr, rz, pe, why },
-});
+/** Records an IO_PAGE_FAULT in `out`; returns false (the walk failed). */
+function fault(out: WalkOut, pr: boolean, rz: boolean, pe: boolean, why: string): false {
+  out.fault = { kind: "IO_PAGE_FAULT", pr, rz, pe, why };
+  return false;
+}
+
+/** Records the outcome in `out`; returns true. */
+function landed(out: WalkOut, spa: number, pageSize: number, ir: boolean, iw: boolean): true {
+  out.spa = spa;
+  out.pageSize = pageSize;
+  out.ir = ir;
+  out.iw = iw;
+  out.fault = null;
+  return true;
+}
+
+/** A walk's outcome as a {@link WalkResult}. */
+function result(ok: boolean, out: WalkOut): WalkResult {
+  return ok
+    ? { ok: true, spa: out.spa, pageSize: out.pageSize, ir: out.ir, iw: out.iw }
+    : { ok: false, fault: out.fault! };
+}
 
 /**
  * Walks the host page table rooted at `root` with `mode` levels for `iova`.
@@ -51,10 +88,23 @@ export function walkHost(
   iova: number,
   write: boolean,
 ): WalkResult {
+  const out = walkOut();
+  return result(hostWalk(mem, root, mode, iova, write, out), out);
+}
+
+/** {@link walkHost} into `out`: true if it reached a page (`out` says where), else false. */
+export function hostWalk(
+  mem: PhysMem,
+  root: number,
+  mode: number,
+  iova: number,
+  write: boolean,
+  out: WalkOut,
+): boolean {
   // IOVA beyond the reach of the root level. Which event the spec wants here is not in our
   // sources (reference §3, unsure); like QEMU we fault, and report it as not-present.
   if (mode < 6 && iova >= levelPageSize(mode + 1)) {
-    return fault(false, false, false, "iova beyond mode reach");
+    return fault(out, false, false, false, "iova beyond mode reach");
   }
   let level = mode;
   let table = root;
@@ -62,28 +112,32 @@ export function walkHost(
   for (;;) {
     const entryAddr = table + levelIndex(iova, level) * 8;
     if (!mem.isRam(entryAddr, 8)) {
-      return {
-        ok: false,
-        fault: {
-          kind: "PAGE_TAB_HARDWARE_ERROR",
-          entryAddr,
-          why: `level ${level} entry not in RAM`,
-        },
+      out.fault = {
+        kind: "PAGE_TAB_HARDWARE_ERROR",
+        entryAddr,
+        why: `level ${level} entry not in RAM`,
       };
+      return false;
     }
-    mem.readDwords(entryAddr, 2, entry);
+    mem.readQword(entryAddr, entry, 0);
     const lo = entry[0], hi = entry[1];
-    if (!PR.get(entry)) return fault(false, false, false, `level ${level} entry not present`);
-    const next = NEXT_LEVEL.get(entry);
-    ir &&= IR.get(entry) === 1;
-    iw &&= IW.get(entry) === 1;
+    if (!((entry[PR_D] >>> PR_S) & 1)) {
+      return fault(out, false, false, false, `level ${level} entry not present`);
+    }
+    const next = (entry[NL_D] >>> NL_S) & NL_M;
+    ir &&= ((entry[IR_D] >>> IR_S) & 1) === 1;
+    iw &&= ((entry[IW_D] >>> IW_S) & 1) === 1;
     const addr = entryAddress(lo, hi);
     if (next >= 1 && next <= 6) {
-      if (hi & PDE_RSVD_HI) return fault(true, true, false, `level ${level} PDE reserved bits`);
-      if (next >= level) return fault(true, false, false, `level ${level} PDE next level ${next}`);
+      if (hi & PDE_RSVD_HI) {
+        return fault(out, true, true, false, `level ${level} PDE reserved bits`);
+      }
+      if (next >= level) {
+        return fault(out, true, false, false, `level ${level} PDE next level ${next}`);
+      }
       for (let skipped = level - 1; skipped > next; skipped--) {
         if (levelIndex(iova, skipped) !== 0) {
-          return fault(true, false, false, `skipped level ${skipped} index not zero`);
+          return fault(out, true, false, false, `skipped level ${skipped} index not zero`);
         }
       }
       table = addr;
@@ -91,17 +145,17 @@ export function walkHost(
       continue;
     }
     // Leaf.
-    if (hi & PTE_RSVD_HI) return fault(true, true, false, `level ${level} PTE reserved bits`);
+    if (hi & PTE_RSVD_HI) return fault(out, true, true, false, `level ${level} PTE reserved bits`);
     let size = levelPageSize(level);
     if (next === 7) {
       size = largePageSize(lo, hi);
       if (size <= levelPageSize(level) || size >= levelPageSize(level + 1)) {
-        return fault(true, false, false, `level ${level} large page of invalid size ${size}`);
+        return fault(out, true, false, false, `level ${level} large page of invalid size ${size}`);
       }
     }
-    if (write ? !iw : !ir) return fault(true, false, true, "permission");
+    if (write ? !iw : !ir) return fault(out, true, false, true, "permission");
     const base = Math.floor(addr / size) * size;
-    return { ok: true, spa: base + (iova % size), pageSize: size, ir, iw };
+    return landed(out, base + (iova % size), size, ir, iw);
   }
 }
 
@@ -121,42 +175,50 @@ export function walkGuest(
   gva: number,
   write: boolean,
 ): WalkResult {
+  const out = walkOut();
+  return result(guestWalk(mem, gcr3Root, glx, pasid, gva, write, out), out);
+}
+
+/** {@link walkGuest} into `out`: true if it reached a page (`out` says where), else false. */
+export function guestWalk(
+  mem: PhysMem,
+  gcr3Root: number,
+  glx: number,
+  pasid: number,
+  gva: number,
+  write: boolean,
+  out: WalkOut,
+): boolean {
   let table = gcr3Root;
   if (glx === 1) {
     const l2 = table + ((pasid >>> 9) & 0x1ff) * 8;
     const lo = mem.read32(l2), hi = mem.read32(l2 + 4);
-    if (!(lo & 1)) return fault(false, false, false, "GCR3 level-2 entry not present");
+    if (!(lo & 1)) return fault(out, false, false, false, "GCR3 level-2 entry not present");
     table = entryAddress(lo, hi);
   }
   const gcr3e = table + (pasid & 0x1ff) * 8;
   const glo = mem.read32(gcr3e), ghi = mem.read32(gcr3e + 4);
-  if (!(glo & 1)) return fault(false, false, false, `GCR3 entry of PASID ${pasid} not present`);
+  if (!(glo & 1)) {
+    return fault(out, false, false, false, `GCR3 entry of PASID ${pasid} not present`);
+  }
   let pt = entryAddress(glo, ghi);
   let rw = true;
   for (let level = 4; level >= 1; level--) {
     const ea = pt + levelIndex(gva, level) * 8;
     if (!mem.isRam(ea, 8)) {
-      return {
-        ok: false,
-        fault: { kind: "PAGE_TAB_HARDWARE_ERROR", entryAddr: ea, why: "guest entry not in RAM" },
-      };
+      out.fault = { kind: "PAGE_TAB_HARDWARE_ERROR", entryAddr: ea, why: "guest entry not in RAM" };
+      return false;
     }
     const lo = mem.read32(ea), hi = mem.read32(ea + 4);
-    if (!(lo & X86_P)) return fault(false, false, false, `guest level ${level} not present`);
+    if (!(lo & X86_P)) return fault(out, false, false, false, `guest level ${level} not present`);
     rw &&= (lo & X86_RW) !== 0;
     const addr = entryAddress(lo, hi);
     if (level === 1 || ((level === 2 || level === 3) && lo & X86_PS)) {
       const size = levelPageSize(level);
-      if (write && !rw) return fault(true, false, true, "guest permission");
-      return {
-        ok: true,
-        spa: Math.floor(addr / size) * size + (gva % size),
-        pageSize: size,
-        ir: true,
-        iw: rw,
-      };
+      if (write && !rw) return fault(out, true, false, true, "guest permission");
+      return landed(out, Math.floor(addr / size) * size + (gva % size), size, true, rw);
     }
     pt = addr;
   }
-  return fault(false, false, false, "unreachable");
+  return fault(out, false, false, false, "unreachable");
 }

@@ -21,6 +21,23 @@ import { PAGE_SIZE } from "../memory.ts";
 /** What a device does when a DMA read it issued is aborted. */
 export type AbortPolicy = "skip" | "halt" | "retry";
 
+/**
+ * What a function's PCI configuration space says it is: vendor and device ID and the
+ * 24-bit class code (base class, subclass, programming interface). Firmware enumeration
+ * reads it; drivers match on it.
+ */
+export interface PciIdentity {
+  vendor: number;
+  device: number;
+  classCode: number;
+}
+
+/** `vvvv:dddd`, as lspci -n and the kernel's enumeration lines print an identity. */
+export function pciIdText(id: PciIdentity): string {
+  const h = (n: number) => n.toString(16).padStart(4, "0");
+  return `${h(id.vendor)}:${h(id.device)}`;
+}
+
 /** Common configuration of a DMA device. */
 export interface DeviceConfig {
   /** 16-bit DeviceID: bus 15:8, device 7:3, function 2:0. */
@@ -51,6 +68,8 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
   readonly name: string;
   readonly bar: number;
   readonly policy: AbortPolicy;
+  /** The function's identity in its configuration space. */
+  abstract readonly id: PciIdentity;
   /** Size of the register window. */
   abstract readonly barSize: number;
   protected bus!: BusPort;

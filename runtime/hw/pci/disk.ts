@@ -9,7 +9,7 @@
  * @module
  */
 import { joinQword } from "../bits.ts";
-import { type DeviceConfig, DmaDevice } from "./device.ts";
+import { type DeviceConfig, DmaDevice, type PciIdentity } from "./device.ts";
 import { dwords, dwordsOf } from "../dwords.ts";
 
 /** Register offsets of the disk's BAR0. */
@@ -91,9 +91,16 @@ export interface DiskConfig extends DeviceConfig {
 /** An NVMe-like disk controller. */
 export class Disk extends DmaDevice {
   readonly barSize = 0x1000;
+  /**
+   * An NVMe SSD of the time: Intel's DC P3700 (8086:0953), class 0x010802 (mass storage,
+   * non-volatile memory controller, NVM Express).
+   */
+  readonly id: PciIdentity = { vendor: 0x8086, device: 0x0953, classCode: 0x010802 };
   /** The media. */
   readonly media = new DiskMedia();
   private readonly scratch = new Uint32Array(DISK_BLOCK / 4);
+  /** The completion entry being written (the bus copies it). */
+  private readonly cqe = new Uint32Array(DISK_CQE_BYTES / 4);
   private sqHead = 0;
   private cqTail = 0;
   private phase = 1;
@@ -191,7 +198,11 @@ export class Disk extends DmaDevice {
   private complete(cid: number, status: number, blocks: number): void {
     this.schedule((this.cfg.blockNs ?? 10_000) * blocks, () => {
       const n = this.regs[DISK_REG.CQ_ENTRIES >>> 2];
-      const cqe = dwordsOf([cid, status, this.sqHead, this.phase]);
+      const cqe = this.cqe;
+      cqe[0] = cid;
+      cqe[1] = status;
+      cqe[2] = this.sqHead;
+      cqe[3] = this.phase;
       this.dmaWrite(this.addr64(DISK_REG.CQ_LO) + this.cqTail * DISK_CQE_BYTES, cqe);
       this.cqTail = (this.cqTail + 1) % Math.max(n, 1);
       if (this.cqTail === 0) this.phase ^= 1;

@@ -1,7 +1,8 @@
 /**
- * A bnx2-like Ethernet controller.
+ * A Broadcom-like Ethernet controller (a NetXtreme II BCM5709 for bnx2, or a NetXtreme BCM5720
+ * for tg3: {@link NIC_MODELS}).
  *
- * Not bnx2's real register map — a small one with the same behaviours that matter across a
+ * Not the real register map — a small one with the same behaviours that matter across a
  * panic: an RX descriptor ring the driver refills (producer doorbell), descriptors
  * prefetched a few at a time, frames DMA-written into the posted buffers, a status block
  * written after RX activity (host coalescing) and a statistics block written every
@@ -14,7 +15,7 @@
 import { joinQword } from "../bits.ts";
 import type { Scheduled } from "../clock.ts";
 import type { Prng } from "../prng.ts";
-import { type DeviceConfig, DmaDevice } from "./device.ts";
+import { type DeviceConfig, DmaDevice, type PciIdentity } from "./device.ts";
 import { dwords } from "../dwords.ts";
 
 /** Register offsets of the NIC's BAR0. */
@@ -76,8 +77,26 @@ export interface NicBurst {
   frameBytes: number;
 }
 
+/**
+ * The Broadcom Gigabit Ethernet controllers the model's NIC stands in for. Both are the same
+ * descriptor-ring DMA engine here; they differ in their PCI identity (so a different driver
+ * binds: bnx2 for the NetXtreme II BCM5709, tg3 for the NetXtreme BCM5720) and in nothing
+ * else the model needs. Both are 1 GbE ports (`lineRateBps`).
+ */
+export const NIC_MODELS = {
+  /** NetXtreme II BCM5709 (bnx2): 14e4:1639. */
+  bcm5709: { vendor: 0x14e4, device: 0x1639, classCode: 0x020000, lineRateBps: 1e9 },
+  /** NetXtreme BCM5720 (tg3), the dual-port LOM of many AMD EPYC servers: 14e4:165f. */
+  bcm5720: { vendor: 0x14e4, device: 0x165f, classCode: 0x020000, lineRateBps: 1e9 },
+} as const satisfies Record<string, PciIdentity & { lineRateBps: number }>;
+
+/** A NIC model's name. */
+export type NicModel = keyof typeof NIC_MODELS;
+
 /** NIC configuration. */
 export interface NicConfig extends DeviceConfig {
+  /** Which controller this is (default bcm5709). */
+  model?: NicModel;
   traffic: NicTraffic;
   /** Descriptors the chip caches (default 8); it refetches when the cache is half empty. */
   prefetch?: number;
@@ -88,9 +107,10 @@ export interface NicConfig extends DeviceConfig {
 /** Bytes of each page of a frame the model actually writes (the rest is not modelled). */
 const MODELLED_BYTES_PER_PAGE = 64;
 
-/** A bnx2-like NIC. */
+/** A Broadcom-like Ethernet controller (see {@link NIC_MODELS}). */
 export class Nic extends DmaDevice {
   readonly barSize = 0x1000;
+  readonly id: PciIdentity;
   private cache: { addr: number; len: number }[] = [];
   private fetchIdx = 0;
   private statusIdx = 0;
@@ -105,6 +125,8 @@ export class Nic extends DmaDevice {
 
   constructor(override readonly cfg: NicConfig) {
     super(cfg, 0x48 / 4);
+    const { vendor, device, classCode } = NIC_MODELS[cfg.model ?? "bcm5709"];
+    this.id = { vendor, device, classCode };
   }
 
   protected override powerOn(): void {
@@ -315,12 +337,23 @@ export class Nic extends DmaDevice {
     else this.prefetch(deliver);
   }
 
+  /**
+   * Scratch of the DMA writes below (the bus copies what it writes, synchronously): a view of
+   * each length a frame's piece can have, the status block and the statistics block.
+   */
+  private readonly frameViews = Array.from(
+    { length: MODELLED_BYTES_PER_PAGE / 4 + 1 },
+    (_, n) => new Uint32Array(n),
+  );
+  private readonly statusBlk = new Uint32Array(NIC_STATUS_BLK_DWORDS);
+  private readonly statsBlk = new Uint32Array(NIC_STATS_BLK_DWORDS);
+
   /** Writes a frame: the first 64 bytes of every page it covers (header + payload start). */
   private writeFrame(addr: number, bytes: number): void {
     const seq = this.stats.frames + 1;
     for (let off = 0; off < bytes; off = Math.floor((addr + off) / 4096 + 1) * 4096 - addr) {
       const n = Math.min(MODELLED_BYTES_PER_PAGE, bytes - off, 4096 - ((addr + off) % 4096)) >>> 2;
-      const data = dwords(Math.max(n, 1));
+      const data = this.frameViews[Math.max(n, 1)];
       for (let k = 0; k < data.length; k++) data[k] = (0xe0000000 | (seq << 8) | k) >>> 0;
       this.dmaWrite(addr + off, data);
     }
@@ -343,7 +376,7 @@ export class Nic extends DmaDevice {
   private writeStatusBlock(): void {
     const at = this.addr64(NIC_REG.STATUS_BLK_LO);
     if (!at) return;
-    const blk = dwords(NIC_STATUS_BLK_DWORDS);
+    const blk = this.statusBlk.fill(0);
     blk[0] = ++this.statusIdx;
     blk[1] = this.regs[NIC_REG.RX_CONS >>> 2];
     blk[2] = this.stats.drops;
@@ -362,7 +395,7 @@ export class Nic extends DmaDevice {
         this.statsTimer = false;
         return;
       }
-      const blk = dwords(NIC_STATS_BLK_DWORDS);
+      const blk = this.statsBlk.fill(0);
       blk[0] = this.stats.frames;
       blk[1] = this.stats.bytes % 0x1_0000_0000;
       blk[2] = this.stats.drops;

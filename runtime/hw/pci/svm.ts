@@ -4,12 +4,13 @@
  * (streaming through `JOB_PAGES` pages of the buffer, one page per job)
  * it writes a result block at a virtual address of the bound process. It first asks the
  * IOMMU for a translation (ATS); when that fails it sends a page request (PRI) and waits for
- * the answer (COMPLETE_PPR_REQUEST): success → retry, invalid/failure → drop the job.
- * While a page request is outstanding the device issues no further work.
+ * the answer (COMPLETE_PPR_REQUEST): success → retry, invalid/failure → drop the job; no
+ * answer within PRI_TIMEOUT_NS → ask again. While a page request is outstanding the device
+ * issues no further work.
  *
  * @module
  */
-import { type DeviceConfig, DmaDevice } from "./device.ts";
+import { type DeviceConfig, DmaDevice, type PciIdentity } from "./device.ts";
 import { dwordsOf } from "../dwords.ts";
 
 /** Register offsets of the accelerator's BAR0. */
@@ -28,9 +29,23 @@ export const SVM_REG = {
   JOB_PAGES: 0x20,
 } as const;
 
+/** Page requests the accelerator sends for one job before it gives up on it. */
+const MAX_PRI_ROUNDS = 4;
+/**
+ * How long the accelerator waits for the answer to a page request before it sends it again.
+ * PCIe leaves a PRI response timeout to the device; 100 ms is the model's choice (a device
+ * that waited forever would never notice a request lost in a log nobody reads).
+ */
+const PRI_TIMEOUT_NS = 100_000_000;
+
 /** A PASID-capable accelerator. */
 export class SvmDevice extends DmaDevice {
   readonly barSize = 0x1000;
+  /**
+   * An APU's integrated GPU, the kind of device amdkfd drives through amd_iommu_v2 (PASID,
+   * ATS, PRI): Carrizo's, 1002:9874, VGA class.
+   */
+  readonly id: PciIdentity = { vendor: 0x1002, device: 0x9874, classCode: 0x030000 };
   private nextTag = 1;
   private waiting = new Map<number, () => void>();
   readonly stats = {
@@ -40,6 +55,10 @@ export class SvmDevice extends DmaDevice {
     pprSuccess: 0,
     /** Answers other than success; each drops its job. */
     pprRefused: 0,
+    /** Jobs dropped because translation kept failing after successful page requests. */
+    gaveUp: 0,
+    /** Page requests that got no answer in time and were sent again. */
+    priTimeouts: 0,
   };
 
   constructor(override readonly cfg: DeviceConfig) {
@@ -73,6 +92,7 @@ export class SvmDevice extends DmaDevice {
     const pasid = this.regs[SVM_REG.PASID >>> 2];
     const pages = this.regs[SVM_REG.JOB_PAGES >>> 2] || 1;
     const va = this.addr64(SVM_REG.JOB_VA_LO) + (this.stats.jobs % pages) * 4096;
+    let rounds = 0;
     const attempt = () => {
       const t = this.bus.atsTranslate(this.devid, va, true, pasid);
       if (t.kind !== "abort") {
@@ -82,11 +102,28 @@ export class SvmDevice extends DmaDevice {
         return this.scheduleJob();
       }
       this.stats.atsFailures++;
+      // PCIe PRI leaves it to the device how often it asks again when a page request was
+      // answered with success but the translation still fails. The model gives up on the job
+      // after MAX_PRI_ROUNDS requests (the most plausible reading: unbounded, the device and
+      // the IOMMU would livelock).
+      if (++rounds > MAX_PRI_ROUNDS) {
+        this.stats.gaveUp++;
+        return this.scheduleJob();
+      }
+      request();
+    };
+    // If the IOMMU refuses the request, or nobody answers it, no answer comes: after
+    // PRI_TIMEOUT_NS the device sends the request again (it keeps waiting meanwhile).
+    const request = () => {
       const tag = this.nextTag++ & 0x1ff;
       this.stats.pageRequests++;
       this.waiting.set(tag, attempt);
-      // If the IOMMU refuses the request no answer comes, and the device keeps waiting.
       this.bus.pageRequest(this.devid, pasid, va, true, tag);
+      this.schedule(PRI_TIMEOUT_NS, () => {
+        if (!this.waiting.delete(tag)) return; // answered
+        this.stats.priTimeouts++;
+        if (this.regs[SVM_REG.CTRL >>> 2] & 1 && !this.halted) request();
+      }, "pri-timeout");
     };
     attempt();
   }

@@ -8,7 +8,7 @@
  */
 import { PAGE_SIZE } from "../../hw/memory.ts";
 import { getOrder, GFP } from "../alloc.ts";
-import type { CoherentBuf, DmaOps } from "../dma.ts";
+import type { CoherentBuf, DmaDir, DmaOps } from "../dma.ts";
 import { roundupPow2 } from "../iova.ts";
 import type { PciDev } from "../pci.ts";
 import type { AmdIommuDriver } from "./driver.ts";
@@ -16,6 +16,15 @@ import { get_domain, iommu_map_page, iommu_unmap_page } from "./domain.ts";
 import type { ProtectionDomain } from "./types.ts";
 
 const FLUSH_QUEUE_SIZE = 256;
+
+/**
+ * dir2prot(): the I/O PTE permissions of a streaming mapping follow its DMA direction — a
+ * buffer the device only reads (DMA_TO_DEVICE) gets IR, one it only writes (DMA_FROM_DEVICE)
+ * IW, a bidirectional one both.
+ */
+export function dir2prot(dir: DmaDir): { read: boolean; write: boolean } {
+  return { read: dir !== "from-device", write: dir !== "to-device" };
+}
 const FLUSH_TIMEOUT_NS = 10_000_000;
 
 /** The AMD DMA operations of one kernel. */
@@ -42,8 +51,8 @@ export class AmdDmaOps implements DmaOps {
     return r.domain;
   }
 
-  /** map_page(). */
-  map_page(dev: PciDev, phys: number, size: number): number | undefined {
+  /** map_page(): IOVA pages mapped with dir2prot(dir). */
+  map_page(dev: PciDev, phys: number, size: number, dir: DmaDir): number | undefined {
     const dom = this.domainFor(dev);
     if (dom === "direct") return phys;
     if (!dom) return undefined;
@@ -51,8 +60,9 @@ export class AmdDmaOps implements DmaOps {
     const pages = Math.ceil((phys + size - first) / PAGE_SIZE);
     const iova = this.alloc_iova(dom, pages, dev.dmaMaskBits);
     if (!iova) return undefined;
+    const { read, write } = dir2prot(dir);
     for (let i = 0; i < pages; i++) {
-      iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, first + i * PAGE_SIZE, true, true);
+      iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, first + i * PAGE_SIZE, read, write);
     }
     return iova + (phys - first);
   }
@@ -84,7 +94,7 @@ export class AmdDmaOps implements DmaOps {
     for (const [pfn, n] of q.splice(0)) dom.iovad!.free(pfn, n);
   }
 
-  /** alloc_coherent(): zeroed pages, mapped with the coherent mask. */
+  /** alloc_coherent(): zeroed pages, mapped bidirectional (IR and IW) with the coherent mask. */
   alloc_coherent(dev: PciDev, size: number, what: string): CoherentBuf | undefined {
     const dom = this.domainFor(dev);
     const cpu = this.d.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, getOrder(size), what, dev.devid);

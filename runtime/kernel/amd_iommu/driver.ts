@@ -27,8 +27,12 @@ import { set_dev_entry_bits } from "./domain.ts";
 import { AmdDmaOps } from "./dma_ops.ts";
 import { EventHandler } from "./events.ts";
 import { IrqRemap } from "./irq.ts";
+import { AmdIommuV2 } from "./v2.ts";
 import { type AmdIommuDev, BUFFER, type IommuDevData, type ProtectionDomain } from "./types.ts";
 import { dwordsOf } from "../../hw/dwords.ts";
+
+/** IOAPIC_SB_DEVID: the southbridge I/O APIC's DeviceID, 00:14.0. */
+const IOAPIC_SB_DEVID = 0x00a0;
 
 /** The driver's init states (enum iommu_init_state). */
 export type InitState =
@@ -103,6 +107,8 @@ export class AmdIommuDriver {
   readonly irq: IrqRemap;
   /** amd_iommu_dma_ops. */
   readonly dma_ops: AmdDmaOps;
+  /** The amd_iommu_v2 module (loaded when an IOMMUv2 user needs it). */
+  readonly v2: AmdIommuV2;
 
   constructor(readonly k: Kernel) {
     this.disabled = k.params.get("amd_iommu") === "off";
@@ -110,6 +116,7 @@ export class AmdIommuDriver {
     this.events = new EventHandler(this);
     this.irq = new IrqRemap(this);
     this.dma_ops = new AmdDmaOps(this);
+    this.v2 = new AmdIommuV2(this);
   }
 
   // ---- small helpers named as in the kernel ---------------------------------------------
@@ -349,10 +356,32 @@ export class AmdIommuDriver {
     if (k.hooks.waterfall("amd_iommu.early_amd_iommu_init.disable_iommus", true, { k })) {
       this.disable_iommus();
     }
-    this.irq_remap = k.params.get("intremap") !== "off";
+    this.irq_remap = k.params.get("intremap") !== "off" && this.check_ioapic_information();
     if (this.irq_remap) this.init_device_table();
     this.reserved_iova_ranges = this.init_reserved_iova_ranges();
     return true;
+  }
+
+  /**
+   * check_ioapic_information(): interrupt remapping needs every I/O APIC of the MADT in the
+   * IVRS, the southbridge's (DeviceID 00:14.0, which the system timer is wired to) among them.
+   */
+  private check_ioapic_information(): boolean {
+    const k = this.k;
+    let ret = false, hasSb = false;
+    for (const io of k.cfg.madt?.ioapics ?? []) {
+      const devid = k.ivrs.ioapics?.find((x) => x.apicId === io.apicId)?.devid;
+      if (devid === undefined) {
+        k.pr_err(`[Firmware Bug]: AMD-Vi: IOAPIC[${io.apicId}] not in IVRS table`);
+        ret = false;
+      } else if (devid === IOAPIC_SB_DEVID) {
+        hasSb = true;
+        ret = true;
+      }
+    }
+    if (!hasSb) k.pr_err("[Firmware Bug]: AMD-Vi: No southbridge IOAPIC found");
+    if (!ret) k.pr_err("AMD-Vi: Disabling interrupt remapping");
+    return ret;
   }
 
   /** init_device_table(): IV for every DeviceID (interrupts blocked until a table is set). */
@@ -437,13 +466,23 @@ export class AmdIommuDriver {
     this.print_iommu_info();
   }
 
+  /**
+   * print_iommu_info(): per IOMMU, where it was found, then "Extended features (%#llx):" with
+   * the whole 64-bit EFR and the names of the low ten feature bits (and GA_vAPIC) as pr_cont
+   * text — which, after a record that ended in a newline, becomes a record of its own at the
+   * default level.
+   */
   private print_iommu_info(): void {
     const names = ["PreF", "PPR", "X2APIC", "NX", "GT", "[5]", "IA", "GA", "HE", "PC"];
     for (const iommu of this.iommus) {
       this.k.pr_info(`AMD-Vi: Found IOMMU at ${pciName(iommu.devid)} cap 0x40`);
-      const lo = this.k.mem.read32(iommu.mmio_base + MMIO.EXT_FEATURES);
-      const feats = names.filter((_, i) => (lo >>> i) & 1);
-      this.k.pr_info(`AMD-Vi: Extended features (0x${lo.toString(16)}): ${feats.join(" ")}`);
+      const at = iommu.mmio_base + MMIO.EXT_FEATURES;
+      const lo = this.k.mem.read32(at), hi = this.k.mem.read32(at + 4);
+      const efr = (BigInt(hi) << 32n) | BigInt(lo);
+      this.k.pr_info(`AMD-Vi: Extended features (${efr ? `0x${efr.toString(16)}` : "0"}):`);
+      const feats = names.filter((_, i) => (lo >>> i) & 1).map((n) => ` ${n}`);
+      if (EFR.get(dwordsOf([lo, hi]), "GAMSup") & 1) feats.push(" GA_vAPIC");
+      this.k.printk("warn", feats.join(""));
     }
     if (this.irq_remap) this.k.pr_info("AMD-Vi: Interrupt remapping enabled");
   }

@@ -16,6 +16,7 @@ import {
   type EventName,
   eventName,
   PPR_ENTRY,
+  PPR_FLAGS,
 } from "../../hw/layouts/event.ts";
 import { MMIO, STATUS } from "../../hw/layouts/mmio.ts";
 import { bdfText } from "../../hw/memory.ts";
@@ -25,6 +26,7 @@ import { DTE } from "../../hw/layouts/dte.ts";
 import type { AmdIommuDriver } from "./driver.ts";
 import { readDteWords } from "./domain.ts";
 import { type AmdIommuDev, BUFFER, LOOP_TIMEOUT } from "./types.ts";
+import type { PprFault } from "./v2.ts";
 import { dwords } from "../../hw/dwords.ts";
 
 /** Status bits amd_iommu_int_thread acknowledges and handles. */
@@ -87,8 +89,11 @@ export class EventHandler {
   readonly seen: PrintedEvent[] = [];
   /** IO_PAGE_FAULT events the handler printed. */
   faultsPrinted = 0;
-  /** PPR handler (amd_iommu_v2's notifier): returns a PRI status, or undefined = no listener. */
-  pprHandler?: (devid: number, pasid: number, address: number) => number | undefined;
+  /**
+   * The PPR notifier (amd_iommu_v2's, registered at its module init): a PRI status to answer
+   * with, or undefined for no answer.
+   */
+  ppr_notifier?: (f: PprFault) => number | undefined;
   private threadScheduled = false;
 
   constructor(private readonly d: AmdIommuDriver) {}
@@ -211,7 +216,7 @@ export class EventHandler {
 
   /**
    * iommu_poll_ppr_log(): hands each request to the PPR notifier (amd_iommu_v2). With no
-   * listener — no amd_iommu_v2 bound — the request is consumed and never answered.
+   * listener — amd_iommu_v2 not loaded — the request is consumed and never answered.
    */
   iommu_poll_ppr_log(iommu: AmdIommuDev): void {
     const k = this.d.k;
@@ -226,7 +231,8 @@ export class EventHandler {
       // Linux's PPR_TAG() reads 9 of the 10 tag bits.
       const tag = PPR_ENTRY.get(w, "Tag") & 0x1ff;
       const address = PPR_ENTRY.get(w, "Address");
-      const status = this.pprHandler?.(devid, pasid, address);
+      const write = (PPR_ENTRY.get(w, "Flags") & PPR_FLAGS.WRITE) !== 0;
+      const status = this.ppr_notifier?.({ devid, pasid, address, write });
       if (status !== undefined) {
         this.d.queue(iommu, build_complete_ppr(devid, pasid, status, tag));
         this.d.completion_wait(iommu);

@@ -15,6 +15,9 @@ import type { AmdIommuDriver } from "./driver.ts";
 import { readDteWords, writeDteQword } from "./domain.ts";
 import { IRQ_TABLE } from "./types.ts";
 
+/** IRTEs an I/O APIC's table keeps for its pins ("Keep the first 32 indexes free for IOAPIC"). */
+const IOAPIC_RESERVED = 32;
+
 /** An IRQ remapping table (struct irq_remap_table). */
 export interface IrqRemapTable {
   addr: number;
@@ -45,8 +48,11 @@ export class IrqRemap {
     return !!iommu && iommu.features.ga && this.d.irq_remap;
   }
 
-  /** alloc_irq_table(): allocates the table and points the DTE at it. */
-  alloc_irq_table(devid: number): IrqRemapTable | undefined {
+  /**
+   * alloc_irq_table(): allocates the table and points the DTE at it. An I/O APIC's table keeps
+   * its first 32 entries for the I/O APIC's pins.
+   */
+  alloc_irq_table(devid: number, ioapic = false): IrqRemapTable | undefined {
     const have = this.tables.get(devid);
     if (have) return have;
     const iommu = this.d.rlookup.get(devid);
@@ -54,6 +60,7 @@ export class IrqRemap {
     const addr = this.d.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "irq-remap-table", devid);
     if (addr === undefined) return undefined;
     const t: IrqRemapTable = { addr, used: new Array(2 ** this.tableLen).fill(false) };
+    if (ioapic) t.used.fill(true, 0, IOAPIC_RESERVED);
     this.tables.set(devid, t);
     this.set_dte_irq_entry(devid, t);
     this.d.queue(iommu, build_inv_dte(devid));
@@ -86,6 +93,22 @@ export class IrqRemap {
     t.used[index] = true;
     this.modify_irte(devid, t, index, vector);
     return { address: MSI_WINDOW.base, data: index, vector };
+  }
+
+  /**
+   * irq_remapping_alloc() for an I/O APIC pin: the I/O APIC's DeviceID (its IVRS special-device
+   * entry) gets a table, the pin's IRTE — index = pin — is written with `vector`. Returns the
+   * index the redirection entry carries in place of the vector; undefined when interrupts are
+   * not remapped (the entry carries the vector); "enomem" when no table could be had.
+   */
+  ioapicEntry(apicId: number, pin: number, vector: number): number | undefined | "enomem" {
+    if (!this.d.irq_remap) return undefined;
+    const devid = this.d.k.ivrs.ioapics?.find((x) => x.apicId === apicId)?.devid;
+    if (devid === undefined) return "enomem";
+    const t = this.alloc_irq_table(devid, true);
+    if (!t) return "enomem";
+    this.modify_irte(devid, t, pin, vector);
+    return pin;
   }
 
   /** modify_irte(): writes the IRTE, INVALIDATE_INTERRUPT_TABLE, completion wait. */

@@ -21,6 +21,8 @@ import { dwords } from "../../hw/dwords.ts";
 import { splitNumber } from "../../hw/bits.ts";
 
 const QUEUE_DEPTH = 64;
+/** PCI_CLASS_STORAGE_EXPRESS: nvme_id_table matches the whole class. */
+const PCI_CLASS_STORAGE_EXPRESS = 0x010802;
 /** NVMe I/O timeout (nvme_io_timeout, 30 s). */
 export const NVME_IO_TIMEOUT_NS = 30_000_000_000;
 
@@ -48,7 +50,7 @@ export class NvmeDriver implements Driver {
   constructor(private readonly k: Kernel) {}
 
   matches(dev: PciDev): boolean {
-    return dev.kind === "disk";
+    return dev.id.classCode === PCI_CLASS_STORAGE_EXPRESS;
   }
 
   /** nvme_probe() + nvme_reset_work(): controller reset, queues, MSI, enable. */
@@ -82,7 +84,8 @@ export class NvmeDriver implements Driver {
     nd.msi = { address: msi.address, data: msi.data };
     this.program(nd);
     this.devs.set(dev.devid, nd);
-    k.dev_info(dev, "nvme0: 1/0/0 default/read/poll queues");
+    // A 4.13 nvme probe prints nothing when all goes well (the "default/read/poll queues"
+    // line of later kernels did not exist yet).
     return true;
   }
 

@@ -1,9 +1,10 @@
 /**
  * A driver for the model's shared-virtual-memory accelerator (runtime/hw/pci/svm.ts),
- * using the AMD IOMMUv2 API the way amd_iommu_v2 users do: amd_iommu_init_device (a
- * direct-mapped domain with a GCR3 table, attached to the device's group: DTE.GV=1, PPR=1),
- * amd_iommu_bind_pasid (the process's page-table root in the GCR3 entry of its PASID), and a
- * PPR handler that faults pages in on the device's page requests.
+ * using the AMD IOMMUv2 API the way amd_iommu_v2 users (amdkfd) do: loading the driver loads
+ * amd_iommu_v2; probe calls amd_iommu_init_device (a direct-mapped domain with a GCR3 table,
+ * attached to the device's group: DTE.GV=1, PPR=1) and amd_iommu_bind_pasid (the process's
+ * page-table root in the GCR3 entry of its PASID), with a fault handler that faults pages
+ * of the job buffer in on the device's page requests.
  *
  * The process is modelled by an x86-64 4-level page table mapping a buffer of pages; the
  * device streams through it, one page per job. Only the first pages are resident; the rest
@@ -16,7 +17,7 @@ import { PAGE_SIZE } from "../../hw/memory.ts";
 import { entryAddress, levelIndex } from "../../hw/layouts/pte.ts";
 import { splitNumber } from "../../hw/bits.ts";
 import { GFP } from "../alloc.ts";
-import { attach_device, domain_id_alloc } from "../amd_iommu/domain.ts";
+import { PPR_STATUS } from "../amd_iommu/v2.ts";
 import type { ProtectionDomain } from "../amd_iommu/types.ts";
 import type { Kernel } from "../kernel.ts";
 import type { PciDev } from "../pci.ts";
@@ -43,10 +44,12 @@ export class SvmDriver implements Driver {
   cr3 = 0;
   domain?: ProtectionDomain;
 
-  constructor(private readonly k: Kernel, private readonly p: SvmParams) {}
+  constructor(private readonly k: Kernel, private readonly p: SvmParams) {
+    k.amd.v2.amd_iommu_v2_init(); // the driver's module depends on amd_iommu_v2
+  }
 
   matches(dev: PciDev): boolean {
-    return dev.kind === "svm";
+    return dev.id.vendor === 0x1002 && dev.id.device === 0x9874;
   }
 
   private allocTable(): number {
@@ -56,8 +59,8 @@ export class SvmDriver implements Driver {
   }
 
   /**
-   * Maps `va` → a new user page in the process's page table (handle_mm_fault). x86-64
-   * 4-level tables index and hold addresses as the IOMMU's tables do.
+   * Maps `va` → a new user page in the process's page table (handle_mm_fault), unless it is
+   * mapped already. x86-64 4-level tables index and hold addresses as the IOMMU's tables do.
    */
   private mapUserPage(va: number): void {
     const mem = this.k.mem;
@@ -75,24 +78,23 @@ export class SvmDriver implements Driver {
       mem.write32(ea + 4, nextHi);
       table = next;
     }
+    const pte = table + levelIndex(va, 1) * 8;
+    if (mem.read32(pte) & X86_P) return; // present: nothing to fault in
     const page = this.k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "user-page");
     if (page === undefined) throw new Error("out of memory for a user page");
-    const pte = table + levelIndex(va, 1) * 8;
     const [lo, hi] = splitNumber(page);
     mem.write32(pte, lo | X86_P | X86_RW | X86_US);
     mem.write32(pte + 4, hi);
   }
 
-  /** The amd_iommu_v2 PPR notifier: fault in pages of the job buffer, refuse the rest. */
-  private ppr(devid: number, pasid: number, address: number): number | undefined {
-    const dev = this.k.pciDev(devid);
-    if (dev?.driver !== this || pasid !== this.p.pasid) return undefined;
+  /** The process's fault handling (do_fault): fault in pages of the job buffer, refuse the rest. */
+  private fault(address: number): number {
     const page = Math.floor(address / PAGE_SIZE) * PAGE_SIZE;
     if (page < this.p.va || page >= this.p.va + this.p.pages * PAGE_SIZE) {
-      return 1; // PPR_INVALID
+      return PPR_STATUS.INVALID; // no VMA there
     }
     this.mapUserPage(page);
-    return 0; // PPR_SUCCESS
+    return PPR_STATUS.SUCCESS;
   }
 
   /** probe: amd_iommu_init_device + amd_iommu_bind_pasid, then start the device. */
@@ -106,27 +108,10 @@ export class SvmDriver implements Driver {
     // The process: page tables and its resident pages.
     this.cr3 = this.allocTable();
     for (let i = 0; i < this.p.resident; i++) this.mapUserPage(this.p.va + i * PAGE_SIZE);
-    // amd_iommu_init_device(): direct-mapped domain with a one-level GCR3 table.
-    const gcr3 = k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "gcr3-table", dev.devid);
-    const id = domain_id_alloc(d);
-    if (gcr3 === undefined || !id) return false;
-    this.domain = {
-      id,
-      type: "unmanaged",
-      mode: 0,
-      pt_root: 0,
-      devices: new Set(),
-      v2: { gcr3_tbl: gcr3, glx: 0 },
-    };
-    d.domains.push(this.domain);
-    attach_device(d, dev, this.domain);
-    // amd_iommu_bind_pasid() → amd_iommu_domain_set_gcr3(): entry = cr3 | valid.
-    const e = gcr3 + (this.p.pasid % 512) * 8;
-    const [lo, hi] = splitNumber(this.cr3);
-    k.mem.write32(e, lo | 1);
-    k.mem.write32(e + 4, hi);
-    d.domain_flush_tlb_pde(this.domain);
-    d.events.pprHandler = (devid, pasid, address) => this.ppr(devid, pasid, address);
+    this.domain = d.v2.amd_iommu_init_device(dev);
+    if (!this.domain) return false;
+    const gcr3 = this.domain.v2!.gcr3_tbl;
+    d.v2.amd_iommu_bind_pasid(dev, this.p.pasid, this.cr3, (address) => this.fault(address));
     // Program the job.
     const msi = d.irq.setupMsi(dev.devid, k.request_irq(() => {}));
     const w = (reg: number, v: number) => k.writel(v, dev.bar + reg);

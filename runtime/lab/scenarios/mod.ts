@@ -14,11 +14,13 @@ export const SCENARIOS: Record<string, ScenarioInput> = Object.fromEntries(
     V.TWO_IOMMUS_ONE_OFF,
     V.OLD_TABLE_ABOVE_4G,
     V.GUEST_TRANSLATION,
+    V.GUEST_TRANSLATION_DRIVER,
     V.OLD_IRQ_TABLEN,
     V.AMD_IOMMU_OFF,
     V.KEXEC_IOMMU_ON,
     V.NO_DMA_API_DRIVER,
     V.TORN_DEVTAB_WRITE,
+    V.TG3_NIC,
   ].map((s) => [s.name, s]),
 );
 

@@ -14,7 +14,7 @@ const D = DEFAULT_SCENARIO;
  * When the flood starts (ms since power-on): 30 µs before the kdump kernel's copy path
  * writes the Device Table Base in `torn-devtab-write` (read off that run's timeline).
  */
-const TORN_BURST_MS = 706.083806;
+const TORN_BURST_MS = 716.108981;
 
 /** Two IOMMUs; a fatal error resets the second one, the kernel panics: one IOMMU is off. */
 export const TWO_IOMMUS_ONE_OFF: ScenarioInput = derive(D, {
@@ -64,6 +64,35 @@ export const GUEST_TRANSLATION: ScenarioInput = derive(D, {
       },
     ],
   },
+});
+
+/**
+ * The same accelerator, and the kdump initramfs carries its driver: amd_iommu_v2 is loaded in
+ * the kdump kernel, binds the device again and answers its page requests.
+ */
+export const GUEST_TRANSLATION_DRIVER: ScenarioInput = derive(GUEST_TRANSLATION, {
+  name: "guest-translation-driver",
+  description:
+    "As guest-translation, but the kdump initramfs carries the accelerator's driver: amd_iommu_v2 is loaded in the kdump kernel, the driver binds the device and its process again, and page requests get answers.",
+  second: { drivers: ["bnx2", "nvme", "svm-accel"] },
+});
+
+/**
+ * The NIC is a dual-port NetXtreme BCM5720 (tg3), the LOM of AMD EPYC servers and the NIC of
+ * the 2019 "Flush old domains in kdump kernel" report.
+ */
+export const TG3_NIC: ScenarioInput = derive(D, {
+  name: "tg3-nic",
+  description:
+    "The NIC is a dual-port NetXtreme BCM5720 driven by tg3 (the NIC of the 2019 'flush old domains' report). tg3 has no kdump-specific wait: its probe halts a chip it finds running, as it would one an option ROM left running, before its first DMA-API call.",
+  machine: {
+    devices: [
+      { ...(D.machine.devices[0] as object), model: "bcm5720" },
+      { ...(D.machine.devices[1] as object), model: "bcm5720" },
+      D.machine.devices[2],
+    ],
+  },
+  second: { drivers: ["tg3", "nvme"] },
 });
 
 /** The panicked kernel used 512-entry interrupt remapping tables (a 5.10+ kernel). */

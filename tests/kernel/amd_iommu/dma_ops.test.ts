@@ -159,3 +159,31 @@ Deno.test("dma_ops: dma_alloc_coherent with no IOVA left frees the pages it allo
   assert.equal(ownerText(m.mem.ownerOf(before)), "free:free", "the page is free again");
   assert.equal(k.alloc.allocPages(GFP.KERNEL, 0, "probe"), before, "and handed out next");
 });
+
+Deno.test("dma_ops: map_page's PTE permissions follow the direction (dir2prot); the wrong way is a permission fault", () => {
+  const { k, m, dev, dom } = setup();
+  const bits = (dma: number) => {
+    const pte = fetch_pte(k.amd, dom, dma)!;
+    const hi = m.mem.read32(pte + 4);
+    return { IR: (hi >>> 29) & 1, IW: (hi >>> 30) & 1 }; // PTE bits 61, 62
+  };
+  const buf = () => k.alloc.allocPages(GFP.KERNEL, 0, "buf", KIT.NIC)!;
+  const toDev = k.dma.dma_map_single(dev, buf(), 64, "to-device")!;
+  const fromDev = k.dma.dma_map_single(dev, buf(), 64, "from-device")!;
+  const both = k.dma.dma_map_single(dev, buf(), 64, "bidirectional")!;
+  const coherent = k.dma.dma_alloc_coherent(dev, 64, "ring")!;
+  assert.deepEqual(
+    [bits(toDev), bits(fromDev), bits(both), bits(coherent.dma)],
+    [{ IR: 1, IW: 0 }, { IR: 0, IW: 1 }, { IR: 1, IW: 1 }, { IR: 1, IW: 1 }],
+  );
+  const log = dmaLog(m);
+  // The device writes into a buffer it may only read, reads one it may only write.
+  assert.equal(m.dmaWrite(KIT.NIC, toDev, [1]).ok, false);
+  assert.equal(m.dmaRead(KIT.NIC, fromDev, new Uint32Array(1)).ok, false);
+  assert.equal(m.dmaWrite(KIT.NIC, both, [1]).ok, true);
+  const aborts = log.filter((r) => r.outcome.kind === "abort");
+  assert.deepEqual(
+    aborts.map((r) => [r.iova, r.write, r.outcome.kind === "abort" && r.outcome.event]),
+    [[toDev, true, "IO_PAGE_FAULT"], [fromDev, false, "IO_PAGE_FAULT"]],
+  );
+});

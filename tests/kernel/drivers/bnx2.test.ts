@@ -1,6 +1,7 @@
 /**
  * The bnx2-like driver (runtime/kernel/drivers/bnx2.ts) against the model's NIC: probe,
- * open (RX ring posting, MSI), NAPI refill, bnx2_wait_dma_complete and shutdown.
+ * open (RX ring posting, MSI), NAPI refill, bnx2_wait_dma_complete and shutdown — and the
+ * kdump kernel's probe, which stops a chip the crashed kernel left running.
  */
 import assert from "node:assert/strict";
 import type { Machine } from "../../../runtime/hw/machine.ts";
@@ -10,7 +11,18 @@ import { fetch_pte } from "../../../runtime/kernel/amd_iommu/domain.ts";
 import { start_kernel } from "../../../runtime/kernel/boot.ts";
 import { COST } from "../../../runtime/kernel/cost.ts";
 import { bnx2_wait_dma_complete } from "../../../runtime/kernel/drivers/bnx2.ts";
-import { bnx2Of, dmaLog, type HookCall, hooksWith, KIT, makeKit, texts } from "../kit.ts";
+import { crash_kexec } from "../../../runtime/kernel/crash.ts";
+import type { HookCaller } from "../../../runtime/kernel/hooks.ts";
+import {
+  bnx2Of,
+  dmaLog,
+  type HookCall,
+  hooksWith,
+  KIT,
+  makeKernel,
+  makeKit,
+  texts,
+} from "../kit.ts";
 
 const nicReg = (m: Machine, off: number) => m.mem.read32(KIT.NIC_BAR + off);
 
@@ -49,7 +61,7 @@ Deno.test("bnx2: probe allocates the status/statistics block with the DMA API, t
   assert.equal(kit.k.pciDev(KIT.NIC)!.driver?.name, "bnx2");
   assert.ok(
     texts(kit.k).includes(
-      "bnx2 0000:01:00.0: eth0: Broadcom NetXtreme II BCM5709 1000Base-T (C0) PCI Express found at mem f0000000",
+      "bnx2 0000:01:00.0 eth0: Broadcom NetXtreme II BCM5709 1000Base-T (C0) PCI Express found at mem f0000000",
     ),
   );
 });
@@ -84,7 +96,7 @@ Deno.test("bnx2: open posts rxRingSize-1 descriptors and the NIC DMAs frames int
   assert.equal(m.mem.read32(first.phys), 0xe000_0100, "frame 1, dword 0");
   assert.equal(nic!.counters.writeAborts + nic!.counters.readAborts, 0);
   assert.ok(
-    texts(k).includes("bnx2 0000:01:00.0: eth0: NIC Copper Link is Up, 1000 Mbps full duplex"),
+    texts(k).includes("bnx2 0000:01:00.0 eth0: NIC Copper Link is Up, 1000 Mbps full duplex"),
   );
 });
 
@@ -170,4 +182,68 @@ Deno.test("bnx2: ->shutdown closes a running interface and resets the chip; a cl
   assert.equal(nic!.counters.resets, 2);
   assert.equal(nicReg(m, NIC_REG.CTRL), 0);
   assert.equal(nicReg(m, NIC_REG.RX_RING_ENTRIES), 0);
+});
+
+/** A first kernel whose NIC is receiving when it panics, and a kdump kernel on the machine. */
+function crashedWithNicRunning(hooks?: HookCaller) {
+  const kit = makeKit({
+    nic: { traffic: { framesPerSecond: 10_000, frameBytes: 1500 } },
+    drivers: ["bnx2"],
+    bnx2: { rxRingSize: 256 },
+  });
+  start_kernel(kit.k);
+  bnx2Of(kit.k).open(kit.k.pciDev(KIT.NIC)!);
+  kit.k.spend(2_000_000);
+  crash_kexec(kit.k, "test");
+  const k2 = makeKernel(kit, {
+    id: "kernel2",
+    cmdline: "irqpoll nr_cpus=1 reset_devices elfcorehdr=0x37ff0000",
+    memory: [{ ...KIT.RESERVE }],
+    drivers: ["bnx2"],
+    hooks,
+  });
+  return { ...kit, k2 };
+}
+
+Deno.test("bnx2: in a kdump kernel probe stops the running chip (DMA_STOP, PENDING polled) right after allocating the stats block", () => {
+  const { m, nic, k2 } = crashedWithNicRunning();
+  const writes: { t: number; off: number }[] = [];
+  const orig = nic!.write32.bind(nic!);
+  nic!.write32 = (off: number, v: number) => (writes.push({ t: m.clock.now, off }), orig(off, v));
+  let allocsAtStop = -1;
+  const stopWrite = nic!.write32;
+  nic!.write32 = (off: number, v: number) => {
+    if (off === NIC_REG.DMA_STOP) allocsAtStop = k2.dma.stats.allocs;
+    stopWrite(off, v);
+  };
+  const resets = nic!.counters.resets;
+  start_kernel(k2);
+  const stops = writes.filter((w) => w.off === NIC_REG.DMA_STOP);
+  assert.equal(stops.length, 1, "one DMA_STOP, from bnx2_init_one");
+  assert.equal(allocsAtStop, 1, "after bnx2_alloc_stats_blk, the driver's first DMA-API call");
+  assert.equal(nicReg(m, NIC_REG.STATUS), 0, "not ACTIVE, not PENDING");
+  const frames = nic!.stats.frames;
+  k2.spend(50_000_000);
+  assert.equal(nic!.stats.frames, frames, "no frame is DMA'd after the probe");
+  assert.equal(nic!.counters.resets, resets, "stopped, not reset: the reset waits for open");
+});
+
+Deno.test("bnx2: the first kernel's probe does not wait (not a kdump kernel); a plugin can take the kdump wait out", () => {
+  const first = makeKit({ nic: true, drivers: ["bnx2"] });
+  const writes: number[] = [];
+  const orig = first.nic!.write32.bind(first.nic!);
+  first.nic!.write32 = (off: number, v: number) => (writes.push(off), orig(off, v));
+  start_kernel(first.k);
+  assert.equal(writes.filter((o) => o === NIC_REG.DMA_STOP).length, 0);
+
+  const calls: HookCall[] = [];
+  const { m, nic, k2 } = crashedWithNicRunning(
+    hooksWith({ wrap: { "bnx2.bnx2_init_one.wait_dma": () => {} } }, calls),
+  );
+  const frames = nic!.stats.frames;
+  start_kernel(k2);
+  assert.equal(calls.filter((c) => c.name === "bnx2.bnx2_init_one.wait_dma").length, 1);
+  assert.notEqual(nicReg(m, NIC_REG.STATUS) & 1, 0, "still ACTIVE after probe");
+  k2.spend(20_000_000);
+  assert.ok(nic!.stats.frames > frames, "frames keep arriving");
 });

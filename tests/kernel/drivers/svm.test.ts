@@ -14,7 +14,7 @@ import { SVM_REG } from "../../../runtime/hw/pci/svm.ts";
 import { start_kernel } from "../../../runtime/kernel/boot.ts";
 import type { SvmParams } from "../../../runtime/kernel/drivers/svm.ts";
 import type { Kernel } from "../../../runtime/kernel/kernel.ts";
-import { commandLog, dteOf, KIT, KIT_SVM, makeKit, svmOf, texts } from "../kit.ts";
+import { commandLog, dteOf, hooksWith, KIT, KIT_SVM, makeKit, svmOf, texts } from "../kit.ts";
 
 /** EFR of an IOMMU with PPR and guest translation (one-level GCR3 tables). */
 const EFR_V2 = { IASup: 1, PPRSup: 1, GTSup: 1, HATS: 0, PASMax: 15, GLXSup: 1 };
@@ -116,9 +116,9 @@ Deno.test("svm: a page request outside the process's buffer is answered PPR_INVA
   assert.deepEqual(userPte(k, drv.cr3, page(5)), [0, 0], "nothing mapped outside the buffer");
 });
 
-Deno.test("svm: with no PPR listener the request is consumed and never answered; the device keeps waiting", () => {
+Deno.test("svm: with no PPR listener the request is consumed and never answered; the device waits, then asks again after its PRI timeout", () => {
   const { k, m, svm, cmds } = bound();
-  k.amd.events.pprHandler = undefined; // amd_iommu_v2 gone
+  k.amd.events.ppr_notifier = undefined; // amd_iommu_v2 gone
   k.spend((KIT_SVM.resident + 1) * 100_000 + 50_000);
   assert.equal(svm!.stats.pageRequests, 1);
   assert.deepEqual(ppr(cmds), []);
@@ -127,4 +127,43 @@ Deno.test("svm: with no PPR listener the request is consumed and never answered;
   assert.equal(reg(MMIO.PPR_HEAD), reg(MMIO.PPR_TAIL), "the log was read");
   k.spend(1_000_000);
   assert.equal(svm!.stats.jobs, KIT_SVM.resident, "no job after the unanswered request");
+  // After PRI_TIMEOUT (100 ms) without an answer the device asks again, and waits again.
+  k.spend(100_000_000);
+  assert.equal(svm!.stats.priTimeouts, 1);
+  assert.equal(svm!.stats.pageRequests, 2);
+  assert.equal(reg(MMIO.PPR_TAIL), 32, "a second entry in the log");
+  assert.deepEqual(ppr(cmds), []);
+});
+
+Deno.test("svm: amd_iommu_v2.ppr_notifier answers before the device state is looked up; with no state nothing answers, an unbound PASID gets PPR_INVALID", () => {
+  const early = bound({});
+  const seen: unknown[] = [];
+  const kit = makeKit({
+    svm: true,
+    drivers: ["svm-accel"],
+    efr: EFR_V2,
+    hooks: hooksWith({
+      bail: {
+        "amd_iommu_v2.ppr_notifier": (ctx) => {
+          const c = ctx as { dev: { devid: number }; pasid: number; address: number };
+          seen.push([c.dev.devid, c.pasid, c.address]);
+          return 1;
+        },
+      },
+    }),
+  });
+  start_kernel(kit.k);
+  const cmds = commandLog(kit.iommu);
+  kit.k.spend((KIT_SVM.resident + 1) * 100_000 + 50_000);
+  assert.deepEqual(seen, [[KIT.SVM, KIT_SVM.pasid, page(KIT_SVM.resident)]]);
+  assert.deepEqual(ppr(cmds).map((f) => f.Status), [1], "PPR_INVALID, from the hook");
+  assert.deepEqual(kit.k.amd.v2.stats, { early: 1, noState: 0, invalid: 0, handled: 0 });
+  assert.equal(kit.svm!.stats.pprRefused, 1);
+  assert.deepEqual(userPte(kit.k, svmOf(kit.k).cr3, page(KIT_SVM.resident)), [0, 0]);
+  // Without the hook: the bound device's request is handled (see above); a PASID nobody bound
+  // gets PPR_INVALID; a device without state is not answered.
+  const v2 = early.k.amd.v2;
+  assert.equal(v2.ppr_notifier({ devid: KIT.SVM, pasid: 7, address: 0, write: true }), 1);
+  assert.equal(v2.ppr_notifier({ devid: KIT.NIC, pasid: 1, address: 0, write: true }), undefined);
+  assert.equal(v2.stats.invalid, 1);
 });

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { el, escapeHtml, verdictColor } from "./html-kit.ts";
-import { type Report, requiresText } from "./report.ts";
+import { el, escapeHtml, verdictColor } from "./kit.ts";
+import { type Report, requiresText } from "../lab/report.ts";
 
 /** One counter of the header: key (for `data-counter`), label, value. */
 export interface Counter {

@@ -6,37 +6,41 @@
  * happens), the wait for the kdump service (1.5 s), the dump itself (~10 ms). A linear axis
  * would squeeze the interesting millisecond into a pixel; a log axis would distort every
  * interval. So the axis is cut at breakpoints — every stage start and every `timing`
- * milestone — and each interval between two breakpoints gets a width proportional to
+ * milestone (of every run drawn on it) — and each interval between two breakpoints gets a
+ * width proportional to
  *
- *     1 + log10(1 + length in ms)
+ *     min(1, ms / 0.1) + log10(1 + ms)
  *
- * (a 1 ms interval gets 1.3 units, 40 ms 2.6, 1.5 s 4.2). Inside an interval time is linear,
- * so the order and spacing of marks within a stage stay true. The page draws each breakpoint
- * as a thin line labelled with its time.
+ * (a 1 ms interval gets 1.3 units, 40 ms 2.6, 1.5 s 4.2; one of 10 µs, where two runs' stages
+ * begin a hair apart, 0.1). Inside an interval time is linear, so the order and spacing of
+ * marks within a stage stay true. The page draws each breakpoint as a thin line.
  *
  * @module
  */
 
-/** A piecewise-linear map from simulated ns to x pixels. */
+/** A piecewise-linear map from simulated ns to positions in `[x0, x1]`. */
 export interface TimeScale {
-  /** x of a time; times outside the breakpoints are clamped to the ends. */
+  /** Position of a time; times outside the breakpoints are clamped to the ends. */
   x(t: number): number;
   /** The breakpoints, ascending, without duplicates (simulated ns). */
   readonly breaks: readonly number[];
-  /** Left and right ends in pixels. */
+  /** Left and right ends. */
   readonly x0: number;
   readonly x1: number;
 }
 
-/** Width weight of an interval of `lengthNs`: 1 + log10(1 + ms). */
+/** Below this length (ns) an interval's width shrinks linearly to nothing. */
+const SHORT_NS = 100_000;
+
+/** Width weight of an interval of `lengthNs`: min(1, ms / 0.1) + log10(1 + ms). */
 export function intervalWeight(lengthNs: number): number {
-  return 1 + Math.log10(1 + lengthNs / 1e6);
+  return Math.min(1, lengthNs / SHORT_NS) + Math.log10(1 + lengthNs / 1e6);
 }
 
 /**
- * The scale for `times` (breakpoints; duplicates and order do not matter) over pixels
- * `[x0, x1]`. With fewer than two distinct times the whole range maps to one linear interval
- * of 1 ms starting at the single time (or 0).
+ * The scale for `times` (breakpoints; duplicates and order do not matter) over `[x0, x1]`
+ * (pixels, or 0 … 1 for fractions of a plot). With fewer than two distinct times the whole
+ * range maps to one linear interval of 1 ms starting at the single time (or 0).
  */
 export function piecewiseScale(times: readonly number[], x0: number, x1: number): TimeScale {
   let breaks = [...new Set(times.filter(Number.isFinite))].sort((a, b) => a - b);

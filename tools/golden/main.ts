@@ -1,0 +1,119 @@
+/**
+ * `deno task golden [REV] [--seeds 1-20] [--series none:all] [--ignore FIELD,…] [--keep DIR]`:
+ * proves a change left every report as it was. It writes `run --json` of every built-in
+ * scenario × seeds × series (see `reports.ts`) in this working tree and in a temporary git
+ * worktree of REV (default HEAD), compares them byte for byte and lists the cases that differ.
+ * Exit code 0: all identical; 1: some differ; 2: bad arguments or a tree that failed to run.
+ *
+ * The two trees are measured in parallel, each by its own `deno run` with its own config.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { diffLines, diffReports, identical, readReports } from "./diff.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const TREE = join(HERE, "..", "..");
+
+interface Args {
+  rev: string;
+  seeds: string;
+  series: string;
+  ignore: string[];
+  keep?: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { rev: "HEAD", seeds: "1-20", series: "none:all", ignore: [] };
+  let revSet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === "--seeds") a.seeds = value();
+    else if (arg === "--series") a.series = value();
+    else if (arg === "--ignore") a.ignore = value().split(",").filter(Boolean);
+    else if (arg === "--keep") a.keep = value();
+    else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
+    else if (!revSet) {
+      a.rev = arg;
+      revSet = true;
+    } else throw new Error(`unexpected argument ${arg}`);
+  }
+  return a;
+}
+
+async function git(args: string[], cwd = TREE): Promise<string> {
+  const r = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(r.stdout).trim();
+  if (!r.success) {
+    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(r.stderr).trim()}`);
+  }
+  return text;
+}
+
+/** Writes the reports of the tree at `root` into `out` (a `deno run` of reports.ts). */
+async function writeReports(root: string, out: string, a: Args): Promise<void> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      join(root, "deno.json"),
+      join(HERE, "reports.ts"),
+      root,
+      out,
+      a.seeds,
+      a.series,
+    ],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!r.success) {
+    const err = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-5).join("\n");
+    throw new Error(`reports of ${root} failed:\n${err}`);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+  } catch (e) {
+    console.error(`golden: ${(e as Error).message}`);
+    return 2;
+  }
+  const commit = await git(["rev-parse", "--verify", `${a.rev}^{commit}`]).catch((e) => {
+    console.error(`golden: ${(e as Error).message.split("\n")[0]}`);
+    return undefined;
+  });
+  if (!commit) return 2;
+  const tmp = await Deno.makeTempDir({ prefix: "kdump-lab-golden-" });
+  const old = join(tmp, "tree");
+  const outOld = a.keep ? join(a.keep, "before") : join(tmp, "before");
+  const outNew = a.keep ? join(a.keep, "after") : join(tmp, "after");
+  const label = `${a.rev} (${commit.slice(0, 10)})`;
+  try {
+    await git(["worktree", "add", "--detach", old, commit]);
+    const started = performance.now();
+    await Promise.all([writeReports(old, outOld, a), writeReports(TREE, outNew, a)]);
+    const d = diffReports(readReports(outOld), readReports(outNew), { ignore: a.ignore });
+    for (const line of diffLines(d, label)) console.log(line);
+    console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    return identical(d) ? 0 : 1;
+  } catch (e) {
+    console.error(`golden: ${(e as Error).message}`);
+    return 2;
+  } finally {
+    await git(["worktree", "remove", "--force", old]).catch(() => {});
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
