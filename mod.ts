@@ -2,10 +2,28 @@
  * kdump-lab: an AMD IOMMU (AMD-Vi) machine simulated through a kernel panic and the boot of
  * its kdump crash kernel, with the Linux 4.14 "Fix kdump faults" series as plugins.
  *
+ * This entry point runs scenarios and reads their reports: {@link run}, {@link simulate},
+ * the scenarios, series specs, the measurements (patch table, bisect, minimize, ablate,
+ * matrix) and the HTML pages. Plugin authoring is `./plugin.ts` (`@kdump-lab/kdump-lab/plugin`),
+ * the hardware's layouts and decoders are `./hw.ts` (`@kdump-lab/kdump-lab/hw`).
+ *
+ * @example Run the default scenario with the series (4.14)
  * ```ts
- * import { run, seriesFromSpec, SCENARIOS } from "./mod.ts";
+ * import { run, SCENARIOS, seriesFromSpec } from "./mod.ts";
+ *
  * const report = run(SCENARIOS.default, { series: seriesFromSpec("all") });
  * console.log(report.verdict, report.events.IO_PAGE_FAULT, report.strayWriteCount);
+ * ```
+ *
+ * @example What one patch changes
+ * ```ts
+ * import { differences, outcomeOf, run, SCENARIOS, seriesFromSpec } from "./mod.ts";
+ *
+ * const whole = run(SCENARIOS.default, { series: seriesFromSpec("all") });
+ * const without = run(SCENARIOS.default, {
+ *   series: seriesFromSpec("all").disable("disable-only-if-off"),
+ * });
+ * console.log(differences(outcomeOf(whole), outcomeOf(without)));
  * ```
  *
  * @module
@@ -21,6 +39,8 @@ export { simulate } from "./runtime/lab/run.ts";
 export type { RunOptions } from "./runtime/lab/run.ts";
 /** A finished simulation: report, machine, kernels. */
 export type { Simulation } from "./runtime/lab/run.ts";
+/** The machine a scenario builds (devices, memory ranges, firmware tables). */
+export type { Built } from "./runtime/lab/machine.ts";
 
 // ---- reports ------------------------------------------------------------------------------
 
@@ -34,8 +54,8 @@ export { VERDICTS } from "./runtime/lab/report.ts";
 export type { Report } from "./runtime/lab/report.ts";
 /** A verdict. */
 export type { Verdict } from "./runtime/lab/report.ts";
-/** A stray DMA write in a report. */
-export type { StrayWrite } from "./runtime/lab/report.ts";
+/** A stray DMA write in a report, a timeline entry, how a faulted DMA ended. */
+export type { FaultClass, StrayWrite, TimelineEntry } from "./runtime/lab/report.ts";
 
 // ---- scenarios ----------------------------------------------------------------------------
 
@@ -59,44 +79,21 @@ export { scenarioFileText } from "./runtime/lab/scenario-source.ts";
 export { scenarioProblems } from "./runtime/lab/scenario-checks.ts";
 /** The bounds scenario values are checked against, each with its reason. */
 export { LIMITS } from "./runtime/lab/scenario-limits.ts";
+/** What `derive` merges in. */
+export type { ScenarioChanges } from "./runtime/lab/scenarios/derive.ts";
 
-// ---- plugins and series -------------------------------------------------------------------
+// ---- series ------------------------------------------------------------------------------
 
-/** Makes a plugin from its manifest (validated; errors name the plugin and the field). */
-export { definePlugin } from "./runtime/plugin/mod.ts";
-/** Declares a hook point (for plugins that define their own). */
-export { hookPoint } from "./runtime/plugin/mod.ts";
-/** An ordered, editable list of plugins. */
+/** A series from a spec: "all", "none", or ids ("all,bnx2-no-kdump-wait"). */
+export { seriesFromSpec } from "./runtime/lab/plugins.ts";
+/** An ordered, editable list of plugins (what `seriesFromSpec` returns). */
 export { Series } from "./runtime/plugin/mod.ts";
-/** The kernel model's hook points, with kinds, documentation and 4.13 defaults. */
-export { HOOK_POINTS } from "./runtime/plugin/mod.ts";
-/** Errors of the plugin runtime. */
-export {
-  ManifestError,
-  MissingSymbolError,
-  PluginError,
-  SeriesError,
-} from "./runtime/plugin/mod.ts";
-/** Plugin types. */
-export type { Plugin, PluginCtx, PluginManifest } from "./runtime/plugin/mod.ts";
-/** The twelve patches of the series, in order. */
+/** The twelve patches of the series, in order, and their ids. */
 export { SERIES, SERIES_IDS } from "./plugins/series/mod.ts";
 /** Driver plugins by id (bnx2-no-kdump-wait). */
 export { DRIVER_PLUGINS } from "./plugins/drivers/mod.ts";
-/** GFP flags and get_order() of the kernel model's page allocator, for plugin authors. */
-export { getOrder, GFP } from "./runtime/kernel/alloc.ts";
-/** Command builders of the AMD driver model (build_inv_iommu_pages & co.), for plugin authors. */
-export {
-  build_completion_wait,
-  build_inv_all,
-  build_inv_dte,
-  build_inv_iommu_pages,
-  build_inv_irt,
-} from "./runtime/kernel/amd_iommu/cmd.ts";
-/** `readDteWords(k.amd, devid)`: the 8 dwords of a DTE in a kernel's device table. */
-export { readDteWords } from "./runtime/kernel/amd_iommu/domain.ts";
-/** A series from a spec: "all", "none", or ids ("all"). */
-export { seriesFromSpec } from "./runtime/lab/plugins.ts";
+/** A plugin (see `./plugin.ts` for writing one). */
+export type { Plugin } from "./runtime/plugin/mod.ts";
 
 // ---- measurements ------------------------------------------------------------------------
 
@@ -110,13 +107,39 @@ export { differences, outcomeOf } from "./runtime/lab/table.ts";
 export type { Outcome } from "./runtime/lab/table.ts";
 
 /** git-bisect over the series' prefixes (the prefixes play the role of commits). */
-export { bisect, seriesRevisions } from "./runtime/lab/bisect.ts";
+export { bisect, defaultTerms, prefixTester, seriesRevisions } from "./runtime/lab/bisect.ts";
+/** Bisection's options, steps, terms and result. */
+export type {
+  BisectEvent,
+  BisectOptions,
+  BisectResult,
+  BisectStatus,
+  BisectStep,
+  BisectTerms,
+  PrefixTester,
+  Revision,
+} from "./runtime/lab/bisect.ts";
+/** What a predicate says of a run (git bisect run's good, bad, skip), and predicates. */
+export type { Judge, Judgement, RunFn, Tested } from "./runtime/lab/probe.ts";
 /** Delta debugging (ddmin) over sets of patches: a 1-minimal set that passes. */
 export { minimize } from "./runtime/lab/minimize.ts";
+/** Minimization's options, tests and result. */
+export type {
+  MinimizeOptions,
+  MinimizeResult,
+  SetOutcome,
+  SetTest,
+} from "./runtime/lab/minimize.ts";
 /** Leave-one-out from the full series. */
 export { ablate } from "./runtime/lab/ablate.ts";
+/** Ablation's options and rows. */
+export type { AblateOptions, AblationRow } from "./runtime/lab/ablate.ts";
 /** The matrix of series subsets, run in Deno workers. */
 export { runMatrix } from "./runtime/lab/matrix-pool.ts";
+/** The matrix's options, config, JSONL header, lines and file. */
+export type { PoolOptions, RunMatrixOptions } from "./runtime/lab/matrix-pool.ts";
+export type { MatrixConfig, MatrixLine, PluginFileArg } from "./runtime/lab/matrix-run.ts";
+export type { MatrixFile, MatrixHeader } from "./runtime/lab/matrix-jsonl.ts";
 /**
  * Self-contained HTML pages: a report's SVG timeline, several reports on one time axis, a
  * matrix's patch sets by outcome, an ablation table.
@@ -127,33 +150,12 @@ export {
   renderReportHtml,
   renderReportsHtml,
 } from "./runtime/html/mod.ts";
-
-// ---- decoding -----------------------------------------------------------------------------
-
-/** Decoders for values from real kernel logs (DTE, event, PTE, IRTE, registers). */
-export {
-  decodeDte,
-  decodeEvent,
-  decodeIrte,
-  decodePte,
-  decodeRegister,
-} from "./runtime/lab/decode.ts";
-
-// ---- the hardware's structures ----------------------------------------------------------
-
-/** Field layouts declared once as data: DTE. */
-export { DTE } from "./runtime/hw/layouts/dte.ts";
-/** Page-table entries. */
-export { PDE, PTE } from "./runtime/hw/layouts/pte.ts";
-/** Interrupt remapping table entries. */
-export { IRTE, IRTE_GA } from "./runtime/hw/layouts/irte.ts";
-/** Event-log entries and codes. */
-export { EVENT_CODES, EVENT_LAYOUTS } from "./runtime/hw/layouts/event.ts";
-/** The NIC model's registers (NIC_REG, offsets in its BAR) and CTRL bits (NIC_CTRL). */
-export { NIC_CTRL, NIC_REG } from "./runtime/hw/pci/nic.ts";
-/** Commands. */
-export { CMD_OPCODES, COMMAND_LAYOUTS } from "./runtime/hw/layouts/command.ts";
-/** MMIO registers. */
-export { MMIO, REGISTERS } from "./runtime/hw/layouts/mmio.ts";
-/** The layout engine. */
-export { Layout } from "./runtime/hw/bits.ts";
+/** The HTML pages' inputs. */
+export type {
+  AblateHeatmapInput,
+  AblateRow,
+  LabelledReport,
+  MatrixCell,
+  MatrixHeatmapInput,
+  ReportPageOptions,
+} from "./runtime/html/mod.ts";

@@ -5,7 +5,9 @@
  *
  *   deno run -A examples/custom-driver-plugin.ts
  */
-import { definePlugin, NIC_CTRL, NIC_REG, run, SCENARIOS, seriesFromSpec } from "../mod.ts";
+import { run, SCENARIOS, seriesFromSpec } from "../mod.ts";
+import { definePlugin } from "../plugin.ts";
+import { NIC_CTRL, NIC_REG } from "../hw.ts";
 
 const softReset = definePlugin({
   id: "bnx2-soft-reset",

@@ -5,7 +5,8 @@
  *
  *   deno task lab run --series all --plugin ./examples/flush-old-domain.ts
  */
-import { build_inv_iommu_pages, definePlugin, DTE, readDteWords } from "../mod.ts";
+import { build_inv_iommu_pages, definePlugin, readDteWords } from "../plugin.ts";
+import { DTE } from "../hw.ts";
 
 export default definePlugin({
   id: "flush-old-domain",

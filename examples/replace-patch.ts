@@ -6,7 +6,9 @@
  *
  *   deno run -A examples/replace-patch.ts
  */
-import { definePlugin, DTE, getOrder, GFP, MMIO, run, SCENARIOS, seriesFromSpec } from "../mod.ts";
+import { run, SCENARIOS, seriesFromSpec } from "../mod.ts";
+import { definePlugin, getOrder, GFP } from "../plugin.ts";
+import { DTE, MMIO } from "../hw.ts";
 
 const myCopy = definePlugin<{ copy?: number }>({
   id: "copy-dev-tables",

@@ -9,7 +9,12 @@
  */
 import { Command, type CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { commandPath, exitCodeFor, installUsageErrors, PROGRAM } from "./errors.ts";
+import { addExamples } from "./examples.ts";
 import { checkOutputs, setQuietWrites } from "./output-files.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+
+/** The version of kdump-lab: deno.json's. */
+export const VERSION: string = denoJson.version;
 
 /** Registers one command on the program. */
 type Register = (program: CommandUnknownOpts) => void;
@@ -45,10 +50,12 @@ export async function createProgram(only?: string): Promise<Command> {
   const program = new Command()
     .name(PROGRAM)
     .description("simulate an AMD IOMMU machine through a panic and its kdump kernel")
+    .version(VERSION, "-V, --version", "print the version (deno.json's) and exit")
     .enablePositionalOptions();
   const wanted = COMMANDS.filter(([name]) => only === undefined || name === only);
   const registers = await Promise.all(wanted.map(([, load]) => load()));
   for (const register of registers) register(program);
+  addExamples(program);
   installUsageErrors(program);
   return program;
 }

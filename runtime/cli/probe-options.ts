@@ -1,7 +1,7 @@
 /**
  * Options shared by `bisect`, `minimize` and `ablate`: what they run on (`--scenario`,
  * `--scenario-file`, `--seed`, `--with IDS`: plugins applied at every step), `--run SCRIPT` (a
- * predicate script, as `git bisect run` takes one) and `--verbose`.
+ * predicate script, as `git bisect run` takes one), `--verbose` and `--quiet`.
  *
  * @module
  */
@@ -9,7 +9,15 @@ import { type Command, Option, type OptionValues } from "npm:@commander-js/extra
 import { defaultJudge, type Judge } from "../lab/probe.ts";
 import { scriptJudge } from "../lab/script-judge.ts";
 import { scenarioFileOption, scenarioOption, seedOption } from "./scenario-options.ts";
-import { parseIdList } from "./series-options.ts";
+import {
+  disableOption,
+  orderOption,
+  parseIdList,
+  pluginPlacementOptions,
+  replaceOption,
+  seriesFromOptions,
+  type SeriesOpts,
+} from "./series-options.ts";
 
 /**
  * `--with IDS`: a comma list, repeatable; the ids add up.
@@ -45,6 +53,53 @@ export function addProbeOptions<
     .addOption(withOption());
 }
 
+/**
+ * Adds the series options to a searching command (`bisect`, `minimize`, `ablate`), as `run`
+ * has them: `--series SPEC` (the series the search runs over, default all), `--plugin FILE`
+ * with `--before`/`--after`, `--replace ID=FILE`, `--order IDS` and `--disable ID`.
+ */
+export function addSearchSeriesOptions<
+  A extends unknown[],
+  O extends OptionValues,
+  G extends OptionValues,
+>(
+  cmd: Command<A, O, G>,
+) {
+  const placement = pluginPlacementOptions();
+  return cmd
+    .addOption(
+      new Option(
+        "--series <spec>",
+        "the series the search runs over (default all): its patches are searched, other " +
+          "plugins it names are applied at every step like --with",
+      ).default("all"),
+    )
+    .addOption(placement.plugin)
+    .addOption(placement.before)
+    .addOption(placement.after)
+    .addOption(replaceOption())
+    .addOption(orderOption())
+    .addOption(disableOption());
+}
+
+/**
+ * The series every step of a search starts from, when the series options change it (else
+ * undefined: the steps are the patches and the `--with` plugins): `--series` with the
+ * `--with` plugins, then `--replace`, `--plugin`, `--order` and `--disable` as `run` applies
+ * them.
+ *
+ * @throws {InputError} for a bad file, an unknown id or an impossible placement
+ */
+export async function searchBase(
+  opts: SeriesOpts & { with: readonly string[] },
+): Promise<Awaited<ReturnType<typeof seriesFromOptions>> | undefined> {
+  const plain = opts.series === "all" && !opts.plugin?.length && !opts.replace.length &&
+    !opts.order?.length && !opts.disable.length;
+  if (plain) return undefined;
+  const spec = [...new Set([...opts.series.split(","), ...opts.with].map((s) => s.trim()))];
+  return await seriesFromOptions({ ...opts, series: spec.join(",") });
+}
+
 /** `--run SCRIPT`: the predicate script. */
 export function runScriptOption() {
   return new Option(
@@ -67,13 +122,27 @@ export function verboseOption(
   return new Option("--verbose", description);
 }
 
+/**
+ * `--quiet`: no progress on stderr at all (the opposite of {@link verboseOption}; every long
+ * command has both).
+ */
+export function quietOption(
+  description = "print no progress on stderr, not even on a terminal",
+) {
+  return new Option("--quiet", description).conflicts("verbose");
+}
+
 /** The predicate the options choose: the script of `--run`, else the default one. */
 export async function judgeFromOptions(opts: { run?: string }): Promise<Judge> {
   return opts.run === undefined ? defaultJudge : await scriptJudge(opts.run);
 }
 
-/** Whether to print a line per test on stderr: with `--verbose`, or when stderr is a terminal. */
-export function showProgress(opts: { verbose?: boolean }): boolean {
+/**
+ * Whether to show progress on stderr: never with `--quiet`; always with `--verbose`; else
+ * when stderr is a terminal.
+ */
+export function showProgress(opts: { verbose?: boolean; quiet?: boolean }): boolean {
+  if (opts.quiet === true) return false;
   return opts.verbose === true || Deno.stderr.isTerminal();
 }
 
@@ -84,3 +153,11 @@ Predicate:
   IO_PAGE_FAULT. With --run SCRIPT, \`deno run -A SCRIPT\` reads the report as JSON on stdin
   and answers with its exit code, as in git bisect run: 0 good, 125 skip, 1-127 bad; 128 or
   more aborts (exit 2). A series whose dependencies are missing is a skip (not run).`;
+
+/** The help text on the series options of a searching command. */
+export const SEARCH_SERIES_HELP = `
+Series:
+  Each step's series starts from --series (default all) with the --with plugins; the step
+  turns off the patches it does not try. --replace ID=FILE, --plugin FILE [--before ID |
+  --after ID], --order IDS and --disable ID edit it as they do for run (a disabled patch is
+  never tried).`;

@@ -102,7 +102,7 @@ export class Machine implements BusPort {
   readonly clock: EventClock;
   readonly mem: PhysMem;
   readonly iommus: AmdIommu[];
-  readonly devices = new Map<number, BusDevice>();
+  readonly devices: Map<number, BusDevice> = new Map();
   readonly observers: BusObserver[] = [];
   /** The I/O APIC and HPET (absent on a bare test machine). */
   readonly chipset?: Chipset;

@@ -22,6 +22,34 @@ import type { PciDev } from "./pci.ts";
 /** The four hook kinds. */
 export type HookKind = "run-all" | "bail" | "waterfall" | "wrap";
 
+/**
+ * The name of a context field's type as `kdump-lab hooks` prints it. A field declaration's
+ * `type` must be this name, so the printed type cannot drift from the TypeScript one.
+ */
+export type TypeName<T> = T extends AmdIommuDev ? "AmdIommuDev"
+  : T extends IommuDevData ? "IommuDevData"
+  : T extends ProtectionDomain ? "ProtectionDomain"
+  : T extends PciDev ? "PciDev"
+  : T extends Kernel ? "Kernel"
+  : T extends number ? "number"
+  : T extends string ? "string"
+  : T extends boolean ? "boolean"
+  : string;
+
+/** One field of a hook context, as `kdump-lab hooks` shows it. */
+export interface CtxField<T = unknown> {
+  /** The field's TypeScript type ({@link TypeName}). */
+  readonly type: TypeName<T>;
+  /** What the field is. */
+  readonly doc: string;
+}
+
+/**
+ * A description of every field of context `C` but `k` (the kernel, in every context): the
+ * declaration must name each field once, with its type's {@link TypeName}.
+ */
+export type CtxFields<C> = { readonly [F in Exclude<keyof C, "k">]-?: CtxField<C[F]> };
+
 /** Declaration of one hook point: kind, documentation, what v4.13 does there. */
 export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unknown> {
   readonly kind: K;
@@ -29,19 +57,25 @@ export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unkno
   readonly doc: string;
   /** The v4.13 behaviour (the default when no plugin taps the point). */
   readonly default413: string;
+  /** The context's fields besides `k` (see {@link CtxFields}); absent when not described. */
+  readonly fields?: { readonly [field: string]: { readonly type: string; readonly doc: string } };
   /** Phantom: the context type handlers receive. */
   readonly __ctx?: C;
   /** Phantom: the value type (bail result, waterfall value, wrap return). */
   readonly __value?: V;
 }
 
-/** Declares a hook point (types ride along as phantoms). */
+/**
+ * Declares a hook point (types ride along as phantoms); `fields` describes the context's
+ * fields for `kdump-lab hooks`, checked against the context type.
+ */
 export function hookPoint<K extends HookKind, C, V = void>(
   kind: K,
   doc: string,
   default413: string,
+  fields?: CtxFields<C>,
 ): HookPoint<K, C, V> {
-  return { kind, doc, default413 };
+  return fields ? { kind, doc, default413, fields } : { kind, doc, default413 };
 }
 
 /** Every context carries the kernel whose code is running. */
@@ -96,91 +130,171 @@ export interface ProbeCtx extends KernelCtx {
   dev: PciDev;
 }
 
+/** The kernel's hook points and their types (see {@link HOOK_POINTS}). */
+export interface KernelHookPoints {
+  /** init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed. */
+  readonly "amd_iommu.init_iommu_one": HookPoint<"run-all", InitIommuOneCtx, void>;
+  /** GFP flags of the device table allocation in early_amd_iommu_init() (also used for any other device-table-sized allocation made on the way, e.g. a copy). */
+  readonly "amd_iommu.early_amd_iommu_init.dev_table_gfp": HookPoint<
+    "waterfall",
+    KernelCtx,
+    number
+  >;
+  /** Whether early_amd_iommu_init() calls disable_iommus() ('Disable any previously enabled IOMMUs'). */
+  readonly "amd_iommu.early_amd_iommu_init.disable_iommus": HookPoint<
+    "waterfall",
+    KernelCtx,
+    boolean
+  >;
+  /** early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags. */
+  readonly "amd_iommu.early_enable_iommus": HookPoint<"wrap", KernelCtx, void>;
+  /** DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices). */
+  readonly "amd_iommu.init_device_table_dma.bits": HookPoint<"waterfall", KernelCtx, string[]>;
+  /** DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID. */
+  readonly "amd_iommu.set_dte_entry.q1_clear": HookPoint<"waterfall", SetDteCtx, string[]>;
+  /** set_dte_entry(): write a device's DTE for a protection domain (q1 then q0, each as two 32-bit stores). */
+  readonly "amd_iommu.set_dte_entry": HookPoint<"wrap", SetDteCtx, void>;
+  /** find_dev_data(): called when a new iommu_dev_data was allocated for a DeviceID. */
+  readonly "amd_iommu.find_dev_data": HookPoint<"run-all", FindDevDataCtx, void>;
+  /** get_domain(): the protection domain every AMD DMA-API entry point (map_page, unmap_page, map_sg, alloc_coherent, ...) uses. */
+  readonly "amd_iommu.get_domain": HookPoint<"wrap", GetDomainCtx, GetDomainResult>;
+  /** __iommu_attach_device(): return true to skip ops->attach_dev and report success. */
+  readonly "iommu.__iommu_attach_device": HookPoint<"bail", AttachCtx, boolean>;
+  /** bnx2_init_one(): right after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent), wait for the crashed kernel's in-flight DMA in a kdump kernel. */
+  readonly "bnx2.bnx2_init_one.wait_dma": HookPoint<"wrap", ProbeCtx, void>;
+  /** bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() and the kdump wait, before the net device is registered. */
+  readonly "bnx2.bnx2_init_one": HookPoint<"run-all", ProbeCtx, void>;
+  /** tg3_init_one(): the NetXtreme driver's probe, after a running chip was halted and the DMA self test's buffer allocated and freed (its first DMA-API calls), before the net device is registered. */
+  readonly "tg3.tg3_init_one": HookPoint<"run-all", ProbeCtx, void>;
+  /** ppr_notifier() in amd_iommu_v2: a page request (PCIe PRI) from the PPR log, before the device's state is looked up; returning a PRI status (0 success, 1 invalid, 15 failure) answers it at once. */
+  readonly "amd_iommu_v2.ppr_notifier": HookPoint<"bail", PprNotifierCtx, number>;
+  /** native_machine_crash_shutdown(): what the panicking kernel does before jumping to the crash kernel. */
+  readonly "kernel.machine_crash_shutdown": HookPoint<"run-all", KernelCtx, void>;
+}
+
 /** The hook points the kernel model calls. */
-export const HOOK_POINTS = {
+export const HOOK_POINTS: KernelHookPoints = {
   "amd_iommu.init_iommu_one": hookPoint<"run-all", InitIommuOneCtx>(
     "run-all",
     "init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed.",
     "Nothing: 4.13 never looks at the control register here.",
+    { iommu: { type: "AmdIommuDev", doc: "the IOMMU being initialised (amd_iommu)" } },
   ),
   "amd_iommu.early_amd_iommu_init.dev_table_gfp": hookPoint<"waterfall", KernelCtx, number>(
     "waterfall",
     "GFP flags of the device table allocation in early_amd_iommu_init() (also used for any other device-table-sized allocation made on the way, e.g. a copy).",
     "GFP_KERNEL|__GFP_ZERO: the table may land above 4 GiB.",
+    {},
   ),
   "amd_iommu.early_amd_iommu_init.disable_iommus": hookPoint<"waterfall", KernelCtx, boolean>(
     "waterfall",
     "Whether early_amd_iommu_init() calls disable_iommus() ('Disable any previously enabled IOMMUs').",
     "true: always, in a kdump kernel too.",
+    {},
   ),
   "amd_iommu.early_enable_iommus": hookPoint<"wrap", KernelCtx, void>(
     "wrap",
     "early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags.",
     "Per IOMMU: iommu_disable, iommu_init_flags, iommu_set_device_table, enable command buffer and event log, exclusion range, GA, iommu_enable, flush all caches.",
+    {},
   ),
   "amd_iommu.init_device_table_dma.bits": hookPoint<"waterfall", KernelCtx, string[]>(
     "waterfall",
     "DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices).",
     "V and TV; in a kdump kernel also SA (DEV_ENTRY_NO_PAGE_FAULT), the 'Suppress IO_PAGE_FAULTs in kdump kernel' patch.",
+    {},
   ),
   "amd_iommu.set_dte_entry.q1_clear": hookPoint<"waterfall", SetDteCtx, string[]>(
     "waterfall",
     "DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID.",
     "SA and DomainID (flags &= ~(DTE_FLAG_SA | 0xffff)).",
+    {
+      devid: { type: "number", doc: "the DeviceID whose DTE is written" },
+      domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
+    },
   ),
   "amd_iommu.set_dte_entry": hookPoint<"wrap", SetDteCtx, void>(
     "wrap",
     "set_dte_entry(): write a device's DTE for a protection domain (q1 then q0, each as two 32-bit stores).",
     "root | Mode<<9 | IR | IW | V | TV in q0; previous q1 with SA and DomainID cleared, new DomainID.",
+    {
+      devid: { type: "number", doc: "the DeviceID whose DTE is written" },
+      domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
+    },
   ),
   "amd_iommu.find_dev_data": hookPoint<"run-all", FindDevDataCtx>(
     "run-all",
     "find_dev_data(): called when a new iommu_dev_data was allocated for a DeviceID.",
     "Nothing beyond the allocation.",
+    {
+      devData: { type: "IommuDevData", doc: "the iommu_dev_data just allocated" },
+      iommu: { type: "AmdIommuDev", doc: "the IOMMU that handles the device" },
+    },
   ),
   "amd_iommu.get_domain": hookPoint<"wrap", GetDomainCtx, GetDomainResult>(
     "wrap",
     "get_domain(): the protection domain every AMD DMA-API entry point (map_page, unmap_page, map_sg, alloc_coherent, ...) uses.",
     "-EINVAL if the IOMMU does not handle the device; the attached domain; -EBUSY if it is not a DMA-ops domain (a NULL domain is dereferenced: oops).",
+    {
+      dev: { type: "PciDev", doc: "the device of the DMA-API call" },
+      devData: { type: "IommuDevData", doc: "its iommu_dev_data" },
+    },
   ),
   "iommu.__iommu_attach_device": hookPoint<"bail", AttachCtx, boolean>(
     "bail",
     "__iommu_attach_device(): return true to skip ops->attach_dev and report success.",
     "Never skipped: attach_dev always runs.",
+    {
+      dev: { type: "PciDev", doc: "the device being attached" },
+      domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
+    },
   ),
   "bnx2.bnx2_init_one.wait_dma": hookPoint<"wrap", ProbeCtx, void>(
     "wrap",
     "bnx2_init_one(): right after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent), wait for the crashed kernel's in-flight DMA in a kdump kernel.",
     "if (is_kdump_kernel()) bnx2_wait_dma_complete(): stop the DMA engines, then poll every 1 ms (up to 100 times) until no transaction is pending.",
+    { dev: { type: "PciDev", doc: "the NIC function being probed" } },
   ),
   "bnx2.bnx2_init_one": hookPoint<"run-all", ProbeCtx>(
     "run-all",
     "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() and the kdump wait, before the net device is registered.",
     "Nothing more: the chip is not reset until the interface is opened.",
+    { dev: { type: "PciDev", doc: "the NIC function being probed" } },
   ),
   "tg3.tg3_init_one": hookPoint<"run-all", ProbeCtx>(
     "run-all",
     "tg3_init_one(): the NetXtreme driver's probe, after a running chip was halted and the DMA self test's buffer allocated and freed (its first DMA-API calls), before the net device is registered.",
     "Nothing more: the chip stays halted until the interface is opened.",
+    { dev: { type: "PciDev", doc: "the NIC function being probed" } },
   ),
   "amd_iommu_v2.ppr_notifier": hookPoint<"bail", PprNotifierCtx, number>(
     "bail",
     "ppr_notifier() in amd_iommu_v2: a page request (PCIe PRI) from the PPR log, before the device's state is looked up; returning a PRI status (0 success, 1 invalid, 15 failure) answers it at once.",
     "No early answer: the device's state decides (no state: no answer; PASID not bound: invalid; else the process's fault handler).",
+    {
+      dev: { type: "PciDev", doc: "the device that sent the page request" },
+      devData: { type: "IommuDevData", doc: "its iommu_dev_data" },
+      iommu: { type: "AmdIommuDev", doc: "the IOMMU the request came through" },
+      pasid: { type: "number", doc: "the PASID of the request" },
+      address: { type: "number", doc: "the address it asks for" },
+    },
   ),
   "kernel.machine_crash_shutdown": hookPoint<"run-all", KernelCtx>(
     "run-all",
     "native_machine_crash_shutdown(): what the panicking kernel does before jumping to the crash kernel.",
     "Stops CPUs, disables the IO-APIC/LAPIC; the IOMMU is left as it is.",
+    {},
   ),
-} as const;
+};
 
 /** The declared hook points. */
 export type HookPoints = typeof HOOK_POINTS;
 /** A declared hook point name. */
 export type HookName = keyof HookPoints;
 
-type Of<P> = P extends HookPoint<infer K, infer C, infer V> ? { kind: K; ctx: C; value: V } : never;
+/** The kind, context and value types of a hook point. */
+export type Of<P> = P extends HookPoint<infer K, infer C, infer V> ? { kind: K; ctx: C; value: V }
+  : never;
 /** Context type of a hook point. */
 export type CtxOf<P> = Of<P>["ctx"];
 /** Value type of a hook point. */

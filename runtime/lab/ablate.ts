@@ -11,7 +11,8 @@
  * @module
  */
 import { pluginTitles, seriesIds } from "./plugins.ts";
-import { checkWith, type RunFn, setSeries } from "./probe.ts";
+import { checkWith, type RunFn, searchedIds, setSeries, stepSeries } from "./probe.ts";
+import type { Series } from "../plugin/mod.ts";
 import { run as labRun } from "./run.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { differences, type Outcome, outcomeOf } from "./table.ts";
@@ -41,6 +42,8 @@ export interface AblateOptions {
   with?: readonly string[];
   /** The run function (default the lab's). */
   run?: RunFn;
+  /** The series every run starts from (see `stepSeries`); default: the series and `with`. */
+  base?: Series;
   /** Progress: called after each row. */
   onRow?: (row: AblationRow, index: number, total: number) => void;
 }
@@ -52,10 +55,11 @@ export function ablate(opts: AblateOptions): AblationRow[] {
   let scenario = opts.scenario;
   const titles = pluginTitles();
   const all = seriesIds();
-  const out = all.filter((id) => !withIds.includes(id));
+  const out = searchedIds(opts.base, withIds);
   const total = out.length + 1;
   const rowFor = (left: string | undefined, full?: Outcome): AblationRow => {
-    const series = setSeries(all.filter((id) => id !== left), withIds);
+    const ids = all.filter((id) => id !== left);
+    const series = opts.base ? stepSeries(opts.base, ids, withIds) : setSeries(ids, withIds);
     if (run === labRun) scenario = parseScenario(scenario); // once: parsed, it is used as is
     const report = run(scenario, { series, seed: opts.seed });
     const o = outcomeOf(report);

@@ -3,12 +3,15 @@
  * the series play the role of commits — prefix 0 is the 4.13 baseline (the oldest), prefix
  * k applies the first k patches, the last prefix is the whole series (the newest).
  *
- * Both ends are tested first (newest, then oldest, like `git bisect start new old`). Their
- * terms are what the predicate says of them: by default "good" or "bad" (so the search finds
- * the first good commit when the series fixes something, the first bad one when it breaks
- * something); custom terms name the oldest end's outcome `old` and the newest end's `new`,
- * whatever the predicate says. Then each step tests the untested prefix nearest the middle
- * of the range still in doubt. A "skip" (a series that would not build, a script's exit 125)
+ * Both ends are tested first (newest, then oldest, like `git bisect start new old`). The
+ * terms follow git: the old term names the oldest end's outcome, the new term the newest
+ * end's. By default they are git's own, `good` (old) and `bad` (new), when the series breaks
+ * what the predicate checks; when it fixes it (the newest end is good) they are `broken`
+ * (old) and `fixed` (new), as `git bisect start --term-old=broken --term-new=fixed` would
+ * name them, so the answer is "the first fixed commit" and never a "good" commit newer than
+ * a "bad" one. Custom terms (`--term-old`/`--term-new`) name the two ends whatever the
+ * predicate says. Then each step tests the untested prefix nearest the middle of the range
+ * still in doubt. A "skip" (a series that would not build, a script's exit 125)
  * is stepped around; when only skipped prefixes are left, the answer is the list of
  * candidates, as git gives it.
  *
@@ -57,8 +60,23 @@ export function prefixTester(setup: ProbeSetup): PrefixTester {
 
 /** The two terms: the oldest end's and the newest end's. */
 export interface BisectTerms {
+  /** The oldest end's term (git's `--term-old`, `good` by default). */
   old: string;
+  /** The newest end's term (git's `--term-new`, `bad` by default). */
   new: string;
+}
+
+/** git's default terms: the series breaks something (the oldest end is good). */
+export const GIT_TERMS: Readonly<BisectTerms> = Object.freeze({ old: "good", new: "bad" });
+/** The terms of a series that fixes something (the newest end is good). */
+export const FIX_TERMS: Readonly<BisectTerms> = Object.freeze({ old: "broken", new: "fixed" });
+
+/**
+ * The default terms given what the predicate says of the newest end: git's good/bad when it
+ * is bad (the series broke something), broken/fixed when it is good.
+ */
+export function defaultTerms(newest: Judgement): BisectTerms {
+  return { ...(newest === "good" ? FIX_TERMS : GIT_TERMS) };
 }
 
 /** One tested (or replayed) prefix. */
@@ -113,7 +131,7 @@ export interface BisectOptions {
   revisions: readonly Revision[];
   /** Tests a prefix. */
   test: PrefixTester;
-  /** Custom names for the oldest and newest ends' outcomes (default: good / bad). */
+  /** Custom names for the oldest and newest ends' outcomes (default: {@link defaultTerms}). */
   terms?: BisectTerms;
   /** Results already known (a replayed log): not tested again. */
   known?: ReadonlyMap<number, Tested>;
@@ -162,13 +180,17 @@ export async function bisect(opts: BisectOptions): Promise<BisectResult> {
   const results = new Map<number, Tested>();
   const steps: BisectStep[] = [];
   let runs = 0;
-  // Until both ends are known, a custom term goes by position (the ends are tested first).
-  let termOf = (prefix: number, t: Tested): string =>
-    t.judgement === "skip" || !opts.terms
-      ? t.judgement
-      : prefix === 0
-      ? opts.terms.old
-      : opts.terms.new;
+  // Until both ends are known, a term goes by position (the ends are tested first, the
+  // newest one first): custom terms name the ends; the default ones follow the newest end.
+  let newestJ: Judgement | undefined;
+  let termOf = (prefix: number, t: Tested): string => {
+    if (t.judgement === "skip") return "skip";
+    if (opts.terms) return prefix === 0 ? opts.terms.old : opts.terms.new;
+    if (prefix === last) newestJ = t.judgement;
+    if (newestJ === undefined || newestJ === "skip") return t.judgement;
+    const d = defaultTerms(newestJ);
+    return t.judgement === newestJ ? d.new : d.old;
+  };
 
   const record = (prefix: number, t: Tested, replayed: boolean) => {
     results.set(prefix, t);
@@ -203,7 +225,7 @@ export async function bisect(opts: BisectOptions): Promise<BisectResult> {
     ...(status === "found" ? { first: candidates[0] } : {}),
   });
   if (oldJ === "skip" || newJ === "skip") return result("end-skipped");
-  const terms = opts.terms ?? { old: oldJ, new: newJ };
+  const terms = opts.terms ?? defaultTerms(newJ);
   if (oldJ === newJ) return result("ends-agree", terms);
   termOf = (_p, t) => t.judgement === oldJ ? terms.old : t.judgement === newJ ? terms.new : "skip";
   for (const s of steps) s.term = termOf(s.prefix, results.get(s.prefix)!);

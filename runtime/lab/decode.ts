@@ -19,6 +19,7 @@ import { largePageSize } from "../hw/iommu/walk.ts";
 import { bdfText, PAGE_SIZE } from "../hw/memory.ts";
 import { InputError, parseHex, parseHexList, qwordsToDwords } from "./input.ts";
 import { linuxEventText } from "./linux-log.ts";
+import { eventsFromText, looksLikeEventLines } from "./event-lines.ts";
 
 export { InputError } from "./input.ts";
 export { dteWords, dteWordsFromText } from "./dmesg.ts";
@@ -116,22 +117,60 @@ export function decodeDte(words: readonly bigint[]): Decoded {
 }
 
 /**
- * Decodes an event-log entry from four dwords in the order Linux prints them
- * (`event[0]=0x%08x` .. `event[3]`) or from two qwords (q0 q1).
+ * Decodes an event-log entry: four dwords in the order Linux prints them (`event[0]=0x%08x`
+ * .. `event[3]`), two qwords (q0 q1), or the line the kernel prints for it (`AMD-Vi: Event
+ * logged [IO_PAGE_FAULT device=01:00.1 domain=0x0002 address=0x… flags=0x0070]`, see
+ * {@link decodeEventLines}) split into words or not.
  *
- * @throws {InputError} on a wrong count, a bad value or an event code this model does not know
+ * @throws {InputError} on a wrong count, a bad value, an event code this model does not know,
+ *   or a kernel line that is not one event as Linux prints it
  */
 export function decodeEvent(tokens: readonly string[]): Decoded {
+  const text = tokens.join(" ");
+  if (looksLikeEventLines(text)) {
+    const all = decodeEventLines(text);
+    if (all.length !== 1) {
+      throw new InputError(`expected one event, found ${all.length}; pipe them to decode each`);
+    }
+    return all[0];
+  }
   let w: Uint32Array;
-  if (tokens.length === 4) {
-    w = Uint32Array.from(tokens.map((t, i) => Number(parseHex(t, `event[${i}]`, 32))));
-  } else if (tokens.length === 2) {
-    w = qwordsToDwords(parseHexList(tokens, "qword", 64));
+  const bare = tokens.map((t) => t.replace(/^event\[\d\]=/, ""));
+  if (bare.length === 4) {
+    w = Uint32Array.from(bare.map((t, i) => Number(parseHex(t, `event[${i}]`, 32))));
+  } else if (bare.length === 2) {
+    w = qwordsToDwords(parseHexList(bare, "qword", 64));
   } else {
     throw new InputError(
-      `expected 4 dwords (event[0]..event[3]) or 2 qwords, got ${tokens.length} values`,
+      `expected 4 dwords (event[0]..event[3]), 2 qwords or a line "AMD-Vi: Event logged [...]", ` +
+        `got ${tokens.length} values`,
     );
   }
+  return decodeEventWords(w);
+}
+
+/**
+ * Decodes every event in text pasted from a kernel log: the one-line pr_err and dev_err forms,
+ * the two records of other event types, with or without dmesg timestamps. Each is encoded
+ * back into its dwords through the event layouts and decoded like {@link decodeEvent}'s
+ * words; fields Linux does not print (a PASID, say) are 0 and named in a note.
+ *
+ * @throws {InputError} when the text has no event, an `UNKNOWN type=` event (Linux printed
+ *   nothing to decode) or operands Linux does not print for that type
+ */
+export function decodeEventLines(text: string): Decoded[] {
+  return eventsFromText(text).map((e) => {
+    const d = decodeEventWords(e.words);
+    d.notes.unshift({ label: "from the line", value: e.text });
+    if (e.unprinted.length > 0) {
+      d.notes.push({ label: "not printed", value: `${e.unprinted.join(", ")} (taken as 0)` });
+    }
+    return d;
+  });
+}
+
+/** Decodes the four dwords of an event-log entry. */
+function decodeEventWords(w: Uint32Array): Decoded {
   const code = eventCode(w);
   const name = eventName(code);
   if (!name) {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { HOOK_POINTS, type HookKind, type Plugin } from "../plugin/mod.ts";
+import { HOOK_POINTS, type HookKind, type HookPoint, type Plugin } from "../plugin/mod.ts";
 import { builtinPlugins } from "./plugins.ts";
 
 /** Who defines a hook point: the kernel model, or a plugin by id. */
@@ -20,10 +20,23 @@ export interface HookInfo {
   doc: string;
   /** What v4.13 does there (the default when nobody taps it). */
   default413: string;
+  /**
+   * The context's fields, `k` (the kernel) first, as the hook point declares them; only `k`
+   * when a plugin-defined point does not describe its context.
+   */
+  context: { name: string; type: string; doc: string }[];
   /** `kernel`, or the id of the plugin that defines the point. */
   definedBy: string;
   /** Ids of the plugins that tap it, in series order. */
   tappedBy: string[];
+}
+
+/** The kernel, in every context. */
+const K_FIELD = { name: "k", type: "Kernel", doc: "the kernel whose code is running" };
+
+/** A hook point's context fields, `k` first. */
+function contextOf(p: HookPoint): HookInfo["context"] {
+  return [K_FIELD, ...Object.entries(p.fields ?? {}).map(([name, f]) => ({ name, ...f }))];
 }
 
 /** The plugins a catalogue covers: the built-ins in series order, then `extra`. */
@@ -45,6 +58,7 @@ export function hookCatalog(extra: readonly Plugin[] = []): HookInfo[] {
     kind: p.kind,
     doc: p.doc,
     default413: p.default413,
+    context: contextOf(p),
     definedBy: KERNEL,
     tappedBy: tappers(name),
   }));
@@ -58,6 +72,7 @@ export function hookCatalog(extra: readonly Plugin[] = []): HookInfo[] {
         kind: p.kind,
         doc: p.doc,
         default413: p.default413,
+        context: contextOf(p),
         definedBy: pl.id,
         tappedBy: tappers(name),
       });

@@ -31,6 +31,12 @@ export interface MatrixHeader {
   with: string[];
   /** Users' plugin files applied in every run, as given. */
   plugins: PluginFileArg[];
+  /** `--replace ID=FILE` in every run (absent when none). */
+  replace?: { id: string; file: string }[];
+  /** `--order IDS` (absent when none). */
+  order?: string[];
+  /** `--disable ID`: plugins off in every run (absent when none). */
+  disable?: string[];
   force: boolean;
   /** Runs in the whole matrix (a shard holds some of them). */
   runs: number;
@@ -50,6 +56,9 @@ const HeaderSchema = z.object({
   plugins: z.array(
     z.object({ file: z.string(), before: z.string().optional(), after: z.string().optional() }),
   ),
+  replace: z.array(z.object({ id: z.string(), file: z.string() })).optional(),
+  order: z.array(z.string()).optional(),
+  disable: z.array(z.string()).optional(),
   force: z.boolean(),
   runs: count,
   shard: z.string().optional(),
@@ -61,9 +70,9 @@ const LineSchema = z.object({
   ids: z.array(z.string()),
   verdict: z.enum(VERDICTS),
   ioPageFaults: count,
-  printed: count,
-  suppressed: count,
-  strays: count,
+  faultsPrinted: count,
+  faultsSuppressed: count,
+  strayWriteCount: count,
   badPages: count,
   cause: z.string(),
 });
@@ -78,6 +87,9 @@ export function matrixHeader(c: CheckedConfig, shard?: string): MatrixHeader {
     patches: c.patches,
     with: c.with,
     plugins: c.plugins,
+    replace: c.replace,
+    order: c.order,
+    disable: c.disable,
     force: c.force,
     runs: c.plan.size,
     shard,
@@ -98,6 +110,9 @@ function normalHeader(h: MatrixHeader): MatrixHeader {
       ...(p.before !== undefined ? { before: p.before } : {}),
       ...(p.after !== undefined ? { after: p.after } : {}),
     })),
+    ...(h.replace?.length ? { replace: h.replace.map((r) => ({ id: r.id, file: r.file })) } : {}),
+    ...(h.order?.length ? { order: [...h.order] } : {}),
+    ...(h.disable?.length ? { disable: [...h.disable] } : {}),
     force: h.force,
     runs: h.runs,
     ...(h.shard !== undefined ? { shard: h.shard } : {}),

@@ -42,6 +42,12 @@ export interface MatrixConfig {
   with?: string[];
   /** Users' plugin files applied in every run. */
   plugins?: PluginFileArg[];
+  /** Users' plugin files in place of plugins, in every run (`--replace ID=FILE`). */
+  replace?: { id: string; file: string }[];
+  /** Ids run first, in this order (`--order`). */
+  order?: string[];
+  /** Plugins off in every run (`--disable`). */
+  disable?: string[];
   /** Run series whose dependencies are missing instead of skipping them. */
   force?: boolean;
 }
@@ -57,11 +63,11 @@ export interface MatrixLine {
   /** IO_PAGE_FAULTs the IOMMU logged. */
   ioPageFaults: number;
   /** IO_PAGE_FAULT lines the kernels printed. */
-  printed: number;
+  faultsPrinted: number;
   /** IO_PAGE_FAULTs kept out of the log (DTE.SA and co.). */
-  suppressed: number;
+  faultsSuppressed: number;
   /** Stray DMA writes. */
-  strays: number;
+  strayWriteCount: number;
   /** Dump pages that differ from memory at the panic. */
   badPages: number;
   /** Why: the report's cause cut to its first clause (see {@link shortCause}). */
@@ -85,9 +91,9 @@ export function matrixLine(run: MatrixRun, o: Omit<MatrixLine, keyof MatrixRun>)
     ids: run.ids,
     verdict: o.verdict,
     ioPageFaults: o.ioPageFaults,
-    printed: o.printed,
-    suppressed: o.suppressed,
-    strays: o.strays,
+    faultsPrinted: o.faultsPrinted,
+    faultsSuppressed: o.faultsSuppressed,
+    strayWriteCount: o.strayWriteCount,
     badPages: o.badPages,
     cause: o.cause,
   };
@@ -104,6 +110,9 @@ export interface CheckedConfig {
   patches: string[];
   with: string[];
   plugins: PluginFileArg[];
+  replace: { id: string; file: string }[];
+  order: string[];
+  disable: string[];
   force: boolean;
   plan: MatrixPlan;
 }
@@ -136,6 +145,9 @@ export function checkConfig(config: MatrixConfig): CheckedConfig {
     patches: [...plan.patches],
     with: [...withIds],
     plugins: (config.plugins ?? []).map((p) => ({ ...p })),
+    replace: (config.replace ?? []).map((r) => ({ ...r })),
+    order: [...(config.order ?? [])],
+    disable: [...(config.disable ?? [])],
     force: config.force ?? false,
     plan,
   };
@@ -157,8 +169,16 @@ export async function matrixRunner(config: MatrixConfig): Promise<MatrixRunner> 
   for (const p of c.plugins) {
     add.push({ plugin: await loadPluginFile(p.file), before: p.before, after: p.after });
   }
+  const replace = [];
+  for (const r of c.replace) replace.push({ id: r.id, plugin: await loadPluginFile(r.file) });
   const extra = c.with.filter((id) => !series.includes(id));
-  const base = buildSeries({ spec: ["all", ...extra].join(","), add });
+  const base = buildSeries({
+    spec: ["all", ...extra].join(","),
+    add,
+    replace,
+    order: c.order,
+    disable: c.disable,
+  });
   const always = c.with.filter((id) => series.includes(id));
   const scenario = parseScenario(c.scenario); // once per worker (checkConfig validated it)
   return (index) => runOne(c, scenario, base, always, c.plan.at(index));

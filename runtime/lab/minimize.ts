@@ -17,8 +17,14 @@
  *
  * @module
  */
-import { seriesIds } from "./plugins.ts";
-import { checkWith, type Judgement, type ProbeSetup, setProber, type Tested } from "./probe.ts";
+import {
+  checkWith,
+  type Judgement,
+  type ProbeSetup,
+  searchedIds,
+  setProber,
+  type Tested,
+} from "./probe.ts";
 
 /** What a candidate set is. */
 export type SetOutcome = "good" | "bad" | "unresolved";
@@ -180,7 +186,7 @@ export interface SeriesMinimizer {
 export function seriesMinimizer(setup: ProbeSetup): SeriesMinimizer {
   const withIds = checkWith(setup.with ?? []);
   const probe = setProber({ ...setup, with: withIds });
-  const items = seriesIds().filter((id) => !withIds.includes(id));
+  const items = searchedIds(setup.base, withIds);
   return {
     items,
     bound: items.length ** 2 + 3 * items.length,

@@ -88,6 +88,28 @@ export function setSeries(ids: Iterable<string>, withIds: readonly string[] = []
   return seriesFromSpec([...inSeries, ...others].join(",") || "none");
 }
 
+/**
+ * The series of a set of patch ids when the steps start from `base` (a series the series
+ * options built: users' plugins added or in place of patches, an order, patches disabled):
+ * `base` with every series patch that is neither in the set nor a `with` plugin disabled.
+ */
+export function stepSeries(
+  base: Series,
+  ids: Iterable<string>,
+  withIds: readonly string[] = [],
+): Series {
+  const keep = new Set([...ids, ...withIds]);
+  const s = base.clone();
+  for (const id of seriesIds()) if (!keep.has(id) && s.has(id)) s.disable(id);
+  return s;
+}
+
+/** The series patches a base series applies (enabled), in series order: what a search tries. */
+export function searchedIds(base: Series | undefined, withIds: readonly string[] = []): string[] {
+  const on = base ? new Set(base.enabledIds()) : undefined;
+  return seriesIds().filter((id) => !withIds.includes(id) && (!on || on.has(id)));
+}
+
 /** What to run a set of patches on. */
 export interface ProbeSetup {
   /** The scenario (a built-in or a parsed file). */
@@ -100,6 +122,11 @@ export interface ProbeSetup {
   judge?: Judge;
   /** The run function (default the lab's `run`). */
   run?: RunFn;
+  /**
+   * The series every step starts from (see {@link stepSeries}); without it a step's series is
+   * the set's patches and the `with` plugins (see {@link setSeries}).
+   */
+  base?: Series;
 }
 
 /**
@@ -114,7 +141,8 @@ export function setProber(setup: ProbeSetup): (ids: Iterable<string>) => Promise
   let scenario = setup.scenario;
   return async (ids) => {
     if (run === labRun) scenario = parseScenario(scenario); // once: parsed, it is used as is
-    const report = run(scenario, { series: setSeries(ids, withIds), seed: setup.seed });
+    const series = setup.base ? stepSeries(setup.base, ids, withIds) : setSeries(ids, withIds);
+    const report = run(scenario, { series, seed: setup.seed });
     if (report.verdict === "skipped") {
       return { judgement: "skip", verdict: "skipped", detail: report.cause };
     }

@@ -35,7 +35,7 @@ export class Recorder {
   faultsSuppressed = 0;
   readonly strays: StrayWrite[] = [];
   strayCount = 0;
-  readonly afterPanic = new Map<number, PostPanicWrites>();
+  readonly afterPanic: Map<number, PostPanicWrites> = new Map();
   readonly timeline: TimelineEntry[] = [];
   private readonly caps = { stray: 0, faults: 0, events: 0, mmio: 0, commands: 0 };
   readonly stats = {

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "npm:zod@^4";
-import { EVENT_NAMES } from "../hw/layouts/event.ts";
+import { EVENT_NAMES, type EventName } from "../hw/layouts/event.ts";
 
 /** Verdicts of a run. */
 export const VERDICTS = [
@@ -30,7 +30,24 @@ const EventCounts = z.object(
 );
 
 /** A DMA write that landed where its device had no buffer. */
-export const StrayWriteSchema = z.object({
+export interface StrayWrite {
+  /** BB:DD.F of the writer. */
+  device: string;
+  /** Physical address hit (0x…). */
+  address: string;
+  /** Address the device used. */
+  iova: string;
+  /** Whose memory: who[:what][@device]. */
+  owner: string;
+  /** Simulated ns since the machine started. */
+  time: number;
+  /** Which kernel ran (or between the two). */
+  kernel: "kernel1" | "kernel2" | "between";
+  /** Why the IOMMU let it through: translated, iommu-off, dte-invalid, mode-0. */
+  how: string;
+}
+
+const strayWriteSchema = z.object({
   device: z.string().describe("BB:DD.F of the writer"),
   address: z.string().describe("physical address hit (0x…)"),
   iova: z.string().describe("address the device used"),
@@ -52,8 +69,23 @@ export const FAULT_CLASSES = ["logged", "suppressed", "unlogged", "master-abort"
 /** A fault class (see {@link FAULT_CLASSES}). */
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
-/** One timeline entry. */
-export const TimelineEntrySchema = z.object({
+/** One timeline entry: a stage, an MMIO write, an event, a command, a fault, a stray write. */
+export interface TimelineEntry {
+  /** Simulated ns since the machine started. */
+  t: number;
+  /** What happened. */
+  kind: "stage" | "mmio" | "event" | "command" | "dma-fault" | "stray" | "irq";
+  /** Which kernel ran. */
+  kernel?: "kernel1" | "kernel2" | "between";
+  /** The entry in words. */
+  text: string;
+  /** The device involved (BB:DD.F). */
+  device?: string;
+  /** dma-fault entries: how the DMA ended. */
+  fault?: FaultClass;
+}
+
+const timelineEntrySchema = z.object({
   t: z.number(),
   kind: z.enum(["stage", "mmio", "event", "command", "dma-fault", "stray", "irq"]),
   kernel: z.enum(["kernel1", "kernel2", "between"]).optional(),
@@ -62,8 +94,60 @@ export const TimelineEntrySchema = z.object({
   fault: z.enum(FAULT_CLASSES).optional().describe("dma-fault entries: how the DMA ended"),
 });
 
-/** The report schema. */
-export const ReportSchema = z.object({
+/** A run's report (see {@link ReportSchema} for its JSON Schema). */
+export interface Report {
+  /** The scenario's name. */
+  scenario: string;
+  /** The seed of the run. */
+  seed: number;
+  /** Ids of the applied plugins, in order. */
+  series: string[];
+  /** How the run ended. */
+  verdict: Verdict;
+  /** Why the verdict is what it is, traced to the model. */
+  cause: string;
+  /** Dependencies the series lacks (a series that would not build). */
+  missing: { plugin: string; requires: string }[];
+  /** The error a plugin raised, with its id and hook point (verdict plugin-error). */
+  pluginError?: { plugin: string; hook: string; message: string };
+  /** Events the IOMMU hardware wrote to its event log, by type. */
+  events: Record<EventName, number>;
+  /** Events lost to a full (overflowed) or disabled log. */
+  eventsDropped: number;
+  /** IO_PAGE_FAULTs not logged because of DTE.SA/SE or IRTE.SupIOPF. */
+  faultsSuppressed: number;
+  /** IO_PAGE_FAULT lines the kernels printed. */
+  faultsPrinted: number;
+  /** Stray DMA writes (the first ones; {@link Report.strayWriteCount} counts them all). */
+  strayWrites: StrayWrite[];
+  /** How many stray DMA writes there were. */
+  strayWriteCount: number;
+  /** The vmcore capture, when it ran. */
+  dump?: {
+    /** How it ended. */
+    result: string;
+    /** Pages to dump. */
+    pages: number;
+    /** Pages written. */
+    pagesWritten: number;
+    /** Pages that differ from memory at the panic. */
+    badPages: number;
+    /** DMA buffers their own device wrote after the panic. */
+    volatilePages: number;
+    /** Some bad pages, with whose memory they were and why. */
+    examples: { pfn: string; owner: string; why: string }[];
+  };
+  /** Both kernels' logs, with simulated times. */
+  dmesg: { kernel: "kernel1" | "kernel2"; time: number; level: string; text: string }[];
+  /** Stage and hardware events in time order. */
+  timeline: TimelineEntry[];
+  /** Simulated ns of the pipeline's milestones. */
+  timing: Record<string, number>;
+  /** Counters of the model. */
+  stats: Record<string, number>;
+}
+
+const reportSchema = z.object({
   scenario: z.string(),
   seed: z.number().int(),
   series: z.array(z.string()).describe("ids of the applied plugins, in order"),
@@ -77,7 +161,7 @@ export const ReportSchema = z.object({
     "IO_PAGE_FAULTs not logged because of DTE.SA/SE or IRTE.SupIOPF",
   ),
   faultsPrinted: z.number().int().describe("IO_PAGE_FAULT lines the kernels printed"),
-  strayWrites: z.array(StrayWriteSchema),
+  strayWrites: z.array(strayWriteSchema),
   strayWriteCount: z.number().int(),
   dump: z.object({
     result: z.string(),
@@ -93,17 +177,28 @@ export const ReportSchema = z.object({
     level: z.string(),
     text: z.string(),
   })),
-  timeline: z.array(TimelineEntrySchema),
+  timeline: z.array(timelineEntrySchema),
   timing: z.record(z.string(), z.number()).describe("simulated ns of the pipeline's milestones"),
   stats: z.record(z.string(), z.number()),
 });
 
-/** A run's report. */
-export type Report = z.output<typeof ReportSchema>;
-/** A stray write entry. */
-export type StrayWrite = z.output<typeof StrayWriteSchema>;
-/** A timeline entry. */
-export type TimelineEntry = z.output<typeof TimelineEntrySchema>;
+/** The report schema (zod): parses JSON into a {@link Report}. */
+export const ReportSchema: z.ZodType<Report> = reportSchema;
+/** A stray write's schema. */
+export const StrayWriteSchema: z.ZodType<StrayWrite> = strayWriteSchema;
+/** A timeline entry's schema. */
+export const TimelineEntrySchema: z.ZodType<TimelineEntry> = timelineEntrySchema;
+
+/** True when A and B are the same type. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
+  : false;
+/** Compiles only while the interfaces above are exactly what the schemas parse to. */
+const _schemasMatch: [
+  Same<z.output<typeof reportSchema>, Report>,
+  Same<z.output<typeof strayWriteSchema>, StrayWrite>,
+  Same<z.output<typeof timelineEntrySchema>, TimelineEntry>,
+] = [true, true, true];
+void _schemasMatch;
 
 /** A missing dependency as reports and summaries write it: `plugin requires what`. */
 export function requiresText(m: { plugin: string; requires: string }): string {

@@ -18,9 +18,9 @@ import { SCENARIOS } from "./scenarios/mod.ts";
 export interface Outcome {
   verdict: string;
   ioPageFaults: number;
-  printed: number;
-  suppressed: number;
-  strays: number;
+  faultsPrinted: number;
+  faultsSuppressed: number;
+  strayWriteCount: number;
   badPages: number;
   /** Key kdump-kernel messages (the series' own lines). */
   lines: string[];
@@ -79,9 +79,9 @@ export function outcomeOf(r: Report): Outcome {
   return {
     verdict: r.verdict,
     ioPageFaults: r.events.IO_PAGE_FAULT,
-    printed: r.faultsPrinted,
-    suppressed: r.faultsSuppressed,
-    strays: r.strayWriteCount,
+    faultsPrinted: r.faultsPrinted,
+    faultsSuppressed: r.faultsSuppressed,
+    strayWriteCount: r.strayWriteCount,
     badPages: r.dump?.badPages ?? 0,
     lines: [
       ...new Set(
@@ -98,9 +98,9 @@ export function differences(a: Outcome, b: Outcome): string[] {
   if (a.verdict !== b.verdict) out.push(`verdict ${a.verdict} → ${b.verdict}`);
   const num = (label: string, x: number, y: number) => x !== y && out.push(`${label} ${x} → ${y}`);
   num("IO_PAGE_FAULTs logged", a.ioPageFaults, b.ioPageFaults);
-  num("printed", a.printed, b.printed);
-  num("suppressed by SA", a.suppressed, b.suppressed);
-  num("stray DMA writes", a.strays, b.strays);
+  num("printed", a.faultsPrinted, b.faultsPrinted);
+  num("suppressed by SA", a.faultsSuppressed, b.faultsSuppressed);
+  num("stray DMA writes", a.strayWriteCount, b.strayWriteCount);
   num("bad dump pages", a.badPages, b.badPages);
   for (const l of a.lines) if (!b.lines.includes(l)) out.push(`no "${l}"`);
   for (const l of b.lines) if (!a.lines.includes(l)) out.push(`"${l}"`);
@@ -165,11 +165,11 @@ function cell(o: Outcome): string {
   const parts = [`**${o.verdict}**`];
   if (o.verdict === "skipped") return `**skipped**: ${o.missing.join("; ")}`;
   parts.push(
-    `${o.ioPageFaults} IO_PAGE_FAULT (${o.printed} printed${
-      o.suppressed ? `, ${o.suppressed} suppressed by SA` : ""
+    `${o.ioPageFaults} IO_PAGE_FAULT (${o.faultsPrinted} printed${
+      o.faultsSuppressed ? `, ${o.faultsSuppressed} suppressed by SA` : ""
     })`,
   );
-  parts.push(`${o.strays} stray writes`);
+  parts.push(`${o.strayWriteCount} stray writes`);
   if (o.badPages) parts.push(`${o.badPages} bad dump pages`);
   return parts.join(", ");
 }

@@ -73,8 +73,9 @@ export type HandlerFor<P, S> = P extends HookPoint<infer K, unknown, unknown>
   ? Handler<K, CtxOf<P>, ValueOf<P>, S>
   : never;
 
+/** A handler of a hook point that plugins define (its types are the plugin's business). */
 // deno-lint-ignore no-explicit-any
-type AnyHandler = (...args: any[]) => any;
+export type AnyHandler = (...args: any[]) => any;
 
 /** Handlers by hook point: typed for the kernel's points, untyped for plugin-defined ones. */
 export type Hooks<S> =

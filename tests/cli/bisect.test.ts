@@ -53,6 +53,50 @@ interface BisectJson {
   with: string[];
 }
 
+/** `s` as a literal in a regular expression. */
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/**
+ * Replays a bisect log with git itself, in a throw-away repository whose commits are tagged
+ * with the revisions' ids (baseline, then the patches), and checks git names `firstId` as
+ * the first commit with the new term. Skipped when git is not installed.
+ */
+async function gitReplays(text: string, firstId: string): Promise<void> {
+  const repo = await Deno.makeTempDir({ prefix: "kdump-lab-git-" });
+  const git = async (...args: string[]) => {
+    const out = await new Deno.Command("git", {
+      args: ["-C", repo, ...args],
+      env: {
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.invalid",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.invalid",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
+  };
+  try {
+    if ((await git("init", "-q")).code !== 0) return; // no git here
+    for (const id of ["baseline", ...seriesIds()]) {
+      assert.equal((await git("commit", "-q", "--allow-empty", "-m", id)).code, 0);
+      assert.equal((await git("tag", id)).code, 0);
+    }
+    await Deno.writeTextFile(`${repo}/.git/kdump.log`, text);
+    const r = await git("bisect", "replay", ".git/kdump.log");
+    assert.equal(r.code, 0, r.out);
+    const sha = (await git("rev-parse", `${firstId}^{commit}`)).out.trim();
+    assert.match(r.out, new RegExp(`^${sha} is the first fixed commit$`, "m"), r.out);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return; // no git here
+    throw e;
+  } finally {
+    await Deno.remove(repo, { recursive: true });
+  }
+}
+
 /** A temporary predicate script; the caller removes it. */
 async function script(body: string): Promise<string> {
   const path = await Deno.makeTempFile({ prefix: "kdump-lab-pred-", suffix: ".ts" });
@@ -77,7 +121,8 @@ Deno.test("bisect: the patch where the model's predicate flips", async () => {
     assert.equal(flips.length, 1, `one flip in ${verdicts}`);
     const k = flips[0];
     const firstId = seriesIds()[k - 1];
-    const term = (g: boolean) => g ? "good" : "bad";
+    // git's terms: old = the oldest end's, new = the newest end's; a fix is broken → fixed.
+    const term = (g: boolean) => verdicts[12] ? (g ? "fixed" : "broken") : (g ? "good" : "bad");
 
     const b = jsonOf<BisectJson>(json, "bisect --json");
     assert.equal(b.status, "found");
@@ -105,16 +150,28 @@ Deno.test("bisect: the patch where the model's predicate flips", async () => {
     );
     assert.ok(lines.includes(`${firstId} is the first ${term(verdicts[12])} commit`), human.stdout);
 
-    // The log: one comment and one command per step, and a replay that runs nothing.
+    // The log, as git bisect log writes it: git's comment and command per step, the ids as
+    // revisions; kdump-lab's comment says the run's verdict. A replay runs nothing.
     const text = await Deno.readTextFile(log);
-    assert.match(text, /^git bisect start 12 0$/m);
+    assert.match(text, /^git bisect start '--term-old=broken' '--term-new=fixed'$/m);
+    const titles = builtinPlugins();
     for (const s of b.steps) {
-      assert.match(
-        text,
-        new RegExp(`^# ${s.term}: \\[${s.prefix}\\] ${s.id} \\(${s.verdict}\\)$`, "m"),
+      const title = s.prefix === 0 ? "the 4.13 baseline" : titles.get(s.id)!.title;
+      const j = verdicts[s.prefix] ? "good" : "bad";
+      assert.ok(
+        text.includes(
+          `# kdump-lab: prefix ${s.prefix} of 12, ${s.verdict} (${j})\n# ${s.term}: [${s.id}] ${title}`,
+        ),
+        `step ${s.prefix} in\n${text}`,
       );
-      assert.match(text, new RegExp(`^git bisect ${s.term} ${s.prefix}$`, "m"));
+      assert.match(text, new RegExp(`^git bisect ${s.term} ${s.id}$`, "m"));
     }
+    const f = titles.get(firstId)!;
+    assert.match(
+      text,
+      new RegExp(`^# first fixed commit: \\[${firstId}\\] ${escape(f.title)}$`, "m"),
+    );
+    await gitReplays(text, firstId);
     const replay = jsonOf<BisectJson>(await lab(["bisect", "replay", log, "--json"]), "replay");
     assert.equal(replay.first, firstId);
     assert.equal(replay.runs, 0);
@@ -150,9 +207,10 @@ Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", a
       ]),
     ]);
     const reports = prefixReports();
-    const cls = (r: Report) => r.verdict === "dump-ok" ? "good" : "bad";
+    // The whole series dumps: the terms of a fix, broken (old) and fixed (new).
+    const cls = (r: Report) => r.verdict === "dump-ok" ? "fixed" : "broken";
     const skipCls = (r: Report) =>
-      r.verdict === "dump-ok" ? "good" : r.verdict === "panic" ? "skip" : "bad";
+      r.verdict === "dump-ok" ? "fixed" : r.verdict === "panic" ? "skip" : "broken";
 
     // exit 0 / 1: the flip of "verdict is dump-ok".
     const sj = jsonOf<BisectJson>(s, "--run strict");
@@ -172,10 +230,10 @@ Deno.test("bisect --run script.ts: exit 0 good, 125 skip, 1 bad; 128+ aborts", a
     const prefixOf = (id: string) => id === "baseline" ? 0 : seriesIds().indexOf(id) + 1;
     const cand = kj.candidates.map(prefixOf);
     const last = cand.at(-1)!;
-    assert.equal(skipCls(reports[last]), "good", "the last candidate has the new term");
+    assert.equal(skipCls(reports[last]), "fixed", "the last candidate has the new term");
     assert.equal(
       skipCls(reports[cand[0] - 1]),
-      "bad",
+      "broken",
       "the one before the candidates has the old term",
     );
     for (const p of cand.slice(0, -1)) assert.equal(skipCls(reports[p]), "skip");

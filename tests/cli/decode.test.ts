@@ -125,6 +125,72 @@ Deno.test("cli decode event: fields and the Linux one-liner", async () => {
   assert.ok(q.stdout.includes(FAULT_LINE));
 });
 
+Deno.test("cli decode event: the lines the kernel prints, as arguments or on stdin", async () => {
+  // dmesg as the model prints it (run --series all --dmesg): the dev_err form, timestamps.
+  const dmesg = [
+    "[    0.564364] bnx2 0000:01:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0003 address=0x00000000fffba000 flags=0x0020]",
+    "[    0.564365] pci 0000:00:00.2: something else",
+    "[    0.600000] AMD-Vi: Event logged [",
+    "[    0.600000] ILLEGAL_DEV_TABLE_ENTRY device=01:01.0 address=0x0000000000005000 flags=0x00a0]",
+    "[    0.600001] AMD-Vi: DTE[0]: 0000000000000007",
+    "",
+  ].join("\n");
+  const piped = await lab(["decode", "event", "--json"], dmesg);
+  assert.equal(piped.code, 0, piped.stderr);
+  const [fault, illegal] = JSON.parse(piped.stdout);
+  assert.deepEqual([fault.DeviceID, fault.DomainID, fault.RW, fault.EventCode], [0x100, 3, 1, 2]);
+  assert.equal(fault.Address, "0xfffba000");
+  assert.deepEqual([illegal.DeviceID, illegal.RW, illegal.RZ, illegal.EventCode], [0x108, 1, 1, 1]);
+  // One line as an argument (quoted or split by the shell) gives the same words.
+  const one = await lab(["decode", "event", `AMD-Vi: Event logged [${FAULT_LINE}]`]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.ok(one.stdout.includes(FAULT.map((d, i) => `event[${i}]=${d}`).join(" ")), one.stdout);
+  const split = await lab([
+    "decode",
+    "event",
+    "--json",
+    ...`AMD-Vi: Event logged [${FAULT_LINE}]`.split(" "),
+  ]);
+  assert.deepEqual(
+    JSON.parse(split.stdout),
+    JSON.parse((await lab(["decode", "event", "--json", ...FAULT])).stdout),
+  );
+  // Dwords on stdin still work.
+  const words = await lab(["decode", "event", "--json"], FAULT.join(" "));
+  assert.equal(JSON.parse(words.stdout).DomainID, 0x12);
+  // A DTE's dmesg lines as arguments.
+  const dte = await lab([
+    "decode",
+    "dte",
+    "--json",
+    ...REAL_DTE.map((w, i) => `[   12.03457${i}] AMD-Vi: DTE[${i}]: ${w.padStart(16, "0")}`),
+  ]);
+  assert.equal(dte.code, 0, dte.stderr);
+  assert.deepEqual(
+    JSON.parse(dte.stdout),
+    JSON.parse((await lab(["decode", "dte", "--json", ...REAL_DTE])).stdout),
+  );
+  // UNKNOWN type=0x09 (guest-translation's INVALID_PPR_REQUEST): one line, exit 2.
+  const unknown = await lab(["decode", "event"], "AMD-Vi: Event logged [\nUNKNOWN type=0x09]\n");
+  assert.equal(unknown.code, 2);
+  assert.match(
+    unknown.stderr.trim(),
+    /^kdump-lab: decode event: event line 1: .*nothing more to decode/,
+  );
+});
+
+Deno.test("cli decode --help: examples to paste, each of which decodes", async () => {
+  const help = await lab(["decode", "event", "--help"]);
+  assert.equal(help.code, 0);
+  const examples = help.stdout.split("\n").filter((l) => /^\s+kdump-lab decode \w+ /.test(l));
+  assert.ok(examples.length >= 5, help.stdout);
+  for (const ex of examples) {
+    const args = [...ex.trim().matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]).slice(1);
+    const r = await lab(args);
+    assert.equal(r.code, 0, `${ex}: ${r.stderr}`);
+  }
+});
+
 Deno.test("cli decode pte / irte / control / devtab-base", async () => {
   const big = await lab([
     "decode",
@@ -178,7 +244,7 @@ Deno.test("cli: bad input exits 2 with exactly one line on stderr and no stack",
     [["decode", "dte"], "kdump-lab: decode dte: DTE[1] line is missing", "DTE[0]: 1\nDTE[2]: 3\n"],
     [
       ["decode", "event", "1", "2", "3"],
-      "kdump-lab: decode event: expected 4 dwords (event[0]..event[3]) or 2 qwords, got 3 values",
+      'kdump-lab: decode event: expected 4 dwords (event[0]..event[3]), 2 qwords or a line "AMD-Vi: Event logged [...]", got 3 values',
     ],
     [
       ["decode", "event", "0x500", "0x120700012", "0", "0"],

@@ -57,8 +57,8 @@ Deno.test("matrix --jsonl: the same bytes with 1 and 2 workers, and as the libra
   ]);
   assert.equal(
     rows[1],
-    '{"index":0,"mask":0,"ids":[],"verdict":"dump-corrupt","ioPageFaults":0,"printed":0,' +
-      '"suppressed":32,"strays":18,"badPages":18,' +
+    '{"index":0,"mask":0,"ids":[],"verdict":"dump-corrupt","ioPageFaults":0,"faultsPrinted":0,' +
+      '"faultsSuppressed":32,"strayWriteCount":18,"badPages":18,' +
       '"cause":"18 page(s) of the dump differ from memory at the panic"}',
   );
   assert.match(rows[8], /"index":7,"mask":2096,.*"verdict":"skipped"/);

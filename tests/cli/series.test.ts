@@ -261,8 +261,19 @@ Deno.test("plugins and hooks: the human listings", async () => {
   assert.equal(enable.at(-1), "  tapped by   helper-functions, copy-old-trans-table");
   // The 4.13 default, wrapped under its label: the lines joined give the text back.
   const at = enable.findIndex((l) => l.startsWith("  4.13 "));
-  const end = enable.findIndex((l) => l.startsWith("  tapped by"));
+  const end = enable.findIndex((l) => l.startsWith("  context"));
   const text = enable.slice(at, end).map((l) => l.slice(14)).join(" ");
+  // The context's fields and their types, `k` first (set_dte_entry's as declared).
+  assert.deepEqual(enable.slice(end, end + 1), [
+    "  context     k: Kernel — the kernel whose code is running",
+  ]);
+  const setDte = block("amd_iommu.set_dte_entry");
+  const ctx = setDte.findIndex((l) => l.startsWith("  context"));
+  assert.deepEqual(setDte.slice(ctx, ctx + 3).map((l) => l.slice(14)), [
+    "k: Kernel — the kernel whose code is running",
+    "devid: number — the DeviceID whose DTE is written",
+    "domain: ProtectionDomain — the domain it is attached to",
+  ]);
   assert.match(text, /^Per IOMMU: iommu_disable, iommu_init_flags, iommu_set_device_table, /);
   assert.ok(json.some((h) => h.default413 === text), text);
   assert.equal(

@@ -47,7 +47,13 @@ Deno.test("ablate: the whole series first, then each patch left out, each a dire
   };
   const plugins = builtinPlugins();
   for (const row of rows) {
-    const counts = [row.ioPageFaults, row.printed, row.suppressed, row.strays, row.badPages];
+    const counts = [
+      row.ioPageFaults,
+      row.faultsPrinted,
+      row.faultsSuppressed,
+      row.strayWriteCount,
+      row.badPages,
+    ];
     // The patches that require the one left out, from their manifests.
     const needers = seriesIds().filter((id) => plugins.get(id)!.requires.includes(row.id));
     if (row.id in expected) {
@@ -95,7 +101,7 @@ Deno.test("ablate on default with the older bnx2 (no kdump wait): what the model
   // Without the copied translation tables the NIC's in-flight DMA corrupts the dump.
   const copy = by.get("copy-old-trans-table")!;
   assert.equal(copy.verdict, "dump-corrupt");
-  assert.ok(copy.strays > 0 && copy.badPages > 0);
+  assert.ok(copy.strayWriteCount > 0 && copy.badPages > 0);
   assert.ok(copy.changes.includes("verdict dump-ok → dump-corrupt"));
   // Without disable-only-if-off the kdump kernel turns translation off: strays, and a panic.
   const off = by.get("disable-only-if-off")!;
@@ -104,7 +110,7 @@ Deno.test("ablate on default with the older bnx2 (no kdump wait): what the model
   // With the older driver the whole series logs the NIC's faults after the deferred attach.
   const whole = by.get("none")!;
   assert.equal(whole.verdict, "dump-ok");
-  assert.ok(whole.ioPageFaults > 0 && whole.printed > 0);
+  assert.ok(whole.ioPageFaults > 0 && whole.faultsPrinted > 0);
 });
 
 Deno.test("ablate: --with plugins are not left out; unknown ones are refused", () => {

@@ -51,13 +51,18 @@ Deno.test("bisect: the ends first (newest, then oldest), then the first flip, fo
     assert.equal(res.status, "found", `flip at ${f}`);
     assert.equal(res.first?.id, `p${f}`);
     assert.deepEqual(res.candidates.map((r) => r.prefix), [f]);
-    assert.deepEqual(res.terms, { old: "bad", new: "good" }, "the ends' terms are the predicate's");
+    assert.deepEqual(
+      res.terms,
+      { old: "broken", new: "fixed" },
+      "a series that fixes something: git's terms of a fix, old = broken, new = fixed",
+    );
     assert.deepEqual(t.tested.slice(0, 2), [12, 0]);
     assert.equal(new Set(t.tested).size, t.tested.length, "no prefix tested twice");
     assert.ok(res.runs <= 2 + Math.ceil(Math.log2(12)), `flip at ${f}: ${res.runs} runs`);
     assert.equal(res.runs, t.tested.length);
     for (const s of res.steps) {
-      assert.equal(s.term, s.prefix >= f ? "good" : "bad");
+      assert.equal(s.term, s.prefix >= f ? "fixed" : "broken");
+      assert.equal(s.judgement, s.prefix >= f ? "good" : "bad");
       assert.equal(s.verdict, `v${s.prefix}`);
       assert.equal(s.replayed, false);
     }
@@ -77,7 +82,8 @@ Deno.test("bisect: a series that breaks something finds the first bad commit", a
   });
   assert.equal(res.status, "found");
   assert.equal(res.first?.prefix, 5);
-  assert.deepEqual(res.terms, { old: "good", new: "bad" });
+  assert.deepEqual(res.terms, { old: "good", new: "bad" }, "git's own terms: old is good");
+  for (const s of res.steps) assert.equal(s.term, s.judgement);
   // 12 and 0, then 6 (the middle of 1…11: 5 on each side), then 3, then 4 or 5.
   assert.deepEqual(events.slice(0, 4), ["step 12", "step 0", "bisecting 5/3", "step 6"]);
   assert.deepEqual(t.tested.slice(0, 3), [12, 0, 6]);
@@ -167,37 +173,43 @@ async function logged(opts: Omit<BisectOptions, "revisions">) {
   const res = await bisect({ revisions: REVS, ...opts });
   const text = formatBisectLog(
     { scenario: "default", with: ["bnx2-no-kdump-wait"] },
-    opts.terms,
+    res.terms,
     res.steps,
-    12,
+    REVS,
     res,
   );
   return { res, text };
 }
 
-Deno.test("bisect log: a full log replays to the same answer without running anything", async () => {
-  for (const terms of [undefined, { old: "broken", new: "fixed" }]) {
+Deno.test("bisect log: written as git bisect log writes it, and replayed without running anything", async () => {
+  for (const terms of [undefined, { old: "before", new: "after" }]) {
     const judge = (p: number): Judgement => p === 6 ? "skip" : p >= 9 ? "good" : "bad";
     const { res, text } = await logged({ test: fake(judge).test, terms });
+    // Default terms of a fix are broken/fixed: old is the oldest end, as git means it.
+    const [o, n] = terms ? [terms.old, terms.new] : ["broken", "fixed"];
+    assert.match(text, new RegExp(`^git bisect start '--term-old=${o}' '--term-new=${n}'$`, "m"));
     assert.match(
       text,
-      terms
-        ? /^git bisect start --term-old=broken --term-new=fixed 12 0$/m
-        : /^git bisect start 12 0$/m,
+      new RegExp(
+        `^# kdump-lab: prefix 12 of 12, v12 \\(good\\)\n# ${n}: \\[p12\\] patch 12\ngit bisect ${n} p12$`,
+        "m",
+      ),
     );
-    assert.match(
-      text,
-      terms ? /^# fixed: \[12\] p12 \(good: v12\)$/m : /^# good: \[12\] p12 \(v12\)$/m,
-    );
-    assert.match(text, /^git bisect skip 6$/m);
-    assert.match(
-      text,
-      terms ? /^# first fixed commit: \[9\] p9$/m : /^# first good commit: \[9\] p9$/m,
-    );
+    assert.match(text, new RegExp(`^# ${o}: \\[p0\\] patch 0\ngit bisect ${o} p0$`, "m"));
+    assert.match(text, /^git bisect skip p6$/m);
+    assert.match(text, new RegExp(`^# first ${n} commit: \\[p9\\] patch 9$`, "m"));
+    // Every line is a git bisect command or a comment: git bisect replay reads it.
+    for (const line of text.trimEnd().split("\n")) assert.match(line, /^(#|git bisect \w)/);
+    // The ends come first, and no old-term commit is newer than a new-term one.
+    const marks = [...text.matchAll(/^git bisect (\S+) p(\d+)$/gm)].map((m) => [m[1], +m[2]]);
+    assert.deepEqual(marks.slice(0, 2), [[n, 12], [o, 0]]);
+    const newest = Math.max(...marks.filter((m) => m[0] === o).map((m) => m[1] as number));
+    const oldest = Math.min(...marks.filter((m) => m[0] === n).map((m) => m[1] as number));
+    assert.ok(newest < oldest, `${o} commits all older than ${n} ones`);
     const log = parseBisectLog(text);
     assert.deepEqual(log.options, { scenario: "default", with: ["bnx2-no-kdump-wait"] });
-    assert.deepEqual(log.terms, terms);
-    const known = knownFromLog(log, 12);
+    assert.deepEqual(log.terms, { old: o, new: n });
+    const known = knownFromLog(log, REVS);
     const never = guarded(judge, new Set(known.keys()));
     const again = await bisect({ revisions: REVS, test: never.test, terms: log.terms, known });
     assert.equal(again.runs, 0);
@@ -211,11 +223,54 @@ Deno.test("bisect log: a full log replays to the same answer without running any
   }
 });
 
+Deno.test("bisect log: a series that breaks something uses git's good/bad, no terms on the start line", async () => {
+  const { res, text } = await logged({ test: fake(flipAt(5, "good", "bad")).test });
+  assert.match(text, /^git bisect start$/m);
+  assert.match(text, /^# bad: \[p12\] patch 12\ngit bisect bad p12$/m);
+  assert.match(text, /^# good: \[p0\] patch 0\ngit bisect good p0$/m);
+  assert.match(text, /^# first bad commit: \[p5\] patch 5$/m);
+  // Without its kdump-lab comments (as git would keep it), good and bad still say it all.
+  const bare = text.split("\n").filter((l) => !l.startsWith("# kdump-lab")).join("\n");
+  const known = knownFromLog(parseBisectLog(bare), REVS);
+  const again = await bisect({ revisions: REVS, test: fake(() => "skip").test, known });
+  assert.equal(again.first?.prefix, res.first?.prefix);
+  assert.equal(again.runs, 0);
+});
+
+Deno.test("bisect log: the earlier format (prefix numbers, good newer than bad) still replays", async () => {
+  const earlier = [
+    "# kdump-lab bisect log (replay it with: kdump-lab bisect replay FILE)",
+    '# options: {"scenario":"default","with":["bnx2-no-kdump-wait"]}',
+    "git bisect start 12 0",
+    "# good: [12] p12 (v12)",
+    "git bisect good 12",
+    "# bad: [0] p0 (v0)",
+    "git bisect bad 0",
+    "# bad: [6] p6 (v6)",
+    "git bisect bad 6",
+  ].join("\n");
+  const known = knownFromLog(parseBisectLog(earlier), REVS);
+  assert.deepEqual([...known].map(([p, t]) => [p, t.judgement, t.verdict]), [
+    [12, "good", "v12"],
+    [0, "bad", "v0"],
+    [6, "bad", "v6"],
+  ]);
+  const custom = "git bisect start --term-old=broken --term-new=fixed 12 0\n" +
+    "# fixed: [12] p12 (good: v12)\ngit bisect fixed 12\n# broken: [0] p0 (bad: v0)\n" +
+    "git bisect broken 0\n";
+  const k2 = knownFromLog(parseBisectLog(custom), REVS);
+  assert.deepEqual([...k2].map(([p, t]) => [p, t.judgement]), [[12, "good"], [0, "bad"]]);
+  const g = guarded(flipAt(10, "bad", "good"), new Set(known.keys()));
+  const res = await bisect({ revisions: REVS, test: g.test, known });
+  assert.equal(res.first?.prefix, 10);
+  assert.ok(g.tested.every((p) => p > 6));
+});
+
 Deno.test("bisect log: a partial log continues where it stopped", async () => {
   const judge = flipAt(4, "bad", "good");
   const { res } = await logged({ test: fake(judge).test });
-  const partial = formatBisectLog({}, undefined, res.steps.slice(0, 3), 12);
-  const known = knownFromLog(parseBisectLog(partial), 12);
+  const partial = formatBisectLog({}, res.terms, res.steps.slice(0, 3), REVS);
+  const known = knownFromLog(parseBisectLog(partial), REVS);
   assert.equal(known.size, 3);
   const g = guarded(judge, new Set(known.keys()));
   const again = await bisect({ revisions: REVS, test: g.test, known });
@@ -226,7 +281,7 @@ Deno.test("bisect log: a partial log continues where it stopped", async () => {
 
 Deno.test("bisect log: hand-written logs, and the mistakes a replay refuses", async () => {
   const hand = "git bisect good 12\ngit bisect bad 0\ngit bisect bad 8\n";
-  const known = knownFromLog(parseBisectLog(hand), 12);
+  const known = knownFromLog(parseBisectLog(hand), REVS);
   const g = guarded(flipAt(11, "bad", "good"), new Set(known.keys()));
   const res = await bisect({ revisions: REVS, test: g.test, known });
   assert.equal(res.first?.prefix, 11);
@@ -234,17 +289,18 @@ Deno.test("bisect log: hand-written logs, and the mistakes a replay refuses", as
 
   const refused = (text: string, re: RegExp) =>
     assert.throws(
-      () => knownFromLog(parseBisectLog(text, "x.log"), 12),
+      () => knownFromLog(parseBisectLog(text, "x.log"), REVS),
       (e) => e instanceof InputError && re.test(e.message),
     );
   refused("git bisect good 13\n", /out of range/);
+  refused("git bisect good nosuchpatch\n", /"nosuchpatch" is not a revision/);
   refused("git bisect frob 3\n", /needs a start line/);
   refused("git bisect start --term-old=a --term-new=b 12 0\ngit bisect a 3\n", /does not say/);
   refused("git bisect good 3\ngit bisect bad 3\n", /marked both/);
   refused("hello\n", /line 1: expected "git bisect/);
   const contradiction = knownFromLog(
     parseBisectLog("git bisect good 12\ngit bisect bad 0\ngit bisect good 3\ngit bisect bad 7\n"),
-    12,
+    REVS,
   );
   await assert.rejects(
     bisect({ revisions: REVS, test: fake(() => "bad").test, known: contradiction }),

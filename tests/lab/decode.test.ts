@@ -305,7 +305,8 @@ Deno.test("decode event: high address bits and other event types", () => {
 Deno.test("decode event: wrong counts, bad dwords and unknown codes are input errors", () => {
   assert.throws(() => decodeEvent(["1", "2", "3"]), {
     name: "InputError",
-    message: "expected 4 dwords (event[0]..event[3]) or 2 qwords, got 3 values",
+    message:
+      'expected 4 dwords (event[0]..event[3]), 2 qwords or a line "AMD-Vi: Event logged [...]", got 3 values',
   });
   assert.throws(() => decodeEvent(["0x500", "0x1ffffffff", "0", "0"]), {
     message: 'event[1] "0x1ffffffff" does not fit in 32 bits',

@@ -135,7 +135,7 @@ Deno.test("the JSONL of a small matrix: header, one line per run, specific outco
   assert.equal(
     rows[3],
     '{"index":2,"mask":32,"ids":["copy-old-trans-table"],"verdict":"skipped","ioPageFaults":0,' +
-      '"printed":0,"suppressed":0,"strays":0,"badPages":0,' +
+      '"faultsPrinted":0,"faultsSuppressed":0,"strayWriteCount":0,"badPages":0,' +
       '"cause":"would not build: copy-old-trans-table requires copy-dev-tables"}',
   );
   const { lines } = parseJsonl(text, "small");
@@ -150,7 +150,7 @@ Deno.test("the JSONL of a small matrix: header, one line per run, specific outco
     "dump-ok",
   ]);
   const all = lines[7];
-  assert.deepEqual([all.ids, all.strays, all.badPages, all.ioPageFaults], [
+  assert.deepEqual([all.ids, all.strayWriteCount, all.badPages, all.ioPageFaults], [
     [CDT, COTT, DOIO],
     0,
     0,
@@ -159,10 +159,10 @@ Deno.test("the JSONL of a small matrix: header, one line per run, specific outco
   assert.match(all.cause, /^all \d+ dumped pages match memory at the panic/);
   // Without disable-only-if-off the crash kernel turns translation off: stray writes, then its
   // timer check panics (the I/O APIC's tick is not remapped).
-  assert.equal(lines[3].strays, 18);
+  assert.equal(lines[3].strayWriteCount, 18);
   assert.match(lines[3].cause, /^the second kernel panicked: timer doesn't work/);
-  assert.deepEqual([lines[0].strays, lines[0].badPages], [18, 18]);
-  assert.deepEqual([lines[4].strays, lines[4].badPages], [12, 12]);
+  assert.deepEqual([lines[0].strayWriteCount, lines[0].badPages], [18, 18]);
+  assert.deepEqual([lines[4].strayWriteCount, lines[4].badPages], [12, 12]);
 });
 
 Deno.test("each line is what run() reports for that series, skipped runs included", async () => {
@@ -174,13 +174,21 @@ Deno.test("each line is what run() reports for that series, skipped runs include
     const report = run(SCENARIOS.default, { series });
     const o = outcomeOf(report);
     assert.deepEqual(
-      [l.verdict, l.ioPageFaults, l.printed, l.suppressed, l.strays, l.badPages, l.cause],
+      [
+        l.verdict,
+        l.ioPageFaults,
+        l.faultsPrinted,
+        l.faultsSuppressed,
+        l.strayWriteCount,
+        l.badPages,
+        l.cause,
+      ],
       [
         o.verdict,
         o.ioPageFaults,
-        o.printed,
-        o.suppressed,
-        o.strays,
+        o.faultsPrinted,
+        o.faultsSuppressed,
+        o.strayWriteCount,
         o.badPages,
         shortCause(report.cause),
       ],

@@ -34,7 +34,7 @@ Deno.test("copy-old-trans-table: without it the kdump kernel re-initialises the 
   assert.equal(r.with.verdict, "dump-ok");
   assert.ok(r.with.lines.includes("Copied DEV table from previous kernel."));
   assert.equal(r.without.verdict, "dump-corrupt");
-  assert.ok(r.without.strays > 0);
+  assert.ok(r.without.strayWriteCount > 0);
   assert.ok(!r.without.lines.some((l) => l.startsWith("Copied DEV table")));
 });
 
@@ -52,9 +52,9 @@ Deno.test("dev-table-below-4g: without it a torn Device Table Base write lets a 
   const r = row("dev-table-below-4g");
   assert.equal(r.scenario, "torn-devtab-write");
   assert.equal(r.with.verdict, "dump-ok");
-  assert.equal(r.with.strays, 0);
+  assert.equal(r.with.strayWriteCount, 0);
   assert.equal(r.without.verdict, "dump-corrupt");
-  assert.ok(r.without.strays > 0);
+  assert.ok(r.without.strayWriteCount > 0);
 });
 
 Deno.test("amd-use-attach-deferred: a device no driver ever maps keeps its old translation instead of faulting", () => {
@@ -64,14 +64,14 @@ Deno.test("amd-use-attach-deferred: a device no driver ever maps keeps its old t
   // drop-gcr3-root uses its defer_attach: the series is rebuilt without both.
   assert.deepEqual(r.rebuilt?.dropped, ["drop-gcr3-root"]);
   assert.ok(r.rebuilt!.outcome.ioPageFaults > 0);
-  assert.ok(r.rebuilt!.outcome.printed > 0);
+  assert.ok(r.rebuilt!.outcome.faultsPrinted > 0);
 });
 
 Deno.test("disable-only-if-off: without it translation stays off in the kdump kernel, commands stall and the timer check panics", () => {
   const r = row("disable-only-if-off");
   assert.equal(r.with.verdict, "dump-ok");
   assert.equal(r.without.verdict, "panic");
-  assert.ok(r.without.strays > 0);
+  assert.ok(r.without.strayWriteCount > 0);
   assert.ok(r.without.lines.includes("AMD-Vi: Completion-Wait loop timed out"));
   assert.ok(
     r.without.lines.includes(
@@ -84,15 +84,15 @@ Deno.test("differences() names what changed, and nothing when outcomes match", (
   const a: Outcome = {
     verdict: "dump-ok",
     ioPageFaults: 0,
-    printed: 0,
-    suppressed: 0,
-    strays: 0,
+    faultsPrinted: 0,
+    faultsSuppressed: 0,
+    strayWriteCount: 0,
     badPages: 0,
     lines: ["x"],
     missing: [],
   };
   assert.deepEqual(differences(a, a), []);
-  assert.deepEqual(differences(a, { ...a, verdict: "hang", strays: 3, lines: [] }), [
+  assert.deepEqual(differences(a, { ...a, verdict: "hang", strayWriteCount: 3, lines: [] }), [
     "verdict dump-ok → hang",
     "stray DMA writes 0 → 3",
     'no "x"',

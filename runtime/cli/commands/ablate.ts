@@ -20,7 +20,15 @@ import { ablate, type AblationRow, NOTHING_LEFT_OUT } from "../../lab/ablate.ts"
 import { checkWith } from "../../lab/probe.ts";
 import type { Verdict } from "../../lab/report.ts";
 import { print, printErr, terminalWidth } from "../io.ts";
-import { addProbeOptions, showProgress, verboseOption } from "../probe-options.ts";
+import {
+  addProbeOptions,
+  addSearchSeriesOptions,
+  quietOption,
+  SEARCH_SERIES_HELP,
+  searchBase,
+  showProgress,
+  verboseOption,
+} from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
 import { styleVerdict } from "../summary.ts";
 
@@ -49,8 +57,8 @@ function renderAblation(rows: readonly AblationRow[], width = 120): string {
     table.push([
       r.id === "none" ? "none (whole series)" : r.id,
       styleVerdict(r.verdict as Verdict),
-      skipped ? "-" : `${r.ioPageFaults}/${r.printed}/${r.suppressed}`,
-      n(r.strays),
+      skipped ? "-" : `${r.ioPageFaults}/${r.faultsPrinted}/${r.faultsSuppressed}`,
+      n(r.strayWriteCount),
       n(r.badPages),
       r.id === "none" ? "" : r.changes.length ? r.changes.join("; ") : "nothing observable",
     ]);
@@ -60,26 +68,30 @@ function renderAblation(rows: readonly AblationRow[], width = 120): string {
 
 /** Registers the `ablate` command on `program`. */
 export function registerAblate(program: CommandUnknownOpts): void {
-  addProbeOptions(
+  addSearchSeriesOptions(addProbeOptions(
     program
       .command("ablate")
       .description("leave-one-out: the whole series, then without each patch in turn"),
-  )
+  ))
     .option(
       "--json",
       'print a list of { id, verdict, … }: first id "none" (the whole series), then the ' +
         "patch left out",
     )
     .addOption(verboseOption())
+    .addOption(quietOption())
     .addOption(htmlOption("the ablation as a heatmap"))
+    .addHelpText("after", SEARCH_SERIES_HELP)
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
+      const base = await searchBase(opts);
       const lines = showProgress(opts);
       const rows = ablate({
         scenario,
         seed: opts.seed,
         with: withIds,
+        base,
         onRow: (r, i, total) => {
           if (!lines) return;
           const what = r.id === NOTHING_LEFT_OUT ? "the whole series" : `without ${r.id}`;

@@ -19,6 +19,7 @@ import {
   type BisectStep,
   type BisectTerms,
   checkTerms,
+  defaultTerms,
   prefixTester,
   type Revision,
   seriesRevisions,
@@ -35,9 +36,13 @@ import { print, printErr } from "../io.ts";
 import { replaceFileSync, sameFile, writeOutputFile } from "../output-files.ts";
 import {
   addProbeOptions,
+  addSearchSeriesOptions,
   judgeFromOptions,
   PROBE_HELP,
+  quietOption,
   runScriptOption,
+  SEARCH_SERIES_HELP,
+  searchBase,
   showProgress,
   verboseOption,
 } from "../probe-options.ts";
@@ -55,6 +60,12 @@ interface BisectCliOpts {
   log?: string;
   json?: true;
   verbose?: true;
+  quiet?: true;
+  series: string;
+  plugin?: { file: string; before?: string; after?: string }[];
+  replace: { id: string; file: string }[];
+  order?: string[];
+  disable: string[];
 }
 
 /** What a bisection runs on, resolved. */
@@ -167,10 +178,17 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
   // FILE.partial after every step (synchronously, so writes never overtake each other), so an
   // aborted search leaves FILE as it was and a log that `bisect replay` continues.
   const partial = opts.log === undefined ? undefined : partialLog(opts.log, setup.replaying);
+  // The terms the log's start line names: the result's, the custom ones, or the defaults
+  // the newest end gave the steps.
+  const logTerms = (res?: BisectResult) => {
+    const newest = steps.find((s) => s.prefix === last);
+    return res?.terms ?? setup.terms ??
+      (newest && newest.judgement !== "skip" ? defaultTerms(newest.judgement) : undefined);
+  };
   const saveLog = () => {
     if (partial === undefined) return;
     try {
-      replaceFileSync(partial, formatBisectLog(record, setup.terms, steps, last));
+      replaceFileSync(partial, formatBisectLog(record, logTerms(), steps, revisions));
     } catch (e) {
       throw new InputError(
         `--log ${opts.log}: cannot write ${partial}: ${readFailure(e, "write")}`,
@@ -191,11 +209,19 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
     }
   };
   saveLog(); // fail early when the file cannot be written
+  const base = await searchBase({
+    series: record.series ?? "all",
+    plugin: record.plugin,
+    replace: record.replace ?? [],
+    order: record.order,
+    disable: record.disable ?? [],
+    with: record.with ?? [],
+  });
   let res: BisectResult;
   try {
     res = await bisect({
       revisions,
-      test: prefixTester({ scenario, seed: record.seed, with: record.with, judge }),
+      test: prefixTester({ scenario, seed: record.seed, with: record.with, judge, base }),
       terms: setup.terms,
       known: setup.known,
       onEvent,
@@ -208,7 +234,11 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
     );
   }
   if (opts.log !== undefined) {
-    writeOutputFile("--log", opts.log, formatBisectLog(record, setup.terms, steps, last, res));
+    writeOutputFile(
+      "--log",
+      opts.log,
+      formatBisectLog(record, logTerms(res), steps, revisions, res),
+    );
     if (partial !== undefined) Deno.removeSync(partial);
   }
   if (opts.json) print(JSON.stringify(resultJson(res, record), null, 2));
@@ -236,6 +266,15 @@ function recordOf(opts: BisectCliOpts): BisectLogOptions {
   if (opts.seed !== undefined) record.seed = opts.seed;
   record.with = checkWith(opts.with);
   if (opts.run !== undefined) record.run = absolute(opts.run);
+  if (opts.series !== "all") record.series = opts.series;
+  if (opts.plugin?.length) {
+    record.plugin = opts.plugin.map((p) => ({ ...p, file: absolute(p.file) }));
+  }
+  if (opts.replace.length) {
+    record.replace = opts.replace.map((r) => ({ id: r.id, file: absolute(r.file) }));
+  }
+  if (opts.order?.length) record.order = opts.order;
+  if (opts.disable.length) record.disable = opts.disable;
   return record;
 }
 
@@ -248,7 +287,7 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
     throw new InputError(`bisect log ${file}: cannot read it: ${readFailure(e)}`);
   }
   const log = parseBisectLog(text, `bisect log ${file}`);
-  const known = knownFromLog(log, seriesRevisions().length - 1, `bisect log ${file}`);
+  const known = knownFromLog(log, seriesRevisions(), `bisect log ${file}`);
   const fromLog = log.options ?? {};
   const mine = recordOf(opts);
   const record: BisectLogOptions = {
@@ -259,6 +298,12 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
     seed: mine.seed ?? fromLog.seed,
     run: mine.run ?? fromLog.run,
   };
+  // The series options: the command line's when it gives any, else the log's.
+  const seriesGiven = ["series", "plugin", "replace", "order", "disable"].some(given);
+  const series = seriesGiven ? mine : fromLog;
+  for (const k of ["series", "plugin", "replace", "order", "disable"] as const) {
+    if (series[k] !== undefined) Object.assign(record, { [k]: series[k] });
+  }
   const terms = checkTerms(opts.termOld, opts.termNew) ?? log.terms;
   if (log.terms && (terms?.old !== log.terms.old || terms?.new !== log.terms.new)) {
     throw new InputError(
@@ -270,7 +315,7 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
 
 /** Registers `bisect` (and its form `bisect replay FILE`) on `program`. */
 export function registerBisect(program: CommandUnknownOpts): void {
-  addProbeOptions(
+  addSearchSeriesOptions(addProbeOptions(
     program
       .command("bisect")
       .usage("[options]\n       kdump-lab bisect replay <file> [options]")
@@ -283,10 +328,14 @@ export function registerBisect(program: CommandUnknownOpts): void {
         new Argument("[action]", 'the word "replay", to replay a log').choices(["replay"]),
       )
       .argument("[file]", "the log to replay (saved with --log)"),
-  )
+  ))
     .addOption(runScriptOption())
-    .addOption(new Option("--term-old <name>", "the term of the oldest end (prefix 0)"))
-    .addOption(new Option("--term-new <name>", "the term of the newest end (the whole series)"))
+    .addOption(
+      new Option("--term-old <name>", "the term of the oldest end, prefix 0 (git's --term-old)"),
+    )
+    .addOption(
+      new Option("--term-new <name>", "the term of the newest end, the whole series (--term-new)"),
+    )
     .addOption(
       new Option(
         "--log <file>",
@@ -301,25 +350,34 @@ export function registerBisect(program: CommandUnknownOpts): void {
           "without --json the steps are printed on stdout",
       ),
     )
+    .addOption(quietOption("with --json, print no step on stderr, not even on a terminal"))
     .addHelpText(
       "after",
       `${PROBE_HELP}
 
-Terms:
-  By default each end's term is what the predicate says of it (good or bad), so the
-  answer is "the first good commit" when the series fixes the scenario. --term-old and
-  --term-new name the oldest end's outcome and the newest end's instead.
+Terms (as git uses them: old is the oldest end, prefix 0; new is the newest end):
+  When the series breaks what the predicate checks, the terms are git's own: old = good,
+  new = bad, and the answer is "the first bad commit". When it fixes it (the usual case:
+  the newest end is good), they are old = broken, new = fixed, as with
+  git bisect start --term-old=broken --term-new=fixed, and the answer is "the first fixed
+  commit". --term-old and --term-new name the two ends yourself.
+
+Log:
+  --log FILE is written the way git bisect log writes one, with patch ids as revisions
+  ("baseline" is prefix 0) and a "# kdump-lab:" comment giving each step's verdict.
 
 Replay:
-  A replay takes the scenario, seed, --with and --run recorded in the log unless the
-  command line gives them. --log FILE saves the replayed log (it may be the same file).
+  A replay takes the scenario, seed, --with, --run and series options recorded in the log
+  unless the command line gives them. --log FILE saves the replayed log (it may be the
+  same file).
 
 The log file:
   --log FILE replaces FILE in one step when the search ends (as it ends: found, only
   skipped commits left, or nothing to bisect). While it runs, the steps so far are saved
   to FILE.partial after each one; a search that is interrupted or aborted leaves FILE as it
   was, and "bisect replay FILE.partial --log FILE" continues it. A FILE.partial left over
-  is never overwritten: replay it or remove it.`,
+  is never overwritten: replay it or remove it.
+${SEARCH_SERIES_HELP}`,
     )
     .action(async (action, file, opts, cmd) => {
       if (action === undefined) {

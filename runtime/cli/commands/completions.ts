@@ -6,6 +6,7 @@
  * @module
  */
 import { Argument, type CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
+import { fileURLToPath } from "node:url";
 import { builtinPlugins } from "../../lab/plugins.ts";
 import { scenarioNames } from "../../lab/scenarios/mod.ts";
 import { completionModel } from "../completion-model.ts";
@@ -21,9 +22,13 @@ function completionsFor(program: CommandUnknownOpts, shell: Shell): string {
   return completionScript(shell, model);
 }
 
+/** This checkout (the folder of deno.json and package.json). */
+const CHECKOUT = fileURLToPath(new URL("../../../", import.meta.url)).replace(/\/$/, "");
+
 const HELP = `
-Install (the command completed is "kdump-lab": an installed name, e.g.
-  deno install -g -A -n kdump-lab runtime/cli/main.ts):
+Install (the command completed is "kdump-lab", the command on PATH; with only Node and npm:
+  npm install -g --install-links ${CHECKOUT}
+  which runs it with the Deno of the deno npm package; see the README):
   bash: kdump-lab completions bash > ~/.local/share/bash-completion/completions/kdump-lab
   zsh:  kdump-lab completions zsh > "\${fpath[1]}/_kdump-lab"
   fish: kdump-lab completions fish > ~/.config/fish/completions/kdump-lab.fish`;

@@ -1,6 +1,7 @@
 /**
  * `kdump-lab hooks`: every hook point — the kernel model's and those plugins define — with
- * its kind, what it is, what v4.13 does there, and which plugins tap it. `--json` prints the
+ * its kind, what it is, what v4.13 does there, its context's fields and their types, and
+ * which plugins tap it. `--json` prints the
  * list as objects.
  *
  * @module
@@ -26,6 +27,9 @@ function renderHook(h: HookInfo, width = WIDTH): string[] {
     `${ansis.bold.cyan(h.name)}  ${ansis.yellow(h.kind)}  ${ansis.dim(origin)}`,
     ...field("what", h.doc),
     ...field("4.13", h.default413),
+    ...h.context.flatMap((c, i) =>
+      field(i === 0 ? "context" : "", `${c.name}: ${c.type} — ${c.doc}`)
+    ),
     ...field("tapped by", h.tappedBy.length ? h.tappedBy.join(", ") : "—"),
   ];
 }
@@ -39,7 +43,7 @@ export function registerHooks(program: CommandUnknownOpts): void {
         "documentation, 4.13 default and the plugins that tap it",
     )
     .addOption(listPluginOption())
-    .option("--json", "print [{ name, kind, doc, default413, definedBy, tappedBy }]")
+    .option("--json", "print [{ name, kind, doc, default413, context, definedBy, tappedBy }]")
     .action(async (opts) => {
       const list = hookCatalog(await listedPlugins(opts.plugin));
       if (opts.json) return print(JSON.stringify(list, null, 2));

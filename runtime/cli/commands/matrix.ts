@@ -24,14 +24,21 @@ import { print, writeStdout } from "../io.ts";
 import { writeOutputFile } from "../output-files.ts";
 import { renderMatrix } from "../matrix-view.ts";
 import { start } from "../progress.ts";
-import { withOption } from "../probe-options.ts";
+import { quietOption, verboseOption, withOption } from "../probe-options.ts";
 import {
   resolveScenario,
   scenarioFileOption,
   scenarioOption,
   seedOption,
 } from "../scenario-options.ts";
-import { forceOption, parseIdList, pluginPlacementOptions } from "../series-options.ts";
+import {
+  disableOption,
+  forceOption,
+  orderOption,
+  parseIdList,
+  pluginPlacementOptions,
+  replaceOption,
+} from "../series-options.ts";
 import { parseWorkers } from "../sweep-options.ts";
 
 function parseShardOption(value: string) {
@@ -58,14 +65,15 @@ Runs:
   --pairwise: no patch, each patch alone, each pair, all of them (1 + k + k(k-1)/2 + 1 runs):
     every pair of patches is applied together, and every on/off combination of any two
     patches occurs.
-  Every run adds the --with plugins and --plugin files. A series whose dependencies are
-  missing is "skipped" (not run) unless --force.
+  Every run adds the --with plugins and --plugin files, and applies --replace, --order and
+  --disable as run does (--patches plays the part of --series). A series whose dependencies
+  are missing is "skipped" (not run) unless --force.
 
 Output:
   The summary table on stdout (or --json). The JSONL — a header line {"matrix":{…}}, then
-  one line per run sorted by index: {index, mask, ids, verdict, ioPageFaults, printed,
-  suppressed, strays, badPages, cause} — goes to --out FILE, or to stdout with --jsonl or
-  --shard. mask is over the whole series (bit j = the j-th patch of the series).
+  one line per run sorted by index: {index, mask, ids, verdict, ioPageFaults,
+  faultsPrinted, faultsSuppressed, strayWriteCount, badPages, cause}, the Report's names —
+  goes to --out FILE, or to stdout with --jsonl or --shard. mask is over the whole series (bit j = the j-th patch of the series).
 
 Sharding:
   --shard k/n runs the indices i with i % n == k-1; "matrix merge" checks that the shard
@@ -144,6 +152,9 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(placement.plugin)
     .addOption(placement.before)
     .addOption(placement.after)
+    .addOption(replaceOption())
+    .addOption(orderOption())
+    .addOption(disableOption())
     .option("--pairwise", "a pairwise set instead of every subset")
     .addOption(forceOption())
     .addOption(
@@ -159,10 +170,12 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(jsonl)
     .addOption(json)
     .addOption(results)
-    .option(
-      "--quiet",
-      "no progress on stderr (shown by default: a bar on a terminal, else a line per tenth)",
+    .addOption(
+      quietOption(
+        "no progress on stderr (shown by default: a bar on a terminal, else a line per tenth)",
+      ),
     )
+    .addOption(verboseOption("progress as a line per tenth of the runs, on a terminal too"))
     .addOption(
       htmlOption("the patch sets that ran, grouped by outcome, and why the rest were skipped"),
     )
@@ -182,11 +195,17 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         patches: opts.patches,
         with: opts.with,
         plugins: opts.plugin ?? [],
+        replace: opts.replace,
+        order: opts.order,
+        disable: opts.disable,
         force: opts.force === true,
       };
       const runs =
         shardIndices(new MatrixPlan(config.mode, config.patches).size, opts.shard).length;
-      const progress = start(runs, "matrix", { quiet: opts.quiet });
+      const progress = start(runs, "matrix", {
+        quiet: opts.quiet,
+        tty: opts.verbose ? false : undefined,
+      });
       let file: MatrixFile;
       try {
         file = await runMatrix(config, {

@@ -18,9 +18,13 @@ import { print, printErr } from "../io.ts";
 import { start } from "../progress.ts";
 import {
   addProbeOptions,
+  addSearchSeriesOptions,
   judgeFromOptions,
   PROBE_HELP,
+  quietOption,
   runScriptOption,
+  SEARCH_SERIES_HELP,
+  searchBase,
   showProgress,
   verboseOption,
 } from "../probe-options.ts";
@@ -37,25 +41,28 @@ function testLine(t: SetTest): string {
 
 /** Registers the `minimize` command on `program`. */
 export function registerMinimize(program: CommandUnknownOpts): void {
-  addProbeOptions(
+  addSearchSeriesOptions(addProbeOptions(
     program
       .command("minimize")
       .description("delta debugging: a 1-minimal set of patches for which the predicate is good"),
-  )
+  ))
     .addOption(runScriptOption())
     .option("--json", "print { set, runs, cacheHits, unresolved, tests, … } as JSON")
     .addOption(verboseOption())
+    .addOption(quietOption())
     .addHelpText(
       "after",
       `${PROBE_HELP}
   A set of patches that would not build (a patch without what it requires) counts as not
-  good and is not run; the answer is a set that builds.`,
+  good and is not run; the answer is a set that builds.
+${SEARCH_SERIES_HELP}`,
     )
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
       const judge = await judgeFromOptions(opts);
-      const search = seriesMinimizer({ scenario, seed: opts.seed, with: withIds, judge });
+      const base = await searchBase(opts);
+      const search = seriesMinimizer({ scenario, seed: opts.seed, with: withIds, judge, base });
       const items = search.items;
       // Progress as bisect and ablate show it (--verbose, or stderr is a terminal): on a
       // terminal a bar towards ddmin's bound, whose total becomes the real count when the

@@ -115,7 +115,7 @@ export type IommuIrq = "event" | "ppr" | "comwait";
  * and the command processor (`commands.ts`) are modules of their own working on this unit.
  */
 export class AmdIommu implements MmioHandler {
-  readonly regs = new RegisterFile();
+  readonly regs: RegisterFile = new RegisterFile();
   readonly dteCache: DteCache;
   readonly iotlb: Iotlb;
   readonly observers: IommuObserver[] = [];

@@ -38,7 +38,7 @@ const SLOTS = new Map<number, { slot: Slot; index: number }>(
 /** Register storage of one IOMMU. */
 export class RegisterFile {
   /** Dwords of every implemented register, two per register. */
-  readonly words = new Uint32Array(REGISTERS.length * 2);
+  readonly words: Uint32Array = new Uint32Array(REGISTERS.length * 2);
   private readonly slots = SLOTS;
 
   /** The register holding `offset` (its slot and first word), if implemented. */

@@ -50,7 +50,7 @@ export type DteField =
 export const INTCTL = { ABORT: 0, FORWARD: 1, REMAP: 2 } as const;
 
 /** The DTE layout. */
-export const DTE = new Layout<DteField>("DTE", 32, [
+export const DTE: Layout<DteField> = new Layout<DteField>("DTE", 32, [
   f("V", 0, 0, 1, "DTE valid; 0 = DMA forwarded untranslated", {
     linux: "DEV_ENTRY_VALID, DTE_FLAG_V",
   }),

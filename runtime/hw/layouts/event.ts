@@ -174,7 +174,7 @@ export const PPR_FLAGS = {
 } as const;
 
 /** A PPR log entry (reference §8): 16 bytes, Type 1 = page request. */
-export const PPR_ENTRY = new Layout("PPR_ENTRY", 16, [
+export const PPR_ENTRY: Layout = new Layout("PPR_ENTRY", 16, [
   devid,
   f("PASID", 0, 16, 16, "PASID [15:0]"),
   f("Tag", 0, 32, 10, "PPR tag"),

@@ -29,7 +29,7 @@ export type IrteField =
   | "Vector";
 
 /** Legacy 32-bit IRTE (Linux `union irte`). */
-export const IRTE = new Layout<IrteField>("IRTE", 4, [
+export const IRTE: Layout<IrteField> = new Layout<IrteField>("IRTE", 4, [
   f("RemapEn", 0, 0, 1, "entry valid"),
   f("SupIOPF", 0, 1, 1, "suppress IO_PAGE_FAULT for this entry"),
   f("IntType", 0, 2, 3, "interrupt type", { values: INT_TYPE }),
@@ -57,7 +57,7 @@ export type IrteGaField =
   | "Destination";
 
 /** 128-bit IRTE used when Control.GAEn = 1 (Linux `irte_ga_lo` / `irte_ga_hi`). */
-export const IRTE_GA = new Layout<IrteGaField>("IRTE_GA", 16, [
+export const IRTE_GA: Layout<IrteGaField> = new Layout<IrteGaField>("IRTE_GA", 16, [
   f("RemapEn", 0, 0, 1, "entry valid"),
   f("SupIOPF", 0, 1, 1, "suppress IO_PAGE_FAULT for this entry"),
   f("IntType", 0, 2, 3, "interrupt type", { values: INT_TYPE }),

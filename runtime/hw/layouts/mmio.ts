@@ -7,7 +7,7 @@
  */
 import { f, type FieldSpec, Layout, rsvd } from "../bits.ts";
 
-const baseLen = (lenName: string, linux: string) =>
+const baseLen = (lenName: string, linux: string): Layout =>
   new Layout(lenName.replace("Len", "Base"), 8, [
     rsvd("Rsvd0", 0, 0, 12),
     f("Base", 0, 12, 40, "4 KiB aligned SPA of the ring", { addrShift: 12 }),
@@ -16,7 +16,7 @@ const baseLen = (lenName: string, linux: string) =>
     rsvd("Rsvd2", 0, 60, 4),
   ]);
 
-const ptr = (name: string) =>
+const ptr = (name: string): Layout =>
   new Layout(name, 8, [
     rsvd("Rsvd0", 0, 0, 4),
     f("Ptr", 0, 4, 15, "byte offset into the ring (bits 18:4)", { addrShift: 4 }),
@@ -24,7 +24,7 @@ const ptr = (name: string) =>
   ]);
 
 /** Device Table Base Address register (0x0000). */
-export const DEV_TAB_BASE = new Layout("DevTabBase", 8, [
+export const DEV_TAB_BASE: Layout = new Layout("DevTabBase", 8, [
   f("Size", 0, 0, 9, "table size in 4 KiB pages minus 1"),
   rsvd("Rsvd0", 0, 9, 3),
   f("DevTabBase", 0, 12, 40, "4 KiB aligned SPA of the device table", { addrShift: 12 }),
@@ -32,14 +32,14 @@ export const DEV_TAB_BASE = new Layout("DevTabBase", 8, [
 ]);
 
 /** Command Buffer Base Address register (0x0008). */
-export const CMD_BUF_BASE = baseLen("ComLen", "MMIO_CMD_SIZE_512");
+export const CMD_BUF_BASE: Layout = baseLen("ComLen", "MMIO_CMD_SIZE_512");
 /** Event Log Base Address register (0x0010). */
-export const EVT_LOG_BASE = baseLen("EventLen", "EVT_LEN_MASK");
+export const EVT_LOG_BASE: Layout = baseLen("EventLen", "EVT_LEN_MASK");
 /** PPR Log Base Address register (0x0038). */
-export const PPR_LOG_BASE = baseLen("PPRLogLen", "PPR_LOG_SIZE_512");
+export const PPR_LOG_BASE: Layout = baseLen("PPRLogLen", "PPR_LOG_SIZE_512");
 
 /** Control register (0x0018). */
-export const CONTROL = new Layout("Control", 8, [
+export const CONTROL: Layout = new Layout("Control", 8, [
   f("IommuEn", 0, 0, 1, "IOMMU enable", { linux: "CONTROL_IOMMU_EN" }),
   f("HtTunEn", 0, 1, 1, "HyperTransport tunnel enable", { linux: "CONTROL_HT_TUN_EN" }),
   f("EventLogEn", 0, 2, 1, "event log enable", { linux: "CONTROL_EVT_LOG_EN" }),
@@ -96,7 +96,7 @@ export const CONTROL = new Layout("Control", 8, [
 ]);
 
 /** Status register (0x2020): RW1C interrupt/overflow bits, read-only run bits. */
-export const STATUS = new Layout("Status", 8, [
+export const STATUS: Layout = new Layout("Status", 8, [
   f("EventOverflow", 0, 0, 1, "event log overflowed", {
     access: "rw1c",
     linux: "MMIO_STATUS_EVT_OVERFLOW_MASK",
@@ -133,7 +133,7 @@ export const STATUS = new Layout("Status", 8, [
 const readOnly = (specs: FieldSpec[]): FieldSpec[] => specs.map((s) => ({ ...s, access: "ro" }));
 
 /** Extended Feature Register (0x0030), read-only. */
-export const EFR = new Layout(
+export const EFR: Layout = new Layout(
   "EFR",
   8,
   readOnly([
@@ -186,7 +186,7 @@ export const EFR = new Layout(
 );
 
 /** Exclusion Range Base register (0x0020). */
-export const EXCL_BASE = new Layout("ExclBase", 8, [
+export const EXCL_BASE: Layout = new Layout("ExclBase", 8, [
   f("ExEn", 0, 0, 1, "exclusion range enable"),
   f("Allow", 0, 1, 1, "exclusion range applies to all devices"),
   rsvd("Rsvd0", 0, 2, 10),
@@ -195,24 +195,24 @@ export const EXCL_BASE = new Layout("ExclBase", 8, [
 ]);
 
 /** Exclusion Range Limit register (0x0028); bits 11:0 read as ones. */
-export const EXCL_LIMIT = new Layout("ExclLimit", 8, [
+export const EXCL_LIMIT: Layout = new Layout("ExclLimit", 8, [
   rsvd("Rsvd0", 0, 0, 12),
   f("ExclLimit", 0, 12, 40, "exclusion limit", { addrShift: 12 }),
   rsvd("Rsvd1", 0, 52, 12),
 ]);
 
 /** Head/tail pointer registers. */
-export const CMD_HEAD = ptr("CmdHead");
+export const CMD_HEAD: Layout = ptr("CmdHead");
 /** Command buffer tail (written by software). */
-export const CMD_TAIL = ptr("CmdTail");
+export const CMD_TAIL: Layout = ptr("CmdTail");
 /** Event log head (written by software). */
-export const EVT_HEAD = ptr("EvtHead");
+export const EVT_HEAD: Layout = ptr("EvtHead");
 /** Event log tail (advanced by the IOMMU). */
-export const EVT_TAIL = ptr("EvtTail");
+export const EVT_TAIL: Layout = ptr("EvtTail");
 /** PPR log head. */
-export const PPR_HEAD = ptr("PprHead");
+export const PPR_HEAD: Layout = ptr("PprHead");
 /** PPR log tail. */
-export const PPR_TAIL = ptr("PprTail");
+export const PPR_TAIL: Layout = ptr("PprTail");
 
 /** One register of the MMIO map. */
 export interface RegisterDef {
@@ -256,9 +256,52 @@ type ShortName<L extends string> = L extends `MMIO_${infer K}_OFFSET` ? K
  * Register offsets by Linux-like short names, for the kernel model (`MMIO.DEV_TABLE` is
  * 0x0000 ...): each register's Linux name without `MMIO_` and `_OFFSET`.
  */
-export const MMIO = Object.fromEntries(
+export const MMIO: MmioOffsets = Object.fromEntries(
   MAP.map((r) => [r.linux.replace(/^MMIO_/, "").replace(/_OFFSET$/, ""), r.offset]),
-) as { readonly [R in (typeof MAP)[number] as ShortName<R["linux"]>]: R["offset"] };
+) as DerivedOffsets;
+
+/** The register offsets by short name, as {@link MMIO} holds them. */
+export interface MmioOffsets {
+  /** Device Table Base Address. */
+  readonly DEV_TABLE: 0x0000;
+  /** Command Buffer Base Address. */
+  readonly CMD_BUF: 0x0008;
+  /** Event Log Base Address. */
+  readonly EVT_BUF: 0x0010;
+  /** Control. */
+  readonly CONTROL: 0x0018;
+  /** Exclusion Range Base. */
+  readonly EXCL_BASE: 0x0020;
+  /** Exclusion Range Limit. */
+  readonly EXCL_LIMIT: 0x0028;
+  /** Extended Feature. */
+  readonly EXT_FEATURES: 0x0030;
+  /** PPR Log Base Address. */
+  readonly PPR_LOG: 0x0038;
+  /** Command Buffer Head Pointer. */
+  readonly CMD_HEAD: 0x2000;
+  /** Command Buffer Tail Pointer. */
+  readonly CMD_TAIL: 0x2008;
+  /** Event Log Head Pointer. */
+  readonly EVT_HEAD: 0x2010;
+  /** Event Log Tail Pointer. */
+  readonly EVT_TAIL: 0x2018;
+  /** Status. */
+  readonly STATUS: 0x2020;
+  /** PPR Log Head Pointer. */
+  readonly PPR_HEAD: 0x2030;
+  /** PPR Log Tail Pointer. */
+  readonly PPR_TAIL: 0x2038;
+}
+
+/** The offsets derived from the register map: {@link MmioOffsets} must be exactly these. */
+type DerivedOffsets = {
+  readonly [R in (typeof MAP)[number] as ShortName<R["linux"]>]: R["offset"];
+};
+/** Compiles only while the declared offsets equal the derived ones. */
+const _sameOffsets: [MmioOffsets, DerivedOffsets] extends [DerivedOffsets, MmioOffsets] ? true
+  : never = true;
+void _sameOffsets;
 
 /** Size of the MMIO window this model decodes (16 KiB, as QEMU maps it). */
 export const MMIO_WINDOW = 0x4000;

@@ -25,7 +25,7 @@ const NEXT_LEVEL_VALUES = {
 };
 
 /** Page directory entry: points at a lower-level table. */
-export const PDE = new Layout<PdeField>("PDE", 8, [
+export const PDE: Layout<PdeField> = new Layout<PdeField>("PDE", 8, [
   f("PR", 0, 0, 1, "present", { linux: "IOMMU_PTE_PR" }),
   f("A", 0, 5, 1, "accessed"),
   f("NextLevel", 0, 9, 3, "level of the table pointed to", { values: NEXT_LEVEL_VALUES }),
@@ -36,7 +36,7 @@ export const PDE = new Layout<PdeField>("PDE", 8, [
 ]);
 
 /** Page table entry: maps a page (leaf). */
-export const PTE = new Layout<PteField>("PTE", 8, [
+export const PTE: Layout<PteField> = new Layout<PteField>("PTE", 8, [
   f("PR", 0, 0, 1, "present", { linux: "IOMMU_PTE_PR" }),
   f("A", 0, 5, 1, "accessed"),
   f("D", 0, 6, 1, "dirty", { linux: "IOMMU_PTE_HD_BIT" }),

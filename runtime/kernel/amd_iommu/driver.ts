@@ -88,7 +88,7 @@ export class AmdIommuDriver {
   /** amd_iommu_rlookup_table: DeviceID → IOMMU (kept as the IVHD ranges it is filled from). */
   readonly rlookup = new RlookupTable();
   /** amd_iommu_pd_alloc_bitmap (one byte per domain ID; bit 0 reserved). */
-  readonly pd_alloc_bitmap = new Uint8Array(65536);
+  readonly pd_alloc_bitmap: Uint8Array = new Uint8Array(65536);
   /** amd_iommu_irq_remap. */
   irq_remap = false;
   /** amd_iommu_disabled (amd_iommu=off). */
@@ -97,7 +97,7 @@ export class AmdIommuDriver {
   readonly passthrough: boolean;
   init_state: InitState = "IOMMU_START_STATE";
   /** iommu_dev_data by DeviceID. */
-  readonly dev_data = new Map<number, IommuDevData>();
+  readonly dev_data: Map<number, IommuDevData> = new Map();
   /** Protection domains. */
   readonly domains: ProtectionDomain[] = [];
   /** IOVA ranges (pfns, inclusive) every DMA domain reserves. */

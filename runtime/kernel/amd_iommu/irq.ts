@@ -34,7 +34,7 @@ export interface MsiMessage {
 /** Interrupt remapping state of the AMD driver. */
 export class IrqRemap {
   /** irq_lookup_table. */
-  readonly tables = new Map<number, IrqRemapTable>();
+  readonly tables: Map<number, IrqRemapTable> = new Map();
 
   /** IntTabLen this kernel writes (DTE_IRQ_TABLE_LEN). */
   readonly tableLen: number;
