@@ -393,6 +393,16 @@ export function splitNumber(v: number): [number, number] {
   return [v % TWO32 >>> 0, Math.floor(v / TWO32) >>> 0];
 }
 
+/** The low dword of a number (< 2^53): `splitNumber(v)[0]`, with no array made. */
+export function lo32(v: number): number {
+  return v % TWO32 >>> 0;
+}
+
+/** The high dword of a number (< 2^53): `splitNumber(v)[1]`, with no array made. */
+export function hi32(v: number): number {
+  return Math.floor(v / TWO32) >>> 0;
+}
+
 /** Shorthand used by the declarations: a field spec. */
 export function f(
   name: string,

@@ -38,7 +38,24 @@ export class PageOwners {
   /** Small tags: per chunk of pages, owner id + 1 of each page (0: the ranges decide). */
   private readonly chunks = new Map<number, Int32Array>();
 
+  /** The owner {@link idOf} answered last (allocations come in runs of one kind). */
+  private lastWho: OwnerWho | undefined;
+  private lastWhat: string | undefined;
+  private lastDev: number | undefined;
+  private lastId = -1;
+
   private idOf(o: Owner): number {
+    if (o.who === this.lastWho && o.what === this.lastWhat && o.dev === this.lastDev) {
+      return this.lastId;
+    }
+    const id = this.lookup(o);
+    this.lastWho = o.who;
+    this.lastWhat = o.what;
+    this.lastDev = o.dev;
+    return this.lastId = id;
+  }
+
+  private lookup(o: Owner): number {
     let byWhat = this.ids.get(o.who);
     if (!byWhat) this.ids.set(o.who, byWhat = new Map());
     const what = o.what ?? "";

@@ -25,7 +25,7 @@ import { dumpablePages, save_vmcore, type VmcoreResult } from "../kernel/vmcore.
 import type { Machine } from "../hw/machine.ts";
 import { buildMachine, type Built } from "./machine.ts";
 import { Recorder } from "./recorder.ts";
-import { type Report, ReportSchema, requiresText, type Verdict } from "./report.ts";
+import { makeReport, type Report, requiresText, type Verdict } from "./report.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { verifyDump } from "./verify.ts";
 import { kernelVersion } from "./version.ts";
@@ -296,7 +296,7 @@ function simulatePrepared({ s, resolved, base, skip }: ReturnType<typeof prepare
     diskBlocksWritten: disks.reduce((a, d) => a + d.stats.blocksWritten, 0),
     spuriousIrqs: k2?.spuriousIrqs ?? 0,
   };
-  const report = ReportSchema.parse({
+  const report = makeReport({
     ...base,
     verdict,
     cause,
@@ -325,7 +325,7 @@ function skippedReport(
   },
 ): Report {
   const events = Object.fromEntries(EVENT_NAMES.map((n) => [n, 0]));
-  return ReportSchema.parse({
+  return makeReport({
     ...base,
     verdict: "skipped",
     cause: `would not build: ${base.missing.map(requiresText).join("; ")}`,

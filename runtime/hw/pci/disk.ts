@@ -10,7 +10,7 @@
  */
 import { joinQword } from "../bits.ts";
 import { type DeviceConfig, DmaDevice, type PciIdentity } from "./device.ts";
-import { dwords, dwordsOf } from "../dwords.ts";
+import { dwords } from "../dwords.ts";
 
 /** Register offsets of the disk's BAR0. */
 export const DISK_REG = {
@@ -44,9 +44,18 @@ export const DISK_BLOCK = 4096;
 /** Size of the disk controller's BAR0 (its register window), bytes. */
 export const DISK_BAR_SIZE = 0x1000;
 
-/** The disk's media: 4 KiB blocks by number; unwritten blocks read as zeros. */
+/**
+ * The disk's media: 4 KiB blocks by number; unwritten blocks read as zeros. Written blocks are
+ * kept one after the other in a growing dword store (no array per block): a block rewritten
+ * gets a new place, the old one is left behind (a disk is written once per run, mostly).
+ */
 export class DiskMedia {
-  private readonly blocks = new Map<number, Uint32Array>();
+  /** Per written block: its index in {@link start}/{@link len}. */
+  private readonly index = new Map<number, number>();
+  private start: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private len: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private store = new Uint32Array(16 * 1024);
+  private used = 0;
 
   /**
    * Stores a block (trailing zero dwords are not kept). `extent`, when known, says that the
@@ -55,12 +64,29 @@ export class DiskMedia {
   set(lba: number, data: Uint32Array, extent = data.length): void {
     let n = Math.min(extent, data.length, DISK_BLOCK / 4);
     while (n > 0 && data[n - 1] === 0) n--;
-    this.blocks.set(lba, dwordsOf(data, 0, n));
+    let i = this.index.get(lba);
+    if (i === undefined) {
+      i = this.index.size;
+      if (i === this.start.length) {
+        this.start = grow32(this.start, i * 2);
+        this.len = grow32(this.len, i * 2);
+      }
+      this.index.set(lba, i);
+    }
+    if (this.used + n > this.store.length) {
+      const bigger = new Uint32Array(Math.max(this.store.length * 2, this.used + n));
+      bigger.set(this.store.subarray(0, this.used));
+      this.store = bigger;
+    }
+    this.store.set(n === data.length ? data : data.subarray(0, n), this.used);
+    this.start[i] = this.used;
+    this.len[i] = n;
+    this.used += n;
   }
 
   /** A written block's full 1024 dwords (a copy), or undefined if never written. */
   get(lba: number): Uint32Array | undefined {
-    const b = this.blocks.get(lba);
+    const b = this.raw(lba);
     if (!b) return undefined;
     const out = dwords(DISK_BLOCK / 4);
     out.set(b);
@@ -69,18 +95,27 @@ export class DiskMedia {
 
   /** A written block as stored (trailing zeros dropped; do not modify), or undefined. */
   raw(lba: number): Uint32Array | undefined {
-    return this.blocks.get(lba);
+    const i = this.index.get(lba);
+    if (i === undefined) return undefined;
+    const at = this.start[i];
+    return this.store.subarray(at, at + this.len[i]);
   }
 
   /** Whether block `lba` was ever written. */
   has(lba: number): boolean {
-    return this.blocks.has(lba);
+    return this.index.has(lba);
   }
 
   /** Number of written blocks. */
   get size(): number {
-    return this.blocks.size;
+    return this.index.size;
   }
+}
+
+function grow32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
 }
 
 /** Disk configuration. */

@@ -60,8 +60,10 @@ export class AmdDmaOps implements DmaOps {
     const pages = Math.ceil((phys + size - first) / PAGE_SIZE);
     const iova = this.alloc_iova(dom, pages, dev.dmaMaskBits);
     if (!iova) return undefined;
-    const { read, write } = dir2prot(dir);
-    if (!this.mapPages(dom, iova, first, pages, read, write)) return undefined;
+    // dir2prot(dir), without the object.
+    if (!this.mapPages(dom, iova, first, pages, dir !== "from-device", dir !== "to-device")) {
+      return undefined;
+    }
     return iova + (phys - first);
   }
 

@@ -12,7 +12,7 @@
  */
 import { DTE, DTE_BYTES } from "../../hw/layouts/dte.ts";
 import { entryAddress, levelIndex, PDE, PTE } from "../../hw/layouts/pte.ts";
-import { splitNumber } from "../../hw/bits.ts";
+import { hi32, lo32 } from "../../hw/bits.ts";
 import { PAGE_SIZE } from "../../hw/memory.ts";
 import { GFP } from "../alloc.ts";
 import { COST } from "../cost.ts";
@@ -40,9 +40,9 @@ const PTE_BITS = [0, 1, 2, 3].map((rw) => PTE.encode({ PR: 1, FC: 1, IR: rw & 1,
 
 /** Writes a table entry: `addr`'s dwords OR-ed with `bits`, low dword then high. */
 function writeEntry(d: AmdIommuDriver, ea: number, addr: number, bits: Uint32Array): void {
-  const [lo, hi] = splitNumber(addr);
-  d.k.mem.write32(ea, (lo | bits[0]) >>> 0);
-  d.k.mem.write32(ea + 4, (hi | bits[1]) >>> 0);
+  const mem = d.k.mem;
+  mem.write32(ea, (lo32(addr) | bits[0]) >>> 0);
+  mem.write32(ea + 4, (hi32(addr) | bits[1]) >>> 0);
 }
 
 /** Reads DTE word `q` (two dwords) of `devid` from the driver's device table. */

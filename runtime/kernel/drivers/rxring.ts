@@ -12,7 +12,7 @@
  * @module
  */
 import { NIC_CTRL, NIC_REG, NIC_RX_DESC_BYTES, NIC_STATUS } from "../../hw/pci/nic.ts";
-import { splitNumber } from "../../hw/bits.ts";
+import { hi32, lo32, splitNumber } from "../../hw/bits.ts";
 import { getOrder, GFP } from "../alloc.ts";
 import type { CoherentBuf } from "../dma.ts";
 import type { Kernel } from "../kernel.ts";
@@ -198,9 +198,17 @@ export abstract class RxRingNicDriver implements Driver {
     return { phys, dma };
   }
 
+  /** The descriptor being written (writeDwords copies it). */
+  private readonly desc = new Uint32Array(NIC_RX_DESC_BYTES / 4);
+
   private writeDesc(np: NicDev, i: number, s: RxSlot): void {
     const at = np.ring!.cpu + i * NIC_RX_DESC_BYTES;
-    this.k.mem.writeDwords(at, [...splitNumber(s.dma), np.p.rxBufBytes, 0]);
+    const d = this.desc;
+    d[0] = lo32(s.dma);
+    d[1] = hi32(s.dma);
+    d[2] = np.p.rxBufBytes;
+    d[3] = 0;
+    this.k.mem.writeDwords(at, d);
   }
 
   /** The MSI handler: napi_schedule() (nothing when a poll is already scheduled or running). */
