@@ -50,6 +50,16 @@ export function installUsageErrors(cmd: CommandUnknownOpts): void {
 }
 
 /**
+ * Thrown by a command that finished its work and wants a particular exit status (`run --gate`
+ * when the runs do not meet the judge); nothing more is printed.
+ */
+export class ExitStatus extends Error {
+  constructor(readonly code: number) {
+    super(`exit status ${code}`);
+  }
+}
+
+/**
  * The exit code for an error thrown while parsing or running a command; prints what the user
  * needs. Commander has already printed its own messages (see {@link installUsageErrors}).
  *
@@ -57,6 +67,7 @@ export function installUsageErrors(cmd: CommandUnknownOpts): void {
  */
 export function exitCodeFor(err: unknown, context: string): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+  if (err instanceof ExitStatus) return err.code;
   if (err instanceof InputError) {
     for (const problem of err.problems) printErr(errorLine(context, problem));
     return EXIT_USAGE;

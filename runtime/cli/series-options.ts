@@ -9,7 +9,8 @@
  * @module
  */
 import { InvalidArgumentError, Option } from "npm:@commander-js/extra-typings@^14";
-import { buildSeries, loadPluginFile } from "../lab/plugins.ts";
+import { seriesFromRecipe, type SeriesRecipe } from "../lab/batch.ts";
+import { loadPluginFile } from "../lab/plugins.ts";
 
 /** A `--plugin FILE` and its placement, in command-line order. */
 export interface PluginArg {
@@ -155,19 +156,24 @@ export interface SeriesOpts {
   disable: string[];
 }
 
+/** The series the options describe, as plain data (what workers receive). */
+export function recipeFromOptions(opts: SeriesOpts): SeriesRecipe {
+  return {
+    spec: opts.series,
+    plugins: (opts.plugin ?? []).map((p) => ({ ...p })),
+    replace: opts.replace.map((r) => ({ ...r })),
+    order: opts.order,
+    disable: opts.disable,
+  };
+}
+
 /**
  * Loads the plugin files the options name and builds the series.
  *
  * @throws {InputError} for a bad file, an unknown id or an impossible placement (one line)
  */
-export async function seriesFromOptions(opts: SeriesOpts) {
-  const add = [];
-  for (const p of opts.plugin ?? []) {
-    add.push({ plugin: await loadPluginFile(p.file), before: p.before, after: p.after });
-  }
-  const replace = [];
-  for (const r of opts.replace) replace.push({ id: r.id, plugin: await loadPluginFile(r.file) });
-  return buildSeries({ spec: opts.series, replace, add, order: opts.order, disable: opts.disable });
+export function seriesFromOptions(opts: SeriesOpts) {
+  return seriesFromRecipe(recipeFromOptions(opts));
 }
 
 /** Loads the plugin files of a listing's `--plugin` options, in order. */

@@ -9,7 +9,8 @@
  * - {@link renderReportsHtml}: several Reports compared on one time axis (the demo's);
  * - {@link renderMatrixHtml}: a matrix's patch sets that ran, grouped by outcome, and why
  *   the rest were skipped (`matrix.ts`);
- * - {@link renderAblateHtml}: an ablation as a shaded table (`ablate.ts`).
+ * - {@link renderAblateHtml}: an ablation as a shaded table (`ablate.ts`);
+ * - {@link renderSweepHtml}: a sweep over seeds — verdicts, rates, each seed (`sweep.ts`).
  *
  * Write the string with the CLI's `writeHtml(file, html)` (`runtime/cli/html-output.ts`).
  *
@@ -23,3 +24,4 @@ export {
 } from "./report.ts";
 export { type MatrixCell, type MatrixHeatmapInput, renderMatrixHtml } from "./matrix.ts";
 export { type AblateHeatmapInput, type AblateRow, renderAblateHtml } from "./ablate.ts";
+export { renderSweepHtml, type SweepPageOptions } from "./sweep.ts";

@@ -236,3 +236,16 @@ export async function loadPluginFile(path: string): Promise<Plugin> {
   SOURCES.set(plugin, absolute);
   return plugin;
 }
+
+/**
+ * A series' ids in short: the twelve patches in order as `all`, the rest listed after it
+ * (`all,bnx2-no-kdump-wait`); no plugin at all is `none`.
+ */
+export function seriesLabel(ids: readonly string[]): string {
+  if (!ids.length) return "none";
+  const patches = seriesIds();
+  const start = ids.indexOf(patches[0]);
+  const whole = start >= 0 && patches.every((id, i) => ids[start + i] === id);
+  if (!whole) return ids.join(",");
+  return [...ids.slice(0, start), "all", ...ids.slice(start + patches.length)].join(",");
+}

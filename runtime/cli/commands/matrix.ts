@@ -30,22 +30,9 @@ import {
   scenarioFileOption,
   scenarioOption,
   seedOption,
-  wholeNumber,
 } from "../scenario-options.ts";
 import { forceOption, parseIdList, pluginPlacementOptions } from "../series-options.ts";
-
-/**
- * Parses `--workers N`: a whole number from 1 to 256.
- *
- * @throws {InvalidArgumentError} otherwise
- */
-function parseWorkers(value: string): number {
-  const n = wholeNumber(value);
-  if (!(n >= 1 && n <= 256)) {
-    throw new InvalidArgumentError("expected a whole number from 1 to 256");
-  }
-  return n;
-}
+import { parseWorkers } from "../sweep-options.ts";
 
 function parseShardOption(value: string) {
   try {

@@ -22,12 +22,28 @@ import {
   forceOption,
   orderOption,
   pluginPlacementOptions,
+  recipeFromOptions,
   replaceOption,
   SERIES_HELP,
   seriesFromOptions,
   seriesOption,
+  type SeriesOpts,
 } from "../series-options.ts";
 import { renderSummary } from "../summary.ts";
+import { ExitStatus } from "../errors.ts";
+import { start } from "../progress.ts";
+import {
+  EXIT_GATE_FAILED,
+  EXIT_GATE_SKIPPED,
+  gateOption,
+  seedsOption,
+  workersOption,
+} from "../sweep-options.ts";
+import { renderSweep } from "../sweep-view.ts";
+import { DEFAULT_JUDGE, judgeRuns, type JudgeSpec } from "../../lab/judge.ts";
+import type { ScenarioInput } from "../../lab/scenario.ts";
+import { runSweep } from "../../lab/sweep-run.ts";
+import { type SweepRun, sweepRun } from "../../lab/sweep.ts";
 
 /** Registers the `run` command on `program`. */
 export function registerRun(program: CommandUnknownOpts): void {
@@ -46,15 +62,24 @@ export function registerRun(program: CommandUnknownOpts): void {
     .addOption(orderOption())
     .addOption(disableOption())
     .addOption(forceOption())
-    .option("--json", "print the report as JSON (the same scenario and seed give the same bytes)")
+    .addOption(seedsOption())
+    .addOption(workersOption())
+    .addOption(gateOption())
+    .option(
+      "--json",
+      "print the report as JSON (the same scenario and seed give the same bytes); with --seeds, " +
+        "the sweep: {scenario, series, seeds, verdicts, rates, seedsByVerdict, counters, runs}",
+    )
     .addOption(
       new Option("--dmesg", "print both kernels' logs as a console shows them, not the summary")
-        .conflicts("json"),
+        .conflicts(["json", "seeds"]),
     )
     .addOption(htmlOption("the report, with an SVG timeline"))
     .addHelpText("after", SERIES_HELP)
+    .addHelpText("after", RUN_SEEDS_HELP)
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
+      if (opts.seeds) return await sweepAction(scenario, opts);
       const series = await seriesFromOptions(opts);
       const started = performance.now();
       const report = run(scenario, { seed: opts.seed, series, force: opts.force });
@@ -66,5 +91,83 @@ export function registerRun(program: CommandUnknownOpts): void {
       if (opts.json) print(JSON.stringify(report, null, 2));
       else if (opts.dmesg) print(...consoleLog(report));
       else print(...renderSummary(report, { elapsedMs }));
+      if (opts.gate) gate(opts.gate === true ? DEFAULT_JUDGE : opts.gate, [sweepRun(report)]);
     });
+}
+
+/** What `--seeds` and `--gate` add to run's help. */
+const RUN_SEEDS_HELP = `
+Over seeds:
+  --seeds 100 runs seeds 1..100 (also A..B and comma lists) in workers and prints each
+  verdict's count, rate and 95 % interval, the counters' spread and the seeds of each verdict
+  (replay one with --seed); --json prints the sweep, --html FILE draws its distribution.
+
+Exit status with --gate [SPEC] (default clean: dump-ok, no IO_PAGE_FAULT, no stray write,
+on every seed; e.g. --gate 'dump-ok>=99%'):
+  0  the runs meet SPEC
+  ${EXIT_GATE_FAILED}  they do not
+  ${EXIT_GATE_SKIPPED}  the series would not build (nothing was simulated)
+  2  bad input, 1 an internal error, as always
+
+Examples:
+  kdump-lab run --seeds 100 --series all
+  kdump-lab run --seeds 1..20 --series all --json
+  kdump-lab run --seeds 100 --series all --gate            # in a CI job
+  kdump-lab run --seeds 100 --gate 'dump-ok>=95%' --scenario-file mine.yaml --series all`;
+
+/** The options of a sweep, as commander parsed them. */
+type SweepOpts = SeriesOpts & {
+  scenario: string;
+  scenarioFile?: string;
+  seeds?: number[];
+  workers?: number;
+  force?: boolean;
+  json?: boolean;
+  html?: string;
+  gate?: JudgeSpec | true;
+};
+
+/** `run --seeds`: the sweep, its view (or JSON, or page), and the gate. */
+async function sweepAction(scenario: ScenarioInput, opts: SweepOpts): Promise<void> {
+  // A bar on a terminal; nothing otherwise (stdout stays the result, stderr stays quiet).
+  const bar = start(opts.seeds!.length, "run", { quiet: !Deno.stderr.isTerminal() });
+  const result = await runSweep(
+    { scenario, recipe: recipeFromOptions(opts), force: opts.force },
+    opts.seeds!,
+    { workers: opts.workers, onProgress: (n) => bar.tick(n) },
+  );
+  bar.stop();
+  const judge = opts.gate === true ? DEFAULT_JUDGE : opts.gate;
+  if (opts.html !== undefined) {
+    const { renderSweepHtml } = await import("../../html/mod.ts");
+    await writeHtml(opts.html, renderSweepHtml(result, { judge }));
+  }
+  if (opts.json) print(JSON.stringify(result, null, 2));
+  else print(...renderSweep(result, { replay: replayCommand(opts), judge }));
+  if (judge) gate(judge, result.runs);
+}
+
+/** The command that replays one run of a sweep (without its --seed). */
+function replayCommand(opts: SweepOpts): string {
+  const words = ["kdump-lab run"];
+  if (opts.scenarioFile !== undefined) words.push(`--scenario-file ${opts.scenarioFile}`);
+  else words.push(`--scenario ${opts.scenario}`);
+  if (opts.series !== "none") words.push(`--series ${opts.series}`);
+  for (const p of opts.plugin ?? []) {
+    words.push(`--plugin ${p.file}`);
+    if (p.before) words.push(`--before ${p.before}`);
+    if (p.after) words.push(`--after ${p.after}`);
+  }
+  for (const r of opts.replace) words.push(`--replace ${r.id}=${r.file}`);
+  if (opts.order?.length) words.push(`--order ${opts.order.join(",")}`);
+  for (const d of opts.disable) words.push(`--disable ${d}`);
+  if (opts.force) words.push("--force");
+  return words.join(" ");
+}
+
+/** Ends with the gate's exit status when the runs do not meet the judge. */
+function gate(judge: JudgeSpec, runs: SweepRun[]): void {
+  const j = judgeRuns(judge, runs);
+  if (j === "skip") throw new ExitStatus(EXIT_GATE_SKIPPED);
+  if (j === "bad") throw new ExitStatus(EXIT_GATE_FAILED);
 }
