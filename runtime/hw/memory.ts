@@ -158,8 +158,29 @@ export class PhysMem {
 
   /** 64-bit write as two 32-bit writes, low half first. */
   write64(addr: number, lo: number, hi: number): void {
+    const map = this.map;
+    if (addr >= map.ramLo && addr + 8 <= map.ramHi && (addr & 7) === 0) {
+      // Both halves in one storage line: found once (the same as two writes, nothing runs
+      // between them).
+      this.accesses += 2;
+      this.store.writeQword(addr, lo, hi);
+      return;
+    }
     this.write32(addr, lo);
     this.write32(addr + 4, hi);
+  }
+
+  /**
+   * The qword at `addr` into `out[0]` (low) and `out[1]` when it lies in plain RAM (true);
+   * false, reading nothing, otherwise — the caller then reads it as 32-bit CPU reads (MMIO
+   * included). For kernel table walks: one lookup instead of two.
+   */
+  ramQword(addr: number, out: Uint32Array): boolean {
+    const map = this.map;
+    if (!(addr >= map.ramLo && addr + 8 <= map.ramHi && (addr & 7) === 0)) return false;
+    this.accesses += 2;
+    this.store.readQword(addr, out, 0);
+    return true;
   }
 
   /**

@@ -183,6 +183,15 @@ export class LineStore {
     out[at + 1] = c[o + 1];
   }
 
+  /** Writes the qword at `addr` (8-aligned): `lo` at addr, `hi` at addr + 4. */
+  writeQword(addr: number, lo: number, hi: number): void {
+    const line = this.writableLine(Math.floor(addr / PAGE_SIZE), (addr >>> 8) & 15);
+    const c = this.arena.chunks[line >>> CHUNK_SHIFT];
+    const o = ((line & CHUNK_MASK) << 6) + ((addr >>> 2) & 63);
+    c[o] = lo;
+    c[o + 1] = hi;
+  }
+
   /** Writes the dword at `addr`. */
   write32(addr: number, value: number): void {
     const line = this.writableLine(Math.floor(addr / PAGE_SIZE), (addr >>> 8) & 15);

@@ -13,7 +13,7 @@
 import { DTE, DTE_BYTES } from "../../hw/layouts/dte.ts";
 import { entryAddress, levelIndex, PDE, PTE } from "../../hw/layouts/pte.ts";
 import { hi32, lo32 } from "../../hw/bits.ts";
-import { PAGE_SIZE } from "../../hw/memory.ts";
+import { PAGE_SIZE, type PhysMem } from "../../hw/memory.ts";
 import { GFP } from "../alloc.ts";
 import { COST } from "../cost.ts";
 import type { GetDomainResult } from "../hooks.ts";
@@ -40,9 +40,21 @@ const PTE_BITS = [0, 1, 2, 3].map((rw) => PTE.encode({ PR: 1, FC: 1, IR: rw & 1,
 
 /** Writes a table entry: `addr`'s dwords OR-ed with `bits`, low dword then high. */
 function writeEntry(d: AmdIommuDriver, ea: number, addr: number, bits: Uint32Array): void {
-  const mem = d.k.mem;
-  mem.write32(ea, (lo32(addr) | bits[0]) >>> 0);
-  mem.write32(ea + 4, (hi32(addr) | bits[1]) >>> 0);
+  d.k.mem.write64(ea, (lo32(addr) | bits[0]) >>> 0, (hi32(addr) | bits[1]) >>> 0);
+}
+
+/** The table entry being read by a walk (its low and high dword). */
+const entry = new Uint32Array(2);
+
+/**
+ * The table the entry at `ea` points to when present, else -1: the entry's low dword read
+ * first, the high one only when the entry is present (as two CPU reads would; one lookup when
+ * the entry lies in RAM).
+ */
+function nextTable(mem: PhysMem, ea: number): number {
+  if (mem.ramQword(ea, entry)) return entry[0] & PR ? entryAddress(entry[0], entry[1]) : -1;
+  const lo = mem.read32(ea);
+  return lo & PR ? entryAddress(lo, mem.read32(ea + 4)) : -1;
 }
 
 /** Reads DTE word `q` (two dwords) of `devid` from the driver's device table. */
@@ -158,9 +170,9 @@ export function alloc_pte(
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
     const ea = table + levelIndex(address, level) * 8;
-    const lo = mem.read32(ea);
-    if (lo & PR) {
-      table = entryAddress(lo, mem.read32(ea + 4));
+    const present = nextTable(mem, ea);
+    if (present >= 0) {
+      table = present;
       continue;
     }
     const next = alloc_pt_page(d);
@@ -181,10 +193,9 @@ export function fetch_pte(
   const mem = d.k.mem;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
-    const ea = table + levelIndex(address, level) * 8;
-    const lo = mem.read32(ea);
-    if (!(lo & PR)) return undefined;
-    table = entryAddress(lo, mem.read32(ea + 4));
+    const next = nextTable(mem, table + levelIndex(address, level) * 8);
+    if (next < 0) return undefined;
+    table = next;
   }
   return table + levelIndex(address, 1) * 8;
 }
@@ -212,8 +223,7 @@ export function iommu_map_page(
 export function iommu_unmap_page(d: AmdIommuDriver, dom: ProtectionDomain, iova: number): void {
   const pte = fetch_pte(d, dom, iova);
   if (pte === undefined) return;
-  d.k.mem.write32(pte, 0);
-  d.k.mem.write32(pte + 4, 0);
+  d.k.mem.write64(pte, 0, 0);
   d.k.spend(COST.tableWrite);
 }
 

@@ -33,7 +33,8 @@ export interface NicParams {
   dmaMaskBits: number;
 }
 
-interface RxSlot {
+/** One posted RX buffer: its physical address and the DMA address the chip was given. */
+export interface RxSlot {
   phys: number;
   dma: number;
 }
@@ -46,7 +47,14 @@ export interface NicDev {
   /** Status + statistics block (one coherent allocation). */
   blk?: CoherentBuf;
   ring?: CoherentBuf;
-  slots: RxSlot[];
+  /** Physical address of each posted RX buffer, by ring index (`bufs` of them). */
+  bufPhys: Float64Array;
+  /** DMA address of each posted RX buffer, by ring index. */
+  bufDma: Float64Array;
+  /** Buffers posted. */
+  bufs: number;
+  /** The posted buffers as objects (made on each access; for tests and scripts). */
+  readonly slots: readonly RxSlot[];
   prod: number;
   cons: number;
   up: boolean;
@@ -59,6 +67,16 @@ export interface NicDev {
    * poll makes spend CPU time, during which the chip's next interrupt arrives.
    */
   napiScheduled: boolean;
+}
+
+/** Doubles the room for posted buffers (an interface opened again posts a second ring's worth). */
+function growBufs(np: NicDev): void {
+  const n = Math.max(np.bufPhys.length * 2, 16);
+  const phys = new Float64Array(n), dma = new Float64Array(n);
+  phys.set(np.bufPhys);
+  dma.set(np.bufDma);
+  np.bufPhys = phys;
+  np.bufDma = dma;
 }
 
 /** Bytes of the status block at the start of the status + statistics allocation. */
@@ -104,10 +122,19 @@ export abstract class RxRingNicDriver implements Driver {
   /** Creates the per-device state at probe. */
   protected bind(dev: PciDev): NicDev {
     dev.driver = this;
+    const p = this.params(dev.devid);
     const np: NicDev = {
       dev,
-      p: this.params(dev.devid),
-      slots: [],
+      p,
+      bufPhys: new Float64Array(p.rxRingSize),
+      bufDma: new Float64Array(p.rxRingSize),
+      bufs: 0,
+      get slots(): RxSlot[] {
+        return Array.from({ length: this.bufs }, (_, i) => ({
+          phys: this.bufPhys[i],
+          dma: this.bufDma[i],
+        }));
+      },
       prod: 0,
       cons: 0,
       up: false,
@@ -140,10 +167,12 @@ export abstract class RxRingNicDriver implements Driver {
     np.ring = k.dma.dma_alloc_coherent(dev, n * NIC_RX_DESC_BYTES, `${this.name}-rx-ring`);
     if (!np.ring || !np.blk) return false;
     for (let i = 0; i < n; i++) {
-      const slot = this.allocRxBuf(np);
-      if (!slot) return false;
-      np.slots.push(slot);
-      this.writeDesc(np, i, slot);
+      if (!this.allocRxBuf(np)) return false;
+      const at = np.bufs++;
+      if (at === np.bufPhys.length) growBufs(np);
+      np.bufPhys[at] = this.freshPhys;
+      np.bufDma[at] = this.freshDma;
+      this.writeDesc(np, i, this.freshDma);
     }
     const msi = k.amd.irq.setupMsi(dev.devid, k.request_irq(() => this.interrupt(np)));
     if (!msi) {
@@ -181,7 +210,12 @@ export abstract class RxRingNicDriver implements Driver {
     this.reset_chip(dev);
   }
 
-  private allocRxBuf(np: NicDev): RxSlot | undefined {
+  /** The buffer {@link allocRxBuf} got last. */
+  private freshPhys = 0;
+  private freshDma = 0;
+
+  /** A fresh RX buffer, mapped (in freshPhys / freshDma); false if none could be had. */
+  private allocRxBuf(np: NicDev): boolean {
     const k = this.k;
     const phys = k.alloc.allocPages(
       GFP.KERNEL,
@@ -189,23 +223,25 @@ export abstract class RxRingNicDriver implements Driver {
       "rx-buffer",
       np.dev.devid,
     );
-    if (phys === undefined) return undefined;
+    if (phys === undefined) return false;
     const dma = k.dma.dma_map_single(np.dev, phys, np.p.rxBufBytes, "from-device");
     if (dma === undefined) {
       k.alloc.freePages(phys);
-      return undefined;
+      return false;
     }
-    return { phys, dma };
+    this.freshPhys = phys;
+    this.freshDma = dma;
+    return true;
   }
 
   /** The descriptor being written (writeDwords copies it). */
   private readonly desc = new Uint32Array(NIC_RX_DESC_BYTES / 4);
 
-  private writeDesc(np: NicDev, i: number, s: RxSlot): void {
+  private writeDesc(np: NicDev, i: number, dma: number): void {
     const at = np.ring!.cpu + i * NIC_RX_DESC_BYTES;
     const d = this.desc;
-    d[0] = lo32(s.dma);
-    d[1] = hi32(s.dma);
+    d[0] = lo32(dma);
+    d[1] = hi32(dma);
     d[2] = np.p.rxBufBytes;
     d[3] = 0;
     this.k.mem.writeDwords(at, d);
@@ -239,13 +275,14 @@ export abstract class RxRingNicDriver implements Driver {
     const hwCons = this.hwCons(np);
     let work = 0;
     while (np.cons !== hwCons && work < 64) {
-      const s = np.slots[np.cons];
-      const fresh = this.allocRxBuf(np);
-      if (fresh) {
-        k.dma.dma_unmap_single(np.dev, s.dma, np.p.rxBufBytes, "from-device");
-        k.alloc.freePages(s.phys); // the skb goes up the stack and is freed
-        np.slots[np.cons] = fresh;
-        this.writeDesc(np, np.cons, fresh);
+      const c = np.cons;
+      if (this.allocRxBuf(np)) {
+        const phys = this.freshPhys, dma = this.freshDma;
+        k.dma.dma_unmap_single(np.dev, np.bufDma[c], np.p.rxBufBytes, "from-device");
+        k.alloc.freePages(np.bufPhys[c]); // the skb goes up the stack and is freed
+        np.bufPhys[c] = phys;
+        np.bufDma[c] = dma;
+        this.writeDesc(np, c, dma);
         np.rxFrames++;
       } else np.rxDropped++;
       np.cons = (np.cons + 1) % n;
