@@ -24,11 +24,11 @@ export class IovaDomain {
   /**
    * Allocated and reserved ranges, sorted by lo *descending* (allocations go top-down, so a
    * new range usually goes at the end). Among equal lo, the earlier inserted comes first.
-   * Kept in parallel typed arrays (`count` of them): no object per range.
+   * Kept in parallel arrays of numbers (`count` of them): no object per range.
    */
-  private lo = new Float64Array(256);
-  private hi = new Float64Array(256); // inclusive
-  private reserved = new Uint8Array(256);
+  private readonly lo: number[] = [];
+  private readonly hi: number[] = []; // inclusive
+  private readonly reserved: number[] = []; // 1: reserved
   private count = 0;
   private cachedHi: number; // exclusive upper bound where the next top-down search starts
   private readonly rcache = new Map<number, number[]>();
@@ -63,9 +63,11 @@ export class IovaDomain {
 
   private insert(lo: number, hi: number, reserved: boolean): void {
     const i = this.firstBelow(lo), n = this.count;
-    if (n === this.lo.length) this.grow();
     const los = this.lo, his = this.hi, res = this.reserved;
     // The ranges below `lo` move up one (few: allocations go top-down, below the others).
+    los.push(lo);
+    his.push(hi);
+    res.push(0);
     for (let j = n; j > i; j--) {
       los[j] = los[j - 1];
       his[j] = his[j - 1];
@@ -78,31 +80,10 @@ export class IovaDomain {
   }
 
   private remove(i: number): void {
-    const n = this.count;
-    if (n - i > 16) {
-      this.lo.copyWithin(i, i + 1, n);
-      this.hi.copyWithin(i, i + 1, n);
-      this.reserved.copyWithin(i, i + 1, n);
-    } else {
-      const los = this.lo, his = this.hi, res = this.reserved;
-      for (let j = i; j < n - 1; j++) {
-        los[j] = los[j + 1];
-        his[j] = his[j + 1];
-        res[j] = res[j + 1];
-      }
-    }
-    this.count = n - 1;
-  }
-
-  private grow(): void {
-    const n = this.lo.length * 4;
-    const lo = new Float64Array(n), hi = new Float64Array(n), res = new Uint8Array(n);
-    lo.set(this.lo);
-    hi.set(this.hi);
-    res.set(this.reserved);
-    this.lo = lo;
-    this.hi = hi;
-    this.reserved = res;
+    this.lo.splice(i, 1);
+    this.hi.splice(i, 1);
+    this.reserved.splice(i, 1);
+    this.count--;
   }
 
   /** alloc_iova_fast(): `pages` pages at or below `limitPfn` (inclusive), or 0. */

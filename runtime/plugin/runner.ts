@@ -41,6 +41,9 @@ interface Taps {
   kind: HookKind;
   /** In series order. */
   list: Plugin[];
+  /** Per plugin of `list`: its handler of this hook point. */
+  // deno-lint-ignore no-explicit-any
+  fns: ((...args: any[]) => any)[];
   /** Per plugin of `list`: where its state is kept (see HookRunner.stateAt). */
   stateSlot: number[];
   /** Per plugin of `list`: the kernel context it was last called with. */
@@ -215,6 +218,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
       t = {
         kind: known,
         list,
+        fns: list.map((p) => p.hooks[name]!),
         stateSlot: list.map((p) => this.stateSlotOf.get(p.id)!),
         lastCtx: list.map(() => undefined),
         overCtx: list.map(() => undefined),
@@ -231,7 +235,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
       try {
-        p.hooks[name]!(this.ctxFor(t, i, ctx));
+        t.fns[i](this.ctxFor(t, i, ctx));
       } catch (e) {
         throw attributed(p, name, e);
       }
@@ -245,7 +249,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
       const p = list[i];
       let v: unknown;
       try {
-        v = p.hooks[name]!(this.ctxFor(t, i, ctx));
+        v = t.fns[i](this.ctxFor(t, i, ctx));
       } catch (e) {
         throw attributed(p, name, e);
       }
@@ -261,7 +265,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
       try {
-        v = p.hooks[name]!(v, this.ctxFor(t, i, ctx)) as V;
+        v = t.fns[i](v, this.ctxFor(t, i, ctx)) as V;
       } catch (e) {
         throw attributed(p, name, e);
       }
@@ -291,7 +295,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
       }
     };
     try {
-      return p.hooks[name]!(this.ctxFor(t, i, ctx), next) as V;
+      return t.fns[i](this.ctxFor(t, i, ctx), next) as V;
     } catch (e) {
       throw attributed(p, name, e);
     }

@@ -17,6 +17,7 @@
  */
 import { CHUNK_MASK, CHUNK_SHIFT, LINE_DWORDS, LineArena } from "./arena.ts";
 import { PfnIndex } from "./pfn-index.ts";
+import { giveBack, take } from "./pool.ts";
 import { Snapshot } from "./snapshot.ts";
 
 /** Page size (4 KiB). */
@@ -34,13 +35,13 @@ export class LineStore {
   readonly index = new PfnIndex();
   readonly arena = new LineArena();
   /** Per page slot: bit k set while line k is stored. */
-  private mask = new Uint16Array(512);
+  private mask = take(Uint16Array, 512);
   /** Per page slot: bit k set once line k is recorded by the active snapshot. */
-  private snapped = new Uint16Array(512);
+  private snapped = take(Uint16Array, 512);
   /** Per page slot: ~line while the page has its single-line form, else a block number. */
-  private ref = new Int32Array(512);
+  private ref = take(Int32Array, 512);
   /** Blocks of 16 line numbers (indexed by line in page). */
-  private blocks = new Int32Array(16 * 64);
+  private blocks = take(Int32Array, 16 * 64);
   private blockCount = 0;
   private freeBlocks: number[] = [];
   private snapshot: Snapshot | null = null;
@@ -56,10 +57,13 @@ export class LineStore {
 
   private growPages(): void {
     const n = this.mask.length * 2;
-    const m = new Uint16Array(n), sn = new Uint16Array(n), r = new Int32Array(n);
+    const m = take(Uint16Array, n), sn = take(Uint16Array, n), r = take(Int32Array, n);
     m.set(this.mask);
     sn.set(this.snapped);
     r.set(this.ref);
+    giveBack(this.mask);
+    giveBack(this.snapped);
+    giveBack(this.ref);
     this.mask = m;
     this.snapped = sn;
     this.ref = r;
@@ -128,8 +132,9 @@ export class LineStore {
     if (free !== undefined) return free;
     const b = this.blockCount++;
     if ((b + 1) << 4 > this.blocks.length) {
-      const bl = new Int32Array(this.blocks.length * 2);
+      const bl = take(Int32Array, this.blocks.length * 2);
       bl.set(this.blocks);
+      giveBack(this.blocks);
       this.blocks = bl;
     }
     return b;
@@ -222,10 +227,10 @@ export class LineStore {
         if (take === LINE_DWORDS) out.set(ZERO_LINE, o);
         else out.fill(0, o, o + take);
       } else {
+        // A loop, not set(subarray): a typed-array view costs more than copying a line.
         const c = this.arena.chunks[line >>> CHUNK_SHIFT];
         const from = ((line & CHUNK_MASK) << 6) + lineOff;
-        if (take >= 16) out.set(c.subarray(from, from + take), o);
-        else for (let j = 0; j < take; j++) out[o + j] = c[from + j];
+        for (let j = 0; j < take; j++) out[o + j] = c[from + j];
         extent = i + take;
       }
       i += take;
@@ -296,11 +301,9 @@ export class LineStore {
       const from = this.lineOf(sp, sk);
       if (from >= 0) {
         const to = this.writableLine(dp, dk);
-        const fo = (from & CHUNK_MASK) << 6;
-        this.arena.chunk(to).set(
-          this.arena.chunk(from).subarray(fo, fo + LINE_DWORDS),
-          (to & CHUNK_MASK) << 6,
-        );
+        const src = this.arena.chunk(from), fo = (from & CHUNK_MASK) << 6;
+        const dst = this.arena.chunk(to), o = (to & CHUNK_MASK) << 6;
+        for (let j = 0; j < LINE_DWORDS; j++) dst[o + j] = src[fo + j];
       } else if (this.lineOf(dp, dk) >= 0) this.dropLine(dp, dk);
     }
   }
@@ -337,6 +340,20 @@ export class LineStore {
     return Array.from(found.subarray(0, n).sort());
   }
 
+  /**
+   * Gives the store's arrays back to the pool (pool.ts): for a store no one reads again (the
+   * machine of a finished `run()`). It is empty afterwards, and must not be used.
+   */
+  dispose(): void {
+    this.arena.dispose();
+    this.snapshot?.dispose();
+    this.snapshot = null;
+    this.index.dispose();
+    for (const a of [this.mask, this.snapped, this.ref, this.blocks]) giveBack(a);
+    this.mask = this.snapped = new Uint16Array(0);
+    this.ref = this.blocks = new Int32Array(0);
+  }
+
   // ---- snapshot -------------------------------------------------------------------------
 
   /** Starts a snapshot (dropping any earlier one): from now on first writes keep originals. */
@@ -365,11 +382,11 @@ export class LineStore {
   }
 
   /**
-   * Whether page `pfn`, as it was at the snapshot (as it is, without one), equals `data`
-   * (dwords from the page's start; missing trailing dwords count as zeros).
+   * Whether page `pfn`, as it was at the snapshot (as it is, without one), equals the `n`
+   * dwords of `data` from `from` (dwords from the page's start; missing trailing dwords count
+   * as zeros).
    */
-  originalPageEquals(pfn: number, data: Uint32Array): boolean {
-    const n = data.length;
+  originalPageEquals(pfn: number, data: Uint32Array, from = 0, n = data.length - from): boolean {
     for (let k = 0; k < LINES_PER_PAGE; k++) {
       const base = k * LINE_DWORDS;
       const at = this.originalLine(pfn, k);
@@ -377,10 +394,13 @@ export class LineStore {
         const c = this.originalChunk(at);
         const o = ((at >= 0 ? at : -2 - at) & CHUNK_MASK) << 6;
         const inData = Math.min(Math.max(n - base, 0), LINE_DWORDS);
-        for (let i = 0; i < inData; i++) if (c[o + i] !== data[base + i]) return false;
+        const d = from + base;
+        for (let i = 0; i < inData; i++) if (c[o + i] !== data[d + i]) return false;
         for (let i = inData; i < LINE_DWORDS; i++) if (c[o + i] !== 0) return false;
       } else {
-        for (let i = base; i < n && i < base + LINE_DWORDS; i++) if (data[i] !== 0) return false;
+        for (let i = base; i < n && i < base + LINE_DWORDS; i++) {
+          if (data[from + i] !== 0) return false;
+        }
       }
     }
     return true;

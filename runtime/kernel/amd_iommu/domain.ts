@@ -16,7 +16,7 @@ import { hi32, lo32 } from "../../hw/bits.ts";
 import { PAGE_SIZE, type PhysMem } from "../../hw/memory.ts";
 import { GFP } from "../alloc.ts";
 import { COST } from "../cost.ts";
-import type { GetDomainResult } from "../hooks.ts";
+import type { GetDomainCtx, GetDomainResult } from "../hooks.ts";
 import { IovaDomain } from "../iova.ts";
 import type { PciDev } from "../pci.ts";
 import { RateLimit } from "../printk.ts";
@@ -327,21 +327,48 @@ const GET_DOMAIN_OOPS = [
   "Oops: 0000 [#1] SMP",
 ];
 
-/**
- * get_domain(): the domain the DMA API uses for `dev` (default of the wrap hook). In 4.13
- * a NULL domain is dereferenced by dma_ops_domain(): the kernel oopses.
- */
-export function get_domain(d: AmdIommuDriver, dev: PciDev): GetDomainResult {
+/** get_domain()'s hook context and default, made once per driver (see {@link get_domain}). */
+export interface GetDomainCall {
+  ctx: GetDomainCtx;
+  def: () => GetDomainResult;
+}
+
+function getDomainCall(d: AmdIommuDriver): GetDomainCall {
   const k = d.k;
-  if (!d.check_device(dev.devid)) return { err: "EINVAL" };
-  const devData = find_dev_data(d, dev.devid);
-  return k.hooks.wrap("amd_iommu.get_domain", { k, dev, devData }, () => {
-    const dom = devData.domain;
+  const ctx: GetDomainCtx = { k, dev: undefined as never, devData: undefined as never };
+  const def = (): GetDomainResult => {
+    const dom = ctx.devData.domain;
     if (!dom) {
       for (const line of GET_DOMAIN_OOPS) k.printk("alert", line);
       return k.panic("Fatal exception");
     }
     if (dom.type !== "dma") return { err: "EBUSY" };
     return { domain: dom };
-  });
+  };
+  return { ctx, def };
+}
+
+/**
+ * get_domain(): the domain the DMA API uses for `dev` (default of the wrap hook). In 4.13
+ * a NULL domain is dereferenced by dma_ops_domain(): the kernel oopses.
+ *
+ * Every DMA-API call comes through here, so the hook context is one object per driver whose
+ * `dev` and `devData` are set for each call (and put back after it, should a handler make a
+ * nested call): handlers see it as the runner shows a context passed again — read through,
+ * current on every call.
+ */
+export function get_domain(d: AmdIommuDriver, dev: PciDev): GetDomainResult {
+  if (!d.check_device(dev.devid)) return { err: "EINVAL" };
+  const devData = find_dev_data(d, dev.devid);
+  const call = d.getDomainCall ??= getDomainCall(d);
+  const ctx = call.ctx;
+  const outerDev = ctx.dev, outerData = ctx.devData;
+  ctx.dev = dev;
+  ctx.devData = devData;
+  try {
+    return d.k.hooks.wrap("amd_iommu.get_domain", ctx, call.def);
+  } finally {
+    ctx.dev = outerDev;
+    ctx.devData = outerData;
+  }
 }

@@ -48,9 +48,9 @@ export interface NicDev {
   blk?: CoherentBuf;
   ring?: CoherentBuf;
   /** Physical address of each posted RX buffer, by ring index (`bufs` of them). */
-  bufPhys: Float64Array;
+  bufPhys: number[];
   /** DMA address of each posted RX buffer, by ring index. */
-  bufDma: Float64Array;
+  bufDma: number[];
   /** Buffers posted. */
   bufs: number;
   /** The posted buffers as objects (made on each access; for tests and scripts). */
@@ -67,16 +67,6 @@ export interface NicDev {
    * poll makes spend CPU time, during which the chip's next interrupt arrives.
    */
   napiScheduled: boolean;
-}
-
-/** Doubles the room for posted buffers (an interface opened again posts a second ring's worth). */
-function growBufs(np: NicDev): void {
-  const n = Math.max(np.bufPhys.length * 2, 16);
-  const phys = new Float64Array(n), dma = new Float64Array(n);
-  phys.set(np.bufPhys);
-  dma.set(np.bufDma);
-  np.bufPhys = phys;
-  np.bufDma = dma;
 }
 
 /** Bytes of the status block at the start of the status + statistics allocation. */
@@ -126,8 +116,8 @@ export abstract class RxRingNicDriver implements Driver {
     const np: NicDev = {
       dev,
       p,
-      bufPhys: new Float64Array(p.rxRingSize),
-      bufDma: new Float64Array(p.rxRingSize),
+      bufPhys: [],
+      bufDma: [],
       bufs: 0,
       get slots(): RxSlot[] {
         return Array.from({ length: this.bufs }, (_, i) => ({
@@ -168,10 +158,9 @@ export abstract class RxRingNicDriver implements Driver {
     if (!np.ring || !np.blk) return false;
     for (let i = 0; i < n; i++) {
       if (!this.allocRxBuf(np)) return false;
-      const at = np.bufs++;
-      if (at === np.bufPhys.length) growBufs(np);
-      np.bufPhys[at] = this.freshPhys;
-      np.bufDma[at] = this.freshDma;
+      np.bufs++;
+      np.bufPhys.push(this.freshPhys);
+      np.bufDma.push(this.freshDma);
       this.writeDesc(np, i, this.freshDma);
     }
     const msi = k.amd.irq.setupMsi(dev.devid, k.request_irq(() => this.interrupt(np)));
