@@ -20,6 +20,7 @@ import {
   set_dte_entry,
 } from "../../../runtime/kernel/amd_iommu/domain.ts";
 import { KernelPanic } from "../../../runtime/kernel/kernel.ts";
+import { definePlugin, HookRunner } from "../../../runtime/plugin/mod.ts";
 import { commandLog, dmaLog, dteOf, hooksWith, KIT, makeKit, texts } from "../kit.ts";
 
 /** A kit whose devices are not attached at init (the attach is skipped by the core's hook). */
@@ -46,6 +47,42 @@ Deno.test("domain: IDs start at 1 (0 is reserved) and go up in PCI order", () =>
   d.pd_alloc_bitmap[2] = 0; // a freed ID is reused first
   assert.equal(domain_id_alloc(d), 2);
   assert.equal(kit.k.core.groups.length, 2);
+});
+
+Deno.test("domain: get_domain's hook context shows each call's device, a nested call's too, and the outer one's again after it", () => {
+  const seen: string[] = [];
+  const plugin = definePlugin({
+    id: "watch",
+    title: "test: looks at get_domain's context",
+    hooks: {
+      "amd_iommu.get_domain": (ctx, next) => {
+        seen.push(`in ${ctx.dev.devid}`);
+        if (ctx.dev.devid === KIT.NIC && seen.length === 1) {
+          // A DMA-API call from inside the handler: get_domain again, for the disk.
+          ctx.k.dma.dma_map_single(ctx.k.pciDev(KIT.DISK)!, 0x1000_0000, 64, "to-device");
+        }
+        seen.push(`out ${ctx.dev.devid} ${ctx.devData.devid}`);
+        return next();
+      },
+    },
+  });
+  const kit = makeKit({ nic: true, disk: true, hooks: new HookRunner([plugin]) });
+  const { k } = kit;
+  k.amd.go_to_state("IOMMU_INITIALIZED");
+  const nic = k.pciDev(KIT.NIC)!, disk = k.pciDev(KIT.DISK)!;
+  assert.ok(k.dma.dma_map_single(nic, 0x1000_0000, 64, "from-device"));
+  assert.ok(k.dma.dma_map_single(disk, 0x1000_0000, 64, "to-device"));
+  assert.ok(k.dma.dma_map_single(nic, 0x1000_0000, 64, "from-device"));
+  assert.deepEqual(seen, [
+    `in ${KIT.NIC}`,
+    `in ${KIT.DISK}`,
+    `out ${KIT.DISK} ${KIT.DISK}`,
+    `out ${KIT.NIC} ${KIT.NIC}`, // the outer call's device again
+    `in ${KIT.DISK}`,
+    `out ${KIT.DISK} ${KIT.DISK}`,
+    `in ${KIT.NIC}`,
+    `out ${KIT.NIC} ${KIT.NIC}`,
+  ]);
 });
 
 Deno.test("domain: set_dte_entry stores q1 before q0 (each as two halves), clears SA and the old DomainID, keeps the rest of q1 and q2", () => {
