@@ -133,6 +133,10 @@ export class HookRunner implements HookCaller, PluginHookApi {
 
   /** The context of plugin `i` of `t.list` for a call with the kernel context `ctx`. */
   private ctxFor(t: Taps, i: number, ctx: KernelCtx): PluginCtx {
+    if (t.lastCtx[i] === ctx) {
+      const over = t.overCtx[i];
+      if (over !== undefined) return over; // the same context again (a loop): made already
+    }
     const p = t.list[i];
     if (t.lastCtx[i] !== ctx) {
       t.lastCtx[i] = ctx;
@@ -193,10 +197,10 @@ export class HookRunner implements HookCaller, PluginHookApi {
       });
       // Errors inside a provided symbol are the provider's.
       const hook = `symbol ${name}`;
-      // deno-lint-ignore no-explicit-any
-      return (...args: any[]) => {
+      // A function forwarding `arguments` as they came (no array made per call).
+      return function (this: unknown) {
         try {
-          return made(...args);
+          return made.apply(this, arguments as unknown as unknown[]);
         } catch (e) {
           throw attributed(p, hook, e);
         }
@@ -208,8 +212,13 @@ export class HookRunner implements HookCaller, PluginHookApi {
   /** Hook points by name, as {@link tapped} found them. */
   private readonly taps = new Map<string, Taps>();
 
+  /** The hook point {@link tapped} answered last (a loop calls one point again and again). */
+  private lastTapName: string | undefined;
+  private lastTaps: Taps | undefined;
+
   /** The plugins tapping `name`, checking it is a hook point of kind `kind`. */
   private tapped(name: string, kind: HookKind): Taps {
+    if (name === this.lastTapName && this.lastTaps!.kind === kind) return this.lastTaps!;
     let t = this.taps.get(name);
     if (t === undefined) {
       const known = this.kinds.get(name);
@@ -226,6 +235,8 @@ export class HookRunner implements HookCaller, PluginHookApi {
       this.taps.set(name, t);
     }
     if (t.kind !== kind) throw new Error(`hook point ${name} is ${t.kind}, called as ${kind}`);
+    this.lastTapName = name;
+    this.lastTaps = t;
     return t;
   }
 
