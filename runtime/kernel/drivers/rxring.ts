@@ -67,6 +67,8 @@ export interface NicDev {
    * poll makes spend CPU time, during which the chip's next interrupt arrives.
    */
   napiScheduled: boolean;
+  /** This device's NAPI poll, as scheduled work (made once). */
+  poll: () => void;
 }
 
 /** Bytes of the status block at the start of the status + statistics allocation. */
@@ -131,6 +133,7 @@ export abstract class RxRingNicDriver implements Driver {
       rxFrames: 0,
       rxDropped: 0,
       napiScheduled: false,
+      poll: () => this.napiPoll(np),
     };
     this.devs.set(dev.devid, np);
     return np;
@@ -236,11 +239,17 @@ export abstract class RxRingNicDriver implements Driver {
     this.k.mem.writeDwords(at, d);
   }
 
+  /** The label of NAPI polls' events. */
+  private get napiLabel(): string {
+    return this.napiLabelText ??= `${this.name}-napi`;
+  }
+  private napiLabelText?: string;
+
   /** The MSI handler: napi_schedule() (nothing when a poll is already scheduled or running). */
   private interrupt(np: NicDev): void {
     if (np.napiScheduled) return;
     np.napiScheduled = true;
-    this.k.schedule(2_000, () => this.napiPoll(np), `${this.name}-napi`);
+    this.k.schedule(2_000, np.poll, this.napiLabel);
   }
 
   /** The chip's RX consumer index as its last status block says. */
@@ -280,7 +289,7 @@ export abstract class RxRingNicDriver implements Driver {
     }
     if (work) k.writel(np.prod, np.dev.bar + NIC_REG.RX_PROD);
     if (np.up && np.cons !== this.hwCons(np)) {
-      k.schedule(2_000, () => this.napiPoll(np), `${this.name}-napi`);
+      k.schedule(2_000, np.poll, this.napiLabel);
     } else np.napiScheduled = false; // napi_complete_done
   }
 }
