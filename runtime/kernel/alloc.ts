@@ -79,16 +79,28 @@ export class PageAllocator {
     }
   }
 
+  /** Adds [lo, hi) to the zone's free list (sorted by lo, touching ranges merged). */
   private addFree(zone: Zone, lo: number, hi: number): void {
     if (hi <= lo) return;
     const list = this.zones[zone];
-    list.push({ lo, hi });
-    list.sort((a, b) => a.lo - b.lo);
-    for (let i = list.length - 1; i > 0; i--) {
-      if (list[i - 1].hi >= list[i].lo) {
-        list[i - 1].hi = Math.max(list[i - 1].hi, list[i].hi);
-        list.splice(i, 1);
-      }
+    // After the ranges starting at or below lo (a stable insertion, as a sort would place it).
+    let a = 0, b = list.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (list[mid].lo <= lo) a = mid + 1;
+      else b = mid;
+    }
+    let i = a;
+    list.splice(i, 0, { lo, hi });
+    // Merge with the ranges before and after while they touch or overlap.
+    while (i > 0 && list[i - 1].hi >= list[i].lo) {
+      list[i - 1].hi = Math.max(list[i - 1].hi, list[i].hi);
+      list.splice(i, 1);
+      i--;
+    }
+    while (i + 1 < list.length && list[i].hi >= list[i + 1].lo) {
+      list[i].hi = Math.max(list[i].hi, list[i + 1].hi);
+      list.splice(i + 1, 1);
     }
   }
 

@@ -332,12 +332,15 @@ export class LineStore {
 
   /** Page frame numbers of the pages holding a line that is not all zeros, ascending. */
   nonBlankPages(): number[] {
-    const found = new Float64Array(this.index.size);
-    let n = 0;
+    const found: number[] = [];
+    let sorted = true;
     for (let s = 0; s < this.index.size; s++) {
-      if (!this.slotIsBlank(s)) found[n++] = this.index.pfnAt(s);
+      if (this.slotIsBlank(s)) continue;
+      const pfn = this.index.pfnAt(s);
+      if (found.length && pfn < found[found.length - 1]) sorted = false;
+      found.push(pfn);
     }
-    return Array.from(found.subarray(0, n).sort());
+    return sorted ? found : found.sort((a, b) => a - b);
   }
 
   /**
