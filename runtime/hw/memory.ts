@@ -178,7 +178,7 @@ export class PhysMem {
   /** 64-bit write as two 32-bit writes, low half first. */
   write64(addr: number, lo: number, hi: number): void {
     const map = this.map;
-    if (addr >= map.ramLo && addr + 8 <= map.ramHi && (addr & 7) === 0) {
+    if ((addr & 7) === 0 && ((addr >= map.ramLo && addr + 8 <= map.ramHi) || map.isRam(addr, 8))) {
       // Both halves in one storage line: found once (the same as two writes, nothing runs
       // between them).
       this.accesses += 2;
@@ -196,7 +196,8 @@ export class PhysMem {
    */
   ramQword(addr: number, out: Uint32Array): boolean {
     const map = this.map;
-    if (!(addr >= map.ramLo && addr + 8 <= map.ramHi && (addr & 7) === 0)) return false;
+    if ((addr & 7) !== 0) return false;
+    if (!(addr >= map.ramLo && addr + 8 <= map.ramHi) && !map.isRam(addr, 8)) return false;
     this.accesses += 2;
     this.store.readQword(addr, out, 0);
     return true;

@@ -27,9 +27,6 @@ export const LINE_BYTES = 256;
 /** Lines per page. */
 export const LINES_PER_PAGE = 16;
 
-/** A line of zeros (compared against, never written). */
-const ZERO_LINE = new Uint32Array(LINE_DWORDS);
-
 /** Sparse RAM contents. */
 export class LineStore {
   readonly index = new PfnIndex();
@@ -211,6 +208,8 @@ export class LineStore {
   read(addr: number, n: number, out: Uint32Array, outOff: number): number {
     let extent = 0;
     let pfn = -1, s = -1;
+    // Lines never written read as zeros: a run of them is cleared with one fill, from `zeros`.
+    let zeros = -1;
     for (let i = 0; i < n;) {
       const a = addr + i * 4;
       const p = Math.floor(a / PAGE_SIZE);
@@ -221,20 +220,23 @@ export class LineStore {
       const k = (a >>> 8) & 15;
       const lineOff = (a >>> 2) & 63;
       const take = Math.min(n - i, LINE_DWORDS - lineOff);
-      const o = outOff + i;
       const line = s < 0 ? -1 : this.lineAt(s, k);
       if (line < 0) {
-        if (take === LINE_DWORDS) out.set(ZERO_LINE, o);
-        else out.fill(0, o, o + take);
+        if (zeros < 0) zeros = i;
       } else {
+        if (zeros >= 0) {
+          out.fill(0, outOff + zeros, outOff + i);
+          zeros = -1;
+        }
         // A loop, not set(subarray): a typed-array view costs more than copying a line.
         const c = this.arena.chunks[line >>> CHUNK_SHIFT];
-        const from = ((line & CHUNK_MASK) << 6) + lineOff;
+        const from = ((line & CHUNK_MASK) << 6) + lineOff, o = outOff + i;
         for (let j = 0; j < take; j++) out[o + j] = c[from + j];
         extent = i + take;
       }
       i += take;
     }
+    if (zeros >= 0) out.fill(0, outOff + zeros, outOff + n);
     return extent;
   }
 

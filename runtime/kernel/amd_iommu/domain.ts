@@ -227,6 +227,136 @@ export function iommu_unmap_page(d: AmdIommuDriver, dom: ProtectionDomain, iova:
   d.k.spend(COST.tableWrite);
 }
 
+/** Bytes one level-1 table maps (512 pages). */
+const L1_SPAN = 512 * PAGE_SIZE;
+
+/**
+ * A walk of a domain's table that a page after it, in the same level-1 table, may take as it
+ * is instead of walking again: it is kept only when it found every level present (it built
+ * nothing) in plain RAM, and is used only while no event has run since it began (the clock
+ * counts executed events) and no leaf written since landed in a table it read. The next walk
+ * would then read exactly what this one read: the kernel writes the same entries and spends
+ * the same time either way, one walk's reads fewer.
+ */
+class RangeWalk {
+  /** Math.floor(address / L1_SPAN) of the walk; -1: none to reuse. */
+  span = -1;
+  /** The level-1 table found. */
+  leaf = 0;
+  /** clock.executed when the walk began. */
+  executed = 0;
+  /** Page numbers of the tables above level 1 that the walk read. */
+  readonly tables: number[] = [];
+
+  /**
+   * Walks for `address` as fetch_pte does, noting what it read: the leaf table, or -1 when a
+   * level is missing or an entry is not in plain RAM (the caller then walks the kernel's way;
+   * this walk has read only RAM, which nothing sees).
+   */
+  walk(d: AmdIommuDriver, dom: ProtectionDomain, address: number): number {
+    const mem = d.k.mem;
+    this.span = -1;
+    this.tables.length = 0;
+    this.executed = d.k.machine.clock.executed;
+    let table = dom.pt_root;
+    for (let level = dom.mode; level > 1; level--) {
+      const ea = table + levelIndex(address, level) * 8;
+      if (!mem.ramQword(ea, entry) || !(entry[0] & PR)) return -1;
+      this.tables.push(Math.floor(ea / PAGE_SIZE));
+      table = entryAddress(entry[0], entry[1]);
+    }
+    this.span = Math.floor(address / L1_SPAN);
+    this.leaf = table;
+    return table;
+  }
+
+  /** The leaf table for `address` when the last walk holds for it, else -1. */
+  reuse(d: AmdIommuDriver, address: number): number {
+    if (this.span < 0 || Math.floor(address / L1_SPAN) !== this.span) return -1;
+    return d.k.machine.clock.executed === this.executed ? this.leaf : -1;
+  }
+
+  /** A leaf was written at `pte`: the walk no longer holds if it read that page. */
+  wrote(pte: number): void {
+    if (this.span >= 0 && this.tables.includes(Math.floor(pte / PAGE_SIZE))) this.span = -1;
+  }
+}
+
+/** One walk kept between the pages of a range (a range call runs to its end before another). */
+const rangeWalk = new RangeWalk();
+
+/**
+ * iommu_map_page() for `pages` pages from `iova` → `phys`: each page exactly as
+ * iommu_map_page maps it (the same table writes and time), a walk reused by the next page
+ * where it holds (see {@link RangeWalk}). Returns how many pages were mapped: `pages`, or the
+ * index of the page whose table page could not be allocated (-ENOMEM).
+ */
+export function iommu_map_pages(
+  d: AmdIommuDriver,
+  dom: ProtectionDomain,
+  iova: number,
+  phys: number,
+  pages: number,
+  read: boolean,
+  write: boolean,
+): number {
+  const bits = PTE_BITS[(write ? 2 : 0) | (read ? 1 : 0)];
+  const w = rangeWalk;
+  w.span = -1;
+  for (let i = 0; i < pages; i++) {
+    const a = iova + i * PAGE_SIZE;
+    let leaf = w.reuse(d, a);
+    if (leaf < 0) {
+      // A walk that finds every level reads what alloc_pte reads and builds nothing.
+      leaf = w.walk(d, dom, a);
+      if (leaf < 0) {
+        // A level is missing (or not plain RAM): alloc_pte walks (again) and builds it.
+        const pte = alloc_pte(d, dom, a);
+        if (pte === undefined) return i;
+        leaf = pte - levelIndex(a, 1) * 8;
+        w.span = -1;
+      }
+    }
+    const pte = leaf + levelIndex(a, 1) * 8;
+    writeEntry(d, pte, phys + i * PAGE_SIZE, bits);
+    w.wrote(pte);
+    d.k.spend(COST.tableWrite);
+  }
+  w.span = -1;
+  return pages;
+}
+
+/**
+ * iommu_unmap_page() for `pages` pages from `iova`: each exactly as iommu_unmap_page clears it,
+ * a walk reused by the next page where it holds (see {@link RangeWalk}).
+ */
+export function iommu_unmap_pages(
+  d: AmdIommuDriver,
+  dom: ProtectionDomain,
+  iova: number,
+  pages: number,
+): void {
+  const w = rangeWalk;
+  w.span = -1;
+  for (let i = 0; i < pages; i++) {
+    const a = iova + i * PAGE_SIZE;
+    let leaf = w.reuse(d, a);
+    if (leaf < 0) leaf = w.walk(d, dom, a);
+    let pte: number;
+    if (leaf >= 0) pte = leaf + levelIndex(a, 1) * 8;
+    else {
+      // A level is missing (nothing mapped here), or not plain RAM: fetch_pte decides.
+      const p = fetch_pte(d, dom, a);
+      if (p === undefined) continue;
+      pte = p;
+    }
+    d.k.mem.write64(pte, 0, 0);
+    w.wrote(pte);
+    d.k.spend(COST.tableWrite);
+  }
+  w.span = -1;
+}
+
 /**
  * set_dte_entry(): points `devid`'s DTE at the domain. The q1 fields to clear come from the
  * `amd_iommu.set_dte_entry.q1_clear` hook (4.13: SA and DomainID); the whole write is the
