@@ -55,10 +55,17 @@ export interface BusPort {
   dmaWrite(devid: number, addr: number, data: ArrayLike<number>, pasid?: number): DmaResult;
   /**
    * A DMA read, answering how many dwords of `out`, from the first, may be non-zero (the rest
-   * read as zeros; for devices that keep what they read sparsely), or -1 when the read was
-   * aborted (`out` then holds all ones).
+   * read as zeros; for devices that keep what they read sparsely — with `sparse`, they may
+   * not even be written into `out`), or -1 when the read was aborted (`out` then holds all
+   * ones).
    */
-  dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number;
+  dmaReadExtent(
+    devid: number,
+    addr: number,
+    out: Uint32Array,
+    pasid?: number,
+    sparse?: boolean,
+  ): number;
   /** ATS translation request (no event on failure); used by devices with PRI. */
   atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome;
   /** PCIe page request (PRI) through the device's IOMMU. */
@@ -225,16 +232,22 @@ export class Machine implements BusPort {
   }
 
   /** Reads what the access `rec` reached into `out` (all ones if it aborted); see BusPort. */
-  private readInto(rec: DmaRecord, out: Uint32Array): number {
+  private readInto(rec: DmaRecord, out: Uint32Array, sparse = false): number {
     const spa = Machine.landed(rec);
-    if (spa !== undefined) return this.mem.readDwords(spa, out.length, out);
+    if (spa !== undefined) return this.mem.readDwords(spa, out.length, out, 0, sparse);
     out.fill(0xffff_ffff);
     return -1;
   }
 
   /** A device's DMA read (within one page), answering the extent of what it read (see BusPort). */
-  dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number {
-    return this.readInto(this.access(devid, addr, out.length * 4, false, pasid), out);
+  dmaReadExtent(
+    devid: number,
+    addr: number,
+    out: Uint32Array,
+    pasid?: number,
+    sparse = false,
+  ): number {
+    return this.readInto(this.access(devid, addr, out.length * 4, false, pasid), out, sparse);
   }
 
   /**

@@ -218,11 +218,12 @@ export class PhysMem {
   /**
    * Reads `n` dwords of RAM at `addr` into `out` (fast path for table reads; no MMIO).
    * Returns how many of the `n` dwords, from the first, may be non-zero: the rest read as
-   * zeros (never-written lines), so a caller keeping the data sparsely need not look at them.
+   * zeros (never-written lines), so a caller keeping the data sparsely need not look at them
+   * — with `sparse`, in RAM, they are not even written into `out` (left as they were).
    */
-  readDwords(addr: number, n: number, out: Uint32Array, outOff = 0): number {
+  readDwords(addr: number, n: number, out: Uint32Array, outOff = 0, sparse = false): number {
     this.accesses += n;
-    if (this.map.isRam(addr, n * 4)) return this.store.read(addr, n, out, outOff);
+    if (this.map.isRam(addr, n * 4)) return this.store.read(addr, n, out, outOff, sparse);
     // Part of the range is not RAM: line by line, outside RAM reads as all ones.
     let extent = 0;
     for (let i = 0; i < n;) {

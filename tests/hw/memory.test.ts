@@ -262,3 +262,19 @@ Deno.test("memory: regions are validated; later regions win where they overlap",
   assert.equal(m.isRam(0x10_0800, 4), true, "reserved RAM is RAM");
   assert.equal(m.memoryMap().length, 4);
 });
+
+Deno.test("memory: a sparse read fills what its extent covers and leaves the rest of `out` alone", () => {
+  const m = mem();
+  m.write32(0x5000 + 4 * 70, 7); // line 1 of the page
+  const full = new Uint32Array(1024).fill(9), sparse = new Uint32Array(1024).fill(9);
+  assert.equal(m.readDwords(0x5000, 1024, full), 128);
+  assert.equal(m.readDwords(0x5000, 1024, sparse, 0, true), 128);
+  assert.deepEqual(
+    [...sparse.subarray(0, 128)],
+    [...full.subarray(0, 128)],
+    "the extent: as a full read",
+  );
+  assert.equal(full[200], 0);
+  assert.equal(sparse[200], 9, "beyond the extent: untouched");
+  assert.equal(sparse[3], 0, "a never-written line before the extent reads as zeros");
+});

@@ -203,9 +203,10 @@ export class LineStore {
 
   /**
    * Reads `n` dwords at `addr` into `out` from `outOff`. Returns how many of them, from the
-   * first, may be non-zero: the rest lie in lines never written.
+   * first, may be non-zero: the rest lie in lines never written — and are left in `out` as
+   * they were when `sparse` is set (for a reader that keeps only what the extent covers).
    */
-  read(addr: number, n: number, out: Uint32Array, outOff: number): number {
+  read(addr: number, n: number, out: Uint32Array, outOff: number, sparse = false): number {
     let extent = 0;
     let pfn = -1, s = -1;
     // Lines never written read as zeros: a run of them is cleared with one fill, from `zeros`.
@@ -236,7 +237,7 @@ export class LineStore {
       }
       i += take;
     }
-    if (zeros >= 0) out.fill(0, outOff + zeros, outOff + n);
+    if (zeros >= 0 && !sparse) out.fill(0, outOff + zeros, outOff + n);
     return extent;
   }
 

@@ -181,15 +181,17 @@ export abstract class DmaDevice implements BusDevice, MmioHandler, EventOwner {
 
   /**
    * {@link dmaRead}, answering how many dwords of `out`, from the first, may be non-zero (the
-   * rest read as zeros), or -1 if any part aborted.
+   * rest read as zeros — with `sparse`, the rest may be left unwritten), or -1 if any part
+   * aborted.
    */
-  protected dmaReadExtent(addr: number, out: Uint32Array, pasid?: number): number {
+  protected dmaReadExtent(addr: number, out: Uint32Array, pasid?: number, sparse = false): number {
     let ok = true, extent = 0;
     for (let i = 0; i < out.length;) {
       const a = addr + i * 4;
       const n = Math.min(out.length - i, (PAGE_SIZE - (a % PAGE_SIZE)) >>> 2);
       const chunk = n === out.length ? out : out.subarray(i, i + n);
-      const e = this.bus.dmaReadExtent(this.devid, a, chunk, pasid);
+      // Only the last piece may leave its zeros unwritten (they lie beyond the extent).
+      const e = this.bus.dmaReadExtent(this.devid, a, chunk, pasid, sparse && i + n === out.length);
       this.counters.dmaReads++;
       if (e < 0) {
         this.counters.readAborts++;

@@ -257,7 +257,8 @@ export class Disk extends DmaDevice {
       const addr = buf + b * DISK_BLOCK;
       if (op === DISK_OP.WRITE) {
         const data = this.scratch;
-        const extent = this.dmaReadExtent(addr, data);
+        // The media keeps what the extent covers: the zeros after it need not be read.
+        const extent = this.dmaReadExtent(addr, data, undefined, true);
         if (extent < 0) {
           status = DISK_STATUS.DATA_TRANSFER_ERROR;
           break;
