@@ -267,6 +267,13 @@ export class PhysMem {
    */
   orStrided(base: number, stride: number, count: number, dword: number, mask: number): void {
     this.accesses += 2 * count;
+    const first = base + dword * 4;
+    if (
+      count > 0 && first % 4 === 0 && stride % 4 === 0 &&
+      this.map.isRam(first, (count - 1) * stride + 4)
+    ) {
+      return this.store.orStrided(base, stride, count, dword, mask); // all RAM: line by line
+    }
     for (let i = 0; i < count; i++) {
       const a = base + i * stride + dword * 4;
       if (this.map.isRam(a, 4)) this.store.or32(a, mask);

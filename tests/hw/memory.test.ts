@@ -278,3 +278,26 @@ Deno.test("memory: a sparse read fills what its extent covers and leaves the res
   assert.equal(sparse[200], 9, "beyond the extent: untouched");
   assert.equal(sparse[3], 0, "a never-written line before the extent reads as zeros");
 });
+
+Deno.test("memory: orStrided ORs a bit into every record, as or32 on each would (RAM, and across a hole)", () => {
+  for (const base of [0x7000, 3 * GiB - 0x100]) {
+    const a = mem(), b = mem();
+    for (let i = 0; i < 40; i++) a.write32(base + i * 32 + 4, i), b.write32(base + i * 32 + 4, i);
+    a.beginSnapshot();
+    b.beginSnapshot();
+    a.orStrided(base, 32, 40, 1, 0x100);
+    for (let i = 0; i < 40; i++) {
+      const at = base + i * 32 + 4;
+      if (b.isRam(at, 4)) b.write32(at, (b.read32(at) | 0x100) >>> 0);
+    }
+    const pa = new Uint32Array(40 * 8), pb = new Uint32Array(40 * 8);
+    a.readDwords(base, pa.length, pa);
+    b.readDwords(base, pb.length, pb);
+    assert.deepEqual([...pa], [...pb]);
+    const pfn = Math.floor(base / 4096);
+    assert.equal(
+      a.originalPageEquals(pfn, pageNow(b, pfn)),
+      b.originalPageEquals(pfn, pageNow(b, pfn)),
+    );
+  }
+});

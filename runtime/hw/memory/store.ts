@@ -263,6 +263,25 @@ export class LineStore {
     c[o] |= mask;
   }
 
+  /**
+   * ORs `mask` into the dword at `dword` of each of `count` records of `stride` bytes from
+   * `base` (4-aligned, all in RAM): or32 on each, each storage line looked up once.
+   */
+  orStrided(base: number, stride: number, count: number, dword: number, mask: number): void {
+    let lineBase = -1, c: Uint32Array | undefined, o = 0;
+    for (let i = 0; i < count; i++) {
+      const a = base + i * stride + dword * 4;
+      const lb = a - (a % LINE_BYTES);
+      if (lb !== lineBase) {
+        lineBase = lb;
+        const line = this.writableLine(Math.floor(a / PAGE_SIZE), (a >>> 8) & 15);
+        c = this.arena.chunks[line >>> CHUNK_SHIFT];
+        o = (line & CHUNK_MASK) << 6;
+      }
+      c![o + ((a >>> 2) & 63)] |= mask;
+    }
+  }
+
   /** Zeroes [addr, addr+len): whole lines are dropped, partial ones cleared. */
   zero(addr: number, len: number): void {
     let a = addr;
