@@ -82,7 +82,6 @@ export class PfnIndex {
     if (slot >= this.pfns.length) {
       const p = take(Float64Array, this.pfns.length * 2);
       p.set(this.pfns);
-      giveBack(this.pfns);
       this.pfns = p;
     }
     this.pfns[slot] = pfn;
@@ -107,8 +106,6 @@ export class PfnIndex {
 
   private grow(): void {
     const n = this.keys.length * 2;
-    giveBack(this.keys);
-    giveBack(this.vals);
     this.keys = take(Float64Array, n);
     this.vals = take(Int32Array, n);
     this.mask = n - 1;

@@ -8,6 +8,8 @@
  * (the machine is not used again), and the next machine takes them, zeroed.
  *
  * The pool holds at most {@link POOL_BYTES} bytes; arrays beyond that are left to the collector.
+ * Arrays a store outgrows during a run are left to the collector too (a machine of a million
+ * pages would otherwise keep every smaller generation of its records alive here).
  *
  * @module
  */

@@ -26,7 +26,6 @@ export class Snapshot {
     if ((slot + 1) * LINES_PER_PAGE > this.lines.length) {
       const l = take(Int32Array, this.lines.length * 2);
       l.set(this.lines);
-      giveBack(this.lines);
       this.lines = l;
     }
     const id = this.arena.alloc();

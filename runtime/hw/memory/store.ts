@@ -58,9 +58,6 @@ export class LineStore {
     m.set(this.mask);
     sn.set(this.snapped);
     r.set(this.ref);
-    giveBack(this.mask);
-    giveBack(this.snapped);
-    giveBack(this.ref);
     this.mask = m;
     this.snapped = sn;
     this.ref = r;
@@ -131,7 +128,6 @@ export class LineStore {
     if ((b + 1) << 4 > this.blocks.length) {
       const bl = take(Int32Array, this.blocks.length * 2);
       bl.set(this.blocks);
-      giveBack(this.blocks);
       this.blocks = bl;
     }
     return b;
