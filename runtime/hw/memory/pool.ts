@@ -28,13 +28,16 @@ function key(ctor: { readonly name: string }, length: number): string {
   return `${ctor.name}:${length}`;
 }
 
-/** A zeroed typed array of `n` elements: one given back earlier, or a new one. */
-export function take<T extends Pooled>(ctor: Ctor<T>, n: number): T {
+/**
+ * A typed array of `n` elements: one given back earlier, or a new one — zeroed, unless
+ * `zeroed` is false (for a taker that writes every element before reading it).
+ */
+export function take<T extends Pooled>(ctor: Ctor<T>, n: number, zeroed = true): T {
   const list = free.get(key(ctor, n));
   const a = list?.pop() as T | undefined;
   if (a === undefined) return new ctor(n);
   held -= a.byteLength;
-  a.fill(0);
+  if (zeroed) a.fill(0);
   return a;
 }
 

@@ -81,7 +81,7 @@ export class DiskMedia {
       this.index.set(lba, i);
     }
     if (this.used + n > MEDIA_CHUNK) {
-      this.chunks.push(take(Uint32Array, MEDIA_CHUNK));
+      this.chunks.push(take(Uint32Array, MEDIA_CHUNK, false)); // each block written before read
       this.used = 0;
     }
     const c = this.chunks.length - 1, st = this.chunks[c], at = this.used;

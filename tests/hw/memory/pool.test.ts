@@ -38,3 +38,12 @@ Deno.test("pool: it holds at most POOL_BYTES", () => {
   for (let i = 0; i < 4; i++) take(Uint32Array, big); // leave the pool as it was
   assert.equal(pooledBytes(), before);
 });
+
+Deno.test("pool: a taker that writes before it reads may take an array as it was given back", () => {
+  const a = take(Float64Array, 333);
+  a.fill(5);
+  giveBack(a);
+  const b = take(Float64Array, 333, false);
+  assert.equal(b, a);
+  assert.equal(b[0], 5, "not zeroed");
+});
