@@ -6,8 +6,6 @@
  * @module
  */
 
-import { giveBack, take } from "./pool.ts";
-
 /** Dwords per line. */
 export const LINE_DWORDS = 64;
 /** log2 of the lines per chunk. */
@@ -20,7 +18,7 @@ export class LineArena {
   /** Chunks of 256 lines (64 KiB each). */
   readonly chunks: Uint32Array[] = [];
   private next = 0;
-  private free = new Int32Array(64); // (small: not pooled)
+  private free = new Int32Array(64);
   private freeCount = 0;
 
   /** A zeroed line. */
@@ -32,7 +30,7 @@ export class LineArena {
     }
     const id = this.next++;
     if ((id >>> CHUNK_SHIFT) === this.chunks.length) {
-      this.chunks.push(take(Uint32Array, LINE_DWORDS << CHUNK_SHIFT));
+      this.chunks.push(new Uint32Array(LINE_DWORDS << CHUNK_SHIFT));
     }
     return id;
   }
@@ -60,13 +58,5 @@ export class LineArena {
   /** Lines in use. */
   get used(): number {
     return this.next - this.freeCount;
-  }
-
-  /** Gives the chunks back to the pool (pool.ts): the arena is empty afterwards. */
-  dispose(): void {
-    for (const c of this.chunks) giveBack(c);
-    this.chunks.length = 0;
-    this.next = 0;
-    this.freeCount = 0;
   }
 }
