@@ -83,6 +83,8 @@ export interface BusDevice {
   pprResponse?(pasid: number, tag: number, status: number): void;
   /** Reset: stops all DMA, registers to their reset values. */
   reset?(): void;
+  /** Gives storage back for the next machine (see {@link Machine.dispose}). */
+  dispose?(): void;
 }
 
 /** Where device interrupts go once the IOMMU delivered them. */
@@ -135,6 +137,25 @@ export class Machine implements BusPort {
     if (cfg.chipset) {
       this.chipset = new Chipset(cfg.chipset, this.clock, this.mem, (d) => this.addDevice(d));
     }
+  }
+
+  /**
+   * Gives the machine's storage (memory contents, disk media) back for the next machine of
+   * this thread (memory/pool.ts): `run()` does it once its report is made. The machine must
+   * not be used afterwards (its memory throws when read).
+   */
+  dispose(): void {
+    this.mem.dispose();
+    for (const d of this.devices.values()) d.dispose?.();
+    for (const fn of this.disposers.splice(0)) fn();
+  }
+
+  /** What {@link dispose} also runs (software that ran on the machine gives its storage back). */
+  private readonly disposers: (() => void)[] = [];
+
+  /** Adds `fn` to what {@link dispose} runs. */
+  onDispose(fn: () => void): void {
+    this.disposers.push(fn);
   }
 
   /** Plugs a device into the bus. */

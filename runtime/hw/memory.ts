@@ -50,10 +50,17 @@ function unaligned(op: string, addr: number): RangeError {
   return new RangeError(`unaligned ${op} at 0x${addr.toString(16)}`);
 }
 
+/** What the memory of a disposed machine holds instead of its store: any use throws. */
+const DISPOSED = new Proxy({}, {
+  get(): never {
+    throw new Error("this memory was disposed (its run finished); it cannot be used again");
+  },
+}) as LineStore;
+
 /** Physical memory of one machine. */
 export class PhysMem {
   private readonly map = new MemoryMap();
-  private readonly store = new LineStore();
+  private store = new LineStore();
   private readonly owners = new PageOwners();
   /** Scratch of the unaligned copy path. */
   private readonly copyBuf = new Uint32Array(LINE_DWORDS);
@@ -62,6 +69,18 @@ export class PhysMem {
 
   constructor(map: readonly Region[] = []) {
     for (const r of map) this.addRegion(r);
+  }
+
+  /**
+   * Gives the storage back for the next machine (memory/pool.ts): for the memory of a finished
+   * run whose report is made. Reading or writing it afterwards throws; owner tags read as
+   * the memory map's.
+   */
+  dispose(): void {
+    if (this.store === DISPOSED) return;
+    this.store.dispose();
+    this.store = DISPOSED;
+    this.owners.dispose();
   }
 
   /** Adds a memory-map entry (later entries win where they overlap). */

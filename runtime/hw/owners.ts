@@ -9,6 +9,8 @@
  * @module
  */
 
+import { giveBack, take } from "./memory/pool.ts";
+
 /** Who a page belongs to. */
 export type OwnerWho = "free" | "firmware" | "kernel1" | "crashkernel" | "kernel2";
 
@@ -71,6 +73,17 @@ export class PageOwners {
     return id;
   }
 
+  /**
+   * Gives the per-page tags' arrays back to the pool (memory/pool.ts) and forgets them: for
+   * the memory of a finished run, which no one reads again.
+   */
+  dispose(): void {
+    for (const c of this.chunks.values()) giveBack(c);
+    this.chunks.clear();
+    this.lastC = -1;
+    this.lastChunk = undefined;
+  }
+
   /** Tags pages [lo, hi) with `owner`. */
   tag(lo: number, hi: number, owner: Owner): void {
     const id = this.idOf(owner);
@@ -118,7 +131,7 @@ export class PageOwners {
       const n = Math.min(hi - p, CHUNK_PAGES - at);
       let chunk = this.chunkOf(c);
       if (!chunk) {
-        this.chunks.set(c, chunk = new Int32Array(CHUNK_PAGES));
+        this.chunks.set(c, chunk = take(Int32Array, CHUNK_PAGES));
         this.lastChunk = chunk;
       }
       for (let i = at; i < at + n; i++) chunk[i] = tag; // (a few pages: cheaper than fill())

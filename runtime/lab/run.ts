@@ -48,7 +48,11 @@ export interface Simulation {
 /** Runs a scenario and returns its report (a series that would not build is not simulated). */
 export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Report {
   const p = prepare(input, opts);
-  return p.skip ? skippedReport(p.base) : simulatePrepared(p).report;
+  if (p.skip) return skippedReport(p.base);
+  const sim = simulatePrepared(p);
+  // Nothing reads the machine again: its storage goes to the next run (hw/memory/pool.ts).
+  sim.machine.dispose();
+  return sim.report;
 }
 
 /** The scenario, the resolved series and whether the run is skipped: decided before building. */

@@ -390,7 +390,7 @@ Deno.test("disk: reset() cancels an in-flight completion", () => {
   assert.deepEqual(irqs, []);
 });
 
-Deno.test("disk media: blocks kept without trailing zeros, found in place by locate, rewritten in a new place", () => {
+Deno.test("disk media: blocks kept without trailing zeros, found in place by locate, rewritten in a new place; dispose blanks it", () => {
   const media = new DiskMedia();
   const span: MediaSpan = { data: new Uint32Array(0), at: 0, n: 0 };
   assert.equal(media.locate(5, span), false);
@@ -412,4 +412,8 @@ Deno.test("disk media: blocks kept without trailing zeros, found in place by loc
   media.set(3, Uint32Array.of(9, 0, 0), 2); // rewritten, with an extent
   assert.deepEqual([...media.raw(3)!], [9]);
   assert.equal(media.size, 40);
+  media.dispose();
+  assert.equal(media.size, 0);
+  assert.equal(media.has(3), false);
+  assert.equal(media.get(3), undefined);
 });

@@ -134,6 +134,17 @@ Deno.test("memory: write64 and ramQword in RAM take one lookup; elsewhere they a
   );
 });
 
+Deno.test("memory: disposed memory gives its storage back; using it afterwards throws", () => {
+  const m = mem();
+  m.write32(0x1000, 5);
+  m.dispose();
+  assert.throws(() => m.read32(0x1000), /disposed/);
+  assert.throws(() => m.write32(0x1000, 1), /disposed/);
+  m.dispose(); // twice: nothing more to give back
+  const fresh = mem();
+  assert.equal(fresh.read32(0x1000), 0, "a new memory does not see the old contents");
+});
+
 Deno.test("memory: owner tags, small and large ranges, later tags win", () => {
   const m = mem();
   assert.deepEqual(m.ownerOf(0x10_0000), { who: "firmware", what: "ACPI Tables" });

@@ -17,6 +17,7 @@
  */
 import { CHUNK_MASK, CHUNK_SHIFT, LINE_DWORDS, LineArena } from "./arena.ts";
 import { PfnIndex } from "./pfn-index.ts";
+import { giveBack, take } from "./pool.ts";
 import { Snapshot } from "./snapshot.ts";
 
 /** Page size (4 KiB). */
@@ -31,13 +32,13 @@ export class LineStore {
   readonly index = new PfnIndex();
   readonly arena = new LineArena();
   /** Per page slot: bit k set while line k is stored. */
-  private mask = new Uint16Array(512);
+  private mask = take(Uint16Array, 512);
   /** Per page slot: bit k set once line k is recorded by the active snapshot. */
-  private snapped = new Uint16Array(512);
+  private snapped = take(Uint16Array, 512);
   /** Per page slot: ~line while the page has its single-line form, else a block number. */
-  private ref = new Int32Array(512);
+  private ref = take(Int32Array, 512);
   /** Blocks of 16 line numbers (indexed by line in page). */
-  private blocks = new Int32Array(16 * 64);
+  private blocks = take(Int32Array, 16 * 64);
   private blockCount = 0;
   private freeBlocks: number[] = [];
   private snapshot: Snapshot | null = null;
@@ -53,7 +54,7 @@ export class LineStore {
 
   private growPages(): void {
     const n = this.mask.length * 2;
-    const m = new Uint16Array(n), sn = new Uint16Array(n), r = new Int32Array(n);
+    const m = take(Uint16Array, n), sn = take(Uint16Array, n), r = take(Int32Array, n);
     m.set(this.mask);
     sn.set(this.snapped);
     r.set(this.ref);
@@ -125,7 +126,7 @@ export class LineStore {
     if (free !== undefined) return free;
     const b = this.blockCount++;
     if ((b + 1) << 4 > this.blocks.length) {
-      const bl = new Int32Array(this.blocks.length * 2);
+      const bl = take(Int32Array, this.blocks.length * 2);
       bl.set(this.blocks);
       this.blocks = bl;
     }
@@ -358,6 +359,20 @@ export class LineStore {
       found.push(pfn);
     }
     return sorted ? found : found.sort((a, b) => a - b);
+  }
+
+  /**
+   * Gives the store's arrays back to the pool (pool.ts): for a store no one reads again (the
+   * machine of a finished `run()`). It is empty afterwards, and must not be used.
+   */
+  dispose(): void {
+    this.arena.dispose();
+    this.snapshot?.dispose();
+    this.snapshot = null;
+    this.index.dispose();
+    for (const a of [this.mask, this.snapped, this.ref, this.blocks]) giveBack(a);
+    this.mask = this.snapped = new Uint16Array(0);
+    this.ref = this.blocks = new Int32Array(0);
   }
 
   // ---- snapshot -------------------------------------------------------------------------

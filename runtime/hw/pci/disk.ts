@@ -11,6 +11,7 @@
 import { joinQword } from "../bits.ts";
 import { type DeviceConfig, DmaDevice, type PciIdentity } from "./device.ts";
 import { dwords } from "../dwords.ts";
+import { giveBack, take } from "../memory/pool.ts";
 
 /** Register offsets of the disk's BAR0. */
 export const DISK_REG = {
@@ -80,7 +81,7 @@ export class DiskMedia {
       this.index.set(lba, i);
     }
     if (this.used + n > MEDIA_CHUNK) {
-      this.chunks.push(new Uint32Array(MEDIA_CHUNK)); // each block written before read
+      this.chunks.push(take(Uint32Array, MEDIA_CHUNK, false)); // each block written before read
       this.used = 0;
     }
     const c = this.chunks.length - 1, st = this.chunks[c], at = this.used;
@@ -129,6 +130,14 @@ export class DiskMedia {
   /** Number of written blocks. */
   get size(): number {
     return this.index.size;
+  }
+
+  /** Gives the stored blocks' chunks back to the pool (memory/pool.ts): the media is blank. */
+  dispose(): void {
+    for (const c of this.chunks) giveBack(c);
+    this.chunks.length = 0;
+    this.index.clear();
+    this.used = MEDIA_CHUNK;
   }
 }
 
@@ -190,6 +199,11 @@ export class Disk extends DmaDevice {
       }
     }
     if (offset === DISK_REG.SQ_TAIL) this.kick();
+  }
+
+  /** Gives the media's storage back (see Machine.dispose): the media reads as blank after. */
+  dispose(): void {
+    this.media.dispose();
   }
 
   protected override onReset(): void {
