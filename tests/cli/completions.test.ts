@@ -104,7 +104,7 @@ t kdump-lab run --html ${file.replace(/\.bash$/, "")}
       for (const c of ["run", "demo", "decode", "schema", "completions"]) {
         assert.ok(lines[0].split(" ").includes(c), `root: ${c} in ${lines[0]}`);
       }
-      assert.equal(lines[1], "--seed --series");
+      assert.equal(lines[1], "--seed --series --seeds");
       assert.equal(lines[2], "all,bnx2-no-kdump-wait");
       assert.equal(lines[3], "default");
       assert.equal(lines[4], "copy-dev-tables", "--seed's value is skipped");
