@@ -393,6 +393,19 @@ export function splitNumber(v: number): [number, number] {
   return [v % TWO32 >>> 0, Math.floor(v / TWO32) >>> 0];
 }
 
+/**
+ * The low dword of a number (< 2^53): `splitNumber(v)[0]`, with no array made. (`>>> 0` takes
+ * an integer modulo 2^32, as `% 2^32` then `>>> 0` does, without a floating-point modulo.)
+ */
+export function lo32(v: number): number {
+  return v >>> 0;
+}
+
+/** The high dword of a number (< 2^53): `splitNumber(v)[1]`, with no array made. */
+export function hi32(v: number): number {
+  return Math.floor(v / TWO32) >>> 0;
+}
+
 /** Shorthand used by the declarations: a field spec. */
 export function f(
   name: string,

@@ -17,10 +17,32 @@ export interface Scheduled {
   cancelled: boolean;
 }
 
-interface Entry extends Scheduled {
-  prio: number;
-  seq: number;
-  fn: () => void;
+/**
+ * Who scheduled an event (a device, a kernel): its label starts with the owner's prefix, an
+ * owner's pending events can be cancelled together ({@link EventClock.cancelOwner}), and an
+ * event whose owner says `eventsRun` is false comes due and does nothing (it still counts).
+ */
+export interface EventOwner {
+  readonly eventPrefix: string;
+  readonly eventsRun: boolean;
+}
+
+/** A scheduled event (its label is made only when someone asks for it). */
+class Entry implements Scheduled {
+  cancelled = false;
+
+  constructor(
+    readonly at: number,
+    readonly prio: number,
+    readonly seq: number,
+    readonly fn: () => void,
+    private readonly name: string,
+    readonly owner: EventOwner | null,
+  ) {}
+
+  get label(): string {
+    return this.owner === null ? this.name : `${this.owner.eventPrefix}:${this.name}`;
+  }
 }
 
 /** Default priorities: lower runs first at equal times. */
@@ -45,28 +67,39 @@ export class EventClock {
     return this.t;
   }
 
-  /** Schedules `fn` at absolute time `at` (not before now). */
-  at(at: number, fn: () => void, label = "", prio: number = PRIO.DEVICE): Scheduled {
-    const e: Entry = {
-      at: Math.max(Math.round(at), this.t), // whole nanoseconds: reports stay exact
-      prio,
-      seq: this.seq++,
-      fn,
-      label,
-      cancelled: false,
-    };
+  /** Schedules `fn` at absolute time `at` (not before now), for `owner` if given. */
+  at(
+    at: number,
+    fn: () => void,
+    label = "",
+    prio: number = PRIO.DEVICE,
+    owner: EventOwner | null = null,
+  ): Scheduled {
+    // Whole nanoseconds: reports stay exact.
+    const e = new Entry(Math.max(Math.round(at), this.t), prio, this.seq++, fn, label, owner);
     this.push(e);
     return e;
   }
 
-  /** Schedules `fn` after `delay` ns. */
-  after(delay: number, fn: () => void, label = "", prio: number = PRIO.DEVICE): Scheduled {
-    return this.at(this.t + delay, fn, label, prio);
+  /** Schedules `fn` after `delay` ns, for `owner` if given. */
+  after(
+    delay: number,
+    fn: () => void,
+    label = "",
+    prio: number = PRIO.DEVICE,
+    owner: EventOwner | null = null,
+  ): Scheduled {
+    return this.at(this.t + delay, fn, label, prio, owner);
   }
 
   /** Cancels a scheduled event (it stays in the queue but will not run). */
   cancel(s: Scheduled | undefined): void {
     if (s) s.cancelled = true;
+  }
+
+  /** Cancels every pending event of `owner` (a device's reset, a kernel that stops). */
+  cancelOwner(owner: EventOwner): void {
+    for (const e of this.heap) if (e.owner === owner) e.cancelled = true;
   }
 
   /** Runs every event due up to and including `until`, then sets the time to `until`. */
@@ -76,7 +109,8 @@ export class EventClock {
       if (e.cancelled) continue;
       this.t = e.at;
       this.executed++;
-      e.fn();
+      const o = e.owner;
+      if (o === null || o.eventsRun) e.fn();
     }
     if (until > this.t) this.t = Math.round(until);
   }

@@ -55,10 +55,17 @@ export interface BusPort {
   dmaWrite(devid: number, addr: number, data: ArrayLike<number>, pasid?: number): DmaResult;
   /**
    * A DMA read, answering how many dwords of `out`, from the first, may be non-zero (the rest
-   * read as zeros; for devices that keep what they read sparsely), or -1 when the read was
-   * aborted (`out` then holds all ones).
+   * read as zeros; for devices that keep what they read sparsely — with `sparse`, they may
+   * not even be written into `out`), or -1 when the read was aborted (`out` then holds all
+   * ones).
    */
-  dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number;
+  dmaReadExtent(
+    devid: number,
+    addr: number,
+    out: Uint32Array,
+    pasid?: number,
+    sparse?: boolean,
+  ): number;
   /** ATS translation request (no event on failure); used by devices with PRI. */
   atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome;
   /** PCIe page request (PRI) through the device's IOMMU. */
@@ -76,6 +83,8 @@ export interface BusDevice {
   pprResponse?(pasid: number, tag: number, status: number): void;
   /** Reset: stops all DMA, registers to their reset values. */
   reset?(): void;
+  /** Gives storage back for the next machine (see {@link Machine.dispose}). */
+  dispose?(): void;
 }
 
 /** Where device interrupts go once the IOMMU delivered them. */
@@ -128,6 +137,25 @@ export class Machine implements BusPort {
     if (cfg.chipset) {
       this.chipset = new Chipset(cfg.chipset, this.clock, this.mem, (d) => this.addDevice(d));
     }
+  }
+
+  /**
+   * Gives the machine's storage (memory contents, disk media) back for the next machine of
+   * this thread (memory/pool.ts): `run()` does it once its report is made. The machine must
+   * not be used afterwards (its memory throws when read).
+   */
+  dispose(): void {
+    this.mem.dispose();
+    for (const d of this.devices.values()) d.dispose?.();
+    for (const fn of this.disposers.splice(0)) fn();
+  }
+
+  /** What {@link dispose} also runs (software that ran on the machine gives its storage back). */
+  private readonly disposers: (() => void)[] = [];
+
+  /** Adds `fn` to what {@link dispose} runs. */
+  onDispose(fn: () => void): void {
+    this.disposers.push(fn);
   }
 
   /** Plugs a device into the bus. */
@@ -204,16 +232,22 @@ export class Machine implements BusPort {
   }
 
   /** Reads what the access `rec` reached into `out` (all ones if it aborted); see BusPort. */
-  private readInto(rec: DmaRecord, out: Uint32Array): number {
+  private readInto(rec: DmaRecord, out: Uint32Array, sparse = false): number {
     const spa = Machine.landed(rec);
-    if (spa !== undefined) return this.mem.readDwords(spa, out.length, out);
+    if (spa !== undefined) return this.mem.readDwords(spa, out.length, out, 0, sparse);
     out.fill(0xffff_ffff);
     return -1;
   }
 
   /** A device's DMA read (within one page), answering the extent of what it read (see BusPort). */
-  dmaReadExtent(devid: number, addr: number, out: Uint32Array, pasid?: number): number {
-    return this.readInto(this.access(devid, addr, out.length * 4, false, pasid), out);
+  dmaReadExtent(
+    devid: number,
+    addr: number,
+    out: Uint32Array,
+    pasid?: number,
+    sparse = false,
+  ): number {
+    return this.readInto(this.access(devid, addr, out.length * 4, false, pasid), out, sparse);
   }
 
   /**

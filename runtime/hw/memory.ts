@@ -50,10 +50,17 @@ function unaligned(op: string, addr: number): RangeError {
   return new RangeError(`unaligned ${op} at 0x${addr.toString(16)}`);
 }
 
+/** What the memory of a disposed machine holds instead of its store: any use throws. */
+const DISPOSED = new Proxy({}, {
+  get(): never {
+    throw new Error("this memory was disposed (its run finished); it cannot be used again");
+  },
+}) as LineStore;
+
 /** Physical memory of one machine. */
 export class PhysMem {
   private readonly map = new MemoryMap();
-  private readonly store = new LineStore();
+  private store = new LineStore();
   private readonly owners = new PageOwners();
   /** Scratch of the unaligned copy path. */
   private readonly copyBuf = new Uint32Array(LINE_DWORDS);
@@ -62,6 +69,18 @@ export class PhysMem {
 
   constructor(map: readonly Region[] = []) {
     for (const r of map) this.addRegion(r);
+  }
+
+  /**
+   * Gives the storage back for the next machine (memory/pool.ts): for the memory of a finished
+   * run whose report is made. Reading or writing it afterwards throws; owner tags read as
+   * the memory map's.
+   */
+  dispose(): void {
+    if (this.store === DISPOSED) return;
+    this.store.dispose();
+    this.store = DISPOSED;
+    this.owners.dispose();
   }
 
   /** Adds a memory-map entry (later entries win where they overlap). */
@@ -158,8 +177,30 @@ export class PhysMem {
 
   /** 64-bit write as two 32-bit writes, low half first. */
   write64(addr: number, lo: number, hi: number): void {
+    const map = this.map;
+    if ((addr & 7) === 0 && ((addr >= map.ramLo && addr + 8 <= map.ramHi) || map.isRam(addr, 8))) {
+      // Both halves in one storage line: found once (the same as two writes, nothing runs
+      // between them).
+      this.accesses += 2;
+      this.store.writeQword(addr, lo, hi);
+      return;
+    }
     this.write32(addr, lo);
     this.write32(addr + 4, hi);
+  }
+
+  /**
+   * The qword at `addr` into `out[0]` (low) and `out[1]` when it lies in plain RAM (true);
+   * false, reading nothing, otherwise — the caller then reads it as 32-bit CPU reads (MMIO
+   * included). For kernel table walks: one lookup instead of two.
+   */
+  ramQword(addr: number, out: Uint32Array): boolean {
+    const map = this.map;
+    if ((addr & 7) !== 0) return false;
+    if (!(addr >= map.ramLo && addr + 8 <= map.ramHi) && !map.isRam(addr, 8)) return false;
+    this.accesses += 2;
+    this.store.readQword(addr, out, 0);
+    return true;
   }
 
   /**
@@ -177,11 +218,12 @@ export class PhysMem {
   /**
    * Reads `n` dwords of RAM at `addr` into `out` (fast path for table reads; no MMIO).
    * Returns how many of the `n` dwords, from the first, may be non-zero: the rest read as
-   * zeros (never-written lines), so a caller keeping the data sparsely need not look at them.
+   * zeros (never-written lines), so a caller keeping the data sparsely need not look at them
+   * — with `sparse`, in RAM, they are not even written into `out` (left as they were).
    */
-  readDwords(addr: number, n: number, out: Uint32Array, outOff = 0): number {
+  readDwords(addr: number, n: number, out: Uint32Array, outOff = 0, sparse = false): number {
     this.accesses += n;
-    if (this.map.isRam(addr, n * 4)) return this.store.read(addr, n, out, outOff);
+    if (this.map.isRam(addr, n * 4)) return this.store.read(addr, n, out, outOff, sparse);
     // Part of the range is not RAM: line by line, outside RAM reads as all ones.
     let extent = 0;
     for (let i = 0; i < n;) {
@@ -225,6 +267,13 @@ export class PhysMem {
    */
   orStrided(base: number, stride: number, count: number, dword: number, mask: number): void {
     this.accesses += 2 * count;
+    const first = base + dword * 4;
+    if (
+      count > 0 && first % 4 === 0 && stride % 4 === 0 &&
+      this.map.isRam(first, (count - 1) * stride + 4)
+    ) {
+      return this.store.orStrided(base, stride, count, dword, mask); // all RAM: line by line
+    }
     for (let i = 0; i < count; i++) {
       const a = base + i * stride + dword * 4;
       if (this.map.isRam(a, 4)) this.store.or32(a, mask);
@@ -293,10 +342,11 @@ export class PhysMem {
 
   /**
    * Whether the page `pfn`, as it was at the snapshot, equals `data` (dwords from the page's
-   * start; missing trailing dwords count as zeros). Compares line by line.
+   * start; missing trailing dwords count as zeros) — or the `n` dwords of `data` from `from`.
+   * Compares line by line.
    */
-  originalPageEquals(pfn: number, data: Uint32Array): boolean {
-    return this.store.originalPageEquals(pfn, data);
+  originalPageEquals(pfn: number, data: Uint32Array, from = 0, n = data.length - from): boolean {
+    return this.store.originalPageEquals(pfn, data, from, n);
   }
 
   /** Whether the page `pfn` read as all zeros at the snapshot. */

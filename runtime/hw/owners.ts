@@ -9,6 +9,8 @@
  * @module
  */
 
+import { giveBack, take } from "./memory/pool.ts";
+
 /** Who a page belongs to. */
 export type OwnerWho = "free" | "firmware" | "kernel1" | "crashkernel" | "kernel2";
 
@@ -38,7 +40,24 @@ export class PageOwners {
   /** Small tags: per chunk of pages, owner id + 1 of each page (0: the ranges decide). */
   private readonly chunks = new Map<number, Int32Array>();
 
+  /** The owner {@link idOf} answered last (allocations come in runs of one kind). */
+  private lastWho: OwnerWho | undefined;
+  private lastWhat: string | undefined;
+  private lastDev: number | undefined;
+  private lastId = -1;
+
   private idOf(o: Owner): number {
+    if (o.who === this.lastWho && o.what === this.lastWhat && o.dev === this.lastDev) {
+      return this.lastId;
+    }
+    const id = this.lookup(o);
+    this.lastWho = o.who;
+    this.lastWhat = o.what;
+    this.lastDev = o.dev;
+    return this.lastId = id;
+  }
+
+  private lookup(o: Owner): number {
     let byWhat = this.ids.get(o.who);
     if (!byWhat) this.ids.set(o.who, byWhat = new Map());
     const what = o.what ?? "";
@@ -54,6 +73,17 @@ export class PageOwners {
     return id;
   }
 
+  /**
+   * Gives the per-page tags' arrays back to the pool (memory/pool.ts) and forgets them: for
+   * the memory of a finished run, which no one reads again.
+   */
+  dispose(): void {
+    for (const c of this.chunks.values()) giveBack(c);
+    this.chunks.clear();
+    this.lastC = -1;
+    this.lastChunk = undefined;
+  }
+
   /** Tags pages [lo, hi) with `owner`. */
   tag(lo: number, hi: number, owner: Owner): void {
     const id = this.idOf(owner);
@@ -67,7 +97,7 @@ export class PageOwners {
   /** The owner of page `pfn`. */
   of(pfn: number): Owner {
     const c = Math.floor(pfn / CHUNK_PAGES);
-    const small = this.chunks.get(c)?.[pfn - c * CHUNK_PAGES];
+    const small = this.chunkOf(c)?.[pfn - c * CHUNK_PAGES];
     if (small) return this.owners[small - 1];
     const rs = this.ranges;
     let lo = 0, hi = rs.length - 1;
@@ -81,13 +111,29 @@ export class PageOwners {
     return this.owners[0];
   }
 
+  /** The chunk of per-page tags looked up last, and its number (a run of lookups nearby). */
+  private lastC = -1;
+  private lastChunk: Int32Array | undefined;
+
+  /** Chunk `c` of the per-page tags, if any. */
+  private chunkOf(c: number): Int32Array | undefined {
+    if (c !== this.lastC) {
+      this.lastC = c;
+      this.lastChunk = this.chunks.get(c);
+    }
+    return this.lastChunk;
+  }
+
   /** Sets the small tags of pages [lo, hi) to `tag` (owner id + 1). */
   private fill(lo: number, hi: number, tag: number): void {
     for (let p = lo; p < hi;) {
       const c = Math.floor(p / CHUNK_PAGES), at = p - c * CHUNK_PAGES;
       const n = Math.min(hi - p, CHUNK_PAGES - at);
-      let chunk = this.chunks.get(c);
-      if (!chunk) this.chunks.set(c, chunk = new Int32Array(CHUNK_PAGES));
+      let chunk = this.chunkOf(c);
+      if (!chunk) {
+        this.chunks.set(c, chunk = take(Int32Array, CHUNK_PAGES));
+        this.lastChunk = chunk;
+      }
       for (let i = at; i < at + n; i++) chunk[i] = tag; // (a few pages: cheaper than fill())
       p += n;
     }

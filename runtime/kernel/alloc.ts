@@ -45,10 +45,6 @@ interface Range {
 /** Zone names. */
 export type Zone = "DMA32" | "Normal";
 
-/** Zones an allocation may come from, in the order tried. */
-const ZONELIST: readonly Zone[] = ["Normal", "DMA32"];
-const DMA32_ONLY: readonly Zone[] = ["DMA32"];
-
 /** One kernel's page allocator. */
 export class PageAllocator {
   private readonly zones: Record<Zone, Range[]> = { DMA32: [], Normal: [] };
@@ -79,16 +75,28 @@ export class PageAllocator {
     }
   }
 
+  /** Adds [lo, hi) to the zone's free list (sorted by lo, touching ranges merged). */
   private addFree(zone: Zone, lo: number, hi: number): void {
     if (hi <= lo) return;
     const list = this.zones[zone];
-    list.push({ lo, hi });
-    list.sort((a, b) => a.lo - b.lo);
-    for (let i = list.length - 1; i > 0; i--) {
-      if (list[i - 1].hi >= list[i].lo) {
-        list[i - 1].hi = Math.max(list[i - 1].hi, list[i].hi);
-        list.splice(i, 1);
-      }
+    // After the ranges starting at or below lo (a stable insertion, as a sort would place it).
+    let a = 0, b = list.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (list[mid].lo <= lo) a = mid + 1;
+      else b = mid;
+    }
+    let i = a;
+    list.splice(i, 0, { lo, hi });
+    // Merge with the ranges before and after while they touch or overlap.
+    while (i > 0 && list[i - 1].hi >= list[i].lo) {
+      list[i - 1].hi = Math.max(list[i - 1].hi, list[i].hi);
+      list.splice(i, 1);
+      i--;
+    }
+    while (i + 1 < list.length && list[i].hi >= list[i + 1].lo) {
+      list[i].hi = Math.max(list[i].hi, list[i + 1].hi);
+      list.splice(i + 1, 1);
     }
   }
 
@@ -98,8 +106,8 @@ export class PageAllocator {
     return { DMA32: sum(this.zones.DMA32), Normal: sum(this.zones.Normal) };
   }
 
-  private take(zone: Zone, size: number): number | undefined {
-    const list = this.zones[zone];
+  /** A block of `size` bytes (naturally aligned) from the top of `list`, or -1. */
+  private take(list: Range[], size: number): number {
     for (let i = list.length - 1; i >= 0; i--) {
       const r = list[i];
       const at = Math.floor((r.hi - size) / size) * size;
@@ -112,7 +120,7 @@ export class PageAllocator {
       else list.splice(i, 1);
       return at;
     }
-    return undefined;
+    return -1;
   }
 
   /**
@@ -122,17 +130,18 @@ export class PageAllocator {
    */
   allocPages(gfp: number, order: number, what: string, dev?: number): number | undefined {
     const size = PAGE_SIZE * 2 ** order;
-    for (const z of gfp & GFP.DMA32 ? DMA32_ONLY : ZONELIST) {
-      const at = this.take(z, size);
-      if (at === undefined) continue;
-      this.live.set(at / PAGE_SIZE, size);
-      this.allocatedPages += size / PAGE_SIZE;
-      this.mem.setOwner(at, size, { who: this.who, what, dev });
-      if (gfp & GFP.ZERO) this.mem.zero(at, size);
-      return at;
+    // The zonelist: Normal first, then DMA32 (DMA32 only, with GFP_DMA32).
+    let at = gfp & GFP.DMA32 ? -1 : this.take(this.zones.Normal, size);
+    if (at < 0) at = this.take(this.zones.DMA32, size);
+    if (at < 0) {
+      this.failures++;
+      return undefined;
     }
-    this.failures++;
-    return undefined;
+    this.live.set(at / PAGE_SIZE, size);
+    this.allocatedPages += size / PAGE_SIZE;
+    this.mem.setOwner(at, size, { who: this.who, what, dev });
+    if (gfp & GFP.ZERO) this.mem.zero(at, size);
+    return at;
   }
 
   /** free_pages: returns a block to its zone; the pages become "free" again. */

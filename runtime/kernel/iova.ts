@@ -14,12 +14,6 @@
  * @module
  */
 
-interface Node {
-  lo: number;
-  hi: number; // inclusive
-  reserved: boolean;
-}
-
 /** Largest size (pages) the rcache keeps: IOVA_RANGE_CACHE_MAX_SIZE 6 → 2^5 pages. */
 const RCACHE_MAX_PAGES = 32;
 /** Entries kept per size class (one loaded magazine + depot, roughly). */
@@ -30,8 +24,12 @@ export class IovaDomain {
   /**
    * Allocated and reserved ranges, sorted by lo *descending* (allocations go top-down, so a
    * new range usually goes at the end). Among equal lo, the earlier inserted comes first.
+   * Kept in parallel arrays of numbers (`count` of them): no object per range.
    */
-  private nodes: Node[] = [];
+  private readonly lo: number[] = [];
+  private readonly hi: number[] = []; // inclusive
+  private readonly reserved: number[] = []; // 1: reserved
+  private count = 0;
   private cachedHi: number; // exclusive upper bound where the next top-down search starts
   private readonly rcache = new Map<number, number[]>();
   /** Unmapped ranges waiting for a flush: [pfn, pages]. */
@@ -48,24 +46,44 @@ export class IovaDomain {
 
   /** reserve_iova(): keeps [loPfn, hiPfn] out of allocations. */
   reserve(loPfn: number, hiPfn: number): void {
-    this.insert({ lo: loPfn, hi: hiPfn, reserved: true });
+    this.insert(loPfn, hiPfn, true);
   }
 
-  /** Index of the first node whose lo is below `pfn` (binary search; nodes.length if none). */
+  /** Index of the first node whose lo is below `pfn` (binary search; count if none). */
   private firstBelow(pfn: number): number {
-    let lo = 0, hi = this.nodes.length;
+    const los = this.lo;
+    let lo = 0, hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.nodes[mid].lo >= pfn) lo = mid + 1;
+      if (los[mid] >= pfn) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  private insert(n: Node): void {
-    const i = this.firstBelow(n.lo);
-    if (i === this.nodes.length) this.nodes.push(n);
-    else this.nodes.splice(i, 0, n);
+  private insert(lo: number, hi: number, reserved: boolean): void {
+    const i = this.firstBelow(lo), n = this.count;
+    const los = this.lo, his = this.hi, res = this.reserved;
+    // The ranges below `lo` move up one (few: allocations go top-down, below the others).
+    los.push(lo);
+    his.push(hi);
+    res.push(0);
+    for (let j = n; j > i; j--) {
+      los[j] = los[j - 1];
+      his[j] = his[j - 1];
+      res[j] = res[j - 1];
+    }
+    los[i] = lo;
+    his[i] = hi;
+    res[i] = reserved ? 1 : 0;
+    this.count = n + 1;
+  }
+
+  private remove(i: number): void {
+    this.lo.splice(i, 1);
+    this.hi.splice(i, 1);
+    this.reserved.splice(i, 1);
+    this.count--;
   }
 
   /** alloc_iova_fast(): `pages` pages at or below `limitPfn` (inclusive), or 0. */
@@ -89,7 +107,7 @@ export class IovaDomain {
     for (let pass = 0; pass < 2; pass++) {
       const pfn = this.search(pages, top, sizeAligned);
       if (pfn) {
-        this.insert({ lo: pfn, hi: pfn + pages - 1, reserved: false });
+        this.insert(pfn, pfn + pages - 1, false);
         if (fromCache) this.cachedHi = pfn;
         return pfn;
       }
@@ -101,16 +119,17 @@ export class IovaDomain {
 
   /** Top-down over the gaps below `top` (exclusive): the highest fitting pfn, or 0. */
   private search(pages: number, top: number, sizeAligned: boolean): number {
+    const los = this.lo, his = this.hi, n = this.count;
     let hi = top; // exclusive
-    for (let i = this.firstBelow(top); i <= this.nodes.length; i++) {
-      const n = i < this.nodes.length ? this.nodes[i] : undefined;
-      if (n && n.lo >= hi) continue;
-      const gapLo = n ? n.hi + 1 : this.startPfn;
+    for (let i = this.firstBelow(top); i <= n; i++) {
+      const last = i === n;
+      if (!last && los[i] >= hi) continue;
+      const gapLo = last ? this.startPfn : his[i] + 1;
       let pfn = hi - pages;
       if (sizeAligned) pfn = Math.floor(pfn / pages) * pages;
       if (pfn >= gapLo && pfn >= this.startPfn) return pfn;
-      if (!n) break;
-      hi = Math.min(hi, n.lo);
+      if (last) break;
+      hi = Math.min(hi, los[i]);
     }
     return 0;
   }
@@ -127,23 +146,21 @@ export class IovaDomain {
     }
     // The node of `pfn`: the last with the lowest lo not below pfn (the first in lo order).
     const i = this.firstBelow(pfn) - 1;
-    if (i < 0 || this.nodes[i].lo !== pfn || this.nodes[i].reserved) {
+    if (i < 0 || this.lo[i] !== pfn || this.reserved[i]) {
       throw new Error(`free_iova: pfn 0x${pfn.toString(16)} not allocated`);
     }
-    const n = this.nodes[i];
-    this.nodes.splice(i, 1);
-    if (n.lo >= this.cachedHi) {
-      const above = i > 0 ? this.nodes[i - 1] : undefined;
-      this.cachedHi = above ? above.lo : this.pfn32 + 1;
+    const lo = this.lo[i];
+    this.remove(i);
+    if (lo >= this.cachedHi) {
+      this.cachedHi = i > 0 ? this.lo[i - 1] : this.pfn32 + 1;
     }
   }
 
   /** Allocated (non-reserved) ranges, for inspection. */
   allocated(): { lo: number; hi: number }[] {
     const out: { lo: number; hi: number }[] = [];
-    for (let i = this.nodes.length - 1; i >= 0; i--) {
-      const n = this.nodes[i];
-      if (!n.reserved) out.push({ lo: n.lo, hi: n.hi });
+    for (let i = this.count - 1; i >= 0; i--) {
+      if (!this.reserved[i]) out.push({ lo: this.lo[i], hi: this.hi[i] });
     }
     return out;
   }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Scheduled } from "../hw/clock.ts";
+import type { EventOwner, Scheduled } from "../hw/clock.ts";
 import { PRIO } from "../hw/clock.ts";
 import { joinQword, splitNumber } from "../hw/bits.ts";
 import type { Machine } from "../hw/machine.ts";
@@ -73,7 +73,7 @@ export class KernelPanic extends Error {
 }
 
 /** One running kernel. */
-export class Kernel {
+export class Kernel implements EventOwner {
   readonly id: KernelId;
   readonly cmdline: string;
   readonly params: Map<string, string>;
@@ -105,7 +105,6 @@ export class Kernel {
    * apic=debug.
    */
   apicErrors = 0;
-  private readonly timers = new Set<Scheduled>();
   private dead = false;
   /** Set by local_irq_disable(): no interrupt or deferred work runs on this CPU any more. */
   private irqsOff = false;
@@ -182,17 +181,17 @@ export class Kernel {
 
   /** Schedules kernel work (a timer, a threaded IRQ, NAPI) that dies with the kernel. */
   schedule(delayNs: number, fn: () => void, label: string): Scheduled {
-    const s = this.machine.clock.after(
-      delayNs,
-      () => {
-        this.timers.delete(s);
-        if (!this.dead && !this.irqsOff) fn();
-      },
-      `${this.id}:${label}`,
-      PRIO.KERNEL,
-    );
-    this.timers.add(s);
-    return s;
+    return this.machine.clock.after(delayNs, fn, label, PRIO.KERNEL, this);
+  }
+
+  /** Labels of this kernel's events start with its id (EventOwner). */
+  get eventPrefix(): string {
+    return this.id;
+  }
+
+  /** Whether this kernel's work runs when it comes due: not once it stopped or disabled irqs. */
+  get eventsRun(): boolean {
+    return !this.dead && !this.irqsOff;
   }
 
   /**
@@ -207,8 +206,7 @@ export class Kernel {
   /** Stops everything this kernel runs (panic or kexec): timers, interrupts. */
   stop(): void {
     this.dead = true;
-    for (const t of this.timers) this.machine.clock.cancel(t);
-    this.timers.clear();
+    this.machine.clock.cancelOwner(this);
     this.machine.cpuInterrupt = () => {};
   }
 

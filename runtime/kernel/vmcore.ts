@@ -42,15 +42,21 @@ export interface VmcoreResult {
 
 /** The pages makedumpfile would dump, ascending. */
 export function dumpablePages(k: Kernel, elf: ElfCoreHeader): number[] {
-  const inRanges = (pfn: number) =>
-    elf.ranges.some((r) => pfn * PAGE_SIZE >= r.base && pfn * PAGE_SIZE < r.base + r.size);
+  const out: number[] = [];
+  const ranges = elf.ranges;
   // Zero pages are left out: only pages with a non-zero line are candidates.
-  return k.mem.nonBlankPages().filter((pfn) => {
-    if (!inRanges(pfn)) return false;
-    const o = k.mem.ownerOf(pfn * PAGE_SIZE);
-    if (o.who !== "kernel1") return false;
-    return !(o.what && EXCLUDED_PURPOSES.has(o.what));
-  });
+  for (const pfn of k.mem.nonBlankPages()) {
+    const a = pfn * PAGE_SIZE;
+    let inRanges = false;
+    for (let i = 0; i < ranges.length && !inRanges; i++) {
+      inRanges = a >= ranges[i].base && a < ranges[i].base + ranges[i].size;
+    }
+    if (!inRanges) continue;
+    const o = k.mem.ownerOf(a);
+    if (o.who !== "kernel1") continue;
+    if (!(o.what && EXCLUDED_PURPOSES.has(o.what))) out.push(pfn);
+  }
+  return out;
 }
 
 /** save_vmcore: the kdump service's capture to the first disk. */

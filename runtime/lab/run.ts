@@ -18,7 +18,7 @@ import { type Plugin, PluginError, Series, unwrapHookError } from "../plugin/mod
 import { buildMachine, type Built } from "./machine.ts";
 import { capture, firstKernel, panicOrReboot, runContext, secondKernel } from "./phases.ts";
 import { Recorder } from "./recorder.ts";
-import { type Report, ReportSchema, requiresText } from "./report.ts";
+import { makeReport, type Report, requiresText } from "./report.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { judgeRun, type RunOutcome } from "./verdict.ts";
 import { verifyDump } from "./verify.ts";
@@ -48,7 +48,11 @@ export interface Simulation {
 /** Runs a scenario and returns its report (a series that would not build is not simulated). */
 export function run(input: ScenarioInput | Scenario, opts: RunOptions = {}): Report {
   const p = prepare(input, opts);
-  return p.skip ? skippedReport(p.base) : simulatePrepared(p).report;
+  if (p.skip) return skippedReport(p.base);
+  const sim = simulatePrepared(p);
+  // Nothing reads the machine again: its storage goes to the next run (hw/memory/pool.ts).
+  sim.machine.dispose();
+  return sim.report;
 }
 
 /** The scenario, the resolved series and whether the run is skipped: decided before building. */
@@ -124,7 +128,7 @@ function simulatePrepared({ s, resolved, base, skip }: ReturnType<typeof prepare
     diskBlocksWritten: disks.reduce((a, d) => a + d.stats.blocksWritten, 0),
     spuriousIrqs: k2?.spuriousIrqs ?? 0,
   };
-  const report = ReportSchema.parse({
+  const report = makeReport({
     ...base,
     verdict: judged.verdict,
     cause: judged.cause,
@@ -153,7 +157,7 @@ function skippedReport(
   },
 ): Report {
   const events = Object.fromEntries(EVENT_NAMES.map((n) => [n, 0]));
-  return ReportSchema.parse({
+  return makeReport({
     ...base,
     verdict: "skipped",
     cause: `would not build: ${base.missing.map(requiresText).join("; ")}`,

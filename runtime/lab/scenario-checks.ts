@@ -18,7 +18,7 @@ import { NIC_BAR_SIZE } from "../hw/pci/nic.ts";
 import { SVM_BAR_SIZE } from "../hw/pci/svm.ts";
 import { bdfText, PAGE_SIZE } from "../hw/memory.ts";
 import type { Scenario } from "./scenario.ts";
-import { LIMITS as L, limitText, lineRate, NIC_LINK_SPEEDS } from "./scenario-limits.ts";
+import { grouped, LIMITS as L, limitText, lineRate, NIC_LINK_SPEEDS } from "./scenario-limits.ts";
 
 /** One problem: where (the path of the value) and why. */
 export interface Problem {
@@ -508,7 +508,7 @@ const work: ScenarioCheck = {
     const byKind = new Map<string, number>();
     for (const [kind, n] of parts) byKind.set(kind, (byKind.get(kind) ?? 0) + n);
     const biggest = parts.reduce((a, b) => (b[1] > a[1] ? b : a));
-    const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+    const fmt = (n: number) => grouped(Math.round(n));
     return [{
       path: biggest[2],
       message: `the run would simulate ~${fmt(total)} device operations (${

@@ -21,19 +21,10 @@ import { formatZodProblems } from "./errors.ts";
 import { InputError, readFailure } from "./input.ts";
 import { type ScenarioInput, ScenarioSchema } from "./scenario.ts";
 import { deepMerge } from "./scenarios/derive.ts";
-import { scenarioNames, SCENARIOS } from "./scenarios/mod.ts";
+import { builtinScenario, scenarioNames, SCENARIOS } from "./scenarios/mod.ts";
 
-/**
- * A built-in scenario by name.
- *
- * @throws {InputError} for an unknown name; the message lists the valid names
- */
-export function builtinScenario(name: string): ScenarioInput {
-  if (Object.hasOwn(SCENARIOS, name)) return SCENARIOS[name];
-  throw new InputError(
-    `unknown scenario ${JSON.stringify(name)}; valid names: ${scenarioNames().join(", ")}`,
-  );
-}
+/** A built-in scenario by name (scenarios/mod.ts; here too, beside the files' loaders). */
+export { builtinScenario };
 
 /** Formats a scenario file may be written in. */
 export type ScenarioFormat = "json" | "yaml";

@@ -308,13 +308,75 @@ function deepFreeze<T>(v: T): T {
 }
 
 /**
+ * Raw inputs parsed before, with the fingerprint they had then: a sweep, a bisect or a bench
+ * runs the same input object many times, and gets the scenario parsed the first time back as
+ * long as the object still holds the same data.
+ */
+const PARSED_FROM = new WeakMap<object, { key: string; scenario: Scenario }>();
+
+/**
+ * A fingerprint of plain data — objects with the plain prototype (or none) whose properties
+ * are ordinary enumerable data properties, arrays, strings, numbers (NaN, ±Infinity and -0 told
+ * apart), booleans, null, undefined — equal for two inputs exactly when every value the
+ * schema could read is the same. Undefined for anything else (a class instance, a getter, a
+ * function, a cycle): such an input is parsed every time.
+ */
+export function dataFingerprint(v: unknown, depth = 0): string | undefined {
+  if (v === null) return "n";
+  switch (typeof v) {
+    case "undefined":
+      return "u";
+    case "boolean":
+      return v ? "T" : "F";
+    case "number":
+      return Object.is(v, -0) ? "#-0" : `#${v}`;
+    case "string":
+      return JSON.stringify(v);
+    case "object":
+      break;
+    default:
+      return undefined;
+  }
+  if (depth > 32) return undefined;
+  const o = v as Record<string, unknown>;
+  if (Array.isArray(o)) {
+    let out = "[";
+    for (let i = 0; i < o.length; i++) {
+      const x = dataFingerprint(o[i], depth + 1);
+      if (x === undefined) return undefined;
+      out += x + ",";
+    }
+    return out + "]";
+  }
+  const proto = Object.getPrototypeOf(o);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  let out = "{";
+  for (const k of Object.getOwnPropertyNames(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, k)!;
+    if (!("value" in d) || !d.enumerable) return undefined;
+    const x = dataFingerprint(d.value, depth + 1);
+    if (x === undefined) return undefined;
+    out += JSON.stringify(k) + ":" + x + ",";
+  }
+  return out + "}";
+}
+
+/**
  * Validates a scenario once: the result is frozen and recognised by later calls, which return
- * it as it is (so a matrix worker or a sweep parses its scenario once, not once per run).
- * Anything else is parsed with {@link ScenarioSchema} (throws its ZodError).
+ * it as it is (so a matrix worker or a sweep parses its scenario once, not once per run). A
+ * raw input is parsed with {@link ScenarioSchema} (throws its ZodError) — once per input
+ * object while it holds the same plain data (see {@link dataFingerprint}).
  */
 export function parseScenario(input: ScenarioInput | Scenario): Scenario {
-  if (typeof input === "object" && input !== null && PARSED.has(input)) return input as Scenario;
+  if (typeof input !== "object" || input === null) return ScenarioSchema.parse(input) as never;
+  if (PARSED.has(input)) return input as Scenario;
+  const key = dataFingerprint(input);
+  if (key !== undefined) {
+    const hit = PARSED_FROM.get(input);
+    if (hit && hit.key === key) return hit.scenario;
+  }
   const s = deepFreeze(ScenarioSchema.parse(input));
   PARSED.add(s);
+  if (key !== undefined) PARSED_FROM.set(input, { key, scenario: s });
   return s;
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import { hex, joinQword } from "../hw/bits.ts";
-import type { Disk } from "../hw/pci/disk.ts";
+import type { Disk, MediaSpan } from "../hw/pci/disk.ts";
 import { bdfText, ownerText, PAGE_SIZE, type PhysMem } from "../hw/memory.ts";
 import { PFNS_PER_BLOCK, VMCORE_MAGIC } from "../kernel/vmcore.ts";
 import type { PostPanicWrites } from "./recorder.ts";
@@ -52,22 +52,23 @@ export function verifyDump(
   if (!header || header[0] !== VMCORE_MAGIC) return res;
   const count = header[2], headerBlocks = header[3];
   const pfns: number[] = [];
+  const span: MediaSpan = { data: header, at: 0, n: 0 };
   for (let i = 0; i < count; i++) {
-    const blk = disk.media.raw(1 + Math.floor(i / PFNS_PER_BLOCK));
-    if (!blk) return res;
-    const j = (i % PFNS_PER_BLOCK) * 2;
-    pfns.push(joinQword(blk[j] ?? 0, blk[j + 1] ?? 0));
+    if (i % PFNS_PER_BLOCK === 0 && !disk.media.locate(1 + i / PFNS_PER_BLOCK, span)) return res;
+    // Dwords past the block's stored length read as zeros (trailing zeros are not kept).
+    const j = (i % PFNS_PER_BLOCK) * 2, d = span.data, at = span.at, n = span.n;
+    pfns.push(joinQword(j < n ? d[at + j] : 0, j + 1 < n ? d[at + j + 1] : 0));
   }
   res.readable = true;
   res.pages = count;
   const inDump = new Set(pfns);
   for (let i = 0; i < count; i++) {
     const pfn = pfns[i];
-    if (!disk.media.has(headerBlocks + i)) {
+    if (!disk.media.locate(headerBlocks + i, span)) {
       bad(pfn, "page missing on disk");
       continue;
     }
-    if (mem.originalPageEquals(pfn, disk.media.raw(headerBlocks + i)!)) continue;
+    if (mem.originalPageEquals(pfn, span.data, span.at, span.n)) continue;
     const w = afterPanic.get(pfn);
     if (w?.legit) {
       res.volatilePages++;

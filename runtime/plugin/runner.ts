@@ -41,6 +41,9 @@ interface Taps {
   kind: HookKind;
   /** In series order. */
   list: Plugin[];
+  /** Per plugin of `list`: its handler of this hook point. */
+  // deno-lint-ignore no-explicit-any
+  fns: ((...args: any[]) => any)[];
   /** Per plugin of `list`: where its state is kept (see HookRunner.stateAt). */
   stateSlot: number[];
   /** Per plugin of `list`: the kernel context it was last called with. */
@@ -130,6 +133,10 @@ export class HookRunner implements HookCaller, PluginHookApi {
 
   /** The context of plugin `i` of `t.list` for a call with the kernel context `ctx`. */
   private ctxFor(t: Taps, i: number, ctx: KernelCtx): PluginCtx {
+    if (t.lastCtx[i] === ctx) {
+      const over = t.overCtx[i];
+      if (over !== undefined) return over; // the same context again (a loop): made already
+    }
     const p = t.list[i];
     if (t.lastCtx[i] !== ctx) {
       t.lastCtx[i] = ctx;
@@ -190,10 +197,10 @@ export class HookRunner implements HookCaller, PluginHookApi {
       });
       // Errors inside a provided symbol are the provider's.
       const hook = `symbol ${name}`;
-      // deno-lint-ignore no-explicit-any
-      return (...args: any[]) => {
+      // A function forwarding `arguments` as they came (no array made per call).
+      return function (this: unknown) {
         try {
-          return made(...args);
+          return made.apply(this, arguments as unknown as unknown[]);
         } catch (e) {
           throw attributed(p, hook, e);
         }
@@ -205,8 +212,13 @@ export class HookRunner implements HookCaller, PluginHookApi {
   /** Hook points by name, as {@link tapped} found them. */
   private readonly taps = new Map<string, Taps>();
 
+  /** The hook point {@link tapped} answered last (a loop calls one point again and again). */
+  private lastTapName: string | undefined;
+  private lastTaps: Taps | undefined;
+
   /** The plugins tapping `name`, checking it is a hook point of kind `kind`. */
   private tapped(name: string, kind: HookKind): Taps {
+    if (name === this.lastTapName && this.lastTaps!.kind === kind) return this.lastTaps!;
     let t = this.taps.get(name);
     if (t === undefined) {
       const known = this.kinds.get(name);
@@ -215,6 +227,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
       t = {
         kind: known,
         list,
+        fns: list.map((p) => p.hooks[name]!),
         stateSlot: list.map((p) => this.stateSlotOf.get(p.id)!),
         lastCtx: list.map(() => undefined),
         overCtx: list.map(() => undefined),
@@ -222,6 +235,8 @@ export class HookRunner implements HookCaller, PluginHookApi {
       this.taps.set(name, t);
     }
     if (t.kind !== kind) throw new Error(`hook point ${name} is ${t.kind}, called as ${kind}`);
+    this.lastTapName = name;
+    this.lastTaps = t;
     return t;
   }
 
@@ -231,7 +246,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
       try {
-        p.hooks[name]!(this.ctxFor(t, i, ctx));
+        t.fns[i](this.ctxFor(t, i, ctx));
       } catch (e) {
         throw attributed(p, name, e);
       }
@@ -245,7 +260,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
       const p = list[i];
       let v: unknown;
       try {
-        v = p.hooks[name]!(this.ctxFor(t, i, ctx));
+        v = t.fns[i](this.ctxFor(t, i, ctx));
       } catch (e) {
         throw attributed(p, name, e);
       }
@@ -261,7 +276,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
       try {
-        v = p.hooks[name]!(v, this.ctxFor(t, i, ctx)) as V;
+        v = t.fns[i](v, this.ctxFor(t, i, ctx)) as V;
       } catch (e) {
         throw attributed(p, name, e);
       }
@@ -291,7 +306,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
       }
     };
     try {
-      return p.hooks[name]!(this.ctxFor(t, i, ctx), next) as V;
+      return t.fns[i](this.ctxFor(t, i, ctx), next) as V;
     } catch (e) {
       throw attributed(p, name, e);
     }

@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import {
   f,
   hex,
+  hi32,
   joinQword,
   Layout,
+  lo32,
   onesFrom,
   rsvd,
   splitNumber,
@@ -162,4 +164,12 @@ Deno.test("bits: onesFrom counts the run of 1 bits from a bit upwards, across th
   assert.equal(onesFrom(0xffff_f000, 0x0000_0003, 12), 22, "bits 12..33");
   assert.equal(onesFrom(0xffff_f000, 0xffff_ffff, 12), 52, "up to bit 63");
   assert.equal(onesFrom(0xffff_f000, 0xffff_ffff, 12, 52), 40, "stops before bit `to`");
+});
+
+Deno.test("bits: lo32 and hi32 are splitNumber's halves, without the array", () => {
+  const values = [0, 1, 0xffff_ffff, 2 ** 32, 2 ** 32 + 5, 0x4_5678_9abc, 2 ** 52 - 1, 2 ** 53 - 1];
+  for (let i = 0; i < 200; i++) values.push(Math.floor((i * 0x9e37_79b9 * 4099) % 2 ** 52));
+  for (const v of values) {
+    assert.deepEqual([lo32(v), hi32(v)], splitNumber(v), `0x${v.toString(16)}`);
+  }
 });

@@ -146,3 +146,22 @@ Deno.test("clock: the root PRNG comes from the clock's seed", () => {
   assert.equal(a, b);
   assert.notEqual(a, c);
 });
+
+Deno.test("clock: an owner's events are labelled with its prefix, cancelled together, and do nothing while it says so", () => {
+  const c = new EventClock(1);
+  const ran: string[] = [];
+  const dev = { eventPrefix: "nic@100", eventsRun: true };
+  const other = { eventPrefix: "disk@200", eventsRun: true };
+  const a = c.after(10, () => ran.push("a"), "wire", PRIO.DEVICE, dev);
+  c.after(20, () => ran.push("b"), "stats", PRIO.DEVICE, dev);
+  c.after(30, () => ran.push("c"), "fetch", PRIO.DEVICE, other);
+  const plain = c.after(40, () => ran.push("d"), "plain");
+  assert.equal(a.label, "nic@100:wire");
+  assert.equal(plain.label, "plain");
+  c.advance(15); // a runs
+  c.cancelOwner(dev); // b is dropped, c is not
+  other.eventsRun = false; // c comes due and does nothing; it counts as run
+  c.advance(100);
+  assert.deepEqual(ran, ["a", "d"]);
+  assert.equal(c.executed, 3, "a, c (doing nothing) and d");
+});

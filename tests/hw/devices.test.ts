@@ -6,7 +6,15 @@
 import assert from "node:assert/strict";
 import type { DmaRecord } from "../../runtime/hw/machine.ts";
 import type { AbortPolicy } from "../../runtime/hw/pci/device.ts";
-import { Disk, DISK_BLOCK, DISK_OP, DISK_REG, DISK_STATUS } from "../../runtime/hw/pci/disk.ts";
+import {
+  Disk,
+  DISK_BLOCK,
+  DISK_OP,
+  DISK_REG,
+  DISK_STATUS,
+  DiskMedia,
+  type MediaSpan,
+} from "../../runtime/hw/pci/disk.ts";
 import { Nic, NIC_CTRL, NIC_REG, NIC_RX_DESC_BYTES, NIC_STATUS } from "../../runtime/hw/pci/nic.ts";
 import {
   allocTable,
@@ -380,4 +388,32 @@ Deno.test("disk: reset() cancels an in-flight completion", () => {
   assert.equal(dmas.length, seen);
   assert.deepEqual(cqe(0), [0, 0, 0, 0]);
   assert.deepEqual(irqs, []);
+});
+
+Deno.test("disk media: blocks kept without trailing zeros, found in place by locate, rewritten in a new place; dispose blanks it", () => {
+  const media = new DiskMedia();
+  const span: MediaSpan = { data: new Uint32Array(0), at: 0, n: 0 };
+  assert.equal(media.locate(5, span), false);
+  const block = new Uint32Array(DISK_BLOCK / 4);
+  // Enough blocks to fill more than one chunk of the store.
+  for (let lba = 0; lba < 40; lba++) {
+    block.fill(0);
+    for (let i = 0; i <= lba * 20; i++) block[i] = lba * 1000 + i + 1;
+    media.set(lba, block);
+  }
+  for (let lba = 0; lba < 40; lba++) {
+    assert.ok(media.locate(lba, span));
+    assert.equal(span.n, lba * 20 + 1, "trailing zeros dropped");
+    assert.equal(span.data[span.at], lba * 1000 + 1);
+    assert.equal(span.data[span.at + span.n - 1], lba * 1000 + lba * 20 + 1);
+    assert.deepEqual([...media.raw(lba)!], [...span.data.subarray(span.at, span.at + span.n)]);
+    assert.equal(media.get(lba)![lba * 20 + 1], 0);
+  }
+  media.set(3, Uint32Array.of(9, 0, 0), 2); // rewritten, with an extent
+  assert.deepEqual([...media.raw(3)!], [9]);
+  assert.equal(media.size, 40);
+  media.dispose();
+  assert.equal(media.size, 0);
+  assert.equal(media.has(3), false);
+  assert.equal(media.get(3), undefined);
 });

@@ -97,6 +97,54 @@ Deno.test("memory: 64-bit values are two halves, low half first", () => {
   assert.deepEqual(m.read64(0x8000), [0, 0x0123_4567]);
 });
 
+Deno.test("memory: write64 and ramQword in RAM take one lookup; elsewhere they are 32-bit accesses", () => {
+  const m = mem();
+  // In RAM (8-aligned): one qword, as two 32-bit writes would leave it.
+  m.write64(5 * GiB + 0x18, 0x89ab_cdef, 0x0123_4567);
+  assert.deepEqual(m.read64(5 * GiB + 0x18), [0x89ab_cdef, 0x0123_4567]);
+  const out = Uint32Array.of(7, 7);
+  assert.equal(m.ramQword(5 * GiB + 0x18, out), true);
+  assert.deepEqual([...out], [0x89ab_cdef, 0x0123_4567]);
+  assert.equal(m.ramQword(5 * GiB + 0x1000, out), true, "never written: zeros");
+  assert.deepEqual([...out], [0, 0]);
+  // Not 8-aligned: two 32-bit writes all the same.
+  m.write64(0x2004, 1, 2);
+  assert.deepEqual(m.read64(0x2004), [1, 2]);
+  // A hole, MMIO: ramQword reads nothing and says so; the caller reads 32-bit.
+  out.fill(7);
+  assert.equal(m.ramQword(3 * GiB, out), false);
+  assert.equal(m.ramQword(0x2004, out), false, "unaligned");
+  assert.deepEqual([...out], [7, 7]);
+  // A snapshot keeps the line before a write64 changes it.
+  m.beginSnapshot();
+  m.write64(5 * GiB + 0x18, 0, 0);
+  const page = new Uint32Array(1024);
+  page[6] = 0x89ab_cdef;
+  page[7] = 0x0123_4567;
+  assert.equal(m.originalPageEquals(5 * GiB / 4096, page), true);
+  assert.equal(
+    m.originalPageEquals(
+      5 * GiB / 4096,
+      Uint32Array.of(9, 9, 9, 0, 0, 0, 0, 0, 0, 0x89ab_cdef, 0x0123_4567),
+      3,
+      8,
+    ),
+    true,
+    "a span of the array",
+  );
+});
+
+Deno.test("memory: disposed memory gives its storage back; using it afterwards throws", () => {
+  const m = mem();
+  m.write32(0x1000, 5);
+  m.dispose();
+  assert.throws(() => m.read32(0x1000), /disposed/);
+  assert.throws(() => m.write32(0x1000, 1), /disposed/);
+  m.dispose(); // twice: nothing more to give back
+  const fresh = mem();
+  assert.equal(fresh.read32(0x1000), 0, "a new memory does not see the old contents");
+});
+
 Deno.test("memory: owner tags, small and large ranges, later tags win", () => {
   const m = mem();
   assert.deepEqual(m.ownerOf(0x10_0000), { who: "firmware", what: "ACPI Tables" });
@@ -213,4 +261,43 @@ Deno.test("memory: regions are validated; later regions win where they overlap",
   assert.equal(m.regionAt(0x10_0800).kind, "reserved");
   assert.equal(m.isRam(0x10_0800, 4), true, "reserved RAM is RAM");
   assert.equal(m.memoryMap().length, 4);
+});
+
+Deno.test("memory: a sparse read fills what its extent covers and leaves the rest of `out` alone", () => {
+  const m = mem();
+  m.write32(0x5000 + 4 * 70, 7); // line 1 of the page
+  const full = new Uint32Array(1024).fill(9), sparse = new Uint32Array(1024).fill(9);
+  assert.equal(m.readDwords(0x5000, 1024, full), 128);
+  assert.equal(m.readDwords(0x5000, 1024, sparse, 0, true), 128);
+  assert.deepEqual(
+    [...sparse.subarray(0, 128)],
+    [...full.subarray(0, 128)],
+    "the extent: as a full read",
+  );
+  assert.equal(full[200], 0);
+  assert.equal(sparse[200], 9, "beyond the extent: untouched");
+  assert.equal(sparse[3], 0, "a never-written line before the extent reads as zeros");
+});
+
+Deno.test("memory: orStrided ORs a bit into every record, as or32 on each would (RAM, and across a hole)", () => {
+  for (const base of [0x7000, 3 * GiB - 0x100]) {
+    const a = mem(), b = mem();
+    for (let i = 0; i < 40; i++) a.write32(base + i * 32 + 4, i), b.write32(base + i * 32 + 4, i);
+    a.beginSnapshot();
+    b.beginSnapshot();
+    a.orStrided(base, 32, 40, 1, 0x100);
+    for (let i = 0; i < 40; i++) {
+      const at = base + i * 32 + 4;
+      if (b.isRam(at, 4)) b.write32(at, (b.read32(at) | 0x100) >>> 0);
+    }
+    const pa = new Uint32Array(40 * 8), pb = new Uint32Array(40 * 8);
+    a.readDwords(base, pa.length, pa);
+    b.readDwords(base, pb.length, pb);
+    assert.deepEqual([...pa], [...pb]);
+    const pfn = Math.floor(base / 4096);
+    assert.equal(
+      a.originalPageEquals(pfn, pageNow(b, pfn)),
+      b.originalPageEquals(pfn, pageNow(b, pfn)),
+    );
+  }
 });

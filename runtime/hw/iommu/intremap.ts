@@ -12,18 +12,49 @@ import type { AmdIommu, MsiOutcome, MsiRequest } from "./iommu.ts";
 import { DTE_READ_FAILED } from "./caches.ts";
 
 const IOMMU_EN = CONTROL.field("IommuEn");
+const GA_EN = CONTROL.field("GAEn");
+/** The DTE and IRTE fields read on every interrupt, compiled once from their layouts. */
+const DTE_IV = DTE.field("IV");
+const DTE_NMI_PASS = DTE.field("NMIPass");
+const DTE_INIT_PASS = DTE.field("InitPass");
+const DTE_EINT_PASS = DTE.field("EIntPass");
+const DTE_IG = DTE.field("IG");
+const DTE_DOMID = DTE.field("DomainID");
+const DTE_INTCTL = DTE.field("IntCtl");
+const DTE_INT_TAB_LEN = DTE.field("IntTabLen");
+const DTE_INT_ROOT = DTE.field("InterruptTableRootPtr");
+const IRTE_DEST = IRTE.field("Destination");
+const IRTE_FIELDS = [IRTE, IRTE_GA].map((L) => ({
+  supIOPF: L.field("SupIOPF"),
+  remapEn: L.field("RemapEn"),
+  guestMode: L.has("GuestMode") ? L.field("GuestMode") : undefined,
+  intType: L.field("IntType"),
+  vector: L.field("Vector"),
+}));
+/** The MMIO Control register's dword index in the register file (fixed by the map). */
+let ctlIndex = -1;
+
+/** An MSI passed on untouched: its vector and destination as the MSI itself says. */
+function forward(req: MsiRequest): MsiOutcome {
+  return {
+    kind: "forwarded",
+    vector: req.data & 0xff,
+    dest: Math.floor(req.address / 4096) & 0xff,
+  };
+}
+
+/** An MSI dropped without an event. */
+function block(why: string): MsiOutcome {
+  return { kind: "blocked", why, logged: false };
+}
 
 /** The IRTE being read (four dwords: the GA format; the legacy one uses the first). */
 const irte = new Uint32Array(4);
 
 /** Decides an MSI from a device (reference §5). */
 export function remapInterrupt(u: AmdIommu, req: MsiRequest): MsiOutcome {
-  const forward = (): MsiOutcome => ({
-    kind: "forwarded",
-    vector: req.data & 0xff,
-    dest: Math.floor(req.address / 4096) & 0xff,
-  });
-  if (!IOMMU_EN.get(u.regs.words, u.regs.dwordOffset(MMIO.CONTROL))) return forward();
+  if (ctlIndex < 0) ctlIndex = u.regs.dwordOffset(MMIO.CONTROL);
+  if (!IOMMU_EN.get(u.regs.words, ctlIndex)) return forward(req);
   const slot = u.fetchDte(req.devid);
   if (slot < 0) {
     if (slot === DTE_READ_FAILED) {
@@ -36,12 +67,12 @@ export function remapInterrupt(u: AmdIommu, req: MsiRequest): MsiOutcome {
       });
       return { kind: "blocked", why: "DTE read failed", event: "DEV_TAB_HARDWARE_ERROR", logged };
     }
-    return forward();
+    return forward(req);
   }
   // Read where the cache keeps it: every use comes before the one event a decision logs
   // (whose interrupt handler may DMA and reuse the slot).
   const dte = u.dteCache.view(slot);
-  if (!DTE.get(dte, "IV")) return forward();
+  if (!DTE_IV.get(dte)) return forward(req);
   if (DTE.reservedBitsSet(dte, 0, 4, 8)) {
     const logged = u.logEvent("ILLEGAL_DEV_TABLE_ENTRY", {
       DeviceID: req.devid,
@@ -58,17 +89,16 @@ export function remapInterrupt(u: AmdIommu, req: MsiRequest): MsiOutcome {
     };
   }
   const deliveryMode = (req.data >>> 8) & 7;
-  const block = (why: string): MsiOutcome => ({ kind: "blocked", why, logged: false });
-  if (deliveryMode === 4) return DTE.get(dte, "NMIPass") ? forward() : block("NMI not passed");
-  if (deliveryMode === 5) return DTE.get(dte, "InitPass") ? forward() : block("INIT not passed");
+  if (deliveryMode === 4) return DTE_NMI_PASS.get(dte) ? forward(req) : block("NMI not passed");
+  if (deliveryMode === 5) return DTE_INIT_PASS.get(dte) ? forward(req) : block("INIT not passed");
   if (deliveryMode === 7) {
-    return DTE.get(dte, "EIntPass") ? forward() : block("ExtInt not passed");
+    return DTE_EINT_PASS.get(dte) ? forward(req) : block("ExtInt not passed");
   }
-  if (deliveryMode === 2) return forward(); // SMI: SysMgt filtering is not modelled
+  if (deliveryMode === 2) return forward(req); // SMI: SysMgt filtering is not modelled
   if (deliveryMode > 1) return block(`delivery mode ${deliveryMode}`);
-  const intctl = DTE.get(dte, "IntCtl");
+  const intctl = DTE_INTCTL.get(dte);
   if (intctl === INTCTL.ABORT) return block("IntCtl=0 (target abort)");
-  if (intctl === INTCTL.FORWARD) return forward();
+  if (intctl === INTCTL.FORWARD) return forward(req);
   if (intctl === 3) {
     const logged = u.logEvent("ILLEGAL_DEV_TABLE_ENTRY", {
       DeviceID: req.devid,
@@ -79,7 +109,7 @@ export function remapInterrupt(u: AmdIommu, req: MsiRequest): MsiOutcome {
     });
     return { kind: "blocked", why: "IntCtl=3", event: "ILLEGAL_DEV_TABLE_ENTRY", logged };
   }
-  const len = DTE.get(dte, "IntTabLen");
+  const len = DTE_INT_TAB_LEN.get(dte);
   if (len >= 12) {
     const logged = u.logEvent("ILLEGAL_DEV_TABLE_ENTRY", {
       DeviceID: req.devid,
@@ -95,47 +125,62 @@ export function remapInterrupt(u: AmdIommu, req: MsiRequest): MsiOutcome {
     };
   }
   const index = req.data & 0x7ff;
-  const intFault = (pr: boolean, rz: boolean, why: string, sup?: number): MsiOutcome => {
-    if (DTE.get(dte, "IG") || sup) {
-      for (const o of u.observers) {
-        o.suppressed?.(
-          "IO_PAGE_FAULT",
-          req.devid,
-          req.address,
-          DTE.get(dte, "IG") ? "IG" : "SupIOPF",
-        );
-      }
-      return { kind: "blocked", why, event: "IO_PAGE_FAULT", logged: false };
-    }
-    const logged = u.logEvent("IO_PAGE_FAULT", {
-      DeviceID: req.devid,
-      DomainID: DTE.get(dte, "DomainID"),
-      I: 1,
-      PR: pr ? 1 : 0,
-      RZ: rz ? 1 : 0,
-      RW: 1,
-      Address: req.address,
-    });
-    return { kind: "blocked", why, event: "IO_PAGE_FAULT", logged };
-  };
   if (index >= 2 ** len) {
-    return intFault(false, false, `IRTE index ${index} beyond table of ${2 ** len}`);
+    return intFault(u, req, dte, false, false, `IRTE index ${index} beyond table of ${2 ** len}`);
   }
-  const root = DTE.get(dte, "InterruptTableRootPtr") * 64;
-  const ga = u.control("GAEn") === 1;
+  const root = DTE_INT_ROOT.get(dte) * 64;
+  const ga = GA_EN.get(u.regs.words, ctlIndex) === 1;
   const entryBytes = ga ? 16 : 4;
   const w = irte; // a legacy IRTE is its first dword
   u.mem.readDwords(root + index * entryBytes, entryBytes / 4, w);
-  const layout = ga ? IRTE_GA : IRTE;
-  const sup = layout.get(w, "SupIOPF");
-  if (!layout.get(w, "RemapEn")) return intFault(false, false, `IRTE ${index} not enabled`, sup);
-  if (!ga && layout.get(w, "GuestMode")) {
-    return intFault(false, true, `IRTE ${index} GuestMode in legacy format`, sup);
+  const F = IRTE_FIELDS[ga ? 1 : 0];
+  const sup = F.supIOPF.get(w);
+  if (!F.remapEn.get(w)) {
+    return intFault(u, req, dte, false, false, `IRTE ${index} not enabled`, sup);
   }
-  if (layout.get(w, "IntType") > 1) return intFault(true, true, `IRTE ${index} IntType`, sup);
+  if (!ga && F.guestMode!.get(w)) {
+    return intFault(u, req, dte, false, true, `IRTE ${index} GuestMode in legacy format`, sup);
+  }
+  if (F.intType.get(w) > 1) return intFault(u, req, dte, true, true, `IRTE ${index} IntType`, sup);
   return {
     kind: "remapped",
-    vector: layout.get(w, "Vector"),
-    dest: ga ? IRTE_GA.value(w, "Destination") : IRTE.get(w, "Destination"),
+    vector: F.vector.get(w),
+    dest: ga ? IRTE_GA.value(w, "Destination") : IRTE_DEST.get(w),
   };
+}
+
+/**
+ * An interrupt's IO_PAGE_FAULT (I=1): suppressed by DTE.IG or the IRTE's SupIOPF, else
+ * logged. The DTE words are read before the event is logged (see the module's note).
+ */
+function intFault(
+  u: AmdIommu,
+  req: MsiRequest,
+  dte: Uint32Array,
+  pr: boolean,
+  rz: boolean,
+  why: string,
+  sup = 0,
+): MsiOutcome {
+  if (DTE_IG.get(dte) || sup) {
+    for (const o of u.observers) {
+      o.suppressed?.(
+        "IO_PAGE_FAULT",
+        req.devid,
+        req.address,
+        DTE_IG.get(dte) ? "IG" : "SupIOPF",
+      );
+    }
+    return { kind: "blocked", why, event: "IO_PAGE_FAULT", logged: false };
+  }
+  const logged = u.logEvent("IO_PAGE_FAULT", {
+    DeviceID: req.devid,
+    DomainID: DTE_DOMID.get(dte),
+    I: 1,
+    PR: pr ? 1 : 0,
+    RZ: rz ? 1 : 0,
+    RW: 1,
+    Address: req.address,
+  });
+  return { kind: "blocked", why, event: "IO_PAGE_FAULT", logged };
 }

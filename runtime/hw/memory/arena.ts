@@ -6,6 +6,8 @@
  * @module
  */
 
+import { giveBack, take } from "./pool.ts";
+
 /** Dwords per line. */
 export const LINE_DWORDS = 64;
 /** log2 of the lines per chunk. */
@@ -18,7 +20,7 @@ export class LineArena {
   /** Chunks of 256 lines (64 KiB each). */
   readonly chunks: Uint32Array[] = [];
   private next = 0;
-  private free = new Int32Array(64);
+  private free = new Int32Array(64); // (small: not pooled)
   private freeCount = 0;
 
   /** A zeroed line. */
@@ -30,7 +32,7 @@ export class LineArena {
     }
     const id = this.next++;
     if ((id >>> CHUNK_SHIFT) === this.chunks.length) {
-      this.chunks.push(new Uint32Array(LINE_DWORDS << CHUNK_SHIFT));
+      this.chunks.push(take(Uint32Array, LINE_DWORDS << CHUNK_SHIFT));
     }
     return id;
   }
@@ -58,5 +60,13 @@ export class LineArena {
   /** Lines in use. */
   get used(): number {
     return this.next - this.freeCount;
+  }
+
+  /** Gives the chunks back to the pool (pool.ts): the arena is empty afterwards. */
+  dispose(): void {
+    for (const c of this.chunks) giveBack(c);
+    this.chunks.length = 0;
+    this.next = 0;
+    this.freeCount = 0;
   }
 }

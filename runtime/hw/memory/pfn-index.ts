@@ -7,6 +7,8 @@
  * @module
  */
 
+import { giveBack, take } from "./pool.ts";
+
 /** 2^32, to split a pfn (< 2^40) into two 32-bit halves for hashing. */
 const TWO32 = 2 ** 32;
 /** Entries of the recent-lookup cache (a power of two). */
@@ -26,15 +28,25 @@ export class PfnIndex {
   /** Number of slots handed out. */
   size = 0;
   /** A direct-mapped cache of recent lookups (by the pfn's low bits; slots never move). */
-  private readonly recentPfn = new Float64Array(RECENT).fill(-1);
-  private readonly recentSlot = new Int32Array(RECENT);
+  private readonly recentPfn = take(Float64Array, RECENT).fill(-1);
+  private readonly recentSlot = take(Int32Array, RECENT);
 
   constructor(initialBuckets = 1024) {
-    this.keys = new Float64Array(initialBuckets);
-    this.vals = new Int32Array(initialBuckets);
+    this.keys = take(Float64Array, initialBuckets);
+    this.vals = take(Int32Array, initialBuckets);
     this.mask = initialBuckets - 1;
     this.shift = Math.clz32(initialBuckets) + 1;
-    this.pfns = new Float64Array(initialBuckets >> 1);
+    this.pfns = take(Float64Array, initialBuckets >> 1);
+  }
+
+  /** Gives the index's arrays back to the pool (pool.ts); it must not be used afterwards. */
+  dispose(): void {
+    for (const a of [this.keys, this.pfns, this.recentPfn]) giveBack(a);
+    for (const a of [this.vals, this.recentSlot]) giveBack(a);
+    this.keys = this.pfns = new Float64Array(0);
+    this.vals = new Int32Array(0);
+    this.mask = 0;
+    this.size = 0;
   }
 
   /**
@@ -68,7 +80,7 @@ export class PfnIndex {
     if ((this.size + 1) * 2 > this.keys.length) this.grow();
     const slot = this.size++;
     if (slot >= this.pfns.length) {
-      const p = new Float64Array(this.pfns.length * 2);
+      const p = take(Float64Array, this.pfns.length * 2);
       p.set(this.pfns);
       this.pfns = p;
     }
@@ -94,8 +106,8 @@ export class PfnIndex {
 
   private grow(): void {
     const n = this.keys.length * 2;
-    this.keys = new Float64Array(n);
-    this.vals = new Int32Array(n);
+    this.keys = take(Float64Array, n);
+    this.vals = take(Int32Array, n);
     this.mask = n - 1;
     this.shift = Math.clz32(n) + 1;
     for (let s = 0; s < this.size; s++) this.insert(this.pfns[s], s);

@@ -17,6 +17,7 @@
  */
 import { CHUNK_MASK, CHUNK_SHIFT, LINE_DWORDS, LineArena } from "./arena.ts";
 import { PfnIndex } from "./pfn-index.ts";
+import { giveBack, take } from "./pool.ts";
 import { Snapshot } from "./snapshot.ts";
 
 /** Page size (4 KiB). */
@@ -26,21 +27,18 @@ export const LINE_BYTES = 256;
 /** Lines per page. */
 export const LINES_PER_PAGE = 16;
 
-/** A line of zeros (compared against, never written). */
-const ZERO_LINE = new Uint32Array(LINE_DWORDS);
-
 /** Sparse RAM contents. */
 export class LineStore {
   readonly index = new PfnIndex();
   readonly arena = new LineArena();
   /** Per page slot: bit k set while line k is stored. */
-  private mask = new Uint16Array(512);
+  private mask = take(Uint16Array, 512);
   /** Per page slot: bit k set once line k is recorded by the active snapshot. */
-  private snapped = new Uint16Array(512);
+  private snapped = take(Uint16Array, 512);
   /** Per page slot: ~line while the page has its single-line form, else a block number. */
-  private ref = new Int32Array(512);
+  private ref = take(Int32Array, 512);
   /** Blocks of 16 line numbers (indexed by line in page). */
-  private blocks = new Int32Array(16 * 64);
+  private blocks = take(Int32Array, 16 * 64);
   private blockCount = 0;
   private freeBlocks: number[] = [];
   private snapshot: Snapshot | null = null;
@@ -56,7 +54,7 @@ export class LineStore {
 
   private growPages(): void {
     const n = this.mask.length * 2;
-    const m = new Uint16Array(n), sn = new Uint16Array(n), r = new Int32Array(n);
+    const m = take(Uint16Array, n), sn = take(Uint16Array, n), r = take(Int32Array, n);
     m.set(this.mask);
     sn.set(this.snapped);
     r.set(this.ref);
@@ -128,7 +126,7 @@ export class LineStore {
     if (free !== undefined) return free;
     const b = this.blockCount++;
     if ((b + 1) << 4 > this.blocks.length) {
-      const bl = new Int32Array(this.blocks.length * 2);
+      const bl = take(Int32Array, this.blocks.length * 2);
       bl.set(this.blocks);
       this.blocks = bl;
     }
@@ -183,6 +181,15 @@ export class LineStore {
     out[at + 1] = c[o + 1];
   }
 
+  /** Writes the qword at `addr` (8-aligned): `lo` at addr, `hi` at addr + 4. */
+  writeQword(addr: number, lo: number, hi: number): void {
+    const line = this.writableLine(Math.floor(addr / PAGE_SIZE), (addr >>> 8) & 15);
+    const c = this.arena.chunks[line >>> CHUNK_SHIFT];
+    const o = ((line & CHUNK_MASK) << 6) + ((addr >>> 2) & 63);
+    c[o] = lo;
+    c[o + 1] = hi;
+  }
+
   /** Writes the dword at `addr`. */
   write32(addr: number, value: number): void {
     const line = this.writableLine(Math.floor(addr / PAGE_SIZE), (addr >>> 8) & 15);
@@ -192,11 +199,14 @@ export class LineStore {
 
   /**
    * Reads `n` dwords at `addr` into `out` from `outOff`. Returns how many of them, from the
-   * first, may be non-zero: the rest lie in lines never written.
+   * first, may be non-zero: the rest lie in lines never written — and are left in `out` as
+   * they were when `sparse` is set (for a reader that keeps only what the extent covers).
    */
-  read(addr: number, n: number, out: Uint32Array, outOff: number): number {
+  read(addr: number, n: number, out: Uint32Array, outOff: number, sparse = false): number {
     let extent = 0;
     let pfn = -1, s = -1;
+    // Lines never written read as zeros: a run of them is cleared with one fill, from `zeros`.
+    let zeros = -1;
     for (let i = 0; i < n;) {
       const a = addr + i * 4;
       const p = Math.floor(a / PAGE_SIZE);
@@ -207,20 +217,23 @@ export class LineStore {
       const k = (a >>> 8) & 15;
       const lineOff = (a >>> 2) & 63;
       const take = Math.min(n - i, LINE_DWORDS - lineOff);
-      const o = outOff + i;
       const line = s < 0 ? -1 : this.lineAt(s, k);
       if (line < 0) {
-        if (take === LINE_DWORDS) out.set(ZERO_LINE, o);
-        else out.fill(0, o, o + take);
+        if (zeros < 0) zeros = i;
       } else {
+        if (zeros >= 0) {
+          out.fill(0, outOff + zeros, outOff + i);
+          zeros = -1;
+        }
+        // A loop, not set(subarray): a typed-array view costs more than copying a line.
         const c = this.arena.chunks[line >>> CHUNK_SHIFT];
-        const from = ((line & CHUNK_MASK) << 6) + lineOff;
-        if (take >= 16) out.set(c.subarray(from, from + take), o);
-        else for (let j = 0; j < take; j++) out[o + j] = c[from + j];
+        const from = ((line & CHUNK_MASK) << 6) + lineOff, o = outOff + i;
+        for (let j = 0; j < take; j++) out[o + j] = c[from + j];
         extent = i + take;
       }
       i += take;
     }
+    if (zeros >= 0 && !sparse) out.fill(0, outOff + zeros, outOff + n);
     return extent;
   }
 
@@ -244,6 +257,25 @@ export class LineStore {
     const c = this.arena.chunks[line >>> CHUNK_SHIFT];
     const o = ((line & CHUNK_MASK) << 6) + ((addr >>> 2) & 63);
     c[o] |= mask;
+  }
+
+  /**
+   * ORs `mask` into the dword at `dword` of each of `count` records of `stride` bytes from
+   * `base` (4-aligned, all in RAM): or32 on each, each storage line looked up once.
+   */
+  orStrided(base: number, stride: number, count: number, dword: number, mask: number): void {
+    let lineBase = -1, c: Uint32Array | undefined, o = 0;
+    for (let i = 0; i < count; i++) {
+      const a = base + i * stride + dword * 4;
+      const lb = a - (a % LINE_BYTES);
+      if (lb !== lineBase) {
+        lineBase = lb;
+        const line = this.writableLine(Math.floor(a / PAGE_SIZE), (a >>> 8) & 15);
+        c = this.arena.chunks[line >>> CHUNK_SHIFT];
+        o = (line & CHUNK_MASK) << 6;
+      }
+      c![o + ((a >>> 2) & 63)] |= mask;
+    }
   }
 
   /** Zeroes [addr, addr+len): whole lines are dropped, partial ones cleared. */
@@ -287,11 +319,9 @@ export class LineStore {
       const from = this.lineOf(sp, sk);
       if (from >= 0) {
         const to = this.writableLine(dp, dk);
-        const fo = (from & CHUNK_MASK) << 6;
-        this.arena.chunk(to).set(
-          this.arena.chunk(from).subarray(fo, fo + LINE_DWORDS),
-          (to & CHUNK_MASK) << 6,
-        );
+        const src = this.arena.chunk(from), fo = (from & CHUNK_MASK) << 6;
+        const dst = this.arena.chunk(to), o = (to & CHUNK_MASK) << 6;
+        for (let j = 0; j < LINE_DWORDS; j++) dst[o + j] = src[fo + j];
       } else if (this.lineOf(dp, dk) >= 0) this.dropLine(dp, dk);
     }
   }
@@ -320,12 +350,29 @@ export class LineStore {
 
   /** Page frame numbers of the pages holding a line that is not all zeros, ascending. */
   nonBlankPages(): number[] {
-    const found = new Float64Array(this.index.size);
-    let n = 0;
+    const found: number[] = [];
+    let sorted = true;
     for (let s = 0; s < this.index.size; s++) {
-      if (!this.slotIsBlank(s)) found[n++] = this.index.pfnAt(s);
+      if (this.slotIsBlank(s)) continue;
+      const pfn = this.index.pfnAt(s);
+      if (found.length && pfn < found[found.length - 1]) sorted = false;
+      found.push(pfn);
     }
-    return Array.from(found.subarray(0, n).sort());
+    return sorted ? found : found.sort((a, b) => a - b);
+  }
+
+  /**
+   * Gives the store's arrays back to the pool (pool.ts): for a store no one reads again (the
+   * machine of a finished `run()`). It is empty afterwards, and must not be used.
+   */
+  dispose(): void {
+    this.arena.dispose();
+    this.snapshot?.dispose();
+    this.snapshot = null;
+    this.index.dispose();
+    for (const a of [this.mask, this.snapped, this.ref, this.blocks]) giveBack(a);
+    this.mask = this.snapped = new Uint16Array(0);
+    this.ref = this.blocks = new Int32Array(0);
   }
 
   // ---- snapshot -------------------------------------------------------------------------
@@ -356,11 +403,11 @@ export class LineStore {
   }
 
   /**
-   * Whether page `pfn`, as it was at the snapshot (as it is, without one), equals `data`
-   * (dwords from the page's start; missing trailing dwords count as zeros).
+   * Whether page `pfn`, as it was at the snapshot (as it is, without one), equals the `n`
+   * dwords of `data` from `from` (dwords from the page's start; missing trailing dwords count
+   * as zeros).
    */
-  originalPageEquals(pfn: number, data: Uint32Array): boolean {
-    const n = data.length;
+  originalPageEquals(pfn: number, data: Uint32Array, from = 0, n = data.length - from): boolean {
     for (let k = 0; k < LINES_PER_PAGE; k++) {
       const base = k * LINE_DWORDS;
       const at = this.originalLine(pfn, k);
@@ -368,10 +415,13 @@ export class LineStore {
         const c = this.originalChunk(at);
         const o = ((at >= 0 ? at : -2 - at) & CHUNK_MASK) << 6;
         const inData = Math.min(Math.max(n - base, 0), LINE_DWORDS);
-        for (let i = 0; i < inData; i++) if (c[o + i] !== data[base + i]) return false;
+        const d = from + base;
+        for (let i = 0; i < inData; i++) if (c[o + i] !== data[d + i]) return false;
         for (let i = inData; i < LINE_DWORDS; i++) if (c[o + i] !== 0) return false;
       } else {
-        for (let i = base; i < n && i < base + LINE_DWORDS; i++) if (data[i] !== 0) return false;
+        for (let i = base; i < n && i < base + LINE_DWORDS; i++) {
+          if (data[from + i] !== 0) return false;
+        }
       }
     }
     return true;

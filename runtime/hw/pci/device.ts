@@ -13,7 +13,7 @@
  * @module
  */
 import { joinQword } from "../bits.ts";
-import type { Scheduled } from "../clock.ts";
+import { type EventOwner, PRIO, type Scheduled } from "../clock.ts";
 import type { BusDevice, BusPort, DmaResult } from "../machine.ts";
 import type { MmioHandler, PhysMem } from "../memory.ts";
 import { PAGE_SIZE } from "../memory.ts";
@@ -63,7 +63,7 @@ export interface DeviceCounters {
 }
 
 /** Base class of DMA-capable PCI devices. */
-export abstract class DmaDevice implements BusDevice, MmioHandler {
+export abstract class DmaDevice implements BusDevice, MmioHandler, EventOwner {
   readonly devid: number;
   readonly name: string;
   readonly bar: number;
@@ -86,7 +86,6 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
     msis: 0,
     resets: 0,
   };
-  private timers = new Set<Scheduled>();
 
   constructor(protected readonly cfg: DeviceConfig, regDwords: number) {
     this.devid = cfg.devid;
@@ -118,8 +117,7 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
   /** Stops all DMA and returns the registers to their reset values. */
   reset(): void {
     this.counters.resets++;
-    for (const t of this.timers) this.bus.clock.cancel(t);
-    this.timers.clear();
+    this.bus.clock.cancelOwner(this);
     this.regs.fill(0);
     this.halted = false;
     this.onReset();
@@ -136,21 +134,22 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
     return !this.halted;
   }
 
+  /** Labels of this device's events start with its name (EventOwner). */
+  get eventPrefix(): string {
+    return this.name;
+  }
+
+  /** A device's events always run (reset cancels them instead). */
+  readonly eventsRun = true;
+
   /** Schedules device work that reset() cancels. */
   protected schedule(delayNs: number, fn: () => void, label: string): Scheduled {
-    const s = this.bus.clock.after(delayNs, () => {
-      this.timers.delete(s);
-      fn();
-    }, `${this.name}:${label}`);
-    this.timers.add(s);
-    return s;
+    return this.bus.clock.after(delayNs, fn, label, PRIO.DEVICE, this);
   }
 
   /** Cancels one scheduled piece of work. */
   protected unschedule(s: Scheduled | undefined): void {
-    if (!s) return;
     this.bus.clock.cancel(s);
-    this.timers.delete(s);
   }
 
   /** DMA-writes `data` at `addr`, split at page boundaries. Returns false if any part aborted. */
@@ -182,15 +181,17 @@ export abstract class DmaDevice implements BusDevice, MmioHandler {
 
   /**
    * {@link dmaRead}, answering how many dwords of `out`, from the first, may be non-zero (the
-   * rest read as zeros), or -1 if any part aborted.
+   * rest read as zeros — with `sparse`, the rest may be left unwritten), or -1 if any part
+   * aborted.
    */
-  protected dmaReadExtent(addr: number, out: Uint32Array, pasid?: number): number {
+  protected dmaReadExtent(addr: number, out: Uint32Array, pasid?: number, sparse = false): number {
     let ok = true, extent = 0;
     for (let i = 0; i < out.length;) {
       const a = addr + i * 4;
       const n = Math.min(out.length - i, (PAGE_SIZE - (a % PAGE_SIZE)) >>> 2);
       const chunk = n === out.length ? out : out.subarray(i, i + n);
-      const e = this.bus.dmaReadExtent(this.devid, a, chunk, pasid);
+      // Only the last piece may leave its zeros unwritten (they lie beyond the extent).
+      const e = this.bus.dmaReadExtent(this.devid, a, chunk, pasid, sparse && i + n === out.length);
       this.counters.dmaReads++;
       if (e < 0) {
         this.counters.readAborts++;

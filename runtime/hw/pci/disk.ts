@@ -10,7 +10,8 @@
  */
 import { joinQword } from "../bits.ts";
 import { type DeviceConfig, DmaDevice, type PciIdentity } from "./device.ts";
-import { dwords, dwordsOf } from "../dwords.ts";
+import { dwords } from "../dwords.ts";
+import { giveBack, take } from "../memory/pool.ts";
 
 /** Register offsets of the disk's BAR0. */
 export const DISK_REG = {
@@ -44,9 +45,23 @@ export const DISK_BLOCK = 4096;
 /** Size of the disk controller's BAR0 (its register window), bytes. */
 export const DISK_BAR_SIZE = 0x1000;
 
-/** The disk's media: 4 KiB blocks by number; unwritten blocks read as zeros. */
+/** Dwords per chunk of the media's store (64 KiB: allocations stay small). */
+const MEDIA_CHUNK = 16 * 1024;
+
+/**
+ * The disk's media: 4 KiB blocks by number; unwritten blocks read as zeros. Written blocks are
+ * kept one after the other in chunks of dwords (no array per block): a block rewritten gets a
+ * new place, the old one is left behind (a disk is written once per run, mostly).
+ */
 export class DiskMedia {
-  private readonly blocks = new Map<number, Uint32Array>();
+  /** Per written block: its index in {@link chunkOf}/{@link start}/{@link len}. */
+  private readonly index = new Map<number, number>();
+  private chunkOf: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private start: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private len: Int32Array<ArrayBuffer> = new Int32Array(64);
+  private readonly chunks: Uint32Array[] = [];
+  /** Dwords used in the last chunk. */
+  private used = MEDIA_CHUNK;
 
   /**
    * Stores a block (trailing zero dwords are not kept). `extent`, when known, says that the
@@ -55,12 +70,31 @@ export class DiskMedia {
   set(lba: number, data: Uint32Array, extent = data.length): void {
     let n = Math.min(extent, data.length, DISK_BLOCK / 4);
     while (n > 0 && data[n - 1] === 0) n--;
-    this.blocks.set(lba, dwordsOf(data, 0, n));
+    let i = this.index.get(lba);
+    if (i === undefined) {
+      i = this.index.size;
+      if (i === this.start.length) {
+        this.chunkOf = grow32(this.chunkOf, i * 2);
+        this.start = grow32(this.start, i * 2);
+        this.len = grow32(this.len, i * 2);
+      }
+      this.index.set(lba, i);
+    }
+    if (this.used + n > MEDIA_CHUNK) {
+      this.chunks.push(take(Uint32Array, MEDIA_CHUNK, false)); // each block written before read
+      this.used = 0;
+    }
+    const c = this.chunks.length - 1, st = this.chunks[c], at = this.used;
+    for (let j = 0; j < n; j++) st[at + j] = data[j];
+    this.chunkOf[i] = c;
+    this.start[i] = at;
+    this.len[i] = n;
+    this.used += n;
   }
 
   /** A written block's full 1024 dwords (a copy), or undefined if never written. */
   get(lba: number): Uint32Array | undefined {
-    const b = this.blocks.get(lba);
+    const b = this.raw(lba);
     if (!b) return undefined;
     const out = dwords(DISK_BLOCK / 4);
     out.set(b);
@@ -69,18 +103,55 @@ export class DiskMedia {
 
   /** A written block as stored (trailing zeros dropped; do not modify), or undefined. */
   raw(lba: number): Uint32Array | undefined {
-    return this.blocks.get(lba);
+    const i = this.index.get(lba);
+    if (i === undefined) return undefined;
+    const at = this.start[i];
+    return this.chunks[this.chunkOf[i]].subarray(at, at + this.len[i]);
+  }
+
+  /**
+   * Where block `lba` is kept, without a copy or a view: its stored dwords (trailing zeros
+   * dropped) are `out.data[out.at .. out.at + out.n)`. False if the block was never written.
+   */
+  locate(lba: number, out: MediaSpan): boolean {
+    const i = this.index.get(lba);
+    if (i === undefined) return false;
+    out.data = this.chunks[this.chunkOf[i]];
+    out.at = this.start[i];
+    out.n = this.len[i];
+    return true;
   }
 
   /** Whether block `lba` was ever written. */
   has(lba: number): boolean {
-    return this.blocks.has(lba);
+    return this.index.has(lba);
   }
 
   /** Number of written blocks. */
   get size(): number {
-    return this.blocks.size;
+    return this.index.size;
   }
+
+  /** Gives the stored blocks' chunks back to the pool (memory/pool.ts): the media is blank. */
+  dispose(): void {
+    for (const c of this.chunks) giveBack(c);
+    this.chunks.length = 0;
+    this.index.clear();
+    this.used = MEDIA_CHUNK;
+  }
+}
+
+function grow32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
+/** Where a block's dwords are kept (see {@link DiskMedia.locate}). */
+export interface MediaSpan {
+  data: Uint32Array;
+  at: number;
+  n: number;
 }
 
 /** Disk configuration. */
@@ -128,6 +199,11 @@ export class Disk extends DmaDevice {
       }
     }
     if (offset === DISK_REG.SQ_TAIL) this.kick();
+  }
+
+  /** Gives the media's storage back (see Machine.dispose): the media reads as blank after. */
+  dispose(): void {
+    this.media.dispose();
   }
 
   protected override onReset(): void {
@@ -181,7 +257,8 @@ export class Disk extends DmaDevice {
       const addr = buf + b * DISK_BLOCK;
       if (op === DISK_OP.WRITE) {
         const data = this.scratch;
-        const extent = this.dmaReadExtent(addr, data);
+        // The media keeps what the extent covers: the zeros after it need not be read.
+        const extent = this.dmaReadExtent(addr, data, undefined, true);
         if (extent < 0) {
           status = DISK_STATUS.DATA_TRANSFER_ERROR;
           break;

@@ -107,6 +107,9 @@ export interface NicConfig extends DeviceConfig {
 /** Bytes of each page of a frame the model actually writes (the rest is not modelled). */
 const MODELLED_BYTES_PER_PAGE = 64;
 
+/** A continuation that does nothing. */
+const NOTHING = () => {};
+
 /** Size of the NIC's BAR0 (its register window), bytes. */
 export const NIC_BAR_SIZE = 0x1000;
 
@@ -177,13 +180,16 @@ export class Nic extends DmaDevice {
       this.stalledSince = -1;
     }
     this.wireRunning = true;
-    this.wireTimer = this.schedule(this.rng.exp(1e9 / fps), () => {
-      this.wireRunning = false;
-      this.wireTimer = undefined;
-      this.frameArrives();
-      if (this.stalledSince < 0) this.startWire();
-    }, "wire");
+    this.wireTimer = this.schedule(this.rng.exp(1e9 / fps), this.wireFired, "wire");
   }
+
+  /** A frame is on the wire (the wire timer fired); the next one is timed. */
+  private readonly wireFired = () => {
+    this.wireRunning = false;
+    this.wireTimer = undefined;
+    this.frameArrives();
+    if (this.stalledSince < 0) this.startWire();
+  };
 
   private stall(): void {
     if (this.stalledSince < 0) this.stalledSince = this.bus.clock.now;
@@ -319,25 +325,30 @@ export class Nic extends DmaDevice {
       this.regs[NIC_REG.RX_DROPS >>> 2]++;
       return this.stall();
     }
-    const deliver = () => {
-      const desc = this.cache.shift();
-      if (!desc) {
-        this.stats.drops++;
-        this.regs[NIC_REG.RX_DROPS >>> 2]++;
-        return;
-      }
-      const bytes = this.traffic().frameBytes;
-      this.writeFrame(desc.addr, Math.min(desc.len, bytes));
-      const n = this.ringEntries();
-      this.regs[NIC_REG.RX_CONS >>> 2] = (this.regs[NIC_REG.RX_CONS >>> 2] + 1) % n;
-      this.stats.frames++;
-      this.stats.bytes += bytes;
-      this.coalesce();
-      // Keep the descriptor cache topped up: refetch below half full.
-      if (this.cache.length < (this.cfg.prefetch ?? 8) / 2) this.prefetch(() => {});
-    };
-    if (this.cache.length) deliver();
-    else this.prefetch(deliver);
+    if (this.cache.length) this.deliver();
+    else this.prefetch(this.deliverNext);
+  }
+
+  /** {@link deliver}, made once (a prefetch calls it when its descriptors are in). */
+  private readonly deliverNext = () => this.deliver();
+
+  /** The frame that arrived goes into the next cached descriptor's buffer (or is dropped). */
+  private deliver(): void {
+    const desc = this.cache.shift();
+    if (!desc) {
+      this.stats.drops++;
+      this.regs[NIC_REG.RX_DROPS >>> 2]++;
+      return;
+    }
+    const bytes = this.traffic().frameBytes;
+    this.writeFrame(desc.addr, Math.min(desc.len, bytes));
+    const n = this.ringEntries();
+    this.regs[NIC_REG.RX_CONS >>> 2] = (this.regs[NIC_REG.RX_CONS >>> 2] + 1) % n;
+    this.stats.frames++;
+    this.stats.bytes += bytes;
+    this.coalesce();
+    // Keep the descriptor cache topped up: refetch below half full.
+    if (this.cache.length < (this.cfg.prefetch ?? 8) / 2) this.prefetch(NOTHING);
   }
 
   /**
@@ -366,15 +377,18 @@ export class Nic extends DmaDevice {
     if (this.coalescePending) return;
     this.coalescePending = true;
     const ticks = this.regs[NIC_REG.COAL_TICKS_US >>> 2] || 18;
-    this.schedule(ticks * 1000, () => {
-      this.coalescePending = false;
-      if (!this.enabled) return;
-      this.writeStatusBlock();
-      if (this.regs[NIC_REG.CTRL >>> 2] & NIC_CTRL.INT_EN) {
-        this.sendMsi(NIC_REG.MSI_ADDR, NIC_REG.MSI_DATA);
-      }
-    }, "coalesce");
+    this.schedule(ticks * 1000, this.coalesced, "coalesce");
   }
+
+  /** Host coalescing's delay is over: the status block, then the MSI. */
+  private readonly coalesced = () => {
+    this.coalescePending = false;
+    if (!this.enabled) return;
+    this.writeStatusBlock();
+    if (this.regs[NIC_REG.CTRL >>> 2] & NIC_CTRL.INT_EN) {
+      this.sendMsi(NIC_REG.MSI_ADDR, NIC_REG.MSI_DATA);
+    }
+  };
 
   private writeStatusBlock(): void {
     const at = this.addr64(NIC_REG.STATUS_BLK_LO);

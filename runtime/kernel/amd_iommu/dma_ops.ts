@@ -12,7 +12,7 @@ import type { CoherentBuf, DmaDir, DmaOps } from "../dma.ts";
 import { roundupPow2 } from "../iova.ts";
 import type { PciDev } from "../pci.ts";
 import type { AmdIommuDriver } from "./driver.ts";
-import { get_domain, iommu_map_page, iommu_unmap_page } from "./domain.ts";
+import { get_domain, iommu_map_pages, iommu_unmap_pages } from "./domain.ts";
 import type { ProtectionDomain } from "./types.ts";
 
 const FLUSH_QUEUE_SIZE = 256;
@@ -60,8 +60,10 @@ export class AmdDmaOps implements DmaOps {
     const pages = Math.ceil((phys + size - first) / PAGE_SIZE);
     const iova = this.alloc_iova(dom, pages, dev.dmaMaskBits);
     if (!iova) return undefined;
-    const { read, write } = dir2prot(dir);
-    if (!this.mapPages(dom, iova, first, pages, read, write)) return undefined;
+    // dir2prot(dir), without the object.
+    if (!this.mapPages(dom, iova, first, pages, dir !== "from-device", dir !== "to-device")) {
+      return undefined;
+    }
     return iova + (phys - first);
   }
 
@@ -78,16 +80,13 @@ export class AmdDmaOps implements DmaOps {
     read: boolean,
     write: boolean,
   ): boolean {
-    for (let i = 0; i < pages; i++) {
-      if (iommu_map_page(this.d, dom, iova + i * PAGE_SIZE, phys + i * PAGE_SIZE, read, write)) {
-        continue;
-      }
-      for (let j = 0; j < i; j++) iommu_unmap_page(this.d, dom, iova + j * PAGE_SIZE);
-      this.d.domain_flush_pages(dom, 0, Infinity, false);
-      dom.iovad!.free(iova / PAGE_SIZE, roundupPow2(pages)); // dma_ops_free_iova
-      return false;
-    }
-    return true;
+    // iommu_map_page for each page in turn, up to the first that fails.
+    const mapped = iommu_map_pages(this.d, dom, iova, phys, pages, read, write);
+    if (mapped === pages) return true;
+    iommu_unmap_pages(this.d, dom, iova, mapped);
+    this.d.domain_flush_pages(dom, 0, Infinity, false);
+    dom.iovad!.free(iova / PAGE_SIZE, roundupPow2(pages)); // dma_ops_free_iova
+    return false;
   }
 
   /** unmap_page(): clear PTEs now, flush + free the IOVA later. */
@@ -96,7 +95,7 @@ export class AmdDmaOps implements DmaOps {
     if (dom === "direct" || !dom) return;
     const first = Math.floor(dma / PAGE_SIZE) * PAGE_SIZE;
     const pages = Math.ceil((dma + size - first) / PAGE_SIZE);
-    for (let i = 0; i < pages; i++) iommu_unmap_page(this.d, dom, first + i * PAGE_SIZE);
+    iommu_unmap_pages(this.d, dom, first, pages); // iommu_unmap_page for each page
     const q = dom.iovad!.flushQueue;
     q.push([first / PAGE_SIZE, roundupPow2(pages)]);
     if (q.length >= FLUSH_QUEUE_SIZE) this.flush(dom);

@@ -12,11 +12,11 @@
  */
 import { DTE, DTE_BYTES } from "../../hw/layouts/dte.ts";
 import { entryAddress, levelIndex, PDE, PTE } from "../../hw/layouts/pte.ts";
-import { splitNumber } from "../../hw/bits.ts";
-import { PAGE_SIZE } from "../../hw/memory.ts";
+import { hi32, lo32 } from "../../hw/bits.ts";
+import { PAGE_SIZE, type PhysMem } from "../../hw/memory.ts";
 import { GFP } from "../alloc.ts";
 import { COST } from "../cost.ts";
-import type { GetDomainResult } from "../hooks.ts";
+import type { GetDomainCtx, GetDomainResult } from "../hooks.ts";
 import { IovaDomain } from "../iova.ts";
 import type { PciDev } from "../pci.ts";
 import { RateLimit } from "../printk.ts";
@@ -40,9 +40,21 @@ const PTE_BITS = [0, 1, 2, 3].map((rw) => PTE.encode({ PR: 1, FC: 1, IR: rw & 1,
 
 /** Writes a table entry: `addr`'s dwords OR-ed with `bits`, low dword then high. */
 function writeEntry(d: AmdIommuDriver, ea: number, addr: number, bits: Uint32Array): void {
-  const [lo, hi] = splitNumber(addr);
-  d.k.mem.write32(ea, (lo | bits[0]) >>> 0);
-  d.k.mem.write32(ea + 4, (hi | bits[1]) >>> 0);
+  d.k.mem.write64(ea, (lo32(addr) | bits[0]) >>> 0, (hi32(addr) | bits[1]) >>> 0);
+}
+
+/** The table entry being read by a walk (its low and high dword). */
+const entry = new Uint32Array(2);
+
+/**
+ * The table the entry at `ea` points to when present, else -1: the entry's low dword read
+ * first, the high one only when the entry is present (as two CPU reads would; one lookup when
+ * the entry lies in RAM).
+ */
+function nextTable(mem: PhysMem, ea: number): number {
+  if (mem.ramQword(ea, entry)) return entry[0] & PR ? entryAddress(entry[0], entry[1]) : -1;
+  const lo = mem.read32(ea);
+  return lo & PR ? entryAddress(lo, mem.read32(ea + 4)) : -1;
 }
 
 /** Reads DTE word `q` (two dwords) of `devid` from the driver's device table. */
@@ -158,9 +170,9 @@ export function alloc_pte(
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
     const ea = table + levelIndex(address, level) * 8;
-    const lo = mem.read32(ea);
-    if (lo & PR) {
-      table = entryAddress(lo, mem.read32(ea + 4));
+    const present = nextTable(mem, ea);
+    if (present >= 0) {
+      table = present;
       continue;
     }
     const next = alloc_pt_page(d);
@@ -181,10 +193,9 @@ export function fetch_pte(
   const mem = d.k.mem;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
-    const ea = table + levelIndex(address, level) * 8;
-    const lo = mem.read32(ea);
-    if (!(lo & PR)) return undefined;
-    table = entryAddress(lo, mem.read32(ea + 4));
+    const next = nextTable(mem, table + levelIndex(address, level) * 8);
+    if (next < 0) return undefined;
+    table = next;
   }
   return table + levelIndex(address, 1) * 8;
 }
@@ -212,9 +223,138 @@ export function iommu_map_page(
 export function iommu_unmap_page(d: AmdIommuDriver, dom: ProtectionDomain, iova: number): void {
   const pte = fetch_pte(d, dom, iova);
   if (pte === undefined) return;
-  d.k.mem.write32(pte, 0);
-  d.k.mem.write32(pte + 4, 0);
+  d.k.mem.write64(pte, 0, 0);
   d.k.spend(COST.tableWrite);
+}
+
+/** Bytes one level-1 table maps (512 pages). */
+const L1_SPAN = 512 * PAGE_SIZE;
+
+/**
+ * A walk of a domain's table that a page after it, in the same level-1 table, may take as it
+ * is instead of walking again: it is kept only when it found every level present (it built
+ * nothing) in plain RAM, and is used only while no event has run since it began (the clock
+ * counts executed events) and no leaf written since landed in a table it read. The next walk
+ * would then read exactly what this one read: the kernel writes the same entries and spends
+ * the same time either way, one walk's reads fewer.
+ */
+class RangeWalk {
+  /** Math.floor(address / L1_SPAN) of the walk; -1: none to reuse. */
+  span = -1;
+  /** The level-1 table found. */
+  leaf = 0;
+  /** clock.executed when the walk began. */
+  executed = 0;
+  /** Page numbers of the tables above level 1 that the walk read. */
+  readonly tables: number[] = [];
+
+  /**
+   * Walks for `address` as fetch_pte does, noting what it read: the leaf table, or -1 when a
+   * level is missing or an entry is not in plain RAM (the caller then walks the kernel's way;
+   * this walk has read only RAM, which nothing sees).
+   */
+  walk(d: AmdIommuDriver, dom: ProtectionDomain, address: number): number {
+    const mem = d.k.mem;
+    this.span = -1;
+    this.tables.length = 0;
+    this.executed = d.k.machine.clock.executed;
+    let table = dom.pt_root;
+    for (let level = dom.mode; level > 1; level--) {
+      const ea = table + levelIndex(address, level) * 8;
+      if (!mem.ramQword(ea, entry) || !(entry[0] & PR)) return -1;
+      this.tables.push(Math.floor(ea / PAGE_SIZE));
+      table = entryAddress(entry[0], entry[1]);
+    }
+    this.span = Math.floor(address / L1_SPAN);
+    this.leaf = table;
+    return table;
+  }
+
+  /** The leaf table for `address` when the last walk holds for it, else -1. */
+  reuse(d: AmdIommuDriver, address: number): number {
+    if (this.span < 0 || Math.floor(address / L1_SPAN) !== this.span) return -1;
+    return d.k.machine.clock.executed === this.executed ? this.leaf : -1;
+  }
+
+  /** A leaf was written at `pte`: the walk no longer holds if it read that page. */
+  wrote(pte: number): void {
+    if (this.span >= 0 && this.tables.includes(Math.floor(pte / PAGE_SIZE))) this.span = -1;
+  }
+}
+
+/** One walk kept between the pages of a range (a range call runs to its end before another). */
+const rangeWalk = new RangeWalk();
+
+/**
+ * iommu_map_page() for `pages` pages from `iova` → `phys`: each page exactly as
+ * iommu_map_page maps it (the same table writes and time), a walk reused by the next page
+ * where it holds (see {@link RangeWalk}). Returns how many pages were mapped: `pages`, or the
+ * index of the page whose table page could not be allocated (-ENOMEM).
+ */
+export function iommu_map_pages(
+  d: AmdIommuDriver,
+  dom: ProtectionDomain,
+  iova: number,
+  phys: number,
+  pages: number,
+  read: boolean,
+  write: boolean,
+): number {
+  const bits = PTE_BITS[(write ? 2 : 0) | (read ? 1 : 0)];
+  const w = rangeWalk;
+  w.span = -1;
+  for (let i = 0; i < pages; i++) {
+    const a = iova + i * PAGE_SIZE;
+    let leaf = w.reuse(d, a);
+    if (leaf < 0) {
+      // A walk that finds every level reads what alloc_pte reads and builds nothing.
+      leaf = w.walk(d, dom, a);
+      if (leaf < 0) {
+        // A level is missing (or not plain RAM): alloc_pte walks (again) and builds it.
+        const pte = alloc_pte(d, dom, a);
+        if (pte === undefined) return i;
+        leaf = pte - levelIndex(a, 1) * 8;
+        w.span = -1;
+      }
+    }
+    const pte = leaf + levelIndex(a, 1) * 8;
+    writeEntry(d, pte, phys + i * PAGE_SIZE, bits);
+    w.wrote(pte);
+    d.k.spend(COST.tableWrite);
+  }
+  w.span = -1;
+  return pages;
+}
+
+/**
+ * iommu_unmap_page() for `pages` pages from `iova`: each exactly as iommu_unmap_page clears it,
+ * a walk reused by the next page where it holds (see {@link RangeWalk}).
+ */
+export function iommu_unmap_pages(
+  d: AmdIommuDriver,
+  dom: ProtectionDomain,
+  iova: number,
+  pages: number,
+): void {
+  const w = rangeWalk;
+  w.span = -1;
+  for (let i = 0; i < pages; i++) {
+    const a = iova + i * PAGE_SIZE;
+    let leaf = w.reuse(d, a);
+    if (leaf < 0) leaf = w.walk(d, dom, a);
+    let pte: number;
+    if (leaf >= 0) pte = leaf + levelIndex(a, 1) * 8;
+    else {
+      // A level is missing (nothing mapped here), or not plain RAM: fetch_pte decides.
+      const p = fetch_pte(d, dom, a);
+      if (p === undefined) continue;
+      pte = p;
+    }
+    d.k.mem.write64(pte, 0, 0);
+    w.wrote(pte);
+    d.k.spend(COST.tableWrite);
+  }
+  w.span = -1;
 }
 
 /**
@@ -317,21 +457,48 @@ const GET_DOMAIN_OOPS = [
   "Oops: 0000 [#1] SMP",
 ];
 
-/**
- * get_domain(): the domain the DMA API uses for `dev` (default of the wrap hook). In 4.13
- * a NULL domain is dereferenced by dma_ops_domain(): the kernel oopses.
- */
-export function get_domain(d: AmdIommuDriver, dev: PciDev): GetDomainResult {
+/** get_domain()'s hook context and default, made once per driver (see {@link get_domain}). */
+export interface GetDomainCall {
+  ctx: GetDomainCtx;
+  def: () => GetDomainResult;
+}
+
+function getDomainCall(d: AmdIommuDriver): GetDomainCall {
   const k = d.k;
-  if (!d.check_device(dev.devid)) return { err: "EINVAL" };
-  const devData = find_dev_data(d, dev.devid);
-  return k.hooks.wrap("amd_iommu.get_domain", { k, dev, devData }, () => {
-    const dom = devData.domain;
+  const ctx: GetDomainCtx = { k, dev: undefined as never, devData: undefined as never };
+  const def = (): GetDomainResult => {
+    const dom = ctx.devData.domain;
     if (!dom) {
       for (const line of GET_DOMAIN_OOPS) k.printk("alert", line);
       return k.panic("Fatal exception");
     }
     if (dom.type !== "dma") return { err: "EBUSY" };
     return { domain: dom };
-  });
+  };
+  return { ctx, def };
+}
+
+/**
+ * get_domain(): the domain the DMA API uses for `dev` (default of the wrap hook). In 4.13
+ * a NULL domain is dereferenced by dma_ops_domain(): the kernel oopses.
+ *
+ * Every DMA-API call comes through here, so the hook context is one object per driver whose
+ * `dev` and `devData` are set for each call (and put back after it, should a handler make a
+ * nested call): handlers see it as the runner shows a context passed again — read through,
+ * current on every call.
+ */
+export function get_domain(d: AmdIommuDriver, dev: PciDev): GetDomainResult {
+  if (!d.check_device(dev.devid)) return { err: "EINVAL" };
+  const devData = find_dev_data(d, dev.devid);
+  const call = d.getDomainCall ??= getDomainCall(d);
+  const ctx = call.ctx;
+  const outerDev = ctx.dev, outerData = ctx.devData;
+  ctx.dev = dev;
+  ctx.devData = devData;
+  try {
+    return d.k.hooks.wrap("amd_iommu.get_domain", ctx, call.def);
+  } finally {
+    ctx.dev = outerDev;
+    ctx.devData = outerData;
+  }
 }

@@ -23,13 +23,14 @@ import {
   iommu_completion_wait,
   iommu_queue_command,
 } from "./cmd.ts";
-import { set_dev_entry_bits } from "./domain.ts";
+import { type GetDomainCall, set_dev_entry_bits } from "./domain.ts";
 import { AmdDmaOps } from "./dma_ops.ts";
 import { EventHandler } from "./events.ts";
 import { IrqRemap } from "./irq.ts";
 import { AmdIommuV2 } from "./v2.ts";
 import { type AmdIommuDev, BUFFER, type IommuDevData, type ProtectionDomain } from "./types.ts";
 import { dwordsOf } from "../../hw/dwords.ts";
+import { giveBack, take } from "../../hw/memory/pool.ts";
 
 /** IOAPIC_SB_DEVID: the southbridge I/O APIC's DeviceID, 00:14.0. */
 const IOAPIC_SB_DEVID = 0x00a0;
@@ -88,7 +89,7 @@ export class AmdIommuDriver {
   /** amd_iommu_rlookup_table: DeviceID → IOMMU (kept as the IVHD ranges it is filled from). */
   readonly rlookup = new RlookupTable();
   /** amd_iommu_pd_alloc_bitmap (one byte per domain ID; bit 0 reserved). */
-  readonly pd_alloc_bitmap: Uint8Array = new Uint8Array(65536);
+  readonly pd_alloc_bitmap = take(Uint8Array, 65536);
   /** amd_iommu_irq_remap. */
   irq_remap = false;
   /** amd_iommu_disabled (amd_iommu=off). */
@@ -109,8 +110,12 @@ export class AmdIommuDriver {
   readonly dma_ops: AmdDmaOps;
   /** The amd_iommu_v2 module (loaded when an IOMMUv2 user needs it). */
   readonly v2: AmdIommuV2;
+  /** get_domain()'s hook context and default, made on its first call (domain.ts). */
+  getDomainCall?: GetDomainCall;
 
   constructor(readonly k: Kernel) {
+    // Given back for the next kernel once the machine's run is over (Machine.dispose).
+    k.machine.onDispose(() => giveBack(this.pd_alloc_bitmap));
     this.disabled = k.params.get("amd_iommu") === "off";
     this.passthrough = k.params.get("iommu") === "pt";
     this.events = new EventHandler(this);

@@ -12,7 +12,7 @@
  * @module
  */
 import { NIC_CTRL, NIC_REG, NIC_RX_DESC_BYTES, NIC_STATUS } from "../../hw/pci/nic.ts";
-import { splitNumber } from "../../hw/bits.ts";
+import { hi32, lo32, splitNumber } from "../../hw/bits.ts";
 import { getOrder, GFP } from "../alloc.ts";
 import type { CoherentBuf } from "../dma.ts";
 import type { Kernel } from "../kernel.ts";
@@ -33,7 +33,8 @@ export interface NicParams {
   dmaMaskBits: number;
 }
 
-interface RxSlot {
+/** One posted RX buffer: its physical address and the DMA address the chip was given. */
+export interface RxSlot {
   phys: number;
   dma: number;
 }
@@ -46,7 +47,14 @@ export interface NicDev {
   /** Status + statistics block (one coherent allocation). */
   blk?: CoherentBuf;
   ring?: CoherentBuf;
-  slots: RxSlot[];
+  /** Physical address of each posted RX buffer, by ring index (`bufs` of them). */
+  bufPhys: number[];
+  /** DMA address of each posted RX buffer, by ring index. */
+  bufDma: number[];
+  /** Buffers posted. */
+  bufs: number;
+  /** The posted buffers as objects (made on each access; for tests and scripts). */
+  readonly slots: readonly RxSlot[];
   prod: number;
   cons: number;
   up: boolean;
@@ -59,6 +67,8 @@ export interface NicDev {
    * poll makes spend CPU time, during which the chip's next interrupt arrives.
    */
   napiScheduled: boolean;
+  /** This device's NAPI poll, as scheduled work (made once). */
+  poll: () => void;
 }
 
 /** Bytes of the status block at the start of the status + statistics allocation. */
@@ -104,16 +114,26 @@ export abstract class RxRingNicDriver implements Driver {
   /** Creates the per-device state at probe. */
   protected bind(dev: PciDev): NicDev {
     dev.driver = this;
+    const p = this.params(dev.devid);
     const np: NicDev = {
       dev,
-      p: this.params(dev.devid),
-      slots: [],
+      p,
+      bufPhys: [],
+      bufDma: [],
+      bufs: 0,
+      get slots(): RxSlot[] {
+        return Array.from({ length: this.bufs }, (_, i) => ({
+          phys: this.bufPhys[i],
+          dma: this.bufDma[i],
+        }));
+      },
       prod: 0,
       cons: 0,
       up: false,
       rxFrames: 0,
       rxDropped: 0,
       napiScheduled: false,
+      poll: () => this.napiPoll(np),
     };
     this.devs.set(dev.devid, np);
     return np;
@@ -140,10 +160,11 @@ export abstract class RxRingNicDriver implements Driver {
     np.ring = k.dma.dma_alloc_coherent(dev, n * NIC_RX_DESC_BYTES, `${this.name}-rx-ring`);
     if (!np.ring || !np.blk) return false;
     for (let i = 0; i < n; i++) {
-      const slot = this.allocRxBuf(np);
-      if (!slot) return false;
-      np.slots.push(slot);
-      this.writeDesc(np, i, slot);
+      if (!this.allocRxBuf(np)) return false;
+      np.bufs++;
+      np.bufPhys.push(this.freshPhys);
+      np.bufDma.push(this.freshDma);
+      this.writeDesc(np, i, this.freshDma);
     }
     const msi = k.amd.irq.setupMsi(dev.devid, k.request_irq(() => this.interrupt(np)));
     if (!msi) {
@@ -181,7 +202,12 @@ export abstract class RxRingNicDriver implements Driver {
     this.reset_chip(dev);
   }
 
-  private allocRxBuf(np: NicDev): RxSlot | undefined {
+  /** The buffer {@link allocRxBuf} got last. */
+  private freshPhys = 0;
+  private freshDma = 0;
+
+  /** A fresh RX buffer, mapped (in freshPhys / freshDma); false if none could be had. */
+  private allocRxBuf(np: NicDev): boolean {
     const k = this.k;
     const phys = k.alloc.allocPages(
       GFP.KERNEL,
@@ -189,25 +215,41 @@ export abstract class RxRingNicDriver implements Driver {
       "rx-buffer",
       np.dev.devid,
     );
-    if (phys === undefined) return undefined;
+    if (phys === undefined) return false;
     const dma = k.dma.dma_map_single(np.dev, phys, np.p.rxBufBytes, "from-device");
     if (dma === undefined) {
       k.alloc.freePages(phys);
-      return undefined;
+      return false;
     }
-    return { phys, dma };
+    this.freshPhys = phys;
+    this.freshDma = dma;
+    return true;
   }
 
-  private writeDesc(np: NicDev, i: number, s: RxSlot): void {
+  /** The descriptor being written (writeDwords copies it). */
+  private readonly desc = new Uint32Array(NIC_RX_DESC_BYTES / 4);
+
+  private writeDesc(np: NicDev, i: number, dma: number): void {
     const at = np.ring!.cpu + i * NIC_RX_DESC_BYTES;
-    this.k.mem.writeDwords(at, [...splitNumber(s.dma), np.p.rxBufBytes, 0]);
+    const d = this.desc;
+    d[0] = lo32(dma);
+    d[1] = hi32(dma);
+    d[2] = np.p.rxBufBytes;
+    d[3] = 0;
+    this.k.mem.writeDwords(at, d);
   }
+
+  /** The label of NAPI polls' events. */
+  private get napiLabel(): string {
+    return this.napiLabelText ??= `${this.name}-napi`;
+  }
+  private napiLabelText?: string;
 
   /** The MSI handler: napi_schedule() (nothing when a poll is already scheduled or running). */
   private interrupt(np: NicDev): void {
     if (np.napiScheduled) return;
     np.napiScheduled = true;
-    this.k.schedule(2_000, () => this.napiPoll(np), `${this.name}-napi`);
+    this.k.schedule(2_000, np.poll, this.napiLabel);
   }
 
   /** The chip's RX consumer index as its last status block says. */
@@ -231,13 +273,14 @@ export abstract class RxRingNicDriver implements Driver {
     const hwCons = this.hwCons(np);
     let work = 0;
     while (np.cons !== hwCons && work < 64) {
-      const s = np.slots[np.cons];
-      const fresh = this.allocRxBuf(np);
-      if (fresh) {
-        k.dma.dma_unmap_single(np.dev, s.dma, np.p.rxBufBytes, "from-device");
-        k.alloc.freePages(s.phys); // the skb goes up the stack and is freed
-        np.slots[np.cons] = fresh;
-        this.writeDesc(np, np.cons, fresh);
+      const c = np.cons;
+      if (this.allocRxBuf(np)) {
+        const phys = this.freshPhys, dma = this.freshDma;
+        k.dma.dma_unmap_single(np.dev, np.bufDma[c], np.p.rxBufBytes, "from-device");
+        k.alloc.freePages(np.bufPhys[c]); // the skb goes up the stack and is freed
+        np.bufPhys[c] = phys;
+        np.bufDma[c] = dma;
+        this.writeDesc(np, c, dma);
         np.rxFrames++;
       } else np.rxDropped++;
       np.cons = (np.cons + 1) % n;
@@ -246,7 +289,7 @@ export abstract class RxRingNicDriver implements Driver {
     }
     if (work) k.writel(np.prod, np.dev.bar + NIC_REG.RX_PROD);
     if (np.up && np.cons !== this.hwCons(np)) {
-      k.schedule(2_000, () => this.napiPoll(np), `${this.name}-napi`);
+      k.schedule(2_000, np.poll, this.napiLabel);
     } else np.napiScheduled = false; // napi_complete_done
   }
 }

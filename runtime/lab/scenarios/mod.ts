@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { InputError } from "../input.ts";
 import type { ScenarioInput } from "../scenario.ts";
 import { DEFAULT_SCENARIO } from "./default.ts";
 import * as V from "./variants.ts";
@@ -27,4 +28,16 @@ export const SCENARIOS: Record<string, ScenarioInput> = Object.fromEntries(
 /** Names of the built-in scenarios. */
 export function scenarioNames(): string[] {
   return Object.keys(SCENARIOS);
+}
+
+/**
+ * A built-in scenario by name.
+ *
+ * @throws {InputError} for an unknown name; the message lists the valid names
+ */
+export function builtinScenario(name: string): ScenarioInput {
+  if (Object.hasOwn(SCENARIOS, name)) return SCENARIOS[name];
+  throw new InputError(
+    `unknown scenario ${JSON.stringify(name)}; valid names: ${scenarioNames().join(", ")}`,
+  );
 }

@@ -16,10 +16,13 @@ import {
   fetch_pte,
   get_domain,
   iommu_map_page,
+  iommu_map_pages,
   iommu_unmap_page,
+  iommu_unmap_pages,
   set_dte_entry,
 } from "../../../runtime/kernel/amd_iommu/domain.ts";
 import { KernelPanic } from "../../../runtime/kernel/kernel.ts";
+import { definePlugin, HookRunner } from "../../../runtime/plugin/mod.ts";
 import { commandLog, dmaLog, dteOf, hooksWith, KIT, makeKit, texts } from "../kit.ts";
 
 /** A kit whose devices are not attached at init (the attach is skipped by the core's hook). */
@@ -46,6 +49,42 @@ Deno.test("domain: IDs start at 1 (0 is reserved) and go up in PCI order", () =>
   d.pd_alloc_bitmap[2] = 0; // a freed ID is reused first
   assert.equal(domain_id_alloc(d), 2);
   assert.equal(kit.k.core.groups.length, 2);
+});
+
+Deno.test("domain: get_domain's hook context shows each call's device, a nested call's too, and the outer one's again after it", () => {
+  const seen: string[] = [];
+  const plugin = definePlugin({
+    id: "watch",
+    title: "test: looks at get_domain's context",
+    hooks: {
+      "amd_iommu.get_domain": (ctx, next) => {
+        seen.push(`in ${ctx.dev.devid}`);
+        if (ctx.dev.devid === KIT.NIC && seen.length === 1) {
+          // A DMA-API call from inside the handler: get_domain again, for the disk.
+          ctx.k.dma.dma_map_single(ctx.k.pciDev(KIT.DISK)!, 0x1000_0000, 64, "to-device");
+        }
+        seen.push(`out ${ctx.dev.devid} ${ctx.devData.devid}`);
+        return next();
+      },
+    },
+  });
+  const kit = makeKit({ nic: true, disk: true, hooks: new HookRunner([plugin]) });
+  const { k } = kit;
+  k.amd.go_to_state("IOMMU_INITIALIZED");
+  const nic = k.pciDev(KIT.NIC)!, disk = k.pciDev(KIT.DISK)!;
+  assert.ok(k.dma.dma_map_single(nic, 0x1000_0000, 64, "from-device"));
+  assert.ok(k.dma.dma_map_single(disk, 0x1000_0000, 64, "to-device"));
+  assert.ok(k.dma.dma_map_single(nic, 0x1000_0000, 64, "from-device"));
+  assert.deepEqual(seen, [
+    `in ${KIT.NIC}`,
+    `in ${KIT.DISK}`,
+    `out ${KIT.DISK} ${KIT.DISK}`,
+    `out ${KIT.NIC} ${KIT.NIC}`, // the outer call's device again
+    `in ${KIT.DISK}`,
+    `out ${KIT.DISK} ${KIT.DISK}`,
+    `in ${KIT.NIC}`,
+    `out ${KIT.NIC} ${KIT.NIC}`,
+  ]);
 });
 
 Deno.test("domain: set_dte_entry stores q1 before q0 (each as two halves), clears SA and the old DomainID, keeps the rest of q1 and q2", () => {
@@ -210,4 +249,99 @@ Deno.test("domain: iommu_map_page builds a 3-level table the IOMMU walks; iommu_
   iommu_unmap_page(d, dom, iova);
   assert.deepEqual([m.mem.read32(leaf), m.mem.read32(leaf + 4)], [0, 0]);
   assert.equal(fetch_pte(d, dom, 0x7_0000_0000), undefined, "no table there");
+});
+
+/** The memory of a kit as data: every non-blank page's dwords, and the time. */
+function memoryOf(kit: ReturnType<typeof makeKit>): string {
+  const out: string[] = [`t=${kit.m.clock.now}`];
+  const page = new Uint32Array(1024);
+  for (const pfn of kit.m.mem.nonBlankPages()) {
+    kit.m.mem.readDwords(pfn * PAGE_SIZE, 1024, page);
+    out.push(`${pfn}:${page.join(",")}`);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Two identical kits: one maps and unmaps ranges with iommu_map_pages / iommu_unmap_pages,
+ * the other page by page with iommu_map_page / iommu_unmap_page; `prepare` runs on both first.
+ */
+function twoKits(prepare: (kit: ReturnType<typeof makeKit>) => void) {
+  return [0, 1].map(() => {
+    const kit = makeKit({ nic: true });
+    kit.k.amd.go_to_state("IOMMU_INITIALIZED");
+    prepare(kit);
+    return kit;
+  });
+}
+
+Deno.test("domain: iommu_map_pages / iommu_unmap_pages leave memory and time as page-by-page calls do (ranges across level-1 tables, a leaf landing on the walk's path, events between pages)", () => {
+  const BASE = 0x4_5678_9000;
+  const region = Math.floor(BASE / 2 ** 21), l2index = region % 512;
+  const ranges: [number, number][] = [
+    [BASE, 3],
+    [0x4_567f_e000, 5], // across a 2 MiB boundary: a second level-1 table
+    [0x8000_0000, 1],
+    [0x1_3fff_f000, 4], // across a 1 GiB boundary: a second level-2 table
+    // In BASE's 2 MiB: its second page's leaf index is the level-2 index of the region.
+    [region * 2 ** 21 + (l2index - 1) * PAGE_SIZE, 3],
+  ];
+  const domOf = (kit: ReturnType<typeof makeKit>) => kit.k.amd.dev_data.get(KIT.NIC)!.domain!;
+  /** Builds the tables of every range (then clears the leaves). */
+  const tables = (kit: ReturnType<typeof makeKit>) => {
+    for (const [iova, pages] of ranges) {
+      for (let i = 0; i < pages; i++) {
+        iommu_map_page(kit.k.amd, domOf(kit), iova + i * PAGE_SIZE, 0x1000_0000, true, true);
+        iommu_unmap_page(kit.k.amd, domOf(kit), iova + i * PAGE_SIZE);
+      }
+    }
+  };
+  const cases: Record<string, (kit: ReturnType<typeof makeKit>) => void> = {
+    plain: () => {},
+    "tables built": tables,
+    // BASE's level-2 entry points at its own table: a leaf written at the index of that entry
+    // overwrites the path the next page's walk reads.
+    "self-referencing level-2 table": (kit) => {
+      tables(kit);
+      const { m } = kit;
+      const dom = domOf(kit);
+      const l3 = dom.pt_root + (Math.floor(BASE / 2 ** 30) % 512) * 8;
+      const l2table = (m.mem.read32(l3) & ~0xfff) + (m.mem.read32(l3 + 4) & 0xfffff) * 2 ** 32;
+      const lo = ((l2table % 2 ** 32) | 1 | (2 << 9)) >>> 0;
+      m.mem.write64(l2table + l2index * 8, lo, (Math.floor(l2table / 2 ** 32) | 0x6000_0000) >>> 0);
+    },
+    // Device events every nanosecond while the ranges are mapped; one rewrites BASE's
+    // level-3 entry (a stray write into the table).
+    "events between pages": (kit) => {
+      tables(kit);
+      const { m } = kit;
+      const l3 = domOf(kit).pt_root + (Math.floor(BASE / 2 ** 30) % 512) * 8;
+      for (let t = 1; t < 400; t++) {
+        m.clock.after(t, () => {
+          if (t === 7) m.mem.write64(l3, 0x2000_0003 | (2 << 9), 0x6000_0000);
+        });
+      }
+    },
+  };
+  for (const [name, prepare] of Object.entries(cases)) {
+    const [a, b] = twoKits(prepare);
+    for (const [iova, pages] of ranges) {
+      const mapped = iommu_map_pages(a.k.amd, domOf(a), iova, 0x2000_0000, pages, true, false);
+      let n = 0;
+      for (; n < pages; n++) {
+        const phys = 0x2000_0000 + n * PAGE_SIZE;
+        if (!iommu_map_page(b.k.amd, domOf(b), iova + n * PAGE_SIZE, phys, true, false)) break;
+      }
+      assert.equal(mapped, n, `${name}: map ${iova.toString(16)} x${pages}`);
+      assert.equal(memoryOf(a), memoryOf(b), `${name}: map ${iova.toString(16)} x${pages}`);
+    }
+    for (const [iova, pages] of ranges) {
+      iommu_unmap_pages(a.k.amd, domOf(a), iova + PAGE_SIZE, pages);
+      for (let i = 0; i < pages; i++) {
+        iommu_unmap_page(b.k.amd, domOf(b), iova + (i + 1) * PAGE_SIZE);
+      }
+      assert.equal(memoryOf(a), memoryOf(b), `${name}: unmap ${iova.toString(16)} x${pages}`);
+    }
+    assert.equal(a.m.clock.executed, b.m.clock.executed, name);
+  }
 });
