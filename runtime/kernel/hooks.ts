@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { z } from "npm:zod@^4";
 import type { Kernel } from "./kernel.ts";
 import type { AmdIommuDev, IommuDevData, ProtectionDomain } from "./amd_iommu/types.ts";
 import type { PciDev } from "./pci.ts";
@@ -29,20 +30,43 @@ export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unkno
   readonly doc: string;
   /** The v4.13 behaviour (the default when no plugin taps the point). */
   readonly default413: string;
+  /**
+   * The type of the values handlers give back (a bail answer, a waterfall value, a wrap's
+   * result), checked by the plugin runtime on every return: a value that does not match is
+   * the returning plugin's error. Absent: not checked (run-all points, void wraps).
+   */
+  readonly value?: z.ZodType;
   /** Phantom: the context type handlers receive. */
   readonly __ctx?: C;
   /** Phantom: the value type (bail result, waterfall value, wrap return). */
   readonly __value?: V;
 }
 
-/** Declares a hook point (types ride along as phantoms). */
+/**
+ * Declares a hook point (the context and value types ride along as phantoms). `value` is the
+ * zod schema of the values handlers return, which the plugin runtime checks.
+ */
 export function hookPoint<K extends HookKind, C, V = void>(
   kind: K,
   doc: string,
   default413: string,
+  value?: z.ZodType<V>,
 ): HookPoint<K, C, V> {
-  return { kind, doc, default413 };
+  return Object.freeze(value ? { kind, doc, default413, value } : { kind, doc, default413 });
 }
+
+/** GFP flags: a whole number of the allocator's flag bits. */
+const gfpFlags = z.number().int().nonnegative().max(2 ** 31);
+/** DTE field names, as a waterfall over a field list passes them. */
+const fieldNames = z.array(z.string().min(1));
+/** A protection domain, as get_domain returns one (a domain the iommu core made). */
+const domainSchema = z.looseObject({
+  id: z.number().int().nonnegative(),
+  type: z.enum(["dma", "identity", "unmanaged"]),
+  mode: z.number().int().nonnegative(),
+  pt_root: z.number().nonnegative(),
+  devices: z.custom<Set<number>>((v) => v instanceof Set, "must be a Set of DeviceIDs"),
+});
 
 /** Every context carries the kernel whose code is running. */
 export interface KernelCtx {
@@ -96,84 +120,96 @@ export interface ProbeCtx extends KernelCtx {
   dev: PciDev;
 }
 
-/** The hook points the kernel model calls. */
-export const HOOK_POINTS = {
-  "amd_iommu.init_iommu_one": hookPoint<"run-all", InitIommuOneCtx>(
-    "run-all",
-    "init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed.",
-    "Nothing: 4.13 never looks at the control register here.",
-  ),
-  "amd_iommu.early_amd_iommu_init.dev_table_gfp": hookPoint<"waterfall", KernelCtx, number>(
-    "waterfall",
-    "GFP flags of the device table allocation in early_amd_iommu_init() (also used for any other device-table-sized allocation made on the way, e.g. a copy).",
-    "GFP_KERNEL|__GFP_ZERO: the table may land above 4 GiB.",
-  ),
-  "amd_iommu.early_amd_iommu_init.disable_iommus": hookPoint<"waterfall", KernelCtx, boolean>(
-    "waterfall",
-    "Whether early_amd_iommu_init() calls disable_iommus() ('Disable any previously enabled IOMMUs').",
-    "true: always, in a kdump kernel too.",
-  ),
-  "amd_iommu.early_enable_iommus": hookPoint<"wrap", KernelCtx, void>(
-    "wrap",
-    "early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags.",
-    "Per IOMMU: iommu_disable, iommu_init_flags, iommu_set_device_table, enable command buffer and event log, exclusion range, GA, iommu_enable, flush all caches.",
-  ),
-  "amd_iommu.init_device_table_dma.bits": hookPoint<"waterfall", KernelCtx, string[]>(
-    "waterfall",
-    "DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices).",
-    "V and TV; in a kdump kernel also SA (DEV_ENTRY_NO_PAGE_FAULT), the 'Suppress IO_PAGE_FAULTs in kdump kernel' patch.",
-  ),
-  "amd_iommu.set_dte_entry.q1_clear": hookPoint<"waterfall", SetDteCtx, string[]>(
-    "waterfall",
-    "DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID.",
-    "SA and DomainID (flags &= ~(DTE_FLAG_SA | 0xffff)).",
-  ),
-  "amd_iommu.set_dte_entry": hookPoint<"wrap", SetDteCtx, void>(
-    "wrap",
-    "set_dte_entry(): write a device's DTE for a protection domain (q1 then q0, each as two 32-bit stores).",
-    "root | Mode<<9 | IR | IW | V | TV in q0; previous q1 with SA and DomainID cleared, new DomainID.",
-  ),
-  "amd_iommu.find_dev_data": hookPoint<"run-all", FindDevDataCtx>(
-    "run-all",
-    "find_dev_data(): called when a new iommu_dev_data was allocated for a DeviceID.",
-    "Nothing beyond the allocation.",
-  ),
-  "amd_iommu.get_domain": hookPoint<"wrap", GetDomainCtx, GetDomainResult>(
-    "wrap",
-    "get_domain(): the protection domain every AMD DMA-API entry point (map_page, unmap_page, map_sg, alloc_coherent, ...) uses.",
-    "-EINVAL if the IOMMU does not handle the device; the attached domain; -EBUSY if it is not a DMA-ops domain (a NULL domain is dereferenced: oops).",
-  ),
-  "iommu.__iommu_attach_device": hookPoint<"bail", AttachCtx, boolean>(
-    "bail",
-    "__iommu_attach_device(): return true to skip ops->attach_dev and report success.",
-    "Never skipped: attach_dev always runs.",
-  ),
-  "bnx2.bnx2_init_one.wait_dma": hookPoint<"wrap", ProbeCtx, void>(
-    "wrap",
-    "bnx2_init_one(): right after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent), wait for the crashed kernel's in-flight DMA in a kdump kernel.",
-    "if (is_kdump_kernel()) bnx2_wait_dma_complete(): stop the DMA engines, then poll every 1 ms (up to 100 times) until no transaction is pending.",
-  ),
-  "bnx2.bnx2_init_one": hookPoint<"run-all", ProbeCtx>(
-    "run-all",
-    "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() and the kdump wait, before the net device is registered.",
-    "Nothing more: the chip is not reset until the interface is opened.",
-  ),
-  "tg3.tg3_init_one": hookPoint<"run-all", ProbeCtx>(
-    "run-all",
-    "tg3_init_one(): the NetXtreme driver's probe, after a running chip was halted and the DMA self test's buffer allocated and freed (its first DMA-API calls), before the net device is registered.",
-    "Nothing more: the chip stays halted until the interface is opened.",
-  ),
-  "amd_iommu_v2.ppr_notifier": hookPoint<"bail", PprNotifierCtx, number>(
-    "bail",
-    "ppr_notifier() in amd_iommu_v2: a page request (PCIe PRI) from the PPR log, before the device's state is looked up; returning a PRI status (0 success, 1 invalid, 15 failure) answers it at once.",
-    "No early answer: the device's state decides (no state: no answer; PASID not bound: invalid; else the process's fault handler).",
-  ),
-  "kernel.machine_crash_shutdown": hookPoint<"run-all", KernelCtx>(
-    "run-all",
-    "native_machine_crash_shutdown(): what the panicking kernel does before jumping to the crash kernel.",
-    "Stops CPUs, disables the IO-APIC/LAPIC; the IOMMU is left as it is.",
-  ),
-} as const;
+/** The hook points the kernel model calls (frozen: users' code cannot redeclare one). */
+export const HOOK_POINTS = Object.freeze(
+  {
+    "amd_iommu.init_iommu_one": hookPoint<"run-all", InitIommuOneCtx>(
+      "run-all",
+      "init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed.",
+      "Nothing: 4.13 never looks at the control register here.",
+    ),
+    "amd_iommu.early_amd_iommu_init.dev_table_gfp": hookPoint<"waterfall", KernelCtx, number>(
+      "waterfall",
+      "GFP flags of the device table allocation in early_amd_iommu_init() (also used for any other device-table-sized allocation made on the way, e.g. a copy).",
+      "GFP_KERNEL|__GFP_ZERO: the table may land above 4 GiB.",
+      gfpFlags,
+    ),
+    "amd_iommu.early_amd_iommu_init.disable_iommus": hookPoint<"waterfall", KernelCtx, boolean>(
+      "waterfall",
+      "Whether early_amd_iommu_init() calls disable_iommus() ('Disable any previously enabled IOMMUs').",
+      "true: always, in a kdump kernel too.",
+      z.boolean(),
+    ),
+    "amd_iommu.early_enable_iommus": hookPoint<"wrap", KernelCtx, void>(
+      "wrap",
+      "early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags.",
+      "Per IOMMU: iommu_disable, iommu_init_flags, iommu_set_device_table, enable command buffer and event log, exclusion range, GA, iommu_enable, flush all caches.",
+    ),
+    "amd_iommu.init_device_table_dma.bits": hookPoint<"waterfall", KernelCtx, string[]>(
+      "waterfall",
+      "DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices).",
+      "V and TV; in a kdump kernel also SA (DEV_ENTRY_NO_PAGE_FAULT), the 'Suppress IO_PAGE_FAULTs in kdump kernel' patch.",
+      fieldNames,
+    ),
+    "amd_iommu.set_dte_entry.q1_clear": hookPoint<"waterfall", SetDteCtx, string[]>(
+      "waterfall",
+      "DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID.",
+      "SA and DomainID (flags &= ~(DTE_FLAG_SA | 0xffff)).",
+      fieldNames,
+    ),
+    "amd_iommu.set_dte_entry": hookPoint<"wrap", SetDteCtx, void>(
+      "wrap",
+      "set_dte_entry(): write a device's DTE for a protection domain (q1 then q0, each as two 32-bit stores).",
+      "root | Mode<<9 | IR | IW | V | TV in q0; previous q1 with SA and DomainID cleared, new DomainID.",
+    ),
+    "amd_iommu.find_dev_data": hookPoint<"run-all", FindDevDataCtx>(
+      "run-all",
+      "find_dev_data(): called when a new iommu_dev_data was allocated for a DeviceID.",
+      "Nothing beyond the allocation.",
+    ),
+    "amd_iommu.get_domain": hookPoint<"wrap", GetDomainCtx, GetDomainResult>(
+      "wrap",
+      "get_domain(): the protection domain every AMD DMA-API entry point (map_page, unmap_page, map_sg, alloc_coherent, ...) uses.",
+      "-EINVAL if the IOMMU does not handle the device; the attached domain; -EBUSY if it is not a DMA-ops domain (a NULL domain is dereferenced: oops).",
+      z.union([
+        z.strictObject({ domain: domainSchema }),
+        z.strictObject({ err: z.enum(["EINVAL", "EBUSY"]) }),
+      ]),
+    ),
+    "iommu.__iommu_attach_device": hookPoint<"bail", AttachCtx, boolean>(
+      "bail",
+      "__iommu_attach_device(): return true to skip ops->attach_dev and report success.",
+      "Never skipped: attach_dev always runs.",
+      z.boolean(),
+    ),
+    "bnx2.bnx2_init_one.wait_dma": hookPoint<"wrap", ProbeCtx, void>(
+      "wrap",
+      "bnx2_init_one(): right after bnx2_init_board() (which already allocated the statistics block with dma_alloc_coherent), wait for the crashed kernel's in-flight DMA in a kdump kernel.",
+      "if (is_kdump_kernel()) bnx2_wait_dma_complete(): stop the DMA engines, then poll every 1 ms (up to 100 times) until no transaction is pending.",
+    ),
+    "bnx2.bnx2_init_one": hookPoint<"run-all", ProbeCtx>(
+      "run-all",
+      "bnx2_init_one(): the NIC driver's probe, after bnx2_init_board() and the kdump wait, before the net device is registered.",
+      "Nothing more: the chip is not reset until the interface is opened.",
+    ),
+    "tg3.tg3_init_one": hookPoint<"run-all", ProbeCtx>(
+      "run-all",
+      "tg3_init_one(): the NetXtreme driver's probe, after a running chip was halted and the DMA self test's buffer allocated and freed (its first DMA-API calls), before the net device is registered.",
+      "Nothing more: the chip stays halted until the interface is opened.",
+    ),
+    "amd_iommu_v2.ppr_notifier": hookPoint<"bail", PprNotifierCtx, number>(
+      "bail",
+      "ppr_notifier() in amd_iommu_v2: a page request (PCIe PRI) from the PPR log, before the device's state is looked up; returning a PRI status (0 success, 1 invalid, 15 failure) answers it at once.",
+      "No early answer: the device's state decides (no state: no answer; PASID not bound: invalid; else the process's fault handler).",
+      z.union([z.literal(0), z.literal(1), z.literal(15)]),
+    ),
+    "kernel.machine_crash_shutdown": hookPoint<"run-all", KernelCtx>(
+      "run-all",
+      "native_machine_crash_shutdown(): what the panicking kernel does before jumping to the crash kernel.",
+      "Stops CPUs, disables the IO-APIC/LAPIC; the IOMMU is left as it is.",
+    ),
+  } as const,
+);
 
 /** The declared hook points. */
 export type HookPoints = typeof HOOK_POINTS;
