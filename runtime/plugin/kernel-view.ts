@@ -82,12 +82,14 @@ export class KernelView {
     const fn = o as (...a: unknown[]) => unknown;
     let made = this.wrapped.get(o);
     if (made === undefined) {
-      const view = this;
+      const outArg = (a: unknown) => this.out(a);
+      const inValue = (a: unknown) => this.in(a);
+      const attribute = this.attribute;
       made = function (this: unknown, ...args: unknown[]) {
         try {
-          return view.in(fn.apply(view.out(this), args.map((a) => view.out(a))));
+          return inValue(fn.apply(outArg(this), args.map(outArg)));
         } catch (e) {
-          throw view.attribute(`a function it gave the kernel (${fn.name || "anonymous"})`, e);
+          throw attribute(`a function it gave the kernel (${fn.name || "anonymous"})`, e);
         }
       };
       this.inbound.set(made, o);
@@ -100,7 +102,7 @@ export class KernelView {
     if (target instanceof Machine) return this.closedProxy(target, "the machine object");
     const memory = target instanceof PhysMem;
     const sealed = !Object.isExtensible(target);
-    const view = this;
+    const view = { out: (v: unknown) => this.out(v), in: (v: unknown) => this.in(v) };
     const handler: ProxyHandler<object> = {
       get(t, key) {
         if (memory && !MEMORY_API.has(key)) {
@@ -145,7 +147,7 @@ export class KernelView {
       construct(t, args) {
         return view.out(
           Reflect.construct(t as new (...a: unknown[]) => object, args.map((a) => view.in(a))),
-        );
+        ) as object;
       },
     };
     return new Proxy(target, handler);
