@@ -11,7 +11,7 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DRIVER_PLUGINS } from "../../plugins/drivers/mod.ts";
 import { SERIES } from "../../plugins/series/mod.ts";
-import { HOOK_POINTS, isPlugin, type Plugin, Series, SeriesError } from "../plugin/mod.ts";
+import { framed, HOOK_POINTS, isPlugin, type Plugin, Series, SeriesError } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
 
 /** The built-in plugin objects (frozen), for telling them from users' plugins. */
@@ -256,7 +256,11 @@ export async function loadPluginFile(path: string): Promise<Plugin> {
   }
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(absolute).href);
+    mod = await framed(
+      `file ${absolute}`,
+      "module load",
+      () => import(pathToFileURL(absolute).href),
+    );
   } catch (e) {
     const bad = asManifestError(e);
     if (bad) {

@@ -43,6 +43,9 @@ const MEMORY_API: ReadonlySet<PropertyKey> = new Set([
 /** How an error thrown by a plugin's function called from kernel code is attributed. */
 export type Attribute = (hook: string, e: unknown) => unknown;
 
+/** Runs a plugin's function called from kernel code as that plugin's running frame. */
+export type Framed = <T>(hook: string, fn: () => T) => T;
+
 function closed(what: string): never {
   throw new Error(`${what} is the lab's instrumentation, not part of the kernel API`);
 }
@@ -54,7 +57,10 @@ export class KernelView {
   /** The plugin's functions passed to the kernel, and what the kernel got for them. */
   private readonly inbound = new WeakMap<object, object>();
 
-  constructor(private readonly attribute: Attribute) {}
+  constructor(
+    private readonly attribute: Attribute,
+    private readonly framed: Framed = (_hook, fn) => fn(),
+  ) {}
 
   /** A value as the plugin sees it. */
   out<T>(v: T): T {
@@ -84,12 +90,13 @@ export class KernelView {
     if (made === undefined) {
       const outArg = (a: unknown) => this.out(a);
       const inValue = (a: unknown) => this.in(a);
-      const attribute = this.attribute;
+      const attribute = this.attribute, framed = this.framed;
+      const hook = `a function it gave the kernel (${fn.name || "anonymous"})`;
       made = function (this: unknown, ...args: unknown[]) {
         try {
-          return inValue(fn.apply(outArg(this), args.map(outArg)));
+          return framed(hook, () => inValue(fn.apply(outArg(this), args.map(outArg))));
         } catch (e) {
-          throw attribute(`a function it gave the kernel (${fn.name || "anonymous"})`, e);
+          throw attribute(hook, e);
         }
       };
       this.inbound.set(made, o);

@@ -19,6 +19,8 @@ export type {
 } from "./plugin.ts";
 export { type Missing, type Resolved, Series } from "./series.ts";
 export {
+  currentFrame,
+  framed,
   type FrameSink,
   HookRunner,
   type HookRunnerOptions,
@@ -26,7 +28,7 @@ export {
   setFrameSink,
   unwrapHookError,
 } from "./runner.ts";
-export { type Attribute, KernelView } from "./kernel-view.ts";
+export { type Attribute, type Framed, KernelView } from "./kernel-view.ts";
 export { deepFreeze } from "./freeze.ts";
 export { ManifestError, MissingSymbolError, PluginError, SeriesError } from "./errors.ts";
 export { HOOK_POINTS, hookPoint } from "./kernel-api.ts";

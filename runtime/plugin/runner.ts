@@ -55,6 +55,27 @@ export function setFrameSink(sink: FrameSink): boolean {
   return true;
 }
 
+/**
+ * Runs `fn` — code of `plugin` the runtime starts outside any hook point, such as loading a
+ * plugin file (`module load`) — reporting it as the running frame. Refused while a plugin's
+ * code runs: a plugin cannot name another as the one running.
+ */
+export async function framed<T>(plugin: string, hook: string, fn: () => Promise<T>): Promise<T> {
+  if (framePlugin !== undefined) throw new Error("framed(): a plugin's code is running");
+  if (frameSink === undefined) return await fn();
+  enter(plugin, hook);
+  try {
+    return await fn();
+  } finally {
+    leave(undefined, undefined);
+  }
+}
+
+/** The frame running now: what a sandbox host reports when its process ends unasked. */
+export function currentFrame(): { plugin?: string; hook?: string } {
+  return framePlugin === undefined ? {} : { plugin: framePlugin, hook: frameHook };
+}
+
 /** Reports that `plugin`'s code runs at `hook` (from here until {@link leave}). */
 function enter(plugin: string, hook: string): void {
   framePlugin = plugin;
@@ -184,7 +205,17 @@ export class HookRunner implements HookCaller, PluginHookApi {
       if (!this.stateSlotOf.has(pl.id)) this.stateSlotOf.set(pl.id, i);
     });
     this.views = plugins.map((p) =>
-      opts.viewed?.(p) ? new KernelView((hook, e) => attributed(p, hook, e)) : undefined
+      opts.viewed?.(p)
+        ? new KernelView((hook, e) => attributed(p, hook, e), (hook, fn) => {
+          const pp = framePlugin, ph = frameHook;
+          if (frameSink) enter(p.id, hook);
+          try {
+            return fn();
+          } finally {
+            if (frameSink) leave(pp, ph);
+          }
+        })
+        : undefined
     );
   }
 
