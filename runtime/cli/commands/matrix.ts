@@ -33,6 +33,7 @@ import {
 } from "../scenario-options.ts";
 import { forceOption, parseIdList, pluginPlacementOptions } from "../series-options.ts";
 import { parseWorkers } from "../sweep-options.ts";
+import { limitsFromOptions, sandboxOptions } from "../sandbox-options.ts";
 
 function parseShardOption(value: string) {
   try {
@@ -125,6 +126,7 @@ async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Prom
 /** Registers `matrix` and `matrix merge` on `program`. */
 export function registerMatrix(program: CommandUnknownOpts): void {
   const placement = pluginPlacementOptions();
+  const sandbox = sandboxOptions();
   const [out, jsonl, json, results] = outputOptions();
   const matrix = program
     .command("matrix")
@@ -146,6 +148,9 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(placement.after)
     .option("--pairwise", "a pairwise set instead of every subset")
     .addOption(forceOption())
+    .addOption(sandbox[0])
+    .addOption(sandbox[1])
+    .addOption(sandbox[2])
     .addOption(
       new Option("--workers <n>", "worker threads (default: the number of cores)").argParser(
         parseWorkers,
@@ -183,6 +188,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         with: opts.with,
         plugins: opts.plugin ?? [],
         force: opts.force === true,
+        sandbox: limitsFromOptions(opts),
       };
       const runs =
         shardIndices(new MatrixPlan(config.mode, config.patches).size, opts.shard).length;
