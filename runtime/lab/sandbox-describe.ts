@@ -9,6 +9,8 @@ import { hookCatalog, type HookInfo } from "./hooks-info.ts";
 import { InputError } from "./input.ts";
 import { describePlugins, type PluginInfo } from "./plugin-info.ts";
 import { builtinPlugins, checkHooks, loadPluginFile } from "./plugins.ts";
+import { resolve } from "node:path";
+import { DEFAULT_LIMITS, type SandboxLimits, SandboxWorker } from "./sandbox.ts";
 
 /** A message to a describing host: the files to load. */
 export type ToDescribe = { type: "init"; files: string[] };
@@ -43,4 +45,34 @@ export function serveDescribe(
       });
     }
   };
+}
+
+/**
+ * The plugin and hook listings with users' files, loaded in a sandbox host (loading a module
+ * runs its code); without files, in this process.
+ *
+ * @throws {InputError} for a file that does not load or is refused, or that breaks a limit
+ *   while loading
+ */
+export async function describeSandboxed(
+  files: readonly string[],
+  limits: SandboxLimits = DEFAULT_LIMITS,
+): Promise<{ plugins: PluginInfo[]; hooks: HookInfo[] }> {
+  if (files.length === 0) return describeFiles([]);
+  const absolute = files.map((f) => resolve(Deno.cwd(), f));
+  const host = new SandboxWorker("describe", { files: absolute, limits });
+  try {
+    return await new Promise((done, fail) => {
+      host.onmessage = (e: MessageEvent) => {
+        const m = e.data as FromDescribe | { type: "fault"; fault: { message: string } };
+        if (m.type === "described") done({ plugins: m.plugins, hooks: m.hooks });
+        else if (m.type === "fault") fail(new InputError(m.fault.message));
+        else fail(m.input ? new InputError(m.message) : new Error(m.message));
+      };
+      const msg: ToDescribe = { type: "init", files: [...files] };
+      host.postMessage(msg);
+    });
+  } finally {
+    host.terminate();
+  }
 }
