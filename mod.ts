@@ -97,6 +97,28 @@ export {
 export { readDteWords } from "./runtime/kernel/amd_iommu/domain.ts";
 /** A series from a spec: "all", "none", or ids ("all"). */
 export { seriesFromSpec } from "./runtime/lab/plugins.ts";
+/**
+ * True for a PluginError the plugin runtime made (attributed to the plugin whose code threw),
+ * false for one a plugin constructed itself.
+ */
+export { isAttributed } from "./runtime/plugin/mod.ts";
+
+// ---- users' code: the sandbox ------------------------------------------------------------------
+
+/**
+ * The sandbox's limits for users' plugin files and `--run` scripts: the defaults (60 s a run,
+ * 2048 MiB, no permission beyond reading their own files) and the permissions one can grant.
+ */
+export { DEFAULT_LIMITS, PERMISSIONS } from "./runtime/lab/sandbox.ts";
+/** The sandbox's limits, a grantable permission, and what ended a sandboxed run. */
+export type { Permission, SandboxFault, SandboxLimits } from "./runtime/lab/sandbox.ts";
+/**
+ * Runs of one configuration in workers; a configuration naming users' plugin files runs in
+ * sandbox hosts (subprocesses) under its `sandbox` limits.
+ */
+export { BatchPool } from "./runtime/lab/batch.ts";
+/** What a BatchPool runs and returns. */
+export type { BatchConfig, BatchJob, BatchResult, SeriesRecipe } from "./runtime/lab/batch.ts";
 
 // ---- measurements ------------------------------------------------------------------------
 
