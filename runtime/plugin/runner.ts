@@ -110,6 +110,9 @@ export interface HookRunnerOptions {
   viewed?: (p: Plugin) => boolean;
 }
 
+/** What a wrapper's `next()` gave before it was called: nothing yet. */
+const NOT_CALLED = Symbol("not called");
+
 /** An error that passed through a wrapper's `next()`: not the wrapper's fault. */
 class Passthrough {
   constructor(readonly error: unknown) {}
@@ -472,7 +475,8 @@ export class HookRunner implements HookCaller, PluginHookApi {
         const r = view
           ? view.in(p.hooks[name]!(view.out(v), this.ctxFor(t, i, ctx)))
           : p.hooks[name]!(v, this.ctxFor(t, i, ctx));
-        v = this.checked(name, "waterfall", r, true) as V;
+        // The value passed on unchanged was checked already (or is the kernel's own).
+        v = (r === v ? r : this.checked(name, "waterfall", r, true)) as V;
       } catch (e) {
         throw attributed(p, name, e);
       } finally {
@@ -497,11 +501,15 @@ export class HookRunner implements HookCaller, PluginHookApi {
   private wrapFrom<V>(t: Taps, i: number, name: string, ctx: KernelCtx, def: () => V): V {
     const p = t.list[i];
     const view = t.views[i];
+    // What next() gave: a wrapper passing it on returns a value already checked (or the
+    // kernel's own), so only a value of the wrapper's making is checked against the type.
+    let inner: unknown = NOT_CALLED;
     const next = (): V => {
       const pp = framePlugin, ph = frameHook;
       try {
         if (frameSink) leave(undefined, undefined); // the kernel's (or inner plugins') code
         const v = i === 0 ? def() : this.wrapFrom(t, i - 1, name, ctx, def);
+        inner = v;
         return view ? view.out(v) : v;
       } catch (e) {
         throw isAttributed(e) || e instanceof KernelPanic ? e : new Passthrough(e);
@@ -513,7 +521,8 @@ export class HookRunner implements HookCaller, PluginHookApi {
     if (frameSink) enter(p.id, name);
     try {
       const r = p.hooks[name]!(this.ctxFor(t, i, ctx), next);
-      return this.checked(name, "wrap", view ? view.in(r) : r, true) as V;
+      const raw = view ? view.in(r) : r;
+      return (raw === inner ? raw : this.checked(name, "wrap", raw, true)) as V;
     } catch (e) {
       throw attributed(p, name, e);
     } finally {

@@ -42,6 +42,31 @@ Deno.test("run --timeout: an endless loop gives plugin-timeout naming the plugin
   );
 });
 
+Deno.test("matrix --plugin: users' plugin files run sandboxed; each run's line carries the attributed verdict", async () => {
+  const out = await lab([
+    "matrix",
+    "--patches",
+    "copy-dev-tables,helper-functions",
+    "--plugin",
+    fixture("exit"),
+    "--jsonl",
+    "--quiet",
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  const lines = out.stdout.trimEnd().split("\n").slice(1).map((l) => JSON.parse(l));
+  assert.equal(lines.length, 4);
+  // copy-dev-tables without helper-functions would not build: skipped, not run.
+  const ran = lines.filter((l) => l.verdict !== "skipped");
+  assert.equal(ran.length, 3);
+  for (const l of ran) {
+    assert.equal(l.verdict, "plugin-error");
+    assert.match(
+      l.cause,
+      /^plugin quitter failed at iommu\.__iommu_attach_device: called Deno\.exit\(0\)/,
+    );
+  }
+});
+
 Deno.test("a plugin tapping an unknown hook point is refused like a bad manifest: one path-qualified line, exit 2", async () => {
   for (const args of [["run", "--plugin"], ["plugins", "--plugin"], ["hooks", "--plugin"]]) {
     const out = await lab([...args, fixture("unknown-hook")]);
