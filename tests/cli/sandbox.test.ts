@@ -64,6 +64,15 @@ Deno.test("matrix --plugin: users' plugin files run sandboxed; each run's line c
   }
 });
 
+Deno.test("run --timeout: a plugin file that never finishes loading is named, with the module load, exit 2", async () => {
+  const out = await lab(["run", "--plugin", fixture("loop-at-load"), "--timeout", "2"]);
+  assert.equal(out.code, 2, out.stderr);
+  assert.match(
+    out.stderr,
+    /^kdump-lab: run: plugin file \/.*loop-at-load\.ts at module load did not finish within 2 s \(--timeout\)\n$/,
+  );
+});
+
 Deno.test("a plugin tapping an unknown hook point is refused like a bad manifest: one path-qualified line, exit 2", async () => {
   for (const args of [["run", "--plugin"], ["plugins", "--plugin"], ["hooks", "--plugin"]]) {
     const out = await lab([...args, fixture("unknown-hook")]);
