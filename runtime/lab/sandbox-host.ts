@@ -110,6 +110,12 @@ for (
   } catch { /* not there */ }
 }
 
+// Deno's internals (raw ops: an exit that skips `unload`, among others) are not for users' code.
+try {
+  const internal = (Deno as unknown as { internal: symbol }).internal;
+  Object.defineProperty(Deno, internal, { value: undefined, writable: false, configurable: false });
+} catch { /* not there */ }
+
 let finishing = false;
 globalThis.addEventListener("unload", () => {
   if (finishing) return;

@@ -334,11 +334,19 @@ export class SandboxWorker {
     if (this.done) return;
     const oom = /out of memory|heap limit|allocation failed/i.test(this.stderrTail) ||
       s.signal === "SIGTRAP" || s.signal === "SIGABRT";
-    this.fault(oom ? "oom" : "exit", undefined, s.code);
+    if (oom) return this.fault("oom");
+    // An exit the host did not report: the watchdog's last frame may be some milliseconds
+    // old, so no plugin is named.
+    this.fault("exit", {
+      kind: "exit",
+      message: `users' code ended the sandbox host (exit code ${s.code}${
+        s.signal ? `, ${s.signal}` : ""
+      }): users' code may not end the process`,
+    });
   }
 
   /** Ends the host and delivers the fault. */
-  private fault(kind: SandboxFault["kind"], reported?: SandboxFault, code?: number): void {
+  private fault(kind: SandboxFault["kind"], reported?: SandboxFault): void {
     if (this.done) return;
     this.terminate();
     const frame = reported ?? this.frame;
@@ -349,7 +357,7 @@ export class SandboxWorker {
       ? `${where} did not finish within ${this.limits.timeoutS} s (--timeout)`
       : kind === "oom"
       ? `${where} went over the memory cap of ${this.limits.maxMemoryMb} MiB (--max-memory)`
-      : reported?.message ?? `${where}: the process ended (exit code ${code ?? "?"})`;
+      : reported?.message ?? `${where} ended the process`;
     this.faulted = { kind, plugin: frame.plugin, hook: frame.hook, message };
     const m: FaultMessage = { type: "fault", fault: this.faulted };
     this.onmessage?.({ data: m } as MessageEvent);

@@ -139,6 +139,16 @@ Deno.test("sandbox: Deno.exit and process.exit in a handler are attributed error
   }
 });
 
+Deno.test("sandbox: Deno's internal ops (an exit past Deno.exit) are out of users' code's reach", async () => {
+  const [r] = await sandboxed(fixture("internal-exit"));
+  assert.equal(r.report!.verdict, "plugin-error");
+  assert.deepEqual(r.report!.pluginError, {
+    plugin: "op-quitter",
+    hook: "amd_iommu.init_iommu_one",
+    message: "Deno's internals are out of reach",
+  });
+});
+
 Deno.test("sandbox: users' code cannot patch JavaScript's built-in prototypes the lab relies on", async () => {
   const [r] = await sandboxed(fixture("patch-builtin"));
   assert.equal(r.report!.verdict, "plugin-error");
