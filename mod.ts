@@ -94,6 +94,40 @@ export { SERIES, SERIES_IDS } from "./plugins/series/mod.ts";
 export { DRIVER_PLUGINS } from "./plugins/drivers/mod.ts";
 /** A plugin (see `./plugin.ts` for writing one). */
 export type { Plugin } from "./runtime/plugin/mod.ts";
+/** GFP flags and get_order() of the kernel model's page allocator, for plugin authors. */
+export { getOrder, GFP } from "./runtime/kernel/alloc.ts";
+/** Command builders of the AMD driver model (build_inv_iommu_pages & co.), for plugin authors. */
+export {
+  build_completion_wait,
+  build_inv_all,
+  build_inv_dte,
+  build_inv_iommu_pages,
+  build_inv_irt,
+} from "./runtime/kernel/amd_iommu/cmd.ts";
+/** `readDteWords(k.amd, devid)`: the 8 dwords of a DTE in a kernel's device table. */
+export { readDteWords } from "./runtime/kernel/amd_iommu/domain.ts";
+/**
+ * True for a PluginError the plugin runtime made (attributed to the plugin whose code threw),
+ * false for one a plugin constructed itself.
+ */
+export { isAttributed } from "./runtime/plugin/mod.ts";
+
+// ---- users' code: the sandbox ------------------------------------------------------------------
+
+/**
+ * The sandbox's limits for users' plugin files and `--run` scripts: the defaults (60 s a run,
+ * 2048 MiB, no permission beyond reading their own files) and the permissions one can grant.
+ */
+export { DEFAULT_LIMITS, PERMISSIONS } from "./runtime/lab/sandbox.ts";
+/** The sandbox's limits, a grantable permission, and what ended a sandboxed run. */
+export type { Permission, SandboxFault, SandboxLimits } from "./runtime/lab/sandbox.ts";
+/**
+ * Runs of one configuration in workers; a configuration naming users' plugin files runs in
+ * sandbox hosts (subprocesses) under its `sandbox` limits.
+ */
+export { BatchPool } from "./runtime/lab/batch.ts";
+/** What a BatchPool runs and returns. */
+export type { BatchConfig, BatchJob, BatchResult, SeriesRecipe } from "./runtime/lab/batch.ts";
 
 // ---- measurements ------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { deepFreeze } from "../../runtime/plugin/freeze.ts";
 import type { Plugin } from "../../runtime/plugin/mod.ts";
 import detectPreEnabled from "./detect-pre-enabled.ts";
 import helperFunctions from "./helper-functions.ts";
@@ -18,8 +19,11 @@ import below4g from "./dev-table-below-4g.ts";
 import dropGcr3 from "./drop-gcr3-root.ts";
 import disableOnlyIfOff from "./disable-only-if-off.ts";
 
-/** The twelve patches, in series order. */
-export const SERIES: readonly Plugin[] = [
+/**
+ * The twelve patches, in series order. Frozen, deeply: users' plugins cannot change a patch's
+ * handlers, symbols or hook points.
+ */
+export const SERIES: readonly Plugin[] = deepFreeze([
   detectPreEnabled,
   helperFunctions,
   revertSuppress,
@@ -32,7 +36,7 @@ export const SERIES: readonly Plugin[] = [
   below4g,
   dropGcr3,
   disableOnlyIfOff,
-] as Plugin[];
+] as Plugin[]);
 
 /** Ids of the series, in order. */
 export const SERIES_IDS: readonly string[] = SERIES.map((p) => p.id);

@@ -18,6 +18,7 @@ import {
   seriesFromOptions,
   type SeriesOpts,
 } from "./series-options.ts";
+import { limitsFromOptions } from "./sandbox-options.ts";
 
 /**
  * `--with IDS`: a comma list, repeatable; the ids add up.
@@ -104,8 +105,8 @@ export async function searchBase(
 export function runScriptOption() {
   return new Option(
     "--run <script>",
-    "predicate: `deno run -A SCRIPT` gets the report as JSON on stdin; exit 0 good, 125 skip, " +
-      "1-127 bad, 128+ aborts (default: good = dump-ok with no IO_PAGE_FAULT logged)",
+    "predicate: `deno run SCRIPT` (sandboxed) gets the report as JSON on stdin; exit 0 good, " +
+      "125 skip, 1-127 bad, 128+ aborts (default: good = dump-ok with no IO_PAGE_FAULT logged)",
   );
 }
 
@@ -132,9 +133,16 @@ export function quietOption(
   return new Option("--quiet", description).conflicts("verbose");
 }
 
-/** The predicate the options choose: the script of `--run`, else the default one. */
-export async function judgeFromOptions(opts: { run?: string }): Promise<Judge> {
-  return opts.run === undefined ? defaultJudge : await scriptJudge(opts.run);
+/**
+ * The predicate the options choose: the script of `--run` (sandboxed under the limits of
+ * `--timeout`, `--max-memory`, `--allow-plugin-perms`), else the default one.
+ */
+export async function judgeFromOptions(
+  opts: { run?: string } & Parameters<typeof limitsFromOptions>[0],
+): Promise<Judge> {
+  return opts.run === undefined
+    ? defaultJudge
+    : await scriptJudge(opts.run, limitsFromOptions(opts));
 }
 
 /**
@@ -150,9 +158,11 @@ export function showProgress(opts: { verbose?: boolean; quiet?: boolean }): bool
 export const PROBE_HELP = `
 Predicate:
   By default a run is good when its verdict is dump-ok and the IOMMU logged no
-  IO_PAGE_FAULT. With --run SCRIPT, \`deno run -A SCRIPT\` reads the report as JSON on stdin
+  IO_PAGE_FAULT. With --run SCRIPT, \`deno run SCRIPT\` reads the report as JSON on stdin
   and answers with its exit code, as in git bisect run: 0 good, 125 skip, 1-127 bad; 128 or
-  more aborts (exit 2). A series whose dependencies are missing is a skip (not run).`;
+  more aborts (exit 2). A series whose dependencies are missing is a skip (not run).
+  The script may read only itself and kdump-lab's sources (--allow-plugin-perms grants
+  more) and must answer within --timeout seconds (default 60), else the search aborts.`;
 
 /** The help text on the series options of a searching command. */
 export const SEARCH_SERIES_HELP = `

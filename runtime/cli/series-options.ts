@@ -10,7 +10,6 @@
  */
 import { InvalidArgumentError, Option } from "npm:@commander-js/extra-typings@^14";
 import { seriesFromRecipe, type SeriesRecipe } from "../lab/batch.ts";
-import { loadPluginFile } from "../lab/plugins.ts";
 
 /** A `--plugin FILE` and its placement, in command-line order. */
 export interface PluginArg {
@@ -174,11 +173,4 @@ export function recipeFromOptions(opts: SeriesOpts): SeriesRecipe {
  */
 export function seriesFromOptions(opts: SeriesOpts) {
   return seriesFromRecipe(recipeFromOptions(opts));
-}
-
-/** Loads the plugin files of a listing's `--plugin` options, in order. */
-export async function listedPlugins(files: readonly string[]) {
-  const out = [];
-  for (const f of files) out.push(await loadPluginFile(f));
-  return out;
 }

@@ -79,6 +79,8 @@ export const VERDICT_COLORS: Record<Verdict, string> = {
   "hang": "#7b4fb0",
   "panic": "#8c1c1c",
   "plugin-error": "#c2378f",
+  "plugin-timeout": "#a0306f",
+  "plugin-oom": "#7d2758",
   "skipped": "#9aa0a6",
 };
 

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { z } from "npm:zod@^4";
 import type { Kernel } from "./kernel.ts";
 import type { AmdIommuDev, IommuDevData, ProtectionDomain } from "./amd_iommu/types.ts";
 import type { PciDev } from "./pci.ts";
@@ -59,6 +60,12 @@ export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unkno
   readonly default413: string;
   /** The context's fields besides `k` (see {@link CtxFields}); absent when not described. */
   readonly fields?: { readonly [field: string]: { readonly type: string; readonly doc: string } };
+  /**
+   * The type of the values handlers give back (a bail answer, a waterfall value, a wrap's
+   * result), checked by the plugin runtime on every return: a value that does not match is
+   * the returning plugin's error. Absent: not checked (run-all points, void wraps).
+   */
+  readonly value?: z.ZodType;
   /** Phantom: the context type handlers receive. */
   readonly __ctx?: C;
   /** Phantom: the value type (bail result, waterfall value, wrap return). */
@@ -66,17 +73,38 @@ export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unkno
 }
 
 /**
- * Declares a hook point (types ride along as phantoms); `fields` describes the context's
- * fields for `kdump-lab hooks`, checked against the context type.
+ * Declares a hook point (the context and value types ride along as phantoms); `fields`
+ * describes the context's fields for `kdump-lab hooks`, checked against the context type;
+ * `value` is the zod schema of the values handlers return, which the plugin runtime checks.
  */
 export function hookPoint<K extends HookKind, C, V = void>(
   kind: K,
   doc: string,
   default413: string,
   fields?: CtxFields<C>,
+  value?: z.ZodType<V>,
 ): HookPoint<K, C, V> {
-  return fields ? { kind, doc, default413, fields } : { kind, doc, default413 };
+  return Object.freeze({
+    kind,
+    doc,
+    default413,
+    ...(fields ? { fields } : {}),
+    ...(value ? { value } : {}),
+  });
 }
+
+/** GFP flags: a whole number of the allocator's flag bits. */
+const gfpFlags = z.number().int().nonnegative().max(2 ** 31);
+/** DTE field names, as a waterfall over a field list passes them. */
+const fieldNames = z.array(z.string().min(1));
+/** A protection domain, as get_domain returns one (a domain the iommu core made). */
+const domainSchema = z.looseObject({
+  id: z.number().int().nonnegative(),
+  type: z.enum(["dma", "identity", "unmanaged"]),
+  mode: z.number().int().nonnegative(),
+  pt_root: z.number().nonnegative(),
+  devices: z.custom<Set<number>>((v) => v instanceof Set, "must be a Set of DeviceIDs"),
+});
 
 /** Every context carries the kernel whose code is running. */
 export interface KernelCtx {
@@ -172,8 +200,8 @@ export interface KernelHookPoints {
   readonly "kernel.machine_crash_shutdown": HookPoint<"run-all", KernelCtx, void>;
 }
 
-/** The hook points the kernel model calls. */
-export const HOOK_POINTS: KernelHookPoints = {
+/** The hook points the kernel model calls (frozen: users' code cannot redeclare one). */
+export const HOOK_POINTS: KernelHookPoints = Object.freeze({
   "amd_iommu.init_iommu_one": hookPoint<"run-all", InitIommuOneCtx>(
     "run-all",
     "init_iommu_one(): after the IOMMU's MMIO is mapped and its command and event buffers are allocated, before its IVHD entries are parsed.",
@@ -185,12 +213,14 @@ export const HOOK_POINTS: KernelHookPoints = {
     "GFP flags of the device table allocation in early_amd_iommu_init() (also used for any other device-table-sized allocation made on the way, e.g. a copy).",
     "GFP_KERNEL|__GFP_ZERO: the table may land above 4 GiB.",
     {},
+    gfpFlags,
   ),
   "amd_iommu.early_amd_iommu_init.disable_iommus": hookPoint<"waterfall", KernelCtx, boolean>(
     "waterfall",
     "Whether early_amd_iommu_init() calls disable_iommus() ('Disable any previously enabled IOMMUs').",
     "true: always, in a kdump kernel too.",
     {},
+    z.boolean(),
   ),
   "amd_iommu.early_enable_iommus": hookPoint<"wrap", KernelCtx, void>(
     "wrap",
@@ -203,6 +233,7 @@ export const HOOK_POINTS: KernelHookPoints = {
     "DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices).",
     "V and TV; in a kdump kernel also SA (DEV_ENTRY_NO_PAGE_FAULT), the 'Suppress IO_PAGE_FAULTs in kdump kernel' patch.",
     {},
+    fieldNames,
   ),
   "amd_iommu.set_dte_entry.q1_clear": hookPoint<"waterfall", SetDteCtx, string[]>(
     "waterfall",
@@ -212,6 +243,7 @@ export const HOOK_POINTS: KernelHookPoints = {
       devid: { type: "number", doc: "the DeviceID whose DTE is written" },
       domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
     },
+    fieldNames,
   ),
   "amd_iommu.set_dte_entry": hookPoint<"wrap", SetDteCtx, void>(
     "wrap",
@@ -239,6 +271,10 @@ export const HOOK_POINTS: KernelHookPoints = {
       dev: { type: "PciDev", doc: "the device of the DMA-API call" },
       devData: { type: "IommuDevData", doc: "its iommu_dev_data" },
     },
+    z.union([
+      z.strictObject({ domain: domainSchema }),
+      z.strictObject({ err: z.enum(["EINVAL", "EBUSY"]) }),
+    ]),
   ),
   "iommu.__iommu_attach_device": hookPoint<"bail", AttachCtx, boolean>(
     "bail",
@@ -248,6 +284,7 @@ export const HOOK_POINTS: KernelHookPoints = {
       dev: { type: "PciDev", doc: "the device being attached" },
       domain: { type: "ProtectionDomain", doc: "the domain it is attached to" },
     },
+    z.boolean(),
   ),
   "bnx2.bnx2_init_one.wait_dma": hookPoint<"wrap", ProbeCtx, void>(
     "wrap",
@@ -278,6 +315,7 @@ export const HOOK_POINTS: KernelHookPoints = {
       pasid: { type: "number", doc: "the PASID of the request" },
       address: { type: "number", doc: "the address it asks for" },
     },
+    z.union([z.literal(0), z.literal(1), z.literal(15)]),
   ),
   "kernel.machine_crash_shutdown": hookPoint<"run-all", KernelCtx>(
     "run-all",
@@ -285,7 +323,7 @@ export const HOOK_POINTS: KernelHookPoints = {
     "Stops CPUs, disables the IO-APIC/LAPIC; the IOMMU is left as it is.",
     {},
   ),
-};
+});
 
 /** The declared hook points. */
 export type HookPoints = typeof HOOK_POINTS;

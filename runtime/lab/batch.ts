@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import type { Series } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
 import type { PluginFileArg } from "./matrix-run.ts";
@@ -16,6 +17,13 @@ import type { Report } from "./report.ts";
 import { run } from "./run.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { type SweepRun, sweepRun } from "./sweep.ts";
+import {
+  DEFAULT_LIMITS,
+  faultReport,
+  type SandboxFault,
+  type SandboxLimits,
+  SandboxWorker,
+} from "./sandbox.ts";
 
 /** A series as plain data (what a Worker can receive): a spec and the edits on it. */
 export interface SeriesRecipe {
@@ -29,6 +37,11 @@ export interface SeriesRecipe {
   order?: string[];
   /** Ids to disable, like `--disable`. */
   disable?: string[];
+}
+
+/** The users' files a recipe names (plugin files, replacements): its code to sandbox. */
+export function recipeFiles(r: SeriesRecipe): string[] {
+  return [...(r.plugins ?? []).map((p) => p.file), ...(r.replace ?? []).map((x) => x.file)];
 }
 
 /** Builds the series of a recipe (loading its plugin files). */
@@ -53,6 +66,11 @@ export interface BatchConfig {
   force?: boolean;
   /** Return each run's whole Report, not only its row (for predicates that read reports). */
   reports?: boolean;
+  /**
+   * The limits users' code runs under (default {@link DEFAULT_LIMITS}). A config whose recipe
+   * names users' files always runs in sandbox hosts, never in this process.
+   */
+  sandbox?: SandboxLimits;
 }
 
 /** One run of a batch. */
@@ -84,9 +102,13 @@ export type BatchRunner = (job: BatchJob) => BatchResult;
  *
  * @throws {InputError} for a bad scenario, plugin file or series edit
  */
-export async function batchRunner(config: BatchConfig): Promise<BatchRunner> {
+export async function batchRunner(
+  config: BatchConfig,
+  onSeries?: (ids: string[]) => void,
+): Promise<BatchRunner> {
   const scenario: Scenario = parseScenario(config.scenario);
   const base = await seriesFromRecipe(config.recipe);
+  onSeries?.(base.resolve().plugins.map((p) => p.id));
   const patches = seriesIds();
   return (job) => {
     let series = base;
@@ -111,7 +133,8 @@ export type ToBatchWorker =
 
 /** A message from a batch worker to the parent. */
 export type FromBatchWorker =
-  | { type: "ready" }
+  | { type: "ready"; series?: string[] }
+  | { type: "fault"; fault: SandboxFault }
   | { type: "results"; first: number; results: BatchResult[] }
   | { type: "error"; input: boolean; message: string };
 
@@ -129,15 +152,33 @@ export interface BatchPoolOptions {
   workers?: number;
 }
 
-/** A pool of workers that runs batches of jobs of one config. */
+/** A Worker, or a sandbox host in a Worker's shape. */
+type PoolWorker = Worker | SandboxWorker;
+
+/**
+ * A pool of workers that runs batches of jobs of one config. A config whose recipe names
+ * users' files runs in sandbox hosts (subprocesses with no permission beyond reading those
+ * files, under the config's limits), one job a message so the time limit is per run; a run
+ * that breaks a limit gets a report with its fault's verdict and the pool starts a new host.
+ */
 export class BatchPool {
   private runner?: Promise<BatchRunner>;
-  private workers: Worker[] = [];
-  private readonly ready = new WeakSet<Worker>();
+  private workers: PoolWorker[] = [];
+  private readonly ready = new WeakSet<PoolWorker>();
   private readonly max: number;
+  /** The users' files of the config (none: Workers, or this thread). */
+  private readonly files: string[];
+  /** The series a sandbox host said the config builds (for the reports of faults). */
+  private series: string[] = [];
 
   constructor(private readonly config: BatchConfig, opts: BatchPoolOptions = {}) {
     this.max = opts.workers ?? defaultWorkers();
+    this.files = recipeFiles(config.recipe);
+  }
+
+  /** Whether the config's runs are sandboxed (it names users' files). */
+  get sandboxed(): boolean {
+    return this.files.length > 0;
   }
 
   /** The in-thread runner (also checks the config: a bad one fails here, before any worker). */
@@ -147,7 +188,7 @@ export class BatchPool {
 
   /**
    * Runs `jobs` and returns their results in job order. One job, or a pool of 0 workers,
-   * runs in this thread.
+   * runs in this thread — unless the config is sandboxed: then always in sandbox hosts.
    *
    * @throws {InputError} for a bad config (scenario, plugin file, series edit)
    */
@@ -155,6 +196,12 @@ export class BatchPool {
     jobs: readonly BatchJob[],
     onProgress?: (finished: number) => void,
   ): Promise<BatchResult[]> {
+    if (this.sandboxed) {
+      if (jobs.length === 0) return [];
+      const count = Math.max(1, Math.min(this.max, jobs.length));
+      while (this.workers.length < count) this.workers.push(this.start());
+      return await this.inWorkers(jobs, this.workers.slice(0, count), onProgress);
+    }
     const runner = await this.local();
     const count = Math.min(this.max, jobs.length);
     if (count <= 1) {
@@ -174,42 +221,67 @@ export class BatchPool {
     this.workers = [];
   }
 
-  private start(): Worker {
-    const w = new Worker(new URL("./batch-worker.ts", import.meta.url), { type: "module" });
+  private start(): PoolWorker {
+    const w: PoolWorker = this.sandboxed
+      ? new SandboxWorker("batch", {
+        files: this.files.map((f) => resolve(Deno.cwd(), f)),
+        limits: this.config.sandbox ?? DEFAULT_LIMITS,
+      })
+      : new Worker(new URL("./batch-worker.ts", import.meta.url), { type: "module" });
     const init: ToBatchWorker = { type: "init", config: this.config };
     w.postMessage(init);
     return w;
   }
 
+  /** The result of a job a fault ended. */
+  private faulted(job: BatchJob, fault: SandboxFault): BatchResult {
+    const scenario = parseScenario(this.config.scenario);
+    const series = job.only
+      ? this.series.filter((id) => job.only!.includes(id) || !seriesIds().includes(id))
+      : this.series;
+    const report = faultReport({ scenario: scenario.name, seed: job.seed, series }, fault);
+    return {
+      row: sweepRun(report),
+      series: report.series,
+      cause: report.cause,
+      ...(this.config.reports ? { report } : {}),
+    };
+  }
+
   private inWorkers(
     jobs: readonly BatchJob[],
-    pool: Worker[],
+    pool: PoolWorker[],
     onProgress?: (n: number) => void,
   ): Promise<BatchResult[]> {
     const out: BatchResult[] = new Array(jobs.length);
     let next = 0, done = 0;
+    const chunkMax = this.sandboxed ? 1 : MAX_CHUNK;
+    /** What each worker is running: the index of its chunk's first job, and its size. */
+    const pending = new Map<PoolWorker, { first: number; size: number }>();
     return new Promise<BatchResult[]>((resolve, reject) => {
       const fail = (e: Error) => {
         this.close();
         reject(e);
       };
-      const feed = (w: Worker) => {
+      const feed = (w: PoolWorker) => {
         const left = jobs.length - next;
         if (left === 0) return;
-        const size = Math.max(1, Math.min(MAX_CHUNK, Math.floor(left / (pool.length * 4))));
+        const size = Math.max(1, Math.min(chunkMax, Math.floor(left / (pool.length * 4))));
         const msg: ToBatchWorker = {
           type: "run",
           first: next,
           jobs: jobs.slice(next, next + size),
         };
+        pending.set(w, { first: next, size });
         next += size;
         w.postMessage(msg);
       };
-      for (const w of pool) {
+      const listen = (w: PoolWorker) => {
         w.onmessage = (e: MessageEvent<FromBatchWorker>) => {
           const m = e.data;
           if (m.type === "ready") {
             this.ready.add(w);
+            if (m.series) this.series = m.series;
             return feed(w);
           }
           if (m.type === "error") {
@@ -217,6 +289,27 @@ export class BatchPool {
               m.input ? new InputError(m.message) : new Error(`batch worker: ${m.message}`),
             );
           }
+          if (m.type === "fault") {
+            const job = pending.get(w);
+            if (!this.ready.has(w) || job === undefined) {
+              // Loading the plugin files broke a limit: no run can start.
+              return fail(new InputError(m.fault.message));
+            }
+            pending.delete(w);
+            for (let i = job.first; i < job.first + job.size; i++) {
+              out[i] = this.faulted(jobs[i], m.fault);
+            }
+            done += job.size;
+            onProgress?.(job.size);
+            // A new host takes the dead one's place (it says "ready", then gets work).
+            const fresh = this.start();
+            this.workers = this.workers.map((x) => (x === w ? fresh : x));
+            pool[pool.indexOf(w)] = fresh;
+            listen(fresh);
+            if (done === jobs.length) resolve(out);
+            return;
+          }
+          pending.delete(w);
           m.results.forEach((r, i) => (out[m.first + i] = r));
           done += m.results.length;
           onProgress?.(m.results.length);
@@ -227,6 +320,9 @@ export class BatchPool {
           e.preventDefault();
           fail(new Error(`batch worker failed: ${e.message}`));
         };
+      };
+      for (const w of pool) {
+        listen(w);
         // A worker kept from an earlier batch is idle: give it work now (a new one says
         // "ready" first).
         if (this.ready.has(w)) feed(w);

@@ -9,7 +9,16 @@
 import { InputError } from "./input.ts";
 import { type Shard, shardIndices, shardText } from "./matrix.ts";
 import { type MatrixFile, matrixHeader } from "./matrix-jsonl.ts";
-import { checkConfig, type MatrixConfig, type MatrixLine, matrixRunner } from "./matrix-run.ts";
+import {
+  checkConfig,
+  type MatrixConfig,
+  type MatrixLine,
+  matrixLine,
+  matrixRunner,
+  shortCause,
+} from "./matrix-run.ts";
+import { resolve } from "node:path";
+import { DEFAULT_LIMITS, faultVerdict, type SandboxFault, SandboxWorker } from "./sandbox.ts";
 
 /** A message from the parent to a matrix worker. */
 export type ToWorker =
@@ -19,6 +28,7 @@ export type ToWorker =
 /** A message from a matrix worker to the parent. */
 export type FromWorker =
   | { type: "ready" }
+  | { type: "fault"; fault: SandboxFault }
   | { type: "lines"; lines: MatrixLine[] }
   | { type: "error"; input: boolean; message: string };
 
@@ -51,20 +61,30 @@ export async function runIndices(
   indices: readonly number[],
   opts: PoolOptions = {},
 ): Promise<MatrixLine[]> {
-  const runner = await matrixRunner(config); // checks everything in this thread first
-  const workers = Math.min(opts.workers ?? defaultWorkers(), indices.length);
+  const sandboxed = (config.plugins ?? []).length > 0;
+  // Checks everything in this thread first — but users' plugin files load only in sandboxes.
+  const runner = sandboxed ? (checkConfig(config), undefined) : await matrixRunner(config);
+  let workers = Math.min(opts.workers ?? defaultWorkers(), indices.length);
+  if (sandboxed && indices.length) workers = Math.max(1, workers);
   let lines: MatrixLine[];
   if (workers <= 0) {
     lines = [];
     for (const i of indices) {
-      lines.push(runner(i));
+      lines.push(runner!(i));
       opts.onProgress?.(1);
     }
   } else lines = await inWorkers(config, indices, workers, opts.onProgress);
   return lines.sort((a, b) => a.index - b.index);
 }
 
-/** Runs `indices` in `count` workers fed from a queue. */
+/** A Worker, or a sandbox host in a Worker's shape. */
+type PoolWorker = Worker | SandboxWorker;
+
+/**
+ * Runs `indices` in `count` workers fed from a queue. A matrix with users' plugin files runs
+ * in sandbox hosts, one run a message (the time limit is per run); a run that breaks a limit
+ * gets a line with its fault's verdict, and a new host takes the dead one's place.
+ */
 async function inWorkers(
   config: MatrixConfig,
   indices: readonly number[],
@@ -72,25 +92,56 @@ async function inWorkers(
   onProgress?: (n: number) => void,
 ): Promise<MatrixLine[]> {
   const lines: MatrixLine[] = [];
-  const pool: Worker[] = [];
+  const pool: PoolWorker[] = [];
+  const files = (config.plugins ?? []).map((p) => resolve(Deno.cwd(), p.file));
+  const sandboxed = files.length > 0;
+  const plan = checkConfig(config).plan;
+  const pending = new Map<PoolWorker, number[]>();
+  const ready = new WeakSet<PoolWorker>();
   let next = 0;
   let busy = count;
   try {
     await new Promise<void>((resolve, reject) => {
-      const feed = (w: Worker) => {
+      const feed = (w: PoolWorker) => {
         const left = indices.length - next;
         if (left === 0) {
           w.terminate();
           if (--busy === 0) resolve();
           return;
         }
-        const size = Math.max(1, Math.min(MAX_CHUNK, Math.floor(left / (count * 4))));
-        const msg: ToWorker = { type: "run", indices: indices.slice(next, next + size) };
+        const max = sandboxed ? 1 : MAX_CHUNK;
+        const size = Math.max(1, Math.min(max, Math.floor(left / (count * 4))));
+        const chunk = indices.slice(next, next + size);
+        const msg: ToWorker = { type: "run", indices: chunk };
+        pending.set(w, chunk);
         next += size;
         w.postMessage(msg);
       };
-      for (let n = 0; n < count; n++) {
-        const w = new Worker(new URL("./matrix-worker.ts", import.meta.url), { type: "module" });
+      const faulted = (w: PoolWorker, fault: SandboxFault) => {
+        const chunk = pending.get(w);
+        if (!ready.has(w) || chunk === undefined) {
+          reject(new InputError(fault.message)); // loading the plugin files broke a limit
+          return;
+        }
+        pending.delete(w);
+        for (const index of chunk) {
+          lines.push(matrixLine(plan.at(index), {
+            verdict: faultVerdict(fault),
+            ioPageFaults: 0,
+            faultsPrinted: 0,
+            faultsSuppressed: 0,
+            strayWriteCount: 0,
+            badPages: 0,
+            cause: shortCause(fault.message),
+          }));
+        }
+        onProgress?.(chunk.length);
+        start(); // a new host takes its place: it says "ready", then gets work
+      };
+      const start = (): PoolWorker => {
+        const w: PoolWorker = sandboxed
+          ? new SandboxWorker("matrix", { files, limits: config.sandbox ?? DEFAULT_LIMITS })
+          : new Worker(new URL("./matrix-worker.ts", import.meta.url), { type: "module" });
         pool.push(w);
         w.onmessage = (e: MessageEvent<FromWorker>) => {
           const m = e.data;
@@ -98,7 +149,10 @@ async function inWorkers(
             reject(m.input ? new InputError(m.message) : new Error(`matrix worker: ${m.message}`));
             return;
           }
+          if (m.type === "fault") return faulted(w, m.fault);
+          if (m.type === "ready") ready.add(w);
           if (m.type === "lines") {
+            pending.delete(w);
             lines.push(...m.lines);
             onProgress?.(m.lines.length);
           }
@@ -111,7 +165,9 @@ async function inWorkers(
         w.onmessageerror = () => reject(new Error("matrix worker: a message could not be read"));
         const init: ToWorker = { type: "init", config };
         w.postMessage(init);
-      }
+        return w;
+      };
+      for (let n = 0; n < count; n++) start();
     });
   } finally {
     for (const w of pool) w.terminate();

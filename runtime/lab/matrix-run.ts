@@ -19,6 +19,7 @@ import type { Series } from "../plugin/mod.ts";
 import type { Verdict } from "./report.ts";
 import { run } from "./run.ts";
 import { parseScenario, type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts";
+import type { SandboxLimits } from "./sandbox.ts";
 import { outcomeOf } from "./table.ts";
 
 /** A user's plugin file added to every run, placed like `--plugin FILE [--before|--after ID]`. */
@@ -50,6 +51,8 @@ export interface MatrixConfig {
   disable?: string[];
   /** Run series whose dependencies are missing instead of skipping them. */
   force?: boolean;
+  /** The limits users' plugin files run under (default: the sandbox's defaults). */
+  sandbox?: SandboxLimits;
 }
 
 /** The result of one run: a line of the matrix's JSONL. */

@@ -1,7 +1,8 @@
 /**
- * A matrix worker (a Deno Worker started by `matrix-pool.ts`): it receives the matrix's
- * config once, loads the plugin files and builds the series itself, then runs the chunks of
- * run indices the parent sends and posts their result lines back, one message per chunk.
+ * A matrix worker (a Deno Worker started by `matrix-pool.ts`, or a sandbox host serving a
+ * matrix with users' plugins): it receives the matrix's config once, loads the plugin files and
+ * builds the series itself, then runs the chunks of run indices the parent sends and posts
+ * their result lines back, one message per chunk.
  *
  * @module
  */
@@ -9,29 +10,45 @@ import { InputError } from "./input.ts";
 import { type MatrixRunner, matrixRunner } from "./matrix-run.ts";
 import type { FromWorker, ToWorker } from "./matrix-pool.ts";
 
+/**
+ * The message handler of a matrix worker, posting its answers with `post`.
+ *
+ * @param post how answers reach the parent (a Worker's postMessage, or a sandbox's pipe)
+ */
+export function serveMatrix(post: (message: FromWorker) => void): (msg: ToWorker) => Promise<void> {
+  let runner: MatrixRunner | undefined;
+  return async (msg) => {
+    try {
+      if (msg.type === "init") {
+        runner = await matrixRunner(msg.config);
+        post({ type: "ready" });
+      } else {
+        if (!runner) throw new Error("matrix worker: a chunk arrived before the config");
+        post({ type: "lines", lines: msg.indices.map((i) => runner!(i)) });
+      }
+    } catch (err) {
+      post({
+        type: "error",
+        input: err instanceof InputError,
+        message: err instanceof InputError
+          ? err.message
+          : err instanceof Error
+          ? (err.stack ?? err.message)
+          : String(err),
+      });
+    }
+  };
+}
+
 /** The worker's global scope, as much of it as this module uses. */
 const scope = globalThis as unknown as {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
   postMessage(message: FromWorker): void;
+  WorkerGlobalScope?: new () => unknown;
 };
 
-let runner: MatrixRunner | undefined;
-
-scope.onmessage = async (e) => {
-  const msg = e.data;
-  try {
-    if (msg.type === "init") {
-      runner = await matrixRunner(msg.config);
-      scope.postMessage({ type: "ready" });
-    } else {
-      if (!runner) throw new Error("matrix worker: a chunk arrived before the config");
-      scope.postMessage({ type: "lines", lines: msg.indices.map((i) => runner!(i)) });
-    }
-  } catch (err) {
-    scope.postMessage({
-      type: "error",
-      input: err instanceof InputError,
-      message: err instanceof Error ? (err.stack ?? err.message) : String(err),
-    });
-  }
-};
+// Started as a Worker: serve the parent. (Imported by a sandbox host: it serves itself.)
+if (scope.WorkerGlobalScope !== undefined && globalThis instanceof scope.WorkerGlobalScope) {
+  const serve = serveMatrix((m) => scope.postMessage(m));
+  scope.onmessage = (e) => void serve(e.data);
+}

@@ -20,6 +20,7 @@ import { Kernel } from "../kernel/kernel.ts";
 import { dumpablePages, save_vmcore, type VmcoreResult } from "../kernel/vmcore.ts";
 import { HookRunner, type Plugin } from "../plugin/mod.ts";
 import type { Built } from "./machine.ts";
+import { isBuiltinPlugin } from "./plugins.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Scenario } from "./scenario.ts";
 import { kernelVersion } from "./version.ts";
@@ -31,6 +32,8 @@ export interface RunContext {
   rec: Recorder;
   /** The resolved plugins, in order (empty: every hook point runs its default). */
   plugins: readonly Plugin[];
+  /** Plugins besides the built-in ones that see the kernel itself (a test's probes). */
+  instrumented: readonly Plugin[];
   /** Machine times of the run's milestones. */
   timing: Record<string, number>;
   k1?: Kernel;
@@ -47,13 +50,18 @@ export function runContext(
   built: Built,
   rec: Recorder,
   plugins: readonly Plugin[],
+  instrumented: readonly Plugin[] = [],
 ): RunContext {
-  return { s, built, rec, plugins, timing: {}, expected: [] };
+  return { s, built, rec, plugins, instrumented, timing: {}, expected: [] };
 }
 
 /** Each kernel gets its own hook runner (fresh plugin state); a baseline build none. */
 function hooksFor(ctx: RunContext, build: "series" | "baseline"): HookCaller | undefined {
-  return build === "series" && ctx.plugins.length ? new HookRunner(ctx.plugins) : undefined;
+  return build === "series" && ctx.plugins.length
+    ? new HookRunner(ctx.plugins, {
+      viewed: (p) => !isBuiltinPlugin(p) && !ctx.instrumented.includes(p),
+    })
+    : undefined;
 }
 
 /** The drivers a kernel has, by name, with the scenario's settings. */

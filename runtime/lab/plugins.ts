@@ -11,8 +11,19 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DRIVER_PLUGINS } from "../../plugins/drivers/mod.ts";
 import { SERIES } from "../../plugins/series/mod.ts";
-import { isPlugin, type Plugin, Series, SeriesError } from "../plugin/mod.ts";
+import { framed, HOOK_POINTS, isPlugin, type Plugin, Series, SeriesError } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
+
+/** The built-in plugin objects (frozen), for telling them from users' plugins. */
+const BUILTIN: ReadonlySet<Plugin> = new Set([...SERIES, ...Object.values(DRIVER_PLUGINS)]);
+
+/**
+ * True for the lab's own plugins — the very objects, not a user's plugin with the same id.
+ * Users' plugins see the kernel through the API view (see runtime/plugin/kernel-view.ts).
+ */
+export function isBuiltinPlugin(p: Plugin): boolean {
+  return BUILTIN.has(p);
+}
 
 /** Every built-in plugin by id, series first, then the driver plugins. */
 export function builtinPlugins(): Map<string, Plugin> {
@@ -34,9 +45,14 @@ export function driverIds(): string[] {
   return Object.values(DRIVER_PLUGINS).map((p) => p.id);
 }
 
-/** The built-ins plus `extra` (users' plugins) by id; an extra id may not shadow a built-in. */
+/**
+ * The built-ins plus `extra` (users' plugins) by id; an extra id may not shadow a built-in, and
+ * an extra plugin may tap only hook points that exist: the kernel's, or one a built-in or
+ * another of the extra plugins defines.
+ */
 function knownPlugins(extra: readonly Plugin[]): Map<string, Plugin> {
   const known = builtinPlugins();
+  checkHooks(extra, known);
   for (const p of extra) {
     if (known.has(p.id)) {
       const what = sourceOf(p) ? `plugin file ${sourceOf(p)}` : "an added plugin";
@@ -48,6 +64,29 @@ function knownPlugins(extra: readonly Plugin[]): Map<string, Plugin> {
     known.set(p.id, p);
   }
   return known;
+}
+
+/**
+ * Refuses users' plugins that tap a hook point no one declares, the way a bad manifest is
+ * refused: `plugin file F: plugin ID: field hooks["x.y"]: no hook point x.y (…)`.
+ *
+ * @throws {InputError} for the first such handler
+ */
+export function checkHooks(extra: readonly Plugin[], builtins: Map<string, Plugin>): void {
+  const declared = new Set<string>(Object.keys(HOOK_POINTS));
+  for (const p of [...builtins.values(), ...extra]) {
+    for (const name of Object.keys(p.defines)) declared.add(name);
+  }
+  for (const p of extra) {
+    for (const name of Object.keys(p.hooks)) {
+      if (declared.has(name)) continue;
+      const where = sourceOf(p) ? `plugin file ${sourceOf(p)}: ` : "";
+      throw new InputError(
+        `${where}plugin ${p.id}: field hooks[${JSON.stringify(name)}]: no hook point ${name} ` +
+          "(neither the kernel nor any plugin declares it; `kdump-lab hooks` lists them)",
+      );
+    }
+  }
 }
 
 function unknownId(id: string, known: Map<string, Plugin>): InputError {
@@ -137,6 +176,7 @@ function edit(fn: () => unknown): void {
 export function buildSeries(req: SeriesRequest): Series {
   const added = (req.add ?? []).map((a) => a.plugin);
   const replacing = (req.replace ?? []).map((r) => r.plugin);
+  checkHooks([...replacing, ...added], builtinPlugins());
   const known = knownPlugins(added);
   const series = seriesFromSpec(req.spec ?? "none", added);
   for (const r of req.replace ?? []) {
@@ -216,7 +256,11 @@ export async function loadPluginFile(path: string): Promise<Plugin> {
   }
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(absolute).href);
+    mod = await framed(
+      `file ${absolute}`,
+      "module load",
+      () => import(pathToFileURL(absolute).href),
+    );
   } catch (e) {
     const bad = asManifestError(e);
     if (bad) {

@@ -7,7 +7,10 @@
 import { z } from "npm:zod@^4";
 import { EVENT_NAMES, type EventName } from "../hw/layouts/event.ts";
 
-/** Verdicts of a run. */
+/**
+ * Verdicts of a run. `plugin-timeout` and `plugin-oom`: users' code broke the sandbox's
+ * wall-clock limit or memory cap (see sandbox.ts), so the run never finished.
+ */
 export const VERDICTS = [
   "dump-ok",
   "dump-corrupt",
@@ -16,6 +19,8 @@ export const VERDICTS = [
   "panic",
   "boot-ok",
   "plugin-error",
+  "plugin-timeout",
+  "plugin-oom",
   "skipped",
 ] as const;
 

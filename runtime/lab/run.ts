@@ -14,7 +14,7 @@ import { bdfText } from "../hw/memory.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { Kernel } from "../kernel/kernel.ts";
 import { KernelPanic } from "../kernel/kernel.ts";
-import { type Plugin, PluginError, Series, unwrapHookError } from "../plugin/mod.ts";
+import { isAttributed, type Plugin, Series, unwrapHookError } from "../plugin/mod.ts";
 import { buildMachine, type Built } from "./machine.ts";
 import { capture, firstKernel, panicOrReboot, runContext, secondKernel } from "./phases.ts";
 import { Recorder } from "./recorder.ts";
@@ -31,6 +31,12 @@ export interface RunOptions {
   series?: Series | readonly Plugin[];
   /** Run even if plugins' dependencies are missing (a series that would not build). */
   force?: boolean;
+  /**
+   * Plugins that see the kernel itself, instrumentation included (the machine object, owner
+   * tags, the snapshot): a test's probes. Every other plugin that is not built in sees the
+   * kernel API only (runtime/plugin/kernel-view.ts). Never give users' plugin files here.
+   */
+  instrumented?: readonly Plugin[];
 }
 
 /** A finished simulation: the report, and the model it came from (for scripts and tests). */
@@ -69,7 +75,8 @@ function prepare(input: ScenarioInput | Scenario, opts: RunOptions) {
     series: resolved.plugins.map((p) => p.id),
     missing: resolved.missing,
   };
-  return { s, resolved, base, skip: resolved.missing.length > 0 && !opts.force };
+  const instrumented = opts.instrumented ?? [];
+  return { s, resolved, base, skip: resolved.missing.length > 0 && !opts.force, instrumented };
 }
 
 /** Runs a scenario and returns the report together with the machine and kernels. */
@@ -77,12 +84,14 @@ export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {})
   return simulatePrepared(prepare(input, opts));
 }
 
-function simulatePrepared({ s, resolved, base, skip }: ReturnType<typeof prepare>): Simulation {
+function simulatePrepared(
+  { s, resolved, base, skip, instrumented }: ReturnType<typeof prepare>,
+): Simulation {
   const built = buildMachine(s);
   const { machine, nics, disks } = built;
   const rec = new Recorder(machine);
   if (skip) return { report: skippedReport(base), scenario: s, machine, built, recorder: rec };
-  const ctx = runContext(s, built, rec, resolved.plugins);
+  const ctx = runContext(s, built, rec, resolved.plugins, instrumented);
   let failure: RunOutcome["failure"];
   try {
     firstKernel(ctx);
@@ -91,7 +100,7 @@ function simulatePrepared({ s, resolved, base, skip }: ReturnType<typeof prepare
     capture(ctx);
   } catch (thrown) {
     const e = unwrapHookError(thrown);
-    if (e instanceof PluginError) {
+    if (isAttributed(e)) {
       failure = { kind: "plugin-error", plugin: e.plugin, hook: e.hook, message: e.detail };
     } else if (e instanceof KernelPanic) {
       failure = { kind: "panic", kernel: ctx.k2 ? "second" : "first", reason: e.reason };

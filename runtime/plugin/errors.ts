@@ -6,7 +6,11 @@
  * @module
  */
 
-/** An error thrown by a plugin's handler, attributed to the plugin and the hook point. */
+/**
+ * An error thrown by a plugin's handler, attributed to the plugin and the hook point. Only the
+ * hook runner's own count (see `isAttributed`): one a plugin constructs and throws is wrapped
+ * in a PluginError naming the plugin that threw it.
+ */
 export class PluginError extends Error {
   constructor(
     /** Id of the plugin whose code threw. */

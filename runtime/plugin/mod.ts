@@ -18,7 +18,18 @@ export type {
   SymbolFactory,
 } from "./plugin.ts";
 export { type Missing, type Resolved, Series } from "./series.ts";
-export { HookRunner, unwrapHookError } from "./runner.ts";
+export {
+  currentFrame,
+  framed,
+  type FrameSink,
+  HookRunner,
+  type HookRunnerOptions,
+  isAttributed,
+  setFrameSink,
+  unwrapHookError,
+} from "./runner.ts";
+export { type Attribute, type Framed, KernelView } from "./kernel-view.ts";
+export { deepFreeze } from "./freeze.ts";
 export { ManifestError, MissingSymbolError, PluginError, SeriesError } from "./errors.ts";
 export { HOOK_POINTS, hookPoint } from "./kernel-api.ts";
 export type { HookKind, HookName, HookPoint } from "./kernel-api.ts";

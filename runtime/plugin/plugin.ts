@@ -144,6 +144,11 @@ const hookPointSchema = z.object({
   kind: z.enum(["run-all", "bail", "waterfall", "wrap"]),
   doc: z.string().min(1),
   default413: z.string(),
+  /** A zod schema of the values handlers return (checked by the runtime), optional. */
+  value: z.custom(
+    (v) => typeof (v as { safeParse?: unknown })?.safeParse === "function",
+    "must be a zod schema",
+  ).optional(),
 });
 
 /** The manifest schema (functions are checked for being functions). */

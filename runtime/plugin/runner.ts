@@ -4,6 +4,12 @@
  * in series order (run-all, bail, waterfall) or nest (wrap: the last plugin is outermost),
  * and any error its code raises is re-thrown as a PluginError naming it and the hook point.
  *
+ * The contract is enforced here, on every call: a bail, waterfall or wrap handler's value is
+ * checked against the hook point's declared type (its zod schema, see runtime/kernel/hooks.ts);
+ * a handler that returns a Promise (an async handler) is an error; only the runtime attributes
+ * errors (a PluginError a plugin makes and throws is attributed to the plugin that threw it);
+ * plugins that are not the lab's own see the kernel through {@link KernelView}.
+ *
  * @module
  */
 import {
@@ -15,7 +21,97 @@ import {
   KernelPanic,
 } from "./kernel-api.ts";
 import { MissingSymbolError, PluginError } from "./errors.ts";
+import { KernelView } from "./kernel-view.ts";
 import type { Plugin, PluginCtx, PluginHookApi } from "./plugin.ts";
+
+/** The PluginErrors the runtime made: only these carry attribution through the hook chains. */
+const ATTRIBUTED = new WeakSet<PluginError>();
+
+/** True for a PluginError the runtime made (not one a plugin constructed and threw). */
+export function isAttributed(e: unknown): e is PluginError {
+  return e instanceof PluginError && ATTRIBUTED.has(e);
+}
+
+/**
+ * Where the runtime reports which plugin's code runs (a plugin id and a hook point, or
+ * undefined twice when none does): set once per process by a sandbox host, so that a run
+ * stopped from outside (a timeout, the memory cap) can be attributed.
+ */
+export type FrameSink = (plugin: string | undefined, hook: string | undefined) => void;
+
+let frameSink: FrameSink | undefined;
+let framePlugin: string | undefined;
+let frameHook: string | undefined;
+
+/**
+ * Installs the process's {@link FrameSink}. The first call wins: users' code loaded later cannot
+ * replace it.
+ *
+ * @returns whether this call installed it
+ */
+export function setFrameSink(sink: FrameSink): boolean {
+  if (frameSink !== undefined) return false;
+  frameSink = sink;
+  return true;
+}
+
+/**
+ * Runs `fn` — code of `plugin` the runtime starts outside any hook point, such as loading a
+ * plugin file (`module load`) — reporting it as the running frame. Refused while a plugin's
+ * code runs: a plugin cannot name another as the one running.
+ */
+export async function framed<T>(plugin: string, hook: string, fn: () => Promise<T>): Promise<T> {
+  if (framePlugin !== undefined) throw new Error("framed(): a plugin's code is running");
+  if (frameSink === undefined) return await fn();
+  enter(plugin, hook);
+  try {
+    return await fn();
+  } finally {
+    leave(undefined, undefined);
+  }
+}
+
+/** The frame running now: what a sandbox host reports when its process ends unasked. */
+export function currentFrame(): { plugin?: string; hook?: string } {
+  return framePlugin === undefined ? {} : { plugin: framePlugin, hook: frameHook };
+}
+
+/** Reports that `plugin`'s code runs at `hook` (from here until {@link leave}). */
+function enter(plugin: string, hook: string): void {
+  framePlugin = plugin;
+  frameHook = hook;
+  frameSink!(plugin, hook);
+}
+
+/** Back to the frame that was current before. */
+function leave(plugin: string | undefined, hook: string | undefined): void {
+  framePlugin = plugin;
+  frameHook = hook;
+  frameSink!(plugin, hook);
+}
+
+/** The error for a handler's wrong value (checked against the hook point's schema). */
+function badValue(name: string, kind: string, issue: string): Error {
+  return new TypeError(`returned a value ${name} (${kind}) does not take: ${issue}`);
+}
+
+/** A Promise (or any thenable) returned by a handler: async handlers are not allowed. */
+function isThenable(v: unknown): boolean {
+  return (typeof v === "object" || typeof v === "function") && v !== null &&
+    typeof (v as { then?: unknown }).then === "function";
+}
+
+/** Options of a {@link HookRunner}. */
+export interface HookRunnerOptions {
+  /**
+   * Which plugins see the kernel through the API view ({@link KernelView}: no machine object,
+   * no owner tags, no snapshot). Default: none (every plugin gets the kernel itself).
+   */
+  viewed?: (p: Plugin) => boolean;
+}
+
+/** What a wrapper's `next()` gave before it was called: nothing yet. */
+const NOT_CALLED = Symbol("not called");
 
 /** An error that passed through a wrapper's `next()`: not the wrapper's fault. */
 class Passthrough {
@@ -28,7 +124,7 @@ class OwnDefault {
 }
 
 function rethrowable(e: unknown): boolean {
-  return e instanceof PluginError || e instanceof KernelPanic || e instanceof Passthrough;
+  return isAttributed(e) || e instanceof KernelPanic || e instanceof Passthrough;
 }
 
 /** Unwraps an error that escaped a hook chain (for callers outside the runtime). */
@@ -50,6 +146,8 @@ interface Taps {
   lastCtx: (KernelCtx | undefined)[];
   /** Per plugin of `list`: its context made over `lastCtx`, once that context came twice. */
   overCtx: (PluginCtx | undefined)[];
+  /** Per plugin of `list`: its kernel view (users' plugins), else undefined. */
+  views: (KernelView | undefined)[];
 }
 
 /**
@@ -69,6 +167,10 @@ export class HookRunner implements HookCaller, PluginHookApi {
   private readonly stateMade: boolean[] = [];
   private readonly stateSlotOf = new Map<string, number>();
   private readonly kinds = new Map<string, HookKind>();
+  /** The declared value type of each hook point that has one. */
+  private readonly values = new Map<string, { safeParse(v: unknown): SafeParse }>();
+  /** Per plugin (by index): its kernel view, when it sees one. */
+  private readonly views: (KernelView | undefined)[];
   /**
    * `ctx.hooks` of plugin code. Its wrap differs from the kernel-facing one in one way: an
    * error thrown by the default the plugin passed in comes back out as itself (not as an
@@ -95,19 +197,74 @@ export class HookRunner implements HookCaller, PluginHookApi {
     },
   };
 
-  constructor(readonly plugins: readonly Plugin[]) {
-    for (const [name, p] of Object.entries(HOOK_POINTS)) this.kinds.set(name, p.kind);
+  constructor(readonly plugins: readonly Plugin[], opts: HookRunnerOptions = {}) {
+    const declare = (name: string, p: { kind: HookKind; value?: unknown }) => {
+      this.kinds.set(name, p.kind);
+      const schema = p.value as { safeParse?: unknown } | undefined;
+      if (typeof schema?.safeParse === "function") {
+        this.values.set(name, schema as { safeParse(v: unknown): SafeParse });
+      }
+    };
+    for (const [name, p] of Object.entries(HOOK_POINTS)) declare(name, p);
     plugins.forEach((pl, i) => {
-      for (const [name, p] of Object.entries(pl.defines)) this.kinds.set(name, p.kind);
+      for (const [name, p] of Object.entries(pl.defines)) declare(name, p);
       if (!this.stateSlotOf.has(pl.id)) this.stateSlotOf.set(pl.id, i);
     });
+    this.views = plugins.map((p) =>
+      opts.viewed?.(p)
+        ? new KernelView((hook, e) => attributed(p, hook, e), (hook, fn) => {
+          const pp = framePlugin, ph = frameHook;
+          if (frameSink) enter(p.id, hook);
+          try {
+            return fn();
+          } finally {
+            if (frameSink) leave(pp, ph);
+          }
+        })
+        : undefined
+    );
+  }
+
+  /** The view of the plugin at index `i` of `plugins` (undefined: it sees the kernel). */
+  private viewAt(i: number): KernelView | undefined {
+    return this.views[i];
+  }
+
+  /**
+   * Checks a handler's return value: no Promise, and the hook point's declared type. Throws
+   * (inside the handler's attribution) when it is wrong.
+   */
+  private checked(name: string, kind: HookKind, v: unknown, answer: boolean): unknown {
+    if (isThenable(v)) {
+      // Its rejection (if any) is this error's, not an unhandled one.
+      (v as Promise<unknown>).then?.(undefined, () => {});
+      throw new TypeError(
+        `returned a Promise: handlers run synchronously, inside the kernel (no async handlers)`,
+      );
+    }
+    if (!answer) return v;
+    const schema = this.values.get(name);
+    if (schema === undefined) return v;
+    const r = schema.safeParse(v);
+    if (!r.success) throw badValue(name, kind, issueText(r.error, v));
+    return v;
   }
 
   /** The state kept in `slot` (the plugin there, by id), made on first use. */
   private stateAt(slot: number): unknown {
     if (!this.stateMade[slot]) {
       const p = this.plugins[slot];
-      this.stateVal[slot] = p.state ? p.state() : undefined;
+      const pp = framePlugin, ph = frameHook;
+      if (frameSink) enter(p.id, "state()");
+      try {
+        this.stateVal[slot] = p.state
+          ? this.checked("state()", "run-all", p.state(), false)
+          : undefined;
+      } catch (e) {
+        throw attributed(p, "state()", e);
+      } finally {
+        if (frameSink) leave(pp, ph);
+      }
       this.stateMade[slot] = true;
     }
     return this.stateVal[slot];
@@ -138,6 +295,24 @@ export class HookRunner implements HookCaller, PluginHookApi {
       if (over !== undefined) return over; // the same context again (a loop): made already
     }
     const p = t.list[i];
+    const view = t.views[i];
+    if (view !== undefined) {
+      // Users' plugins: the context's fields through the view, the plugin's own on top.
+      let c = t.lastCtx[i] === ctx ? t.overCtx[i] : undefined;
+      if (c === undefined) {
+        // Own properties (not a prototype), so Object.keys and spreads see the fields.
+        c = {
+          ...view.out(ctx),
+          plugin: p.id,
+          state: this.stateAt(t.stateSlot[i]),
+          symbol: this.symbolOf(ctx.k),
+          hooks: this.api,
+        } as PluginCtx;
+        t.lastCtx[i] = ctx;
+        t.overCtx[i] = c;
+      }
+      return c;
+    }
     if (t.lastCtx[i] !== ctx) {
       t.lastCtx[i] = ctx;
       t.overCtx[i] = undefined;
@@ -186,23 +361,43 @@ export class HookRunner implements HookCaller, PluginHookApi {
 
   // deno-lint-ignore no-explicit-any
   private makeSymbol(name: string, k: Kernel): (...args: any[]) => any {
-    for (const p of this.plugins) {
+    for (let i = 0; i < this.plugins.length; i++) {
+      const p = this.plugins[i];
       const factory = p.provides[name];
       if (!factory) continue;
-      const made = factory({
-        k,
-        state: this.stateOf(p),
-        symbol: (n: string) => this.symbol(n, k),
-        hooks: this.api,
-      });
-      // Errors inside a provided symbol are the provider's.
+      const view = this.viewAt(i);
+      // Errors inside a provided symbol (or its factory) are the provider's.
       const hook = `symbol ${name}`;
-      // A function forwarding `arguments` as they came (no array made per call).
-      return function (this: unknown) {
+      const pp = framePlugin, ph = frameHook;
+      if (frameSink) enter(p.id, hook);
+      // deno-lint-ignore no-explicit-any
+      let made: (...args: any[]) => any;
+      try {
+        made = factory({
+          k: view ? view.out(k) : k,
+          state: this.stateOf(p),
+          symbol: (n: string) => this.symbol(n, k),
+          hooks: this.api,
+        });
+      } catch (e) {
+        throw attributed(p, hook, e);
+      } finally {
+        if (frameSink) leave(pp, ph);
+      }
+      if (typeof made !== "function") {
+        throw attributed(p, hook, new TypeError("its factory did not return a function"));
+      }
+      // deno-lint-ignore no-explicit-any
+      return (...args: any[]) => {
+        const pp = framePlugin, ph = frameHook;
+        if (frameSink) enter(p.id, hook);
         try {
-          return made.apply(this, arguments as unknown as unknown[]);
+          const v = view ? view.in(made(...args.map((a) => view.out(a)))) : made(...args);
+          return this.checked(hook, "run-all", v, false);
         } catch (e) {
           throw attributed(p, hook, e);
+        } finally {
+          if (frameSink) leave(pp, ph);
         }
       };
     }
@@ -223,8 +418,12 @@ export class HookRunner implements HookCaller, PluginHookApi {
     if (t === undefined) {
       const known = this.kinds.get(name);
       if (known === undefined) throw new Error(`no hook point ${name}`);
-      const list = this.plugins.filter((p) => typeof p.hooks[name] === "function");
+      const at = this.plugins.map((_, i) => i).filter((i) =>
+        typeof this.plugins[i].hooks[name] === "function"
+      );
+      const list = at.map((i) => this.plugins[i]);
       t = {
+        views: at.map((i) => this.views[i]),
         kind: known,
         list,
         fns: list.map((p) => p.hooks[name]!),
@@ -245,10 +444,14 @@ export class HookRunner implements HookCaller, PluginHookApi {
     const t = this.tapped(name, "run-all"), list = t.list;
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
+      const pp = framePlugin, ph = frameHook;
+      if (frameSink) enter(p.id, name);
       try {
-        t.fns[i](this.ctxFor(t, i, ctx));
+        this.checked(name, "run-all", t.fns[i](this.ctxFor(t, i, ctx)), false);
       } catch (e) {
         throw attributed(p, name, e);
+      } finally {
+        if (frameSink) leave(pp, ph);
       }
     }
   }
@@ -259,10 +462,18 @@ export class HookRunner implements HookCaller, PluginHookApi {
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
       let v: unknown;
+      const pp = framePlugin, ph = frameHook;
+      if (frameSink) enter(p.id, name);
       try {
         v = t.fns[i](this.ctxFor(t, i, ctx));
+        const view = t.views[i];
+        if (view) v = view.in(v);
+        if (v !== undefined) this.checked(name, "bail", v, true);
+        else this.checked(name, "bail", v, false);
       } catch (e) {
         throw attributed(p, name, e);
+      } finally {
+        if (frameSink) leave(pp, ph);
       }
       if (v !== undefined) return v as V;
     }
@@ -275,10 +486,19 @@ export class HookRunner implements HookCaller, PluginHookApi {
     let v = value;
     for (let i = 0; i < list.length; i++) {
       const p = list[i];
+      const pp = framePlugin, ph = frameHook;
+      if (frameSink) enter(p.id, name);
       try {
-        v = t.fns[i](v, this.ctxFor(t, i, ctx)) as V;
+        const view = t.views[i];
+        const r = view
+          ? view.in(t.fns[i](view.out(v), this.ctxFor(t, i, ctx)))
+          : t.fns[i](v, this.ctxFor(t, i, ctx));
+        // The value passed on unchanged was checked already (or is the kernel's own).
+        v = (r === v ? r : this.checked(name, "waterfall", r, true)) as V;
       } catch (e) {
         throw attributed(p, name, e);
+      } finally {
+        if (frameSink) leave(pp, ph);
       }
     }
     return v;
@@ -298,22 +518,62 @@ export class HookRunner implements HookCaller, PluginHookApi {
   /** The wrap chain from wrapper `i` of `t.list` (the last plugin is outermost) inwards. */
   private wrapFrom<V>(t: Taps, i: number, name: string, ctx: KernelCtx, def: () => V): V {
     const p = t.list[i];
+    const view = t.views[i];
+    // What next() gave: a wrapper passing it on returns a value already checked (or the
+    // kernel's own), so only a value of the wrapper's making is checked against the type.
+    let inner: unknown = NOT_CALLED;
     const next = (): V => {
+      const pp = framePlugin, ph = frameHook;
       try {
-        return i === 0 ? def() : this.wrapFrom(t, i - 1, name, ctx, def);
+        if (frameSink) leave(undefined, undefined); // the kernel's (or inner plugins') code
+        const v = i === 0 ? def() : this.wrapFrom(t, i - 1, name, ctx, def);
+        inner = v;
+        return view ? view.out(v) : v;
       } catch (e) {
-        throw e instanceof PluginError || e instanceof KernelPanic ? e : new Passthrough(e);
+        throw isAttributed(e) || e instanceof KernelPanic ? e : new Passthrough(e);
+      } finally {
+        if (frameSink) leave(pp, ph);
       }
     };
+    const pp = framePlugin, ph = frameHook;
+    if (frameSink) enter(p.id, name);
     try {
-      return t.fns[i](this.ctxFor(t, i, ctx), next) as V;
+      const r = t.fns[i](this.ctxFor(t, i, ctx), next);
+      const raw = view ? view.in(r) : r;
+      return (raw === inner ? raw : this.checked(name, "wrap", raw, true)) as V;
     } catch (e) {
       throw attributed(p, name, e);
+    } finally {
+      if (frameSink) leave(pp, ph);
     }
   }
 }
 
 /** What an error a plugin's code raised at `hook` becomes: a PluginError naming it, unless it is one to pass on. */
 function attributed(p: Plugin, hook: string, e: unknown): unknown {
-  return rethrowable(e) ? e : new PluginError(p.id, hook, e);
+  if (rethrowable(e)) return e;
+  const err = new PluginError(p.id, hook, e);
+  ATTRIBUTED.add(err);
+  return err;
+}
+
+/** A zod parse result, as much of it as the runtime reads. */
+interface SafeParse {
+  success: boolean;
+  error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+}
+
+/** The first problem of a failed check, in words, with the value received. */
+function issueText(error: SafeParse["error"], v: unknown): string {
+  const issue = error?.issues[0];
+  const where = issue?.path.length ? `${issue.path.map(String).join(".")}: ` : "";
+  let shown: string;
+  try {
+    shown = typeof v === "object" && v !== null
+      ? JSON.stringify(v)?.slice(0, 60) ?? String(v)
+      : String(v);
+  } catch {
+    shown = Object.prototype.toString.call(v);
+  }
+  return `${where}${issue?.message ?? "invalid"} (got ${shown})`;
 }

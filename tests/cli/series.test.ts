@@ -15,10 +15,16 @@ import { lab, ok, type Output, SERIES } from "./lab-kit.ts";
 /** The plugin runtime's absolute file URL, as users' plugin files import it. */
 const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;
 
-/** The report a `run --json` printed, validated. */
+/**
+ * The report a `run --json` printed, validated. A run that users' code (or a plugin) failed
+ * exits 5 after printing its report; any other run exits 0.
+ */
 function reportOf(out: Output, what: string): Report {
-  assert.equal(ok(out, what).stderr, "", what);
-  return ReportSchema.parse(JSON.parse(out.stdout));
+  assert.equal(out.stderr, "", what);
+  const report = ReportSchema.parse(JSON.parse(out.stdout));
+  const failed = ["plugin-error", "plugin-timeout", "plugin-oom"].includes(report.verdict);
+  assert.equal(out.code, failed ? 5 : 0, `${what}: exit code for ${report.verdict}`);
+  return report;
 }
 
 /** A temporary plugin module; the caller removes it. */

@@ -39,6 +39,8 @@ Deno.test("verdictTone: dump-ok and boot-ok good, skipped neutral, the rest bad"
     panic: "bad",
     "boot-ok": "good",
     "plugin-error": "bad",
+    "plugin-timeout": "bad",
+    "plugin-oom": "bad",
     skipped: "neutral",
   });
 });

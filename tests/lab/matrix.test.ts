@@ -263,6 +263,8 @@ Deno.test("summary: verdict counts, each patch against dump-ok runs, smallest du
     panic: 1,
     "boot-ok": 0,
     "plugin-error": 0,
+    "plugin-timeout": 0,
+    "plugin-oom": 0,
     skipped: 2,
   });
   assert.deepEqual(s.patches, [

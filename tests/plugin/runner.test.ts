@@ -141,7 +141,8 @@ Deno.test("wrap: later plugins wrap earlier ones, next() reaches the default, sk
   assert.deepEqual(trace, ["third>", "second>", "<second", "<third"]);
 
   // Values flow back out through the wrappers.
-  const dom = { domain: { id: 7 } } as never;
+  const domain = { id: 7, type: "dma", mode: 3, pt_root: 0x1000, devices: new Set([0x100]) };
+  const dom = { domain } as never;
   const r = new HookRunner([
     definePlugin({
       id: "busy",

@@ -142,8 +142,9 @@ function series(spec: string, ...without: string[]): Series {
   return s;
 }
 
+// The tests' probes read the machine (instrumentation): they are run as instrumented plugins.
 const run = (s: Series, opts: Omit<RunOptions, "series"> = {}) =>
-  simulate(DEFAULT_SCENARIO, { ...opts, series: s });
+  simulate(DEFAULT_SCENARIO, { ...opts, series: s, instrumented: s.resolve().plugins });
 
 /**
  * The report without the list of applied plugins and the version banner that follows from it

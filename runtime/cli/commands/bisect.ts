@@ -47,6 +47,9 @@ import {
   verboseOption,
 } from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
+import { sandboxOptions } from "../sandbox-options.ts";
+import type { Permission } from "../../lab/sandbox.ts";
+import type { Judge } from "../../lab/probe.ts";
 
 /** The options of `bisect` and `bisect replay`. */
 interface BisectCliOpts {
@@ -66,6 +69,9 @@ interface BisectCliOpts {
   replace: { id: string; file: string }[];
   order?: string[];
   disable: string[];
+  timeout?: number;
+  maxMemory?: number;
+  allowPluginPerms?: Permission[];
 }
 
 /** What a bisection runs on, resolved. */
@@ -75,6 +81,11 @@ interface Setup {
   known?: ReadonlyMap<number, Tested>;
   /** The log file `bisect replay` reads. */
   replaying?: string;
+  /**
+   * A replay's `--run` script, when it comes from the log and the command line did not name
+   * it again: it is never run (a log is data; running what it names takes `--run` again).
+   */
+  scriptFromLog?: string;
 }
 
 /**
@@ -167,7 +178,9 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
     scenario: record.scenario ?? "default",
     scenarioFile: record.scenarioFile,
   });
-  const judge = await judgeFromOptions({ run: record.run });
+  const judge = setup.scriptFromLog === undefined
+    ? await judgeFromOptions({ ...opts, run: record.run })
+    : refusingJudge(setup.scriptFromLog);
   const revisions = seriesRevisions();
   const last = revisions.length - 1;
   const steps: BisectStep[] = [];
@@ -258,6 +271,19 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
   if (human) print(...resultLines(res, last));
 }
 
+/**
+ * The predicate of a replay whose log names a `--run` script the command line did not: the
+ * steps the log records replay, but a step that would need the script stops the search.
+ */
+function refusingJudge(script: string): Judge {
+  return () => {
+    throw new InputError(
+      `the log's predicate is the script ${script}, which a replay runs only when asked: ` +
+        `give --run ${script} again to run it`,
+    );
+  };
+}
+
 /** The scenario, seed, plugins and script as the command line gives them. */
 function recordOf(opts: BisectCliOpts): BisectLogOptions {
   const record: BisectLogOptions = {};
@@ -310,11 +336,13 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
       `the log's terms are ${log.terms.old}/${log.terms.new}, not ${terms?.old}/${terms?.new}`,
     );
   }
-  return { record, terms, known, replaying: file };
+  const scriptFromLog = mine.run === undefined ? fromLog.run : undefined;
+  return { record, terms, known, replaying: file, scriptFromLog };
 }
 
 /** Registers `bisect` (and its form `bisect replay FILE`) on `program`. */
 export function registerBisect(program: CommandUnknownOpts): void {
+  const sandbox = sandboxOptions();
   addSearchSeriesOptions(addProbeOptions(
     program
       .command("bisect")
@@ -330,6 +358,9 @@ export function registerBisect(program: CommandUnknownOpts): void {
       .argument("[file]", "the log to replay (saved with --log)"),
   ))
     .addOption(runScriptOption())
+    .addOption(sandbox[0])
+    .addOption(sandbox[1])
+    .addOption(sandbox[2])
     .addOption(
       new Option("--term-old <name>", "the term of the oldest end, prefix 0 (git's --term-old)"),
     )
@@ -367,9 +398,10 @@ Log:
   ("baseline" is prefix 0) and a "# kdump-lab:" comment giving each step's verdict.
 
 Replay:
-  A replay takes the scenario, seed, --with, --run and series options recorded in the log
-  unless the command line gives them. --log FILE saves the replayed log (it may be the
-  same file).
+  A replay takes the scenario, seed, --with and series options recorded in the log
+  unless the command line gives them. It never runs a --run script the log names on its
+  own: give --run SCRIPT again to continue a search that needs it. --log FILE saves the
+  replayed log (it may be the same file).
 
 The log file:
   --log FILE replaces FILE in one step when the search ends (as it ends: found, only

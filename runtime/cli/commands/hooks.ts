@@ -8,9 +8,11 @@
  */
 import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { ansis } from "../colors.ts";
-import { hookCatalog, type HookInfo, KERNEL } from "../../lab/hooks-info.ts";
+import { type HookInfo, KERNEL } from "../../lab/hooks-info.ts";
 import { print } from "../io.ts";
-import { listedPlugins, listPluginOption } from "../series-options.ts";
+import { listPluginOption } from "../series-options.ts";
+import { describeSandboxed } from "../../lab/sandbox-describe.ts";
+import { limitsFromOptions, sandboxOptions } from "../sandbox-options.ts";
 import { wrapIndented } from "../text.ts";
 
 const WIDTH = 100;
@@ -36,6 +38,7 @@ function renderHook(h: HookInfo, width = WIDTH): string[] {
 
 /** Registers the `hooks` command on `program`. */
 export function registerHooks(program: CommandUnknownOpts): void {
+  const sandbox = sandboxOptions();
   program
     .command("hooks")
     .description(
@@ -43,9 +46,13 @@ export function registerHooks(program: CommandUnknownOpts): void {
         "documentation, 4.13 default and the plugins that tap it",
     )
     .addOption(listPluginOption())
+    .addOption(sandbox[0])
+    .addOption(sandbox[1])
+    .addOption(sandbox[2])
     .option("--json", "print [{ name, kind, doc, default413, context, definedBy, tappedBy }]")
     .action(async (opts) => {
-      const list = hookCatalog(await listedPlugins(opts.plugin));
+      // Users' files load in a sandbox host: loading a module runs its code.
+      const list = (await describeSandboxed(opts.plugin, limitsFromOptions(opts))).hooks;
       if (opts.json) return print(JSON.stringify(list, null, 2));
       print(...list.flatMap((h, i) => [...(i ? [""] : []), ...renderHook(h)]));
     });

@@ -40,6 +40,7 @@ import {
   replaceOption,
 } from "../series-options.ts";
 import { parseWorkers } from "../sweep-options.ts";
+import { limitsFromOptions, sandboxOptions } from "../sandbox-options.ts";
 
 function parseShardOption(value: string) {
   try {
@@ -133,6 +134,7 @@ async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Prom
 /** Registers `matrix` and `matrix merge` on `program`. */
 export function registerMatrix(program: CommandUnknownOpts): void {
   const placement = pluginPlacementOptions();
+  const sandbox = sandboxOptions();
   const [out, jsonl, json, results] = outputOptions();
   const matrix = program
     .command("matrix")
@@ -157,6 +159,9 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(disableOption())
     .option("--pairwise", "a pairwise set instead of every subset")
     .addOption(forceOption())
+    .addOption(sandbox[0])
+    .addOption(sandbox[1])
+    .addOption(sandbox[2])
     .addOption(
       new Option("--workers <n>", "worker threads (default: the number of cores)").argParser(
         parseWorkers,
@@ -199,6 +204,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         order: opts.order,
         disable: opts.disable,
         force: opts.force === true,
+        sandbox: limitsFromOptions(opts),
       };
       const runs =
         shardIndices(new MatrixPlan(config.mode, config.patches).size, opts.shard).length;

@@ -16,6 +16,7 @@ import { pluginTitles } from "../../lab/plugins.ts";
 import { checkWith } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
 import { start } from "../progress.ts";
+import { sandboxOptions } from "../sandbox-options.ts";
 import {
   addProbeOptions,
   addSearchSeriesOptions,
@@ -41,12 +42,16 @@ function testLine(t: SetTest): string {
 
 /** Registers the `minimize` command on `program`. */
 export function registerMinimize(program: CommandUnknownOpts): void {
+  const sandbox = sandboxOptions();
   addSearchSeriesOptions(addProbeOptions(
     program
       .command("minimize")
       .description("delta debugging: a 1-minimal set of patches for which the predicate is good"),
   ))
     .addOption(runScriptOption())
+    .addOption(sandbox[0])
+    .addOption(sandbox[1])
+    .addOption(sandbox[2])
     .option("--json", "print { set, runs, cacheHits, unresolved, tests, … } as JSON")
     .addOption(verboseOption())
     .addOption(quietOption())

@@ -7,9 +7,11 @@
  */
 import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { ansis } from "../colors.ts";
-import { describePlugins, type HookRef, type PluginInfo } from "../../lab/plugin-info.ts";
+import type { HookRef, PluginInfo } from "../../lab/plugin-info.ts";
 import { print } from "../io.ts";
-import { listedPlugins, listPluginOption } from "../series-options.ts";
+import { listPluginOption } from "../series-options.ts";
+import { describeSandboxed } from "../../lab/sandbox-describe.ts";
+import { limitsFromOptions, sandboxOptions } from "../sandbox-options.ts";
 
 const LABEL = 10;
 const none = ansis.dim("—");
@@ -35,6 +37,7 @@ function renderPlugin(p: PluginInfo, index: number): string[] {
 
 /** Registers the `plugins` command on `program`. */
 export function registerPlugins(program: CommandUnknownOpts): void {
+  const sandbox = sandboxOptions();
   program
     .command("plugins")
     .description(
@@ -42,12 +45,16 @@ export function registerPlugins(program: CommandUnknownOpts): void {
         "with their dependencies and hook points",
     )
     .addOption(listPluginOption())
+    .addOption(sandbox[0])
+    .addOption(sandbox[1])
+    .addOption(sandbox[2])
     .option(
       "--json",
       "print [{ id, title, source, requires, before, after, provides, defines, hooks }]",
     )
     .action(async (opts) => {
-      const list = describePlugins(await listedPlugins(opts.plugin));
+      // Users' files load in a sandbox host: loading a module runs its code.
+      const list = (await describeSandboxed(opts.plugin, limitsFromOptions(opts))).plugins;
       if (opts.json) return print(JSON.stringify(list, null, 2));
       print(...list.flatMap((p, i) => [...(i ? [""] : []), ...renderPlugin(p, i)]));
     });

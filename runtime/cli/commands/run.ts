@@ -41,13 +41,17 @@ import {
 } from "../sweep-options.ts";
 import { renderSweep } from "../sweep-view.ts";
 import { DEFAULT_JUDGE, judgeRuns, type JudgeSpec } from "../../lab/judge.ts";
-import type { ScenarioInput } from "../../lab/scenario.ts";
+import { parseScenario, type ScenarioInput } from "../../lab/scenario.ts";
+import { BatchPool, recipeFiles } from "../../lab/batch.ts";
+import type { Report } from "../../lab/report.ts";
+import { EXIT_USERS_CODE, limitsFromOptions, sandboxOptions } from "../sandbox-options.ts";
 import { runSweep } from "../../lab/sweep-run.ts";
 import { type SweepRun, sweepRun } from "../../lab/sweep.ts";
 
 /** Registers the `run` command on `program`. */
 export function registerRun(program: CommandUnknownOpts): void {
   const placement = pluginPlacementOptions();
+  const sandbox = sandboxOptions();
   program
     .command("run")
     .description("run a scenario through a panic and its kdump kernel; print the outcome")
@@ -65,6 +69,9 @@ export function registerRun(program: CommandUnknownOpts): void {
     .addOption(seedsOption())
     .addOption(workersOption())
     .addOption(gateOption())
+    .addOption(sandbox[0])
+    .addOption(sandbox[1])
+    .addOption(sandbox[2])
     .option(
       "--json",
       "print the report as JSON (the same scenario and seed give the same bytes); with --seeds, " +
@@ -80,9 +87,8 @@ export function registerRun(program: CommandUnknownOpts): void {
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       if (opts.seeds) return await sweepAction(scenario, opts);
-      const series = await seriesFromOptions(opts);
       const started = performance.now();
-      const report = run(scenario, { seed: opts.seed, series, force: opts.force });
+      const report = await runOnce(scenario, opts);
       const elapsedMs = performance.now() - started;
       if (opts.html !== undefined) {
         const { renderReportHtml } = await import("../../html/mod.ts"); // only when asked for
@@ -92,7 +98,43 @@ export function registerRun(program: CommandUnknownOpts): void {
       else if (opts.dmesg) print(...consoleLog(report));
       else print(...renderSummary(report, { elapsedMs }));
       if (opts.gate) gate(opts.gate === true ? DEFAULT_JUDGE : opts.gate, [sweepRun(report)]);
+      if (USERS_CODE_FAILED.has(report.verdict)) throw new ExitStatus(EXIT_USERS_CODE);
     });
+}
+
+/** Verdicts that say users' code failed: `run` exits with {@link EXIT_USERS_CODE}. */
+const USERS_CODE_FAILED: ReadonlySet<string> = new Set([
+  "plugin-error",
+  "plugin-timeout",
+  "plugin-oom",
+]);
+
+/**
+ * One run: in this process when only built-in plugins apply; in a sandbox host (see
+ * lab/sandbox.ts) when the options name users' plugin files.
+ */
+async function runOnce(
+  scenario: ScenarioInput,
+  opts: SweepOpts & SandboxOpts & { seed?: number },
+): Promise<Report> {
+  const recipe = recipeFromOptions(opts);
+  if (recipeFiles(recipe).length === 0) {
+    const series = await seriesFromOptions(opts);
+    return run(scenario, { seed: opts.seed, series, force: opts.force });
+  }
+  const pool = new BatchPool({
+    scenario,
+    recipe,
+    force: opts.force,
+    reports: true,
+    sandbox: limitsFromOptions(opts),
+  }, { workers: 1 });
+  try {
+    const [result] = await pool.run([{ seed: opts.seed ?? parseScenario(scenario).seed }]);
+    return result.report!;
+  } finally {
+    pool.close();
+  }
 }
 
 /** What `--seeds` and `--gate` add to run's help. */
@@ -115,6 +157,9 @@ Examples:
   kdump-lab run --seeds 100 --series all --gate            # in a CI job
   kdump-lab run --seeds 100 --gate 'dump-ok>=95%' --scenario-file mine.yaml --series all`;
 
+/** The sandbox options, as commander parsed them. */
+type SandboxOpts = Parameters<typeof limitsFromOptions>[0];
+
 /** The options of a sweep, as commander parsed them. */
 type SweepOpts = SeriesOpts & {
   scenario: string;
@@ -128,11 +173,16 @@ type SweepOpts = SeriesOpts & {
 };
 
 /** `run --seeds`: the sweep, its view (or JSON, or page), and the gate. */
-async function sweepAction(scenario: ScenarioInput, opts: SweepOpts): Promise<void> {
+async function sweepAction(scenario: ScenarioInput, opts: SweepOpts & SandboxOpts): Promise<void> {
   // A bar on a terminal; nothing otherwise (stdout stays the result, stderr stays quiet).
   const bar = start(opts.seeds!.length, "run", { quiet: !Deno.stderr.isTerminal() });
   const result = await runSweep(
-    { scenario, recipe: recipeFromOptions(opts), force: opts.force },
+    {
+      scenario,
+      recipe: recipeFromOptions(opts),
+      force: opts.force,
+      sandbox: limitsFromOptions(opts),
+    },
     opts.seeds!,
     { workers: opts.workers, onProgress: (n) => bar.tick(n) },
   );

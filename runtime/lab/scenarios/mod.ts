@@ -4,12 +4,13 @@
  * @module
  */
 import { InputError } from "../input.ts";
+import { deepFreeze } from "../../plugin/freeze.ts";
 import type { ScenarioInput } from "../scenario.ts";
 import { DEFAULT_SCENARIO } from "./default.ts";
 import * as V from "./variants.ts";
 
-/** Built-in scenarios by name. */
-export const SCENARIOS: Record<string, ScenarioInput> = Object.fromEntries(
+/** Built-in scenarios by name (frozen, deeply: users' code cannot change them). */
+export const SCENARIOS: Record<string, ScenarioInput> = deepFreeze(Object.fromEntries(
   [
     DEFAULT_SCENARIO,
     V.TWO_IOMMUS_ONE_OFF,
@@ -23,7 +24,7 @@ export const SCENARIOS: Record<string, ScenarioInput> = Object.fromEntries(
     V.TORN_DEVTAB_WRITE,
     V.TG3_NIC,
   ].map((s) => [s.name, s]),
-);
+));
 
 /** Names of the built-in scenarios. */
 export function scenarioNames(): string[] {
