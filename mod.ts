@@ -33,19 +33,19 @@
 
 /** Runs a scenario and returns its Report. */
 export { run } from "./runtime/lab/run.ts";
-/** Runs a scenario and returns the Report with the machine and both kernels, for scripts. */
+/** Runs a scenario and returns the Report with both kernels as they ended, for scripts. */
 export { simulate } from "./runtime/lab/run.ts";
 /** Options of `run`/`simulate` (series, force, seed). */
 export type { RunOptions } from "./runtime/lab/run.ts";
-/** A finished simulation: report, machine, kernels. */
+/** A finished simulation: the report and both kernels. */
 export type { Simulation } from "./runtime/lab/run.ts";
-/** The machine a scenario builds (devices, memory ranges, firmware tables). */
-export type { Built } from "./runtime/lab/machine.ts";
 
 // ---- reports ------------------------------------------------------------------------------
 
 /** The Report's zod schema. */
 export { ReportSchema } from "./runtime/lab/report.ts";
+/** What the Report's and the scenario's schemas offer: parse, safeParse, their errors. */
+export type { SafeParseResult, Schema, SchemaError, SchemaIssue } from "./runtime/kernel/schema.ts";
 /** The Report as JSON Schema. */
 export { reportJsonSchema } from "./runtime/lab/report.ts";
 /** All verdicts a run can end with. */
@@ -56,6 +56,8 @@ export type { Report } from "./runtime/lab/report.ts";
 export type { Verdict } from "./runtime/lab/report.ts";
 /** A stray DMA write in a report, a timeline entry, how a faulted DMA ended. */
 export type { FaultClass, StrayWrite, TimelineEntry } from "./runtime/lab/report.ts";
+/** Every way a faulted DMA can end (the fault classes of timeline entries). */
+export { FAULT_CLASSES } from "./runtime/lab/report.ts";
 
 // ---- scenarios ----------------------------------------------------------------------------
 
@@ -65,6 +67,41 @@ export { ScenarioSchema } from "./runtime/lab/scenario.ts";
 export type { Scenario } from "./runtime/lab/scenario.ts";
 /** A scenario as written (numbers may be hex strings or sizes like "256M"). */
 export type { ScenarioInput } from "./runtime/lab/scenario.ts";
+/** The parts of a scenario, validated and as written. */
+export type {
+  AbortPolicy,
+  BdfInput,
+  NumberInput,
+  ScenarioDevice,
+  ScenarioDeviceInput,
+  ScenarioDisk,
+  ScenarioDiskInput,
+  ScenarioFirstKernel,
+  ScenarioFirstKernelInput,
+  ScenarioIoApic,
+  ScenarioIoApicInput,
+  ScenarioIommu,
+  ScenarioIommuInput,
+  ScenarioMachine,
+  ScenarioMachineInput,
+  ScenarioNic,
+  ScenarioNicBurst,
+  ScenarioNicDriver,
+  ScenarioNicInput,
+  ScenarioNicTraffic,
+  ScenarioNicTrafficInput,
+  ScenarioPanic,
+  ScenarioRange,
+  ScenarioRangeInput,
+  ScenarioRegion,
+  ScenarioRegionInput,
+  ScenarioSecondKernel,
+  ScenarioSecondKernelInput,
+  ScenarioSvm,
+  ScenarioSvmDriver,
+  ScenarioSvmDriverInput,
+  ScenarioSvmInput,
+} from "./runtime/lab/scenario.ts";
 /** The built-in scenarios by name. */
 export { SCENARIOS } from "./runtime/lab/scenarios/mod.ts";
 /** The built-in `default` scenario. */
@@ -73,10 +110,16 @@ export { DEFAULT_SCENARIO } from "./runtime/lab/scenarios/default.ts";
 export { derive } from "./runtime/lab/scenarios/derive.ts";
 /** Reads a scenario file (JSON or YAML, `extends` resolved); bad input is an InputError. */
 export { loadScenarioFile, parseScenarioText } from "./runtime/lab/scenario-source.ts";
+/** The formats a scenario file may be written in. */
+export type { ScenarioFormat } from "./runtime/lab/scenario-source.ts";
+/** The error of bad input (a scenario file, options, a plugin list), one problem a line. */
+export { InputError } from "./runtime/lab/input.ts";
 /** A built-in scenario as the text of a scenario file (what `scenarios show` prints). */
 export { scenarioFileText } from "./runtime/lab/scenario-source.ts";
 /** What no machine can be: every problem of a parsed scenario, with its path. */
 export { scenarioProblems } from "./runtime/lab/scenario-checks.ts";
+/** One such problem. */
+export type { Problem } from "./runtime/lab/scenario-checks.ts";
 /** The bounds scenario values are checked against, each with its reason. */
 export { LIMITS } from "./runtime/lab/scenario-limits.ts";
 /** What `derive` merges in. */
@@ -127,7 +170,15 @@ export type { Permission, SandboxFault, SandboxLimits } from "./runtime/lab/sand
  */
 export { BatchPool } from "./runtime/lab/batch.ts";
 /** What a BatchPool runs and returns. */
-export type { BatchConfig, BatchJob, BatchResult, SeriesRecipe } from "./runtime/lab/batch.ts";
+export type {
+  BatchConfig,
+  BatchJob,
+  BatchPoolOptions,
+  BatchResult,
+  SeriesRecipe,
+} from "./runtime/lab/batch.ts";
+/** One run of a batch or a sweep, compactly. */
+export type { SweepRun } from "./runtime/lab/sweep.ts";
 
 // ---- measurements ------------------------------------------------------------------------
 
@@ -155,6 +206,8 @@ export type {
 } from "./runtime/lab/bisect.ts";
 /** What a predicate says of a run (git bisect run's good, bad, skip), and predicates. */
 export type { Judge, Judgement, RunFn, Tested } from "./runtime/lab/probe.ts";
+/** What bisect and minimize run each set of patches on. */
+export type { ProbeSetup } from "./runtime/lab/probe.ts";
 /** Delta debugging (ddmin) over sets of patches: a 1-minimal set that passes. */
 export { minimize } from "./runtime/lab/minimize.ts";
 /** Minimization's options, tests and result. */
@@ -173,6 +226,7 @@ export { runMatrix } from "./runtime/lab/matrix-pool.ts";
 /** The matrix's options, config, JSONL header, lines and file. */
 export type { PoolOptions, RunMatrixOptions } from "./runtime/lab/matrix-pool.ts";
 export type { MatrixConfig, MatrixLine, PluginFileArg } from "./runtime/lab/matrix-run.ts";
+export type { MatrixMode, Shard } from "./runtime/lab/matrix.ts";
 export type { MatrixFile, MatrixHeader } from "./runtime/lab/matrix-jsonl.ts";
 /**
  * Self-contained HTML pages: a report's SVG timeline, several reports on one time axis, a

@@ -57,7 +57,7 @@ Deno.test("examples/flush-old-domain.ts: run --plugin flushes each old domain as
 
 Deno.test("examples/crashkernel-512m.yaml: extends default, moves crashkernel; runs on 5 seeds, dump-ok with the series", async () => {
   const { loadScenarioFile } = await import("../runtime/lab/scenario-source.ts");
-  const { simulate } = await import("../runtime/lab/run.ts");
+  const { simulateLab } = await import("../runtime/lab/run.ts");
   const { seriesFromSpec } = await import("../runtime/lab/plugins.ts");
   const { SCENARIOS } = await import("../runtime/lab/scenarios/mod.ts");
   const s = await loadScenarioFile(`${ROOT}examples/crashkernel-512m.yaml`);
@@ -66,7 +66,7 @@ Deno.test("examples/crashkernel-512m.yaml: extends default, moves crashkernel; r
   assert.deepEqual(s.crashkernel, [{ base: "0x18000000", size: "512M", name: "crashkernel=512M" }]);
   assert.equal(s.firstKernel.uptimeMs, SCENARIOS.default.firstKernel.uptimeMs, "merged");
   for (let seed = 1; seed <= 5; seed++) {
-    const sim = simulate(s, { seed, series: seriesFromSpec("all") });
+    const sim = simulateLab(s, { seed, series: seriesFromSpec("all") });
     const r = sim.report;
     assert.equal(r.verdict, "dump-ok", `seed ${seed}: ${r.cause}`);
     assert.equal(r.strayWriteCount, 0);

@@ -18,6 +18,7 @@ import { VERDICTS } from "../lab/report.ts";
 export interface AblateRow {
   /** The plugin left out (or a label such as `none` for the reference). */
   id: string;
+  /** The run's verdict (its cell's colour). */
   verdict: string;
   /** The left-out patch's title (written under its id). */
   title?: string;
@@ -29,13 +30,16 @@ export interface AblateRow {
 
 /** Input of the ablation page. */
 export interface AblateHeatmapInput {
+  /** The rows, one per left-out patch, in order. */
   rows: readonly AblateRow[];
   /** The run with nothing left out; counter cells are shaded by their difference from it. */
   reference?: AblateRow;
   /** Counter columns (paths such as `strayWrites` or `counters.faults`). Default: every
    * numeric field found in the rows, in order of first appearance. */
   counters?: readonly string[];
+  /** The scenario's name (in the default heading and page title). */
   scenario?: string;
+  /** The page's title and heading (default: from the scenario and the number of rows). */
   title?: string;
 }
 

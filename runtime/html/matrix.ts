@@ -34,6 +34,7 @@ export interface MatrixCell {
 
 /** Input of the matrix page. */
 export interface MatrixHeatmapInput {
+  /** The matrix's runs, one cell each. */
   cells: readonly MatrixCell[];
   /** The patches the matrix toggles, in series order (the rows of each picture). */
   patches: readonly string[];

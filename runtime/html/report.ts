@@ -141,6 +141,7 @@ export interface LabelledReport {
   label: string;
   /** Its name beside its timeline rows (default: `key`), e.g. `4.13`. */
   tag?: string;
+  /** The run's report. */
   report: Report;
 }
 

@@ -47,7 +47,9 @@ export interface FieldSpec {
 
 /** A value assembled from several fields, e.g. the GCR3 table root pointer (A, B, C parts). */
 export interface CompositeSpec {
+  /** The value's name, e.g. `GCR3TableRootPtr`. */
   readonly name: string;
+  /** What the value is, for decoded views. */
   readonly doc?: string;
   /** Each part contributes `field value << at`. */
   readonly parts: readonly { readonly field: string; readonly at: number }[];
@@ -157,6 +159,11 @@ export class Layout<N extends string = string> {
   readonly reservedMask: Uint32Array;
   private readonly byName: Map<string, Field>;
 
+  /**
+   * Compiles a layout from its field declarations and composites. Throws on a duplicate field
+   * name, a composite part that is no field, or a field beyond the structure or overlapping
+   * another.
+   */
   constructor(
     /** Structure name, e.g. `DTE`. */
     readonly name: string,
@@ -338,6 +345,7 @@ export class Layout<N extends string = string> {
     return out;
   }
 
+  /** A composite's value: each part's field value shifted to its place, OR-ed together. */
   private compositeBig(w: Dwords, c: CompositeSpec, off: number): bigint {
     let v = 0n;
     for (const p of c.parts) v |= this.field(p.field as N).big(w, off) << BigInt(p.at);
@@ -347,8 +355,11 @@ export class Layout<N extends string = string> {
 
 /** A printable row of a decoded structure. */
 export interface FieldRow {
+  /** The field's (or composite's) name. */
   name: string;
+  /** Its value as printed: decimal up to 9 and for flags, else hex (addresses shifted in place). */
   value: string;
+  /** What the value means: its enumerated meaning, else the field's doc ("" when none). */
   meaning: string;
   /** Bit range as the spec writes it: `q1[15:0]`. */
   bits: string;

@@ -12,8 +12,11 @@ import { Prng } from "./prng.ts";
 
 /** Handle of a scheduled event. */
 export interface Scheduled {
+  /** Machine time at which it comes due, ns since power-on. */
   readonly at: number;
+  /** What it is, for traces (an owner's events start with the owner's prefix). */
   readonly label: string;
+  /** Set (to true) to cancel it: it stays queued but does not run. */
   cancelled: boolean;
 }
 

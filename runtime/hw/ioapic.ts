@@ -37,7 +37,7 @@ export class IoApic implements BusDevice, MmioHandler {
   private bus!: BusPort;
   private sel = 0;
   /** Redirection entries, two dwords per pin. */
-  readonly rte = new Uint32Array(IOAPIC_PINS * 2);
+  readonly rte: Uint32Array<ArrayBuffer> = new Uint32Array(IOAPIC_PINS * 2);
   /** Messages sent, and edges on masked pins (lost: edge-triggered). */
   readonly stats = { messages: 0, maskedEdges: 0 };
 

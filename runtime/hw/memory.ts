@@ -345,7 +345,8 @@ export class PhysMem {
    * start; missing trailing dwords count as zeros) — or the `n` dwords of `data` from `from`.
    * Compares line by line.
    */
-  originalPageEquals(pfn: number, data: Uint32Array, from = 0, n = data.length - from): boolean {
+  originalPageEquals(pfn: number, data: Uint32Array, from = 0, n?: number): boolean {
+    // n defaults to the rest of `data` from `from` (the store's default).
     return this.store.originalPageEquals(pfn, data, from, n);
   }
 

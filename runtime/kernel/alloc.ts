@@ -55,6 +55,10 @@ export class PageAllocator {
   /** Failed allocations. */
   failures = 0;
 
+  /**
+   * An allocator over `ranges` of `mem`, split into the DMA32 zone (below 4 GiB) and the
+   * Normal zone above it, whole pages only.
+   */
   constructor(
     private readonly mem: PhysMem,
     /** Who the allocated pages belong to. */

@@ -16,26 +16,39 @@ export type DmaDir = "to-device" | "from-device" | "bidirectional";
 
 /** A coherent buffer: CPU (physical) address and DMA address. */
 export interface CoherentBuf {
+  /** Physical address of the buffer, as the CPU uses it. */
   cpu: number;
+  /** The address the device uses for it (an IOVA behind an IOMMU, else `cpu`). */
   dma: number;
+  /** Size in bytes (whole pages). */
   size: number;
 }
 
 /** struct dma_map_ops, reduced. */
 export interface DmaOps {
+  /** The ops' name (`nommu`, `amd_iommu_dma_ops`). */
   readonly name: string;
+  /** Maps `size` bytes at `phys` for `dev`: the DMA address, or undefined on a mapping error. */
   map_page(dev: PciDev, phys: number, size: number, dir: DmaDir): number | undefined;
+  /** Unmaps what map_page returned at `dma`. */
   unmap_page(dev: PciDev, dma: number, size: number, dir: DmaDir): void;
+  /**
+   * Allocates a zeroed coherent buffer of `size` bytes (whole pages) for `dev`, its pages
+   * tagged `what`; undefined when out of memory or address space.
+   */
   alloc_coherent(dev: PciDev, size: number, what: string): CoherentBuf | undefined;
+  /** Frees a buffer alloc_coherent returned. */
   free_coherent(dev: PciDev, buf: CoherentBuf): void;
 }
 
 /** The DMA API of one kernel. */
 export class DmaApi {
+  /** Calls of dma_map_single, dma_unmap_single, dma_alloc_coherent, and the failed ones. */
   readonly stats = { maps: 0, unmaps: 0, allocs: 0, errors: 0 };
   /** Direct mapping (no IOMMU): nommu_dma_ops. */
   readonly direct: DmaOps;
 
+  /** The DMA API of kernel `k`. */
   constructor(private readonly k: Kernel) {
     this.direct = {
       name: "nommu",
@@ -50,6 +63,7 @@ export class DmaApi {
     };
   }
 
+  /** The DMA operations of `dev`: its IOMMU's, or direct. */
   private ops(dev: PciDev): DmaOps {
     return dev.dmaOps ?? this.direct;
   }

@@ -19,6 +19,7 @@ import { z } from "npm:zod@^4";
 import type { Kernel } from "./kernel.ts";
 import type { AmdIommuDev, IommuDevData, ProtectionDomain } from "./amd_iommu/types.ts";
 import type { PciDev } from "./pci.ts";
+import type { Schema } from "./schema.ts";
 
 /** The four hook kinds. */
 export type HookKind = "run-all" | "bail" | "waterfall" | "wrap";
@@ -53,6 +54,7 @@ export type CtxFields<C> = { readonly [F in Exclude<keyof C, "k">]-?: CtxField<C
 
 /** Declaration of one hook point: kind, documentation, what v4.13 does there. */
 export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unknown> {
+  /** How its handlers combine: run-all, bail, waterfall or wrap. */
   readonly kind: K;
   /** What the point is, for `kdump-lab hooks`. */
   readonly doc: string;
@@ -65,7 +67,7 @@ export interface HookPoint<K extends HookKind = HookKind, C = unknown, V = unkno
    * result), checked by the plugin runtime on every return: a value that does not match is
    * the returning plugin's error. Absent: not checked (run-all points, void wraps).
    */
-  readonly value?: z.ZodType;
+  readonly value?: Schema<unknown>;
   /** Phantom: the context type handlers receive. */
   readonly __ctx?: C;
   /** Phantom: the value type (bail result, waterfall value, wrap return). */
@@ -82,7 +84,7 @@ export function hookPoint<K extends HookKind, C, V = void>(
   doc: string,
   default413: string,
   fields?: CtxFields<C>,
-  value?: z.ZodType<V>,
+  value?: Schema<V>,
 ): HookPoint<K, C, V> {
   return Object.freeze({
     kind,
@@ -108,29 +110,37 @@ const domainSchema = z.looseObject({
 
 /** Every context carries the kernel whose code is running. */
 export interface KernelCtx {
+  /** The kernel whose code is running (the first kernel or the kdump kernel). */
   k: Kernel;
 }
 
 /** Context at amd_iommu.init_iommu_one. */
 export interface InitIommuOneCtx extends KernelCtx {
+  /** The IOMMU being initialised (amd_iommu). */
   iommu: AmdIommuDev;
 }
 
 /** Context at iommu.__iommu_attach_device. */
 export interface AttachCtx extends KernelCtx {
+  /** The device being attached. */
   dev: PciDev;
+  /** The domain it is attached to. */
   domain: ProtectionDomain;
 }
 
 /** Context at amd_iommu.find_dev_data (a dev_data was just allocated). */
 export interface FindDevDataCtx extends KernelCtx {
+  /** The iommu_dev_data just allocated. */
   devData: IommuDevData;
+  /** The IOMMU that handles the device. */
   iommu: AmdIommuDev;
 }
 
 /** Context at amd_iommu.get_domain. */
 export interface GetDomainCtx extends KernelCtx {
+  /** The device of the DMA-API call. */
   dev: PciDev;
+  /** Its iommu_dev_data. */
   devData: IommuDevData;
 }
 
@@ -139,22 +149,29 @@ export type GetDomainResult = { domain: ProtectionDomain } | { err: "EINVAL" | "
 
 /** Context at amd_iommu.set_dte_entry. */
 export interface SetDteCtx extends KernelCtx {
+  /** The DeviceID whose DTE is written. */
   devid: number;
+  /** The domain it is attached to. */
   domain: ProtectionDomain;
 }
 
 /** Context at amd_iommu_v2.ppr_notifier: a page request from the PPR log. */
 export interface PprNotifierCtx extends KernelCtx {
+  /** The device that sent the page request. */
   dev: PciDev;
+  /** Its iommu_dev_data. */
   devData: IommuDevData;
   /** The IOMMU the request came through. */
   iommu: AmdIommuDev;
+  /** The PASID of the request. */
   pasid: number;
+  /** The address it asks for. */
   address: number;
 }
 
 /** Context at a driver's probe. */
 export interface ProbeCtx extends KernelCtx {
+  /** The device being probed. */
   dev: PciDev;
 }
 
@@ -344,16 +361,20 @@ export type NamesOfKind<M, K extends HookKind> = {
 
 /** How kernel code calls hook points (implemented by the plugin runtime). */
 export interface HookCaller {
+  /** Runs every handler of run-all point `name`, in series order. */
   runAll<N extends NamesOfKind<HookPoints, "run-all">>(name: N, ctx: CtxOf<HookPoints[N]>): void;
+  /** Runs bail point `name`'s handlers until one answers: that answer, or undefined. */
   bail<N extends NamesOfKind<HookPoints, "bail">>(
     name: N,
     ctx: CtxOf<HookPoints[N]>,
   ): ValueOf<HookPoints[N]> | undefined;
+  /** Passes `value` through waterfall point `name`'s handlers in order: the last one's value. */
   waterfall<N extends NamesOfKind<HookPoints, "waterfall">>(
     name: N,
     value: ValueOf<HookPoints[N]>,
     ctx: CtxOf<HookPoints[N]>,
   ): ValueOf<HookPoints[N]>;
+  /** Runs `def` (the default action) inside wrap point `name`'s handlers (the last outermost). */
   wrap<N extends NamesOfKind<HookPoints, "wrap">>(
     name: N,
     ctx: CtxOf<HookPoints[N]>,

@@ -31,8 +31,11 @@ const HZ = 1000;
 
 /** An I/O APIC as the MADT describes it. */
 export interface MadtIoApic {
+  /** Its I/O APIC ID. */
   apicId: number;
+  /** Physical base of its register window (IOREGSEL, IOWIN). */
   mmioBase: number;
+  /** The global system interrupt its pin 0 serves (GSI base). */
   gsiBase: number;
 }
 

@@ -19,7 +19,9 @@ import type { PciDev } from "./pci.ts";
 
 /** struct iommu_group. */
 export interface IommuGroup {
+  /** The group's number, in creation order. */
   id: number;
+  /** Its devices (several when functions share a group: multifunction without ACS). */
   devices: PciDev[];
   /** The group's domain: its default domain until a driver attaches the group elsewhere. */
   domain: ProtectionDomain;
@@ -27,10 +29,12 @@ export interface IommuGroup {
 
 /** The iommu core of one kernel. */
 export class IommuCore {
+  /** The IOMMU groups, in creation order. */
   readonly groups: IommuGroup[] = [];
   /** Attaches skipped by the __iommu_attach_device hook (deferred). */
   deferredAttaches = 0;
 
+  /** The iommu core of kernel `k`, no groups yet. */
   constructor(private readonly k: Kernel) {}
 
   /** amd_iommu_init_api(): bus_set_iommu(&pci_bus_type, &amd_iommu_ops). */

@@ -35,6 +35,7 @@ export class IovaDomain {
   /** Unmapped ranges waiting for a flush: [pfn, pages]. */
   readonly flushQueue: [number, number][] = [];
 
+  /** An empty IOVA space: allocations between `startPfn` and the mask's limit. */
   constructor(
     /** Lowest allocatable pfn (IOVA_START_PFN = 1). */
     readonly startPfn: number,
@@ -61,6 +62,7 @@ export class IovaDomain {
     return lo;
   }
 
+  /** Inserts the range [lo, hi] (allocated, or `reserved`) in its place in the order. */
   private insert(lo: number, hi: number, reserved: boolean): void {
     const i = this.firstBelow(lo), n = this.count;
     const los = this.lo, his = this.hi, res = this.reserved;
@@ -79,6 +81,7 @@ export class IovaDomain {
     this.count = n + 1;
   }
 
+  /** Removes the range at index `i`. */
   private remove(i: number): void {
     this.lo.splice(i, 1);
     this.hi.splice(i, 1);

@@ -9,11 +9,11 @@
  *
  * @module
  */
-import type { EventOwner, Scheduled } from "../hw/clock.ts";
+import type { Scheduled } from "../hw/clock.ts";
 import { PRIO } from "../hw/clock.ts";
 import { joinQword, splitNumber } from "../hw/bits.ts";
 import type { Machine } from "../hw/machine.ts";
-import type { PhysMem } from "../hw/memory.ts";
+import type { Region } from "../hw/memory.ts";
 import type { PciIdentity } from "../hw/pci/device.ts";
 import { PageAllocator } from "./alloc.ts";
 import { AmdIommuDriver } from "./amd_iommu/driver.ts";
@@ -31,25 +31,33 @@ export type KernelId = "kernel1" | "kernel2";
 
 /** A PCI device as firmware enumeration presents it to a kernel. */
 export interface PciDevInfo {
+  /** 16-bit DeviceID (bus 15:8, device 7:3, function 2:0). */
   devid: number;
+  /** Physical base of BAR0. */
   bar: number;
+  /** Size of BAR0 in bytes. */
   barSize: number;
   /** Vendor, device and class code from the function's configuration space. */
   id: PciIdentity;
+  /** The DeviceID of a function sharing its IOMMU group (multifunction without ACS). */
   sharesGroupWith?: number;
 }
 
 /** Everything a kernel needs to boot. */
 export interface KernelConfig {
+  /** Which kernel it is. */
   id: KernelId;
   /** Kernel command line (`elfcorehdr=` makes it a kdump kernel). */
   cmdline: string;
-  /** Usable RAM (e8820 map as this kernel sees it). */
+  /** Usable RAM (the e820 map as this kernel sees it). */
   memory: { base: number; size: number }[];
+  /** The firmware's IVRS table (the IOMMUs and what they cover). */
   ivrs: Ivrs;
+  /** The PCI devices firmware enumeration finds. */
   pci: PciDevInfo[];
   /** Drivers built into (or loaded by) this kernel. */
   drivers: DriverFactory[];
+  /** The hook points' caller (default: every point's default, the pre-series kernel). */
   hooks?: HookCaller;
   /** Version string for the banner. */
   version?: string;
@@ -65,28 +73,96 @@ export interface KernelConfig {
   irqTableLen?: number;
 }
 
+/**
+ * Physical memory as kernel code reads and writes it (`k.mem`): what users' plugins may call
+ * on it (runtime/plugin/kernel-view.ts lets nothing else through). Addresses are physical,
+ * below 2^52; dword accesses must be 4-byte aligned. The owner tags, the panic snapshot and
+ * the memory map's editing are the lab's instrumentation, not part of this interface.
+ */
+export interface KernelMemory {
+  /** A 32-bit CPU read (aligned): holes read as all ones, MMIO windows go to their device. */
+  read32(addr: number): number;
+  /** A 32-bit CPU write (aligned): writes to holes are dropped, MMIO goes to the device. */
+  write32(addr: number, value: number): void;
+  /**
+   * Reads the qword of RAM at `addr` into `out[at]` (low half) and `out[at + 1]` (a table
+   * entry; no MMIO, outside RAM it reads as all ones).
+   */
+  readQword(addr: number, out: Uint32Array, at?: number): void;
+  /**
+   * Reads `n` dwords of RAM at `addr` into `out` from `outOff` (no MMIO; outside RAM they read
+   * as all ones). Returns how many of them, from the first, may be non-zero (the rest read
+   * as zero); with `sparse`, those zeros are not written into `out`.
+   */
+  readDwords(addr: number, n: number, out: Uint32Array, outOff?: number, sparse?: boolean): number;
+  /** Writes dwords to RAM at `addr` (no MMIO; what falls in a hole is dropped). */
+  writeDwords(addr: number, src: ArrayLike<number>): void;
+  /**
+   * ORs `mask` into dword `dword` of each of `count` records of `stride` bytes from `base`
+   * (a CPU loop such as setting a bit in every DTE of a table).
+   */
+  orStrided(base: number, stride: number, count: number, dword: number, mask: number): void;
+  /** Zeroes [addr, addr+len) (4-byte aligned). */
+  zero(addr: number, len: number): void;
+  /** Copies [src, src+len) to `dst`, RAM to RAM, as a CPU memcpy (4-byte aligned). */
+  copy(dst: number, src: number, len: number): void;
+  /** True if [addr, addr+len) is entirely RAM (`ram` or firmware-`reserved`). */
+  isRam(addr: number, len?: number): boolean;
+  /**
+   * The stretch of the memory map containing `addr`, its `base`/`size` clipped to where that
+   * kind of memory continues.
+   */
+  regionAt(addr: number): Region;
+  /** The memory map as firmware declared it, in order. */
+  memoryMap(): readonly Region[];
+  /** True if the 4 KiB page holding `addr` has never been written (it reads as zero). */
+  pageIsBlank(addr: number): boolean;
+}
+
 /** Raised inside kernel code when the kernel panics; unwinds to whoever booted it. */
 export class KernelPanic extends Error {
+  /** Makes the error of a panic; `reason` is panic()'s message (after "not syncing: "). */
   constructor(readonly reason: string) {
     super(`Kernel panic - not syncing: ${reason}`);
   }
 }
 
-/** One running kernel. */
-export class Kernel implements EventOwner {
+/**
+ * One running kernel. It owns the events it schedules (its labels start with its id, and they
+ * die with it): the machine's clock sees it as their owner through `eventPrefix` and
+ * `eventsRun`.
+ */
+export class Kernel {
+  /** Which kernel this is: the first kernel (the one that panics) or the second (kdump). */
   readonly id: KernelId;
+  /** The command line it booted with. */
   readonly cmdline: string;
+  /** The command line parsed: parameter → value ("" for a bare flag such as `nokaslr`). */
   readonly params: Map<string, string>;
-  readonly machine: Machine;
-  readonly mem: PhysMem;
+  /**
+   * The machine it runs on: the lab's instrumentation, not kernel API (users' plugins cannot
+   * touch it). Lab code reaches it with {@link machineOf}.
+   */
+  private readonly machine: Machine;
+  /** Physical memory (the machine's), through what kernel code does with memory. */
+  readonly mem: KernelMemory;
+  /** The kernel's log buffer: what dmesg shows. */
   readonly dmesg: Dmesg;
+  /** The page allocator over this kernel's usable RAM (the crashkernel range in a kdump kernel). */
   readonly alloc: PageAllocator;
+  /** How kernel code calls hook points: the plugin runtime, or the defaults (no plugins). */
   readonly hooks: HookCaller;
+  /** The PCI devices firmware enumeration presents, as this kernel's pci_dev list. */
   readonly pci: PciDev[];
+  /** The drivers built into (or loaded by) this kernel, one instance each. */
   readonly drivers: Driver[];
+  /** The firmware's IVRS table as this kernel read it. */
   readonly ivrs: Ivrs;
+  /** The AMD IOMMU driver (amd_iommu_init.c, amd_iommu.c): its globals and functions. */
   readonly amd: AmdIommuDriver;
+  /** The iommu core (drivers/iommu/iommu.c): IOMMU groups and their default domains. */
   readonly core: IommuCore;
+  /** The DMA API drivers call (dma_map_single, dma_alloc_coherent, ...). */
   readonly dma: DmaApi;
   /** Machine time at which this kernel started. */
   readonly t0: number;
@@ -111,6 +187,11 @@ export class Kernel implements EventOwner {
   /** Spurious interrupts (no handler for the vector). */
   spuriousIrqs = 0;
 
+  /**
+   * Sets a kernel up on `machine` from `cfg`: its allocator, log, drivers and the IOMMU
+   * driver's state, and the machine's CPU interrupts routed to it. Nothing runs yet: the lab's
+   * boot sequence (runtime/kernel/boot.ts) runs its init code.
+   */
   constructor(machine: Machine, readonly cfg: KernelConfig) {
     this.id = cfg.id;
     this.machine = machine;
@@ -322,6 +403,10 @@ export class Kernel implements EventOwner {
     this.irqs.delete(vector);
   }
 
+  /**
+   * An interrupt reaching the CPU: an IOMMU's to the AMD driver, an illegal vector counted
+   * as an APIC error, else the handler of its vector (or a spurious interrupt).
+   */
   private interrupt(vector: number, src: { devid?: number; iommu?: number }): void {
     if (this.dead || this.irqsOff) return;
     if (src.iommu !== undefined) return this.amd.iommuInterrupt(src.iommu);
@@ -346,6 +431,15 @@ export class Kernel implements EventOwner {
   pciDev(devid: number): PciDev | undefined {
     return this.pci.find((d) => d.devid === devid);
   }
+}
+
+/**
+ * The machine a kernel runs on: for the lab's own code (the boot phases, the dump capture,
+ * tests), never handed to plugins. The kernel keeps it private so that the kernel's public
+ * type is the kernel API.
+ */
+export function machineOf(k: Kernel): Machine {
+  return k["machine"];
 }
 
 /** Parses `a=b c d=e` into a map (flags map to ""). */

@@ -18,6 +18,7 @@ export interface PciDev {
   name: string;
   /** Physical base of BAR0. */
   bar: number;
+  /** Size of BAR0 in bytes. */
   barSize: number;
   /** Vendor, device and class from its configuration space (drivers match on them). */
   id: PciIdentity;
@@ -44,6 +45,7 @@ export function pciName(devid: number): string {
 export interface IvhdInfo {
   /** The IOMMU's own DeviceID. */
   devid: number;
+  /** Physical base of the IOMMU's MMIO registers. */
   mmioBase: number;
   /** DeviceIDs behind this IOMMU: "all" (IVHD DEV_ALL) or explicit ranges. */
   devices: "all" | { first: number; last: number }[];
@@ -51,6 +53,7 @@ export interface IvhdInfo {
 
 /** The firmware's IVRS table, as far as the model uses it. */
 export interface Ivrs {
+  /** One IVHD block per IOMMU. */
   ivhds: IvhdInfo[];
   /**
    * IVHD special-device entries for I/O APICs: which DeviceID each I/O APIC's interrupt

@@ -24,7 +24,9 @@ export type LogLevel = keyof typeof LOGLEVEL;
 export interface LogLine {
   /** Simulated time since this kernel started, ns. */
   time: number;
+  /** Its printk level. */
   level: LogLevel;
+  /** The message, without timestamp or level. */
   text: string;
 }
 
@@ -42,8 +44,10 @@ export function timestamp(ns: number): string {
 export class RateLimit {
   private start = -Infinity;
   private count = 0;
+  /** Messages refused so far (over the burst within an interval). */
   missed = 0;
 
+  /** At most `burst` messages per `intervalNs` ns (default 10 per 5 s). */
   constructor(readonly intervalNs = 5_000_000_000, readonly burst = 10) {}
 
   /** __ratelimit(): true if this message may be printed at time `t`. */
@@ -63,10 +67,12 @@ export class RateLimit {
 
 /** The kernel log of one kernel. */
 export class Dmesg {
+  /** Every line printed, in order. */
   readonly lines: LogLine[] = [];
   /** printk_ratelimit()'s state (the kernel defaults: 10 per 5 s). */
   private readonly rs = new RateLimit();
 
+  /** An empty log; `now` gives the timestamp of each line (ns since the kernel started). */
   constructor(private readonly now: () => number) {}
 
   /** printk at `level`. */

@@ -13,7 +13,7 @@ import { PAGE_SIZE } from "../hw/memory.ts";
 import { GFP } from "./alloc.ts";
 import { COST } from "./cost.ts";
 import type { NvmeDriver, WriteResult } from "./drivers/nvme.ts";
-import type { Kernel } from "./kernel.ts";
+import { type Kernel, machineOf } from "./kernel.ts";
 import { dwords } from "../hw/dwords.ts";
 import { splitNumber } from "../hw/bits.ts";
 
@@ -44,15 +44,17 @@ export interface VmcoreResult {
 export function dumpablePages(k: Kernel, elf: ElfCoreHeader): number[] {
   const out: number[] = [];
   const ranges = elf.ranges;
+  // The page filter reads the owner tags (the lab's record of what each page holds).
+  const mem = machineOf(k).mem;
   // Zero pages are left out: only pages with a non-zero line are candidates.
-  for (const pfn of k.mem.nonBlankPages()) {
+  for (const pfn of mem.nonBlankPages()) {
     const a = pfn * PAGE_SIZE;
     let inRanges = false;
     for (let i = 0; i < ranges.length && !inRanges; i++) {
       inRanges = a >= ranges[i].base && a < ranges[i].base + ranges[i].size;
     }
     if (!inRanges) continue;
-    const o = k.mem.ownerOf(a);
+    const o = mem.ownerOf(a);
     if (o.who !== "kernel1") continue;
     if (!(o.what && EXCLUDED_PURPOSES.has(o.what))) out.push(pfn);
   }
@@ -107,7 +109,7 @@ export function save_vmcore(
     k.spend(COST.pageCopy * n); // copy into the buffer
     let r: WriteResult = "error";
     for (let attempt = 0; attempt < 3; attempt++) {
-      if (k.machine.clock.now > deadline) return "timeout";
+      if (machineOf(k).clock.now > deadline) return "timeout";
       const dma = k.dma.dma_map_single(disk, bounce, n * PAGE_SIZE, "to-device");
       if (dma === undefined) return "error";
       r = nvme.writeBlocks(disk, lba, dma, n);

@@ -36,7 +36,9 @@ export interface AblationRow extends Outcome {
 
 /** Options of {@link ablate}. */
 export interface AblateOptions {
+  /** The scenario to run (a built-in or a parsed file). */
   scenario: ScenarioInput | Scenario;
+  /** Overrides the scenario's seed. */
   seed?: number;
   /** Plugins applied at every step (not left out). */
   with?: readonly string[];

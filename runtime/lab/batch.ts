@@ -61,6 +61,7 @@ export async function seriesFromRecipe(r: SeriesRecipe): Promise<Series> {
 export interface BatchConfig {
   /** The scenario, as written (a built-in's value or a parsed scenario file). */
   scenario: ScenarioInput;
+  /** The series every job starts from. */
   recipe: SeriesRecipe;
   /** Run series whose dependencies are missing instead of skipping them. */
   force?: boolean;
@@ -75,6 +76,7 @@ export interface BatchConfig {
 
 /** One run of a batch. */
 export interface BatchJob {
+  /** The seed of the run. */
   seed: number;
   /**
    * The patches of the series this run applies (the others are disabled; plugins that are
@@ -85,9 +87,11 @@ export interface BatchJob {
 
 /** What one run gave. */
 export interface BatchResult {
+  /** The run's counters (its sweep row). */
   row: SweepRun;
   /** The applied series. */
   series: string[];
+  /** Why the verdict is what it is (the report's cause). */
   cause: string;
   /** The whole report, when the config asked for it. */
   report?: Report;
@@ -171,6 +175,7 @@ export class BatchPool {
   /** The series a sandbox host said the config builds (for the reports of faults). */
   private series: string[] = [];
 
+  /** A pool for `config`'s runs; no worker starts before the first {@link BatchPool.run}. */
   constructor(private readonly config: BatchConfig, opts: BatchPoolOptions = {}) {
     this.max = opts.workers ?? defaultWorkers();
     this.files = recipeFiles(config.recipe);
@@ -221,6 +226,7 @@ export class BatchPool {
     this.workers = [];
   }
 
+  /** Starts a worker (a sandbox host when sandboxed) and sends it the config. */
   private start(): PoolWorker {
     const w: PoolWorker = this.sandboxed
       ? new SandboxWorker("batch", {
@@ -248,6 +254,10 @@ export class BatchPool {
     };
   }
 
+  /**
+   * Runs `jobs` on the workers of `pool`, a chunk of jobs at a time per worker (one job at a
+   * time in sandbox hosts); results in job order.
+   */
   private inWorkers(
     jobs: readonly BatchJob[],
     pool: PoolWorker[],

@@ -81,7 +81,9 @@ export function defaultTerms(newest: Judgement): BisectTerms {
 
 /** One tested (or replayed) prefix. */
 export interface BisectStep {
+  /** How many patches of the series the tested revision applies (0 = the 4.13 baseline). */
   prefix: number;
+  /** The id of its last patch (`baseline` for prefix 0). */
   id: string;
   /** The term it got: one of the two terms, or `skip`. */
   term: string;
@@ -89,6 +91,7 @@ export interface BisectStep {
   judgement: Judgement;
   /** The run's verdict (`unknown` for a replayed step whose log does not say). */
   verdict: string;
+  /** One line for people: the outcome's numbers, or why it was skipped. */
   detail: string;
   /** True when the step came from a replayed log instead of a run. */
   replayed: boolean;
@@ -107,6 +110,7 @@ export type BisectStatus =
 
 /** The result of a bisection. */
 export interface BisectResult {
+  /** How it ended: found, ambiguous, or no range to search (ends agree, an end skipped). */
   status: BisectStatus;
   /** The terms (undefined when an end was skipped). */
   terms?: BisectTerms;

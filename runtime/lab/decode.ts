@@ -32,7 +32,9 @@ export interface DecodedRow extends FieldRow {
 
 /** A derived fact printed under the fields, e.g. `page size: 2 MiB`. */
 export interface Note {
+  /** What the fact is, e.g. `page size`. */
   label: string;
+  /** Its value as printed, e.g. `2 MiB`. */
   value: string;
 }
 
@@ -262,8 +264,11 @@ export function decodeIrteGa(tokens: readonly string[]): Decoded {
 
 /** A register the decoder knows: its CLI name, MMIO offset and Linux offset name. */
 export interface RegisterInfo {
+  /** The decoder CLI's name, e.g. `control`. */
   name: string;
+  /** Byte offset from the IOMMU's MMIO base. */
   offset: number;
+  /** Linux's MMIO_*_OFFSET name. */
   linux: string;
   /** Layout name, e.g. `Control`. */
   structure: string;

@@ -13,11 +13,16 @@ import { splitQword } from "../hw/bits.ts";
  * file reports all of its problems at once.
  */
 export class InputError extends Error {
+  /** The error's name: "InputError". */
   override readonly name = "InputError";
   /** The problems, one line each (the message is them joined by line breaks). */
   readonly problems: readonly string[];
 
-  /** @param problems one line, or several (one per problem) */
+  /**
+   * An error of one problem or several.
+   *
+   * @param problems one line, or several (one per problem)
+   */
   constructor(problems: string | readonly string[]) {
     const lines = typeof problems === "string" ? [problems] : [...problems];
     super(lines.join("\n"));

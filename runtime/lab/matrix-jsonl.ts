@@ -22,8 +22,11 @@ import { VERDICTS } from "./report.ts";
 export interface MatrixHeader {
   /** Version of this format. */
   format: 1;
+  /** The scenario's name. */
   scenario: string;
+  /** The seed of every run. */
   seed: number;
+  /** `full` (every subset of the patches) or `pairwise` (none, each alone, each pair, all). */
   mode: "full" | "pairwise";
   /** The toggled patches, in series order (bit j of a run's index for a full matrix). */
   patches: string[];
@@ -37,6 +40,7 @@ export interface MatrixHeader {
   order?: string[];
   /** `--disable ID`: plugins off in every run (absent when none). */
   disable?: string[];
+  /** Whether series with missing dependencies were run (`--force`) instead of skipped. */
   force: boolean;
   /** Runs in the whole matrix (a shard holds some of them). */
   runs: number;
@@ -129,7 +133,9 @@ export function formatJsonl(header: MatrixHeader, lines: readonly MatrixLine[]):
 
 /** A parsed JSONL file. */
 export interface MatrixFile {
+  /** Its first line: what the matrix ran. */
   header: MatrixHeader;
+  /** The other lines, one per run. */
   lines: MatrixLine[];
 }
 

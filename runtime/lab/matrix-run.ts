@@ -18,14 +18,17 @@ import { buildSeries, loadPluginFile, seriesIds } from "./plugins.ts";
 import type { Series } from "../plugin/mod.ts";
 import type { Verdict } from "./report.ts";
 import { run } from "./run.ts";
-import { parseScenario, type Scenario, type ScenarioInput, ScenarioSchema } from "./scenario.ts";
+import { parseScenario, type Scenario, type ScenarioInput, scenarioSchema } from "./scenario.ts";
 import type { SandboxLimits } from "./sandbox.ts";
 import { outcomeOf } from "./table.ts";
 
 /** A user's plugin file added to every run, placed like `--plugin FILE [--before|--after ID]`. */
 export interface PluginFileArg {
+  /** The plugin file's path. */
   file: string;
+  /** The id of the plugin it goes before (`--before ID`). */
   before?: string;
+  /** The id of the plugin it goes after (`--after ID`). */
   after?: string;
 }
 
@@ -57,11 +60,13 @@ export interface MatrixConfig {
 
 /** The result of one run: a line of the matrix's JSONL. */
 export interface MatrixLine {
+  /** The run's position in the matrix (0-based). */
   index: number;
   /** Bitmask over the series (bit j = the j-th patch of the series). */
   mask: number;
   /** The toggled patches the run applied, in series order. */
   ids: string[];
+  /** How the run ended. */
   verdict: Verdict;
   /** IO_PAGE_FAULTs the IOMMU logged. */
   ioPageFaults: number;
@@ -138,7 +143,7 @@ export function checkConfig(config: MatrixConfig): CheckedConfig {
     }
     seen.add(id);
   }
-  const parsed = ScenarioSchema.safeParse(config.scenario);
+  const parsed = scenarioSchema.safeParse(config.scenario);
   if (!parsed.success) throw new InputError(formatZodError("scenario", parsed.error));
   return {
     scenario: config.scenario,

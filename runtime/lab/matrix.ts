@@ -126,7 +126,9 @@ export class MatrixPlan {
 
 /** A shard: the k-th (1-based) of n. */
 export interface Shard {
+  /** Which shard, 1 ≤ k ≤ n. */
   k: number;
+  /** How many shards the matrix is split into. */
   n: number;
 }
 

@@ -33,9 +33,11 @@ export type SetOutcome = "good" | "bad" | "unresolved";
 export interface SetTest {
   /** The patch ids, in the items' order. */
   set: string[];
+  /** Whether the set passes (good), fails (bad), or could not be judged (unresolved). */
   outcome: SetOutcome;
   /** Why: the run's outcome, or what is missing. */
   detail: string;
+  /** The run's verdict (`skipped` when the set would not build). */
   verdict: string;
   /** True when the answer came from the cache. */
   cached: boolean;

@@ -28,6 +28,7 @@ export type RunFn = (scenario: ScenarioInput | Scenario, opts: RunOptions) => Re
 
 /** The result of testing one set of patches. */
 export interface Tested {
+  /** What the predicate said: good, bad, or skip. */
   judgement: Judgement;
   /** The run's verdict (`skipped` when the series would not build). */
   verdict: string;

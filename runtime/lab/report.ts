@@ -6,6 +6,7 @@
  */
 import { z } from "npm:zod@^4";
 import { EVENT_NAMES, type EventName } from "../hw/layouts/event.ts";
+import type { Schema } from "../kernel/schema.ts";
 
 /**
  * Verdicts of a run. `plugin-timeout` and `plugin-oom`: users' code broke the sandbox's
@@ -188,7 +189,7 @@ const reportSchema = z.object({
 });
 
 /** The report schema (zod): parses JSON into a {@link Report}. */
-export const ReportSchema: z.ZodType<Report> = reportSchema;
+export const ReportSchema: Schema<Report> = reportSchema;
 /** A stray write's schema. */
 export const StrayWriteSchema: z.ZodType<StrayWrite> = strayWriteSchema;
 /** A timeline entry's schema. */
@@ -212,7 +213,7 @@ export function requiresText(m: { plugin: string; requires: string }): string {
 
 /** The Report as JSON Schema (draft 2020-12). */
 export function reportJsonSchema(): unknown {
-  return z.toJSONSchema(ReportSchema, { io: "output" });
+  return z.toJSONSchema(reportSchema, { io: "output" });
 }
 
 /** What {@link makeReport} builds a report from: the report's fields, in any order. */

@@ -39,15 +39,28 @@ export interface RunOptions {
   instrumented?: readonly Plugin[];
 }
 
-/** A finished simulation: the report, and the model it came from (for scripts and tests). */
+/** A finished simulation: the report, and the kernels it came from (for scripts). */
 export interface Simulation {
+  /** The run's report (what {@link run} returns). */
   report: Report;
+  /** The scenario as it ran: validated, defaults filled in, the seed of the run. */
   scenario: Scenario;
+  /** The first kernel as it ended (absent when the run was skipped). */
+  kernel1?: Kernel;
+  /** The second (kdump or kexec) kernel as it ended (absent if it never started). */
+  kernel2?: Kernel;
+}
+
+/**
+ * A finished simulation with the lab's instrumentation: the machine, the machine as built and
+ * the recorder (for the lab's tests; not part of the package's API).
+ */
+export interface LabSimulation extends Simulation {
+  /** The simulated machine, not disposed: its memory and devices as the run left them. */
   machine: Machine;
   /** The machine as built: devices, memory ranges, firmware tables. */
   built: Built;
-  kernel1?: Kernel;
-  kernel2?: Kernel;
+  /** What the recorder saw: events, faults, stray writes, the timeline. */
   recorder: Recorder;
 }
 
@@ -79,14 +92,22 @@ function prepare(input: ScenarioInput | Scenario, opts: RunOptions) {
   return { s, resolved, base, skip: resolved.missing.length > 0 && !opts.force, instrumented };
 }
 
-/** Runs a scenario and returns the report together with the machine and kernels. */
+/** Runs a scenario and returns the report together with both kernels. */
 export function simulate(input: ScenarioInput | Scenario, opts: RunOptions = {}): Simulation {
+  return simulatePrepared(prepare(input, opts));
+}
+
+/** {@link simulate}, with the machine, the machine as built and the recorder (for tests). */
+export function simulateLab(
+  input: ScenarioInput | Scenario,
+  opts: RunOptions = {},
+): LabSimulation {
   return simulatePrepared(prepare(input, opts));
 }
 
 function simulatePrepared(
   { s, resolved, base, skip, instrumented }: ReturnType<typeof prepare>,
-): Simulation {
+): LabSimulation {
   const built = buildMachine(s);
   const { machine, nics, disks } = built;
   const rec = new Recorder(machine);

@@ -63,6 +63,7 @@ export const PROJECT_ROOT: string = dirname(dirname(dirname(fileURLToPath(import
 
 /** What ended a sandboxed run before it answered. */
 export interface SandboxFault {
+  /** Which limit broke: the wall-clock limit, the memory cap, or users' code ended the host. */
   kind: "timeout" | "oom" | "exit";
   /** The plugin whose code was running (undefined: none was). */
   plugin?: string;

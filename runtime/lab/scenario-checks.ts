@@ -22,7 +22,9 @@ import { grouped, LIMITS as L, limitText, lineRate, NIC_LINK_SPEEDS } from "./sc
 
 /** One problem: where (the path of the value) and why. */
 export interface Problem {
+  /** The path of the offending value in the scenario, e.g. `["machine", "devices", 1, "bar"]`. */
   path: (string | number)[];
+  /** What is wrong with it, in words. */
   message: string;
 }
 

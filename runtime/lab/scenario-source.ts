@@ -19,7 +19,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "npm:yaml@^2";
 import { formatZodProblems } from "./errors.ts";
 import { InputError, readFailure } from "./input.ts";
-import { type ScenarioInput, ScenarioSchema } from "./scenario.ts";
+import { type ScenarioInput, scenarioSchema } from "./scenario.ts";
 import { deepMerge } from "./scenarios/derive.ts";
 import { builtinScenario, scenarioNames, SCENARIOS } from "./scenarios/mod.ts";
 
@@ -142,7 +142,7 @@ export function parseScenarioText(
     dir: path === undefined ? undefined : dirname(path),
     chain: path === undefined ? [] : [path],
   });
-  const checked = ScenarioSchema.safeParse(data);
+  const checked = scenarioSchema.safeParse(data);
   if (!checked.success) throw new InputError(formatZodProblems(name, checked.error));
   return data as ScenarioInput;
 }

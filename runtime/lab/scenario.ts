@@ -6,13 +6,465 @@
  * @module
  */
 import { z } from "npm:zod@^4";
+import type { Schema } from "../kernel/schema.ts";
 import { scenarioProblems } from "./scenario-checks.ts";
 import { atMost, LIMITS as L, limitText, NIC_LINK_SPEEDS } from "./scenario-limits.ts";
 
 const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
+/**
+ * A number as a scenario may write it: a number, `0x…` hex ("0xfeb80000"), decimal digits, or
+ * a size with a K/M/G/T unit ("256M", "16G"; binary units). Parsed to a safe non-negative
+ * integer.
+ */
+export type NumberInput = number | string;
+
+/**
+ * A PCI address as a scenario may write it: `BB:DD.F` (optionally `0000:BB:DD.F`), or the
+ * 16-bit DeviceID itself (bus 15:8, device 7:3, function 2:0).
+ */
+export type BdfInput = string | number;
+
+/** What a device does when one of its DMAs master-aborts: skip the buffer, halt, or retry it. */
+export type AbortPolicy = "skip" | "halt" | "retry";
+
+/** A physical address range (a crashkernel= reservation, a PCI window). */
+export interface ScenarioRange {
+  /** First byte's physical address. */
+  base: number;
+  /** Size in bytes. */
+  size: number;
+  /** A label for messages and reports (e.g. "crashkernel=256M"). */
+  name?: string;
+}
+
+/** A {@link ScenarioRange} as written. */
+export interface ScenarioRangeInput {
+  /** First byte's physical address. */
+  base: NumberInput;
+  /** Size in bytes. */
+  size: NumberInput;
+  /** A label for messages and reports (e.g. "crashkernel=256M"). */
+  name?: string;
+}
+
+/** One entry of the firmware's memory map (e820). */
+export interface ScenarioRegion {
+  /** First byte's physical address. */
+  base: number;
+  /** Size in bytes. */
+  size: number;
+  /** `ram`, `reserved` (RAM firmware keeps, e.g. ACPI tables) or `hole` (nothing there). */
+  kind: "ram" | "reserved" | "hole";
+  /** What the entry is, e.g. "System RAM", "ACPI Tables". */
+  name: string;
+}
+
+/** A {@link ScenarioRegion} as written. */
+export interface ScenarioRegionInput {
+  /** First byte's physical address. */
+  base: NumberInput;
+  /** Size in bytes. */
+  size: NumberInput;
+  /** `ram`, `reserved` (RAM firmware keeps, e.g. ACPI tables) or `hole` (nothing there). */
+  kind: "ram" | "reserved" | "hole";
+  /** What the entry is, e.g. "System RAM", "ACPI Tables". */
+  name: string;
+}
+
+/** An AMD IOMMU and what the IVRS says it covers. */
+export interface ScenarioIommu {
+  /** The IOMMU's own DeviceID. */
+  devid: number;
+  /** Physical base of its 16 KiB MMIO register window (16 KiB aligned). */
+  mmioBase: number;
+  /** Extended feature register fields by name (default IASup, PPRSup, GTSup, PreFSup = 1). */
+  efr: Record<string, number>;
+  /** DeviceIDs behind it: "all" (IVHD DEV_ALL, the default) or inclusive ranges. */
+  devices: "all" | { first: number; last: number }[];
+  /** Entries of its device table entry cache (default 64). */
+  dteCacheEntries: number;
+  /** Entries of its IOTLB (default 512). */
+  iotlbEntries: number;
+}
+
+/** A {@link ScenarioIommu} as written (defaults may be left out). */
+export interface ScenarioIommuInput {
+  /** The IOMMU's own DeviceID. */
+  devid: BdfInput;
+  /** Physical base of its 16 KiB MMIO register window (16 KiB aligned). */
+  mmioBase: NumberInput;
+  /** Extended feature register fields by name (default IASup, PPRSup, GTSup, PreFSup = 1). */
+  efr?: Record<string, number>;
+  /** DeviceIDs behind it: "all" (IVHD DEV_ALL, the default) or inclusive ranges. */
+  devices?: "all" | { first: BdfInput; last: BdfInput }[];
+  /** Entries of its device table entry cache (default 64). */
+  dteCacheEntries?: number;
+  /** Entries of its IOTLB (default 512). */
+  iotlbEntries?: number;
+}
+
+/** A burst of frames on a NIC's wire (a storm, a flood of small frames). */
+export interface ScenarioNicBurst {
+  /** Start, ms since power-on (may be fractional). */
+  atMs: number;
+  /** Duration, µs. */
+  durationUs: number;
+  /** Frames/s during the burst, at most the link's line rate. */
+  framesPerSecond: number;
+  /** Bytes per frame, 64–9022. */
+  frameBytes: number;
+}
+
+/** The traffic arriving at a NIC from the wire. */
+export interface ScenarioNicTraffic {
+  /**
+   * Frames/s arriving, at most the link's line rate: linkMbps·10^6 / ((frameBytes + 20) · 8)
+   * (13,858 at 9000 bytes, 1,488,095 at 64 bytes on 1 GbE).
+   */
+  framesPerSecond: number;
+  /** Bytes per frame, 64–9022 (Ethernet, jumbo frames included). */
+  frameBytes: number;
+  /** The port's link speed, Mb/s: one its model supports (default 1000). */
+  linkMbps: number;
+  /** Bursts on top of the steady traffic, in machine time (default none). */
+  bursts: ScenarioNicBurst[];
+}
+
+/** A {@link ScenarioNicTraffic} as written (defaults may be left out). */
+export interface ScenarioNicTrafficInput {
+  /** Frames/s arriving, at most the link's line rate. */
+  framesPerSecond: number;
+  /** Bytes per frame, 64–9022 (Ethernet, jumbo frames included). */
+  frameBytes: number;
+  /** The port's link speed, Mb/s: one its model supports (default 1000). */
+  linkMbps?: number;
+  /** Bursts on top of the steady traffic, in machine time (default none). */
+  bursts?: ScenarioNicBurst[];
+}
+
+/** How the first kernel's NIC driver set the NIC up. */
+export interface ScenarioNicDriver {
+  /** RX ring entries, 2–4096. */
+  rxRingSize: number;
+  /** Bytes of each RX buffer, at most 16 KiB. */
+  rxBufBytes: number;
+  /** Statistics DMA period, µs: 256 to 0xffff00. */
+  statsTicksUs: number;
+  /** Host coalescing ticks, µs: at most 1023. */
+  coalTicksUs: number;
+  /** DMA address bits the driver set with dma_set_mask, 24–64. */
+  dmaMaskBits: number;
+}
+
+/** A Broadcom NIC: a NetXtreme II BCM5709 (bnx2) or a NetXtreme BCM5720 (tg3). */
+export interface ScenarioNic {
+  /** The device's kind. */
+  kind: "nic";
+  /** Which controller (default bcm5709). */
+  model: "bcm5709" | "bcm5720";
+  /** Its PCI address as a DeviceID. */
+  bdf: number;
+  /** Physical base of BAR0. */
+  bar: number;
+  /** What it does when a DMA master-aborts (default skip). */
+  abortPolicy: AbortPolicy;
+  /** RX buffer descriptors it fetches ahead (default 8). */
+  prefetch: number;
+  /** The traffic from the wire. */
+  traffic: ScenarioNicTraffic;
+  /** How the first kernel's driver set it up. */
+  driver: ScenarioNicDriver;
+  /** Whether the first kernel's userspace brings the interface up (default true). */
+  up: boolean;
+}
+
+/** A {@link ScenarioNic} as written (defaults may be left out). */
+export interface ScenarioNicInput {
+  /** The device's kind. */
+  kind: "nic";
+  /** Which controller (default bcm5709). */
+  model?: "bcm5709" | "bcm5720";
+  /** Its PCI address. */
+  bdf: BdfInput;
+  /** Physical base of BAR0. */
+  bar: NumberInput;
+  /** What it does when a DMA master-aborts (default skip). */
+  abortPolicy?: AbortPolicy;
+  /** RX buffer descriptors it fetches ahead (default 8). */
+  prefetch?: number;
+  /** The traffic from the wire. */
+  traffic: ScenarioNicTrafficInput;
+  /** How the first kernel's driver set it up. */
+  driver: ScenarioNicDriver;
+  /** Whether the first kernel's userspace brings the interface up (default true). */
+  up?: boolean;
+}
+
+/** An NVMe disk: where the kdump kernel saves the vmcore. */
+export interface ScenarioDisk {
+  /** The device's kind. */
+  kind: "disk";
+  /** Its PCI address as a DeviceID. */
+  bdf: number;
+  /** Physical base of BAR0. */
+  bar: number;
+  /** What it does when a DMA master-aborts (default skip). */
+  abortPolicy: AbortPolicy;
+}
+
+/** A {@link ScenarioDisk} as written (defaults may be left out). */
+export interface ScenarioDiskInput {
+  /** The device's kind. */
+  kind: "disk";
+  /** Its PCI address. */
+  bdf: BdfInput;
+  /** Physical base of BAR0. */
+  bar: NumberInput;
+  /** What it does when a DMA master-aborts (default skip). */
+  abortPolicy?: AbortPolicy;
+}
+
+/** The process bound to an SVM accelerator in the first kernel (amd_iommu_bind_pasid). */
+export interface ScenarioSvmDriver {
+  /** The PASID the process is bound with, 1–511. */
+  pasid: number;
+  /** Page-aligned user address of the job buffer; the buffer ends below 2^47. */
+  va: number;
+  /** Pages of the job buffer (a 32-bit register). */
+  pages: number;
+  /** Pages present from the start (at most `pages`). */
+  resident: number;
+  /** Job period, µs (a 32-bit register). */
+  intervalUs: number;
+}
+
+/** A {@link ScenarioSvmDriver} as written. */
+export interface ScenarioSvmDriverInput {
+  /** The PASID the process is bound with, 1–511. */
+  pasid: number;
+  /** Page-aligned user address of the job buffer; the buffer ends below 2^47. */
+  va: NumberInput;
+  /** Pages of the job buffer (a 32-bit register). */
+  pages: number;
+  /** Pages present from the start (at most `pages`). */
+  resident: number;
+  /** Job period, µs (a 32-bit register). */
+  intervalUs: number;
+}
+
+/** An accelerator using shared virtual memory (PASID, PRI page requests through the IOMMU). */
+export interface ScenarioSvm {
+  /** The device's kind. */
+  kind: "svm";
+  /** Its PCI address as a DeviceID. */
+  bdf: number;
+  /** Physical base of BAR0. */
+  bar: number;
+  /** What it does when a DMA master-aborts (default skip). */
+  abortPolicy: AbortPolicy;
+  /** The process bound to the device in the first kernel. */
+  driver: ScenarioSvmDriver;
+}
+
+/** A {@link ScenarioSvm} as written (defaults may be left out). */
+export interface ScenarioSvmInput {
+  /** The device's kind. */
+  kind: "svm";
+  /** Its PCI address. */
+  bdf: BdfInput;
+  /** Physical base of BAR0. */
+  bar: NumberInput;
+  /** What it does when a DMA master-aborts (default skip). */
+  abortPolicy?: AbortPolicy;
+  /** The process bound to the device in the first kernel. */
+  driver: ScenarioSvmDriverInput;
+}
+
+/** A PCI device of the machine, by `kind`. */
+export type ScenarioDevice = ScenarioNic | ScenarioDisk | ScenarioSvm;
+
+/** A {@link ScenarioDevice} as written. */
+export type ScenarioDeviceInput = ScenarioNicInput | ScenarioDiskInput | ScenarioSvmInput;
+
+/** The chipset's (the FCH's) I/O APIC. */
+export interface ScenarioIoApic {
+  /** Its APIC ID, 0–255 (default 128). */
+  apicId: number;
+  /** The DeviceID the IVRS gives its interrupt messages (default 00:14.0). */
+  devid: number;
+  /** Physical base of its register window (default 0xfec00000). */
+  mmioBase: number;
+}
+
+/** A {@link ScenarioIoApic} as written. */
+export interface ScenarioIoApicInput {
+  /** Its APIC ID, 0–255. */
+  apicId: number;
+  /** The DeviceID the IVRS gives its interrupt messages (00:14.0 on AMD). */
+  devid: BdfInput;
+  /** Physical base of its register window. */
+  mmioBase: NumberInput;
+}
+
+/** The machine: memory map, IOMMUs, devices and the firmware's tables. */
+export interface ScenarioMachine {
+  /** The e820 memory map: 1 to 128 entries. */
+  memoryMap: ScenarioRegion[];
+  /** The IOMMUs: 1 to 32. */
+  iommus: ScenarioIommu[];
+  /** PCI BARs and bridge windows: the IOVA allocator keeps these out of DMA domains. */
+  pciWindows: ScenarioRange[];
+  /** The PCI devices (at least one). */
+  devices: ScenarioDevice[];
+  /** Pairs of DeviceIDs that share an IOMMU group (multifunction without ACS). */
+  sharedGroups: [number, number][];
+  /**
+   * The chipset's I/O APIC: the system timer reaches the CPU through it — and through the
+   * IOMMU's interrupt remapping.
+   */
+  ioapic: ScenarioIoApic;
+  /** The HPET (physical base of its registers; default 0xfed00000): its timer drives ISA IRQ 0. */
+  hpet: { mmioBase: number };
+}
+
+/** A {@link ScenarioMachine} as written (defaults may be left out). */
+export interface ScenarioMachineInput {
+  /** The e820 memory map: 1 to 128 entries. */
+  memoryMap: ScenarioRegionInput[];
+  /** The IOMMUs: 1 to 32. */
+  iommus: ScenarioIommuInput[];
+  /** PCI BARs and bridge windows (default none). */
+  pciWindows?: ScenarioRangeInput[];
+  /** The PCI devices (at least one). */
+  devices: ScenarioDeviceInput[];
+  /** Pairs of devices that share an IOMMU group (default none). */
+  sharedGroups?: [BdfInput, BdfInput][];
+  /** The chipset's I/O APIC (default APIC ID 128, DeviceID 00:14.0, at 0xfec00000). */
+  ioapic?: ScenarioIoApicInput;
+  /** The HPET (physical base of its registers; default 0xfed00000). */
+  hpet?: { mmioBase: NumberInput };
+}
+
+/**
+ * How the first kernel dies: a crash while running (sysrq), or a fatal hardware error whose
+ * firmware-first handling reset the IOMMUs listed (by index) and the devices behind them
+ * before the OS panicked.
+ */
+export type ScenarioPanic = { during: "running" } | {
+  during: "fatal-error";
+  resetIommus: number[];
+};
+
+/** The first kernel: the one that panics. */
+export interface ScenarioFirstKernel {
+  /** Its command line. */
+  cmdline: string;
+  /** Share of its RAM in use by kind, each 0–1, adding up to at most 1 (the rest is free). */
+  memoryUse: { slab: number; pagecache: number; user: number };
+  /** Time from the end of boot to the panic, ms (at most 300,000). */
+  uptimeMs: number;
+  /** Which build panicked: the same as the kdump kernel, or the 4.13 baseline (default same). */
+  build: "same" | "baseline";
+  /** Interrupt remapping table entries its AMD driver uses: 256 (4.x, default) or 512 (5.10+). */
+  irqTableEntries: 256 | 512;
+  /** How it dies (default: a crash while running). */
+  panic: ScenarioPanic;
+}
+
+/** A {@link ScenarioFirstKernel} as written (defaults may be left out). */
+export interface ScenarioFirstKernelInput {
+  /** Its command line. */
+  cmdline: string;
+  /** Share of its RAM in use by kind, each 0–1, adding up to at most 1 (the rest is free). */
+  memoryUse: { slab: number; pagecache: number; user: number };
+  /** Time from the end of boot to the panic, ms (at most 300,000). */
+  uptimeMs: number;
+  /** Which build panicked (default same). */
+  build?: "same" | "baseline";
+  /** Interrupt remapping table entries its AMD driver uses (default 256). */
+  irqTableEntries?: 256 | 512;
+  /** How it dies (default: a crash while running). */
+  panic?: ScenarioPanic;
+}
+
+/** The second kernel: the kdump kernel after the panic, or a plain kexec reboot. */
+export interface ScenarioSecondKernel {
+  /** kdump after a panic, or a plain kexec reboot (default kdump). */
+  mode: "kdump" | "kexec";
+  /** Its command line. */
+  cmdline: string;
+  /** From the panic (or reboot) to its start, ms (default 40, at most 60,000). */
+  kexecDelayMs: number;
+  /** Plain kexec only: whether the first kernel shuts the IOMMU down first (default true). */
+  iommuShutdown: boolean;
+  /** The drivers it has (its kdump initramfs; default bnx2 and nvme). */
+  drivers: ("bnx2" | "tg3" | "nvme" | "svm-accel")[];
+  /** From the end of its driver probes to the kdump service starting the capture, ms (default 1500). */
+  serviceDelayMs: number;
+  /** The capture's deadline after the panic, s (default 120, at most 600): then the verdict is hang. */
+  deadlineS: number;
+}
+
+/** A {@link ScenarioSecondKernel} as written (defaults may be left out). */
+export interface ScenarioSecondKernelInput {
+  /** kdump after a panic, or a plain kexec reboot (default kdump). */
+  mode?: "kdump" | "kexec";
+  /** Its command line. */
+  cmdline: string;
+  /** From the panic (or reboot) to its start, ms (default 40). */
+  kexecDelayMs?: number;
+  /** Plain kexec only: whether the first kernel shuts the IOMMU down first (default true). */
+  iommuShutdown?: boolean;
+  /** The drivers it has (default bnx2 and nvme). */
+  drivers?: ("bnx2" | "tg3" | "nvme" | "svm-accel")[];
+  /** From its driver probes to the kdump service starting the capture, ms (default 1500). */
+  serviceDelayMs?: number;
+  /** The capture's deadline after the panic, s (default 120). */
+  deadlineS?: number;
+}
+
+/** A validated scenario: numbers parsed, PCI addresses as DeviceIDs, defaults filled in. */
+export interface Scenario {
+  /** Its name: lower-case letters, digits and dashes. */
+  name: string;
+  /** What it shows, in a sentence or two. */
+  description: string;
+  /** The seed of its pseudo-random choices (default 1). */
+  seed: number;
+  /** The machine. */
+  machine: ScenarioMachine;
+  /** The crashkernel= reservation(s) (at least one). */
+  crashkernel: ScenarioRange[];
+  /** The first kernel and how it panics. */
+  firstKernel: ScenarioFirstKernel;
+  /** The second kernel. */
+  second: ScenarioSecondKernel;
+}
+
+/** A scenario as written (before defaults and unit parsing). */
+export interface ScenarioInput {
+  /** Its name: lower-case letters, digits and dashes. */
+  name: string;
+  /** What it shows, in a sentence or two. */
+  description: string;
+  /** The seed of its pseudo-random choices (default 1). */
+  seed?: number;
+  /** The machine. */
+  machine: ScenarioMachineInput;
+  /** The crashkernel= reservation(s) (at least one). */
+  crashkernel: ScenarioRangeInput[];
+  /** The first kernel and how it panics. */
+  firstKernel: ScenarioFirstKernelInput;
+  /** The second kernel. */
+  second: ScenarioSecondKernelInput;
+}
+
 /** A number given as a number, `0x…` hex, or a size with K/M/G/T. */
-export const Num = z.union([z.number(), z.string()]).transform((v, ctx) => {
+export const Num: z.ZodType<number, NumberInput> = z.union([z.number(), z.string()]).transform((
+  v,
+  ctx,
+) => {
   if (typeof v === "number") {
     if (!Number.isSafeInteger(v) || v < 0) {
       ctx.addIssue({ code: "custom", message: `expected a non-negative integer, got ${v}` });
@@ -41,7 +493,10 @@ export const Num = z.union([z.number(), z.string()]).transform((v, ctx) => {
 });
 
 /** A PCI address `BB:DD.F` → 16-bit DeviceID. */
-export const Bdf = z.union([z.string(), z.number().int().min(0).max(0xffff)]).transform(
+export const Bdf: z.ZodType<number, BdfInput> = z.union([
+  z.string(),
+  z.number().int().min(0).max(0xffff),
+]).transform(
   (v, ctx) => {
     if (typeof v === "number") return v; // already a DeviceID (a parsed scenario parses again)
     const m = /^(?:0000:)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(v.trim());
@@ -87,7 +542,7 @@ const Iommu = z.object({
   iotlbEntries: z.number().int().positive().default(512),
 }).strict();
 
-const AbortPolicy = z.enum(["skip", "halt", "retry"]);
+const AbortPolicyEnum = z.enum(["skip", "halt", "retry"]);
 
 const Nic = z.object({
   kind: z.literal("nic"),
@@ -98,7 +553,7 @@ const Nic = z.object({
   model: z.enum(["bcm5709", "bcm5720"]).default("bcm5709"),
   bdf: Bdf,
   bar: Num,
-  abortPolicy: AbortPolicy.default("skip"),
+  abortPolicy: AbortPolicyEnum.default("skip"),
   prefetch: z.number().int().positive().default(8),
   traffic: z.object({
     framesPerSecond: z.number().nonnegative().describe(
@@ -157,14 +612,14 @@ const Disk = z.object({
   kind: z.literal("disk"),
   bdf: Bdf,
   bar: Num,
-  abortPolicy: AbortPolicy.default("skip"),
+  abortPolicy: AbortPolicyEnum.default("skip"),
 }).strict();
 
 const Svm = z.object({
   kind: z.literal("svm"),
   bdf: Bdf,
   bar: Num,
-  abortPolicy: AbortPolicy.default("skip"),
+  abortPolicy: AbortPolicyEnum.default("skip"),
   /** The process bound to the device in the first kernel (amd_iommu_bind_pasid). */
   driver: z.object({
     pasid: z.number().int().min(1).max(511),
@@ -282,19 +737,35 @@ const ScenarioShape = z.object({
     "accelerator jobs up to the capture's deadline.",
 );
 
-/** The scenario schema: its shape, then what no machine can be (see scenario-checks.ts). */
-export const ScenarioSchema = ScenarioShape.superRefine((s, ctx) => {
-  // What no machine can be (overlapping RAM, a BAR in RAM, a frame rate above the line
-  // rate, ...): checked once the file is well-formed, every problem with its path.
-  for (const p of scenarioProblems(s)) {
-    ctx.addIssue({ code: "custom", path: p.path, message: p.message });
-  }
-});
+/**
+ * The scenario schema as zod (for the lab's JSON Schema and its error messages): its shape,
+ * then what no machine can be (see scenario-checks.ts).
+ */
+export const scenarioSchema: z.ZodType<Scenario, ScenarioInput> = ScenarioShape.superRefine(
+  (s, ctx) => {
+    // What no machine can be (overlapping RAM, a BAR in RAM, a frame rate above the line
+    // rate, ...): checked once the file is well-formed, every problem with its path.
+    for (const p of scenarioProblems(s)) {
+      ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+    }
+  },
+);
 
-/** A validated scenario. */
-export type Scenario = z.output<typeof ScenarioShape>;
-/** A scenario as written (before defaults and unit parsing). */
-export type ScenarioInput = z.input<typeof ScenarioSchema>;
+/**
+ * The scenario schema: parses a {@link ScenarioInput} into a {@link Scenario}, checking each
+ * field's bounds and then what no machine can be (overlapping RAM, a BAR in RAM, ...).
+ */
+export const ScenarioSchema: Schema<Scenario> = scenarioSchema;
+
+/** True when A and B are the same type. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
+  : false;
+/** Compiles only while the interfaces above are exactly what the schema parses from and to. */
+const _schemaMatches: [
+  Same<z.output<typeof ScenarioShape>, Scenario>,
+  Same<z.input<typeof ScenarioShape>, ScenarioInput>,
+] = [true, true];
+void _schemaMatches;
 
 /** Scenarios made by {@link parseScenario}: validated, frozen, safe to use again as they are. */
 const PARSED = new WeakSet<object>();
@@ -368,14 +839,14 @@ export function dataFingerprint(v: unknown, depth = 0): string | undefined {
  * object while it holds the same plain data (see {@link dataFingerprint}).
  */
 export function parseScenario(input: ScenarioInput | Scenario): Scenario {
-  if (typeof input !== "object" || input === null) return ScenarioSchema.parse(input) as never;
+  if (typeof input !== "object" || input === null) return scenarioSchema.parse(input) as never;
   if (PARSED.has(input)) return input as Scenario;
   const key = dataFingerprint(input);
   if (key !== undefined) {
     const hit = PARSED_FROM.get(input);
     if (hit && hit.key === key) return hit.scenario;
   }
-  const s = deepFreeze(ScenarioSchema.parse(input));
+  const s = deepFreeze(scenarioSchema.parse(input));
   PARSED.add(s);
   if (key !== undefined) PARSED_FROM.set(input, { key, scenario: s });
   return s;

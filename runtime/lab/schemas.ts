@@ -7,14 +7,14 @@
  */
 import { z } from "npm:zod@^4";
 import { reportJsonSchema } from "./report.ts";
-import { ScenarioSchema } from "./scenario.ts";
+import { scenarioSchema } from "./scenario.ts";
 
 /**
  * The scenario file format as JSON Schema: what a scenario author may write — the scenario,
  * or `extends` and only what differs (then nothing else is required).
  */
 export function scenarioJsonSchema(): unknown {
-  const schema = z.toJSONSchema(ScenarioSchema, { io: "input" }) as {
+  const schema = z.toJSONSchema(scenarioSchema, { io: "input" }) as {
     properties: Record<string, unknown>;
     required?: string[];
   };

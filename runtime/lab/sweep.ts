@@ -10,7 +10,9 @@ import type { Report, Verdict } from "./report.ts";
 
 /** One run of a sweep, compactly. */
 export interface SweepRun {
+  /** The seed of the run. */
   seed: number;
+  /** How the run ended. */
   verdict: Verdict;
   /** IO_PAGE_FAULTs the IOMMU logged. */
   ioPageFaults: number;

@@ -16,24 +16,35 @@ import { SCENARIOS } from "./scenarios/mod.ts";
 
 /** The counters and messages a row compares. */
 export interface Outcome {
+  /** The run's verdict. */
   verdict: string;
+  /** IO_PAGE_FAULTs the IOMMU logged. */
   ioPageFaults: number;
+  /** IO_PAGE_FAULT lines the kernels printed. */
   faultsPrinted: number;
+  /** IO_PAGE_FAULTs kept out of the log (DTE.SA and co.). */
   faultsSuppressed: number;
+  /** Stray DMA writes. */
   strayWriteCount: number;
+  /** Dump pages that differ from memory at the panic. */
   badPages: number;
   /** Key kdump-kernel messages (the series' own lines). */
   lines: string[];
+  /** Missing dependencies of the run's series, as `plugin requires what`. */
   missing: string[];
 }
 
 /** One row of the table. */
 export interface PatchRow {
+  /** The patch's id. */
   id: string;
+  /** The patch's title. */
   title: string;
+  /** The scenario both runs of the row ran (a patch may have a row per scenario). */
   scenario: string;
   /** The series spec of the "with" run. */
   base: string;
+  /** The outcome of the `base` series (the patch included). */
   with: Outcome;
   /** The series without this patch. */
   without: Outcome;

@@ -12,6 +12,7 @@
  * in a PluginError naming the plugin that threw it.
  */
 export class PluginError extends Error {
+  /** The error `cause` of plugin `plugin`'s code at `hook`; its message names all three. */
   constructor(
     /** Id of the plugin whose code threw. */
     readonly plugin: string,
@@ -32,6 +33,14 @@ export class PluginError extends Error {
 
 /** A plugin manifest that does not validate: which plugin, which field, what is wrong. */
 export class ManifestError extends Error {
+  /**
+   * The error of manifest field `field` of plugin `plugin`: `problem` says what is wrong.
+   *
+   * @param plugin the plugin's id (`<no id>` when the manifest has no string id)
+   * @param field the field at fault, e.g. `requires` or `hooks.amd_iommu.set_dte_entry`
+   *   (`(manifest)`: the manifest as a whole)
+   * @param problem what is wrong with it, in words
+   */
   constructor(readonly plugin: string, readonly field: string, readonly problem: string) {
     super(`plugin ${plugin}: ${field}: ${problem}`);
     this.name = "ManifestError";
@@ -40,6 +49,7 @@ export class ManifestError extends Error {
 
 /** A series that cannot be resolved (unknown id, an ordering cycle, a duplicate). */
 export class SeriesError extends Error {
+  /** An error with `message` saying what cannot be resolved. */
   constructor(message: string) {
     super(message);
     this.name = "SeriesError";
@@ -48,6 +58,7 @@ export class SeriesError extends Error {
 
 /** Thrown by `ctx.symbol()` when no applied plugin provides the symbol. */
 export class MissingSymbolError extends Error {
+  /** The error of looking up `symbol`, which no applied plugin provides. */
   constructor(readonly symbol: string) {
     super(`undefined symbol ${symbol} (no applied plugin provides it)`);
     this.name = "MissingSymbolError";

@@ -55,9 +55,13 @@ export type HookCtx = KernelCtx & { [field: string]: unknown };
 
 /** Calling hook points by name from plugin code. */
 export interface PluginHookApi {
+  /** Runs every handler of run-all point `name`, in series order. */
   runAll(name: string, ctx: HookCtx): void;
+  /** Runs bail point `name`'s handlers until one answers: that answer, or undefined. */
   bail<V>(name: string, ctx: HookCtx): V | undefined;
+  /** Passes `value` through waterfall point `name`'s handlers in order: the last one's value. */
   waterfall<V>(name: string, value: V, ctx: HookCtx): V;
+  /** Runs `def` (the default action) inside wrap point `name`'s handlers (the last outermost). */
   wrap<V>(name: string, ctx: HookCtx, def: () => V): V;
 }
 
@@ -84,10 +88,14 @@ export type Hooks<S> =
 
 /** What a provided symbol's factory gets: the kernel, the provider's state, and the API. */
 export interface SymbolEnv<S> {
+  /** The kernel the symbol is made for. */
   k: Kernel;
+  /** The providing plugin's state in that kernel. */
   state: S;
+  /** A symbol another plugin provides; throws if no applied plugin provides it. */
   // deno-lint-ignore no-explicit-any
   symbol<F = (...args: any[]) => any>(name: string): F;
+  /** Calls hook points that plugins define (and the kernel's, by name). */
   hooks: PluginHookApi;
 }
 
@@ -125,11 +133,17 @@ export interface PluginManifest<S = unknown> {
  */
 // deno-lint-ignore no-explicit-any
 export interface Plugin<S = any> extends PluginManifest<S> {
+  /** Plugins that must be applied too (empty when the manifest names none). */
   readonly requires: string[];
+  /** Run before these plugins at every hook point they share (possibly empty). */
   readonly before: string[];
+  /** Run after these plugins at every hook point they share (possibly empty). */
   readonly after: string[];
+  /** Symbols this plugin provides, by name (possibly none). */
   readonly provides: Record<string, SymbolFactory<S>>;
+  /** Hook points this plugin defines, by name (possibly none). */
   readonly defines: Record<string, HookPoint>;
+  /** Handlers by hook point name (possibly none). */
   readonly hooks: Hooks<S>;
   /** Marks values made by definePlugin. */
   readonly kind: "kdump-lab-plugin";

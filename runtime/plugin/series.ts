@@ -13,6 +13,7 @@ import type { Plugin } from "./plugin.ts";
 
 /** An unmet dependency. */
 export interface Missing {
+  /** The id of the plugin whose dependency is unmet. */
   plugin: string;
   /** The plugin id it requires, or `hook:<name>` for a hook point nobody defines. */
   requires: string;
@@ -20,13 +21,17 @@ export interface Missing {
 
 /** A resolved series: the order plugins run in, and what is missing. */
 export interface Resolved {
+  /** The enabled plugins in the order they run. */
   plugins: Plugin[];
+  /** Their dependencies the series does not meet (none: it builds). */
   missing: Missing[];
 }
 
 /** Where a plugin goes: just before or after the plugin with that id (else at the end). */
 export interface Placement {
+  /** The id of the plugin to go just before. */
   before?: string;
+  /** The id of the plugin to go just after (when `before` is not given). */
   after?: string;
 }
 
@@ -44,6 +49,7 @@ interface Entry {
 export class Series {
   private entries: Entry[];
 
+  /** A series of `plugins`, enabled, in order (each inserted as {@link Series.insert} does). */
   constructor(plugins: readonly Plugin[] = []) {
     this.entries = [];
     for (const p of plugins) this.insert(p);
@@ -56,6 +62,7 @@ export class Series {
     return s;
   }
 
+  /** The index of the plugin `id` in the list; throws a SeriesError when there is none. */
   private index(id: string): number {
     const i = this.entries.findIndex((e) => e.plugin.id === id);
     if (i < 0) {

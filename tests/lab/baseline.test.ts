@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { DTE } from "../../runtime/hw/layouts/dte.ts";
 import { PAGE_SIZE } from "../../runtime/hw/memory.ts";
 import type { Bnx2Driver } from "../../runtime/kernel/drivers/bnx2.ts";
-import { simulate } from "../../runtime/lab/run.ts";
+import { simulateLab } from "../../runtime/lab/run.ts";
 import type { ScenarioInput } from "../../runtime/lab/scenario.ts";
 import { DEFAULT_SCENARIO } from "../../runtime/lab/scenarios/default.ts";
 
-const sim = simulate(DEFAULT_SCENARIO);
+const sim = simulateLab(DEFAULT_SCENARIO);
 const r = sim.report;
 const NIC0 = 0x100, NIC1 = 0x101;
 
@@ -124,7 +124,7 @@ Deno.test("a plain kexec of the same machine boots clean: drivers shut the NIC d
   s.name = "default-kexec";
   s.second!.mode = "kexec";
   s.second!.cmdline = "BOOT_IMAGE=/vmlinuz-4.13.0 root=/dev/nvme0n1p2 ro";
-  const k = simulate(s);
+  const k = simulateLab(s);
   assert.equal(k.report.verdict, "boot-ok");
   assert.equal(k.report.strayWriteCount, 0);
   assert.equal(k.report.faultsSuppressed, 0);
@@ -142,7 +142,7 @@ Deno.test("with no DMA in flight at the panic the same machine dumps cleanly", (
   const s = structuredClone(DEFAULT_SCENARIO) as ScenarioInput;
   s.name = "default-idle";
   for (const d of s.machine.devices) if (d.kind === "nic") d.up = false;
-  const k = simulate(s);
+  const k = simulateLab(s);
   assert.equal(k.report.verdict, "dump-ok");
   assert.equal(k.report.strayWriteCount, 0);
   assert.equal(k.report.dump!.badPages, 0);
@@ -153,9 +153,9 @@ Deno.test("with no DMA in flight at the panic the same machine dumps cleanly", (
 });
 
 Deno.test("the same scenario and seed give byte-identical reports; another seed differs", () => {
-  const a = JSON.stringify(simulate(DEFAULT_SCENARIO).report);
+  const a = JSON.stringify(simulateLab(DEFAULT_SCENARIO).report);
   assert.equal(a, JSON.stringify(r));
-  const b = simulate(DEFAULT_SCENARIO, { seed: 2 }).report;
+  const b = simulateLab(DEFAULT_SCENARIO, { seed: 2 }).report;
   assert.equal(b.seed, 2);
   assert.notEqual(JSON.stringify(b), a);
 });

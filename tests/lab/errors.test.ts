@@ -11,7 +11,7 @@ import {
   formatZodProblems,
   issuePath,
 } from "../../runtime/lab/errors.ts";
-import { ScenarioSchema } from "../../runtime/lab/scenario.ts";
+import { scenarioSchema } from "../../runtime/lab/scenario.ts";
 import { DEFAULT_SCENARIO } from "../../runtime/lab/scenarios/default.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -21,7 +21,7 @@ type Loose = any;
 function scenarioError(change: (s: Loose) => void, prefix = "scenario file x.yaml"): string {
   const s = structuredClone(DEFAULT_SCENARIO) as Loose;
   change(s);
-  const r = ScenarioSchema.safeParse(s);
+  const r = scenarioSchema.safeParse(s);
   assert.equal(r.success, false, "the change must make the scenario invalid");
   return formatZodError(prefix, r.error!);
 }
@@ -120,7 +120,7 @@ Deno.test("formatZodProblems: one line per problem, each with the prefix and its
   s.machine.devices[1].bar = "0xZZ";
   s.second.mode = "x";
   s.seed = -1;
-  assert.deepEqual(formatZodProblems("f", ScenarioSchema.safeParse(s).error!), [
+  assert.deepEqual(formatZodProblems("f", scenarioSchema.safeParse(s).error!), [
     "f: seed: expected number to be >=0",
     'f: machine.devices[1].bar: "0xZZ" is not a number, 0x… hex value or size like 256M',
     'f: second.mode: expected one of "kdump"|"kexec"',

@@ -7,13 +7,13 @@
 import assert from "node:assert/strict";
 import { DTE } from "../../runtime/hw/layouts/dte.ts";
 import { seriesFromSpec } from "../../runtime/lab/plugins.ts";
-import { simulate } from "../../runtime/lab/run.ts";
+import { simulateLab } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 
 const sc = SCENARIOS["torn-devtab-write"];
 const NIC1 = 0x101;
 
-function devtabWrites(r: ReturnType<typeof simulate>["report"]) {
+function devtabWrites(r: ReturnType<typeof simulateLab>["report"]) {
   return r.timeline
     .filter((t) => t.kind === "mmio" && t.kernel === "kernel2" && t.text.includes("devtab-base"))
     .map((t) => ({
@@ -24,7 +24,7 @@ function devtabWrites(r: ReturnType<typeof simulate>["report"]) {
 }
 
 Deno.test("torn-devtab-write with the series: the copy is below 4 GiB, the rewrite is atomic, the dump is clean", () => {
-  const sim = simulate(sc, { series: seriesFromSpec("all") });
+  const sim = simulateLab(sc, { series: seriesFromSpec("all") });
   assert.equal(sim.report.verdict, "dump-ok");
   assert.equal(sim.report.strayWriteCount, 0);
   const w = devtabWrites(sim.report);
@@ -35,7 +35,7 @@ Deno.test("torn-devtab-write with the series: the copy is below 4 GiB, the rewri
 });
 
 Deno.test("torn-devtab-write without dev-table-below-4g: a DMA between the halves reads its DTE from the torn address", () => {
-  const sim = simulate(sc, {
+  const sim = simulateLab(sc, {
     series: seriesFromSpec("all").disable("dev-table-below-4g"),
   });
   const r = sim.report;

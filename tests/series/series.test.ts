@@ -16,10 +16,10 @@ import { PAGE_SIZE } from "../../runtime/hw/memory.ts";
 import { type Nic, NIC_CTRL, NIC_REG, NIC_STATUS } from "../../runtime/hw/pci/nic.ts";
 import { readDteWords } from "../../runtime/kernel/amd_iommu/domain.ts";
 import type { Bnx2Driver } from "../../runtime/kernel/drivers/bnx2.ts";
-import type { Kernel } from "../../runtime/kernel/kernel.ts";
+import { type Kernel, machineOf } from "../../runtime/kernel/kernel.ts";
 import { seriesFromSpec } from "../../runtime/lab/plugins.ts";
 import type { Report } from "../../runtime/lab/report.ts";
-import { type RunOptions, simulate } from "../../runtime/lab/run.ts";
+import { type RunOptions, simulateLab } from "../../runtime/lab/run.ts";
 import { DEFAULT_SCENARIO } from "../../runtime/lab/scenarios/default.ts";
 import { definePlugin, hookPoint, type Series } from "../../runtime/plugin/mod.ts";
 
@@ -54,7 +54,7 @@ function dteView(w: Uint32Array): DteView {
   };
 }
 
-const hwDte = (k: Kernel, devid: number) => dteView(k.machine.iommus[0].peekDte(devid));
+const hwDte = (k: Kernel, devid: number) => dteView(machineOf(k).iommus[0].peekDte(devid));
 
 /** What the probe saw. */
 type ProbeEntry =
@@ -103,7 +103,7 @@ function probe() {
         log.push({
           at: "set_dte_entry",
           kernel: k.id,
-          t: k.machine.clock.now,
+          t: machineOf(k).clock.now,
           devid,
           inGetDomain: inGetDomain > 0,
           before,
@@ -111,11 +111,11 @@ function probe() {
         });
       },
       "bnx2.bnx2_init_one": ({ k, dev }) => {
-        const nic = k.machine.devices.get(dev.devid) as Nic;
+        const nic = machineOf(k).devices.get(dev.devid) as Nic;
         log.push({
           at: "bnx2_init_one",
           kernel: k.id,
-          t: k.machine.clock.now,
+          t: machineOf(k).clock.now,
           devid: dev.devid,
           ctrl: nic.read32(NIC_REG.CTRL),
           status: nic.read32(NIC_REG.STATUS),
@@ -144,7 +144,7 @@ function series(spec: string, ...without: string[]): Series {
 
 // The tests' probes read the machine (instrumentation): they are run as instrumented plugins.
 const run = (s: Series, opts: Omit<RunOptions, "series"> = {}) =>
-  simulate(DEFAULT_SCENARIO, { ...opts, series: s, instrumented: s.resolve().plugins });
+  simulateLab(DEFAULT_SCENARIO, { ...opts, series: s, instrumented: s.resolve().plugins });
 
 /**
  * The report without the list of applied plugins and the version banner that follows from it
@@ -258,11 +258,11 @@ Deno.test("full series (4.14): the dump is clean because translation never stops
   assert.ok(copy < FOUR_GIB);
   assert.notEqual(copy, k1.amd.dev_table);
   assert.deepEqual(
-    k2.mem.ownerOf(copy),
-    k2.mem.ownerOf(copy + size - 1),
+    sim.machine.mem.ownerOf(copy),
+    sim.machine.mem.ownerOf(copy + size - 1),
     "one allocation of the kdump kernel",
   );
-  assert.equal(k2.mem.ownerOf(copy).who, "kernel2");
+  assert.equal(sim.machine.mem.ownerOf(copy).who, "kernel2");
   // An entry nobody rewrote is still the crashed kernel's, word for word.
   const unused = 0x300;
   const oldW = readDteWords(k1.amd, unused), nowW = new Uint32Array(8);
@@ -672,7 +672,7 @@ Deno.test("ordering hints: a wrapper with before: ['bnx2-no-kdump-wait'] resolve
       hooks: {
         "bnx2.bnx2_init_one.wait_dma": ({ k, dev }, next) => {
           if (!k.is_kdump_kernel()) return next();
-          const nic = k.machine.devices.get(dev.devid) as Nic;
+          const nic = machineOf(k).devices.get(dev.devid) as Nic;
           next();
           const on = (nic.read32(NIC_REG.CTRL) & NIC_CTRL.ENABLE) !== 0;
           order.push(`${id} ${dev.devid.toString(16)} ${on ? "running" : "stopped"}`);

@@ -222,6 +222,7 @@ export interface RegisterDef {
   name: string;
   /** Linux MMIO_*_OFFSET name. */
   linux: string;
+  /** The register's fields (64 bits). */
   layout: Layout;
 }
 

@@ -11,8 +11,11 @@ export type RegionKind = "ram" | "reserved" | "mmio" | "hole";
 
 /** One entry of the memory map. */
 export interface Region {
+  /** Physical address of its first byte. */
   base: number;
+  /** Size in bytes. */
   size: number;
+  /** RAM, firmware-reserved RAM, an MMIO window or a hole. */
   kind: RegionKind;
   /** e.g. "System RAM", "ACPI Tables", "IOMMU MMIO", "PCI MMIO hole". */
   name: string;

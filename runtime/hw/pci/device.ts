@@ -27,8 +27,11 @@ export type AbortPolicy = "skip" | "halt" | "retry";
  * reads it; drivers match on it.
  */
 export interface PciIdentity {
+  /** 16-bit vendor ID (0x14e4: Broadcom). */
   vendor: number;
+  /** 16-bit device ID. */
   device: number;
+  /** 24-bit class code: base class 23:16, subclass 15:8, programming interface 7:0. */
   classCode: number;
 }
 

@@ -90,8 +90,11 @@ export function build_complete_ppr(
 
 /** Statistics of command submission (for the report). */
 export interface CmdStats {
+  /** Commands copied into a command buffer. */
   queued: number;
+  /** Completion waits (wait_on_sem calls). */
   waits: number;
+  /** Completion waits that timed out ("Completion-Wait loop timed out"). */
   timeouts: number;
 }
 

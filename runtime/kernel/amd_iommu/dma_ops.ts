@@ -29,9 +29,11 @@ const FLUSH_TIMEOUT_NS = 10_000_000;
 
 /** The AMD DMA operations of one kernel. */
 export class AmdDmaOps implements DmaOps {
+  /** The ops' name, as struct dma_map_ops is known in the kernel. */
   readonly name = "amd_iommu_dma_ops";
   private readonly flushTimers = new Set<ProtectionDomain>();
 
+  /** The DMA operations of the driver `d` (its kernel's amd_iommu_dma_ops). */
   constructor(private readonly d: AmdIommuDriver) {}
 
   /** dma_ops_alloc_iova(): below 4 GiB first when the mask allows more, then the mask. */
@@ -45,6 +47,10 @@ export class AmdDmaOps implements DmaOps {
     return pfn * PAGE_SIZE;
   }
 
+  /**
+   * The domain a DMA-API call on `dev` uses (get_domain()): "direct" when no IOMMU handles
+   * the device (-EINVAL: no translation), undefined when the call fails (-EBUSY).
+   */
   private domainFor(dev: PciDev): ProtectionDomain | "direct" | undefined {
     const r = get_domain(this.d, dev);
     if ("err" in r) return r.err === "EINVAL" ? "direct" : undefined;

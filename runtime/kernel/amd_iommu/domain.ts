@@ -18,6 +18,7 @@ import { GFP } from "../alloc.ts";
 import { COST } from "../cost.ts";
 import type { GetDomainCtx, GetDomainResult } from "../hooks.ts";
 import { IovaDomain } from "../iova.ts";
+import { machineOf } from "../kernel.ts";
 import type { PciDev } from "../pci.ts";
 import { RateLimit } from "../printk.ts";
 import type { AmdIommuDriver } from "./driver.ts";
@@ -40,7 +41,7 @@ const PTE_BITS = [0, 1, 2, 3].map((rw) => PTE.encode({ PR: 1, FC: 1, IR: rw & 1,
 
 /** Writes a table entry: `addr`'s dwords OR-ed with `bits`, low dword then high. */
 function writeEntry(d: AmdIommuDriver, ea: number, addr: number, bits: Uint32Array): void {
-  d.k.mem.write64(ea, (lo32(addr) | bits[0]) >>> 0, (hi32(addr) | bits[1]) >>> 0);
+  machineOf(d.k).mem.write64(ea, (lo32(addr) | bits[0]) >>> 0, (hi32(addr) | bits[1]) >>> 0);
 }
 
 /** The table entry being read by a walk (its low and high dword). */
@@ -166,7 +167,7 @@ export function alloc_pte(
   dom: ProtectionDomain,
   address: number,
 ): number | undefined {
-  const mem = d.k.mem;
+  const mem = machineOf(d.k).mem;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
     const ea = table + levelIndex(address, level) * 8;
@@ -190,7 +191,7 @@ export function fetch_pte(
   dom: ProtectionDomain,
   address: number,
 ): number | undefined {
-  const mem = d.k.mem;
+  const mem = machineOf(d.k).mem;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
     const next = nextTable(mem, table + levelIndex(address, level) * 8);
@@ -223,7 +224,7 @@ export function iommu_map_page(
 export function iommu_unmap_page(d: AmdIommuDriver, dom: ProtectionDomain, iova: number): void {
   const pte = fetch_pte(d, dom, iova);
   if (pte === undefined) return;
-  d.k.mem.write64(pte, 0, 0);
+  machineOf(d.k).mem.write64(pte, 0, 0);
   d.k.spend(COST.tableWrite);
 }
 
@@ -254,10 +255,10 @@ class RangeWalk {
    * this walk has read only RAM, which nothing sees).
    */
   walk(d: AmdIommuDriver, dom: ProtectionDomain, address: number): number {
-    const mem = d.k.mem;
+    const machine = machineOf(d.k), mem = machine.mem;
     this.span = -1;
     this.tables.length = 0;
-    this.executed = d.k.machine.clock.executed;
+    this.executed = machine.clock.executed;
     let table = dom.pt_root;
     for (let level = dom.mode; level > 1; level--) {
       const ea = table + levelIndex(address, level) * 8;
@@ -273,7 +274,7 @@ class RangeWalk {
   /** The leaf table for `address` when the last walk holds for it, else -1. */
   reuse(d: AmdIommuDriver, address: number): number {
     if (this.span < 0 || Math.floor(address / L1_SPAN) !== this.span) return -1;
-    return d.k.machine.clock.executed === this.executed ? this.leaf : -1;
+    return machineOf(d.k).clock.executed === this.executed ? this.leaf : -1;
   }
 
   /** A leaf was written at `pte`: the walk no longer holds if it read that page. */
@@ -350,7 +351,7 @@ export function iommu_unmap_pages(
       if (p === undefined) continue;
       pte = p;
     }
-    d.k.mem.write64(pte, 0, 0);
+    machineOf(d.k).mem.write64(pte, 0, 0);
     w.wrote(pte);
     d.k.spend(COST.tableWrite);
   }
@@ -459,7 +460,9 @@ const GET_DOMAIN_OOPS = [
 
 /** get_domain()'s hook context and default, made once per driver (see {@link get_domain}). */
 export interface GetDomainCall {
+  /** The hook context, reused: its `dev` and `devData` are set before each call. */
   ctx: GetDomainCtx;
+  /** 4.13's get_domain() body on `ctx`: the hook point's default. */
   def: () => GetDomainResult;
 }
 

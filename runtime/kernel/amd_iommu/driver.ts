@@ -12,7 +12,7 @@ import { CONTROL, EFR, MMIO } from "../../hw/layouts/mmio.ts";
 import { DTE, DTE_BYTES } from "../../hw/layouts/dte.ts";
 import { getOrder, GFP, gfpText } from "../alloc.ts";
 import { COST } from "../cost.ts";
-import type { Kernel } from "../kernel.ts";
+import { type Kernel, machineOf } from "../kernel.ts";
 import { pciName } from "../pci.ts";
 import {
   build_inv_all,
@@ -89,13 +89,14 @@ export class AmdIommuDriver {
   /** amd_iommu_rlookup_table: DeviceID → IOMMU (kept as the IVHD ranges it is filled from). */
   readonly rlookup = new RlookupTable();
   /** amd_iommu_pd_alloc_bitmap (one byte per domain ID; bit 0 reserved). */
-  readonly pd_alloc_bitmap = take(Uint8Array, 65536);
+  readonly pd_alloc_bitmap: Uint8Array<ArrayBuffer> = take(Uint8Array, 65536);
   /** amd_iommu_irq_remap. */
   irq_remap = false;
   /** amd_iommu_disabled (amd_iommu=off). */
   readonly disabled: boolean;
   /** iommu=pt: identity default domains. */
   readonly passthrough: boolean;
+  /** init_state: how far iommu_go_to_state() got (or how init failed). */
   init_state: InitState = "IOMMU_START_STATE";
   /** iommu_dev_data by DeviceID. */
   readonly dev_data: Map<number, IommuDevData> = new Map();
@@ -103,8 +104,11 @@ export class AmdIommuDriver {
   readonly domains: ProtectionDomain[] = [];
   /** IOVA ranges (pfns, inclusive) every DMA domain reserves. */
   reserved_iova_ranges: [number, number][] = [];
+  /** Commands queued and completion waits, on all of the driver's IOMMUs. */
   readonly cmdStats: CmdStats = { queued: 0, waits: 0, timeouts: 0 };
+  /** The event and PPR log handling (amd_iommu_int_thread, iommu_print_event). */
   readonly events: EventHandler;
+  /** Interrupt remapping (amd_iommu_irq_remap's tables, the IOMMU's MSI). */
   readonly irq: IrqRemap;
   /** amd_iommu_dma_ops. */
   readonly dma_ops: AmdDmaOps;
@@ -113,9 +117,10 @@ export class AmdIommuDriver {
   /** get_domain()'s hook context and default, made on its first call (domain.ts). */
   getDomainCall?: GetDomainCall;
 
+  /** The driver of kernel `k`, before any init (its state follows the command line). */
   constructor(readonly k: Kernel) {
     // Given back for the next kernel once the machine's run is over (Machine.dispose).
-    k.machine.onDispose(() => giveBack(this.pd_alloc_bitmap));
+    machineOf(k).onDispose(() => giveBack(this.pd_alloc_bitmap));
     this.disabled = k.params.get("amd_iommu") === "off";
     this.passthrough = k.params.get("iommu") === "pt";
     this.events = new EventHandler(this);
@@ -142,6 +147,7 @@ export class AmdIommuDriver {
     this.controlRmw(iommu, bit, false);
   }
 
+  /** Sets (`on`) or clears control register bit `bit`: two reads, then two writes. */
   private controlRmw(iommu: AmdIommuDev, bit: number, on: boolean): void {
     const k = this.k, at = iommu.mmio_base + MMIO.CONTROL;
     const lo = k.readl(at), hi = k.readl(at + 4);

@@ -75,11 +75,17 @@ export function eventText(w: Dwords, o: { device?: boolean } = {}): string {
 
 /** One event as the handler read it. */
 export interface PrintedEvent {
+  /** The event's type name (`IO_PAGE_FAULT`, ...), or `UNKNOWN(code)`. */
   name: string;
+  /** Its DeviceID operand (0 when the event has none). */
   devid: number;
+  /** Its DomainID operand (0 when the event has none). */
   domid: number;
+  /** Its address operand (0 when the event has none). */
   address: number;
+  /** The 12-bit flags Linux prints (q0 59:48). */
   flags: number;
+  /** Whether the kernel printed it (false: ratelimited, or an empty entry). */
   printed: boolean;
 }
 
@@ -100,6 +106,7 @@ export class EventHandler {
   private threadRunning = false;
   private threadAgain = false;
 
+  /** The log handling of the driver `d`. */
   constructor(private readonly d: AmdIommuDriver) {}
 
   /**

@@ -20,14 +20,19 @@ const IOAPIC_RESERVED = 32;
 
 /** An IRQ remapping table (struct irq_remap_table). */
 export interface IrqRemapTable {
+  /** Physical address of the table (one page). */
   addr: number;
+  /** Which entries (IRTE indexes) are allocated. */
   used: boolean[];
 }
 
 /** The MSI a device gets programmed with. */
 export interface MsiMessage {
+  /** The MSI address the device writes to (in the 0xfee00000 window). */
   address: number;
+  /** The MSI data: the IRTE index when interrupts are remapped, else the vector. */
   data: number;
+  /** The CPU vector the interrupt is to arrive with. */
   vector: number;
 }
 
@@ -39,10 +44,12 @@ export class IrqRemap {
   /** IntTabLen this kernel writes (DTE_IRQ_TABLE_LEN). */
   readonly tableLen: number;
 
+  /** The remapping state of the driver `d` (no tables yet). */
   constructor(private readonly d: AmdIommuDriver) {
     this.tableLen = d.k.cfg.irqTableLen ?? IRQ_TABLE.LEN;
   }
 
+  /** Whether `devid`'s IRTEs are 128-bit (its IOMMU runs in GA mode, remapping on). */
   private ga(devid: number): boolean {
     const iommu = this.d.rlookup.get(devid);
     return !!iommu && iommu.features.ga && this.d.irq_remap;

@@ -13,6 +13,7 @@ export interface AmdIommuDev {
   index: number;
   /** The IOMMU's own DeviceID. */
   devid: number;
+  /** Physical base of its MMIO registers (from the IVHD). */
   mmio_base: number;
   /** Physical address of the command buffer (8 KiB). */
   cmd_buf: number;
@@ -32,6 +33,7 @@ export interface AmdIommuDev {
 
 /** struct iommu_dev_data. */
 export interface IommuDevData {
+  /** The device's DeviceID. */
   devid: number;
   /** The protection domain the device is attached to (NULL = none). */
   domain: ProtectionDomain | null;
@@ -44,7 +46,9 @@ export type DomainType = "dma" | "identity" | "unmanaged";
 
 /** struct protection_domain (+ dma_ops_domain). */
 export interface ProtectionDomain {
+  /** Domain ID (1–65535), written to the DTEs of its devices and tagging their IOTLB entries. */
   id: number;
+  /** A DMA-API domain, an identity (iommu=pt) domain, or an unmanaged one (amd_iommu_v2's). */
   type: DomainType;
   /** Page-table levels (PAGE_MODE_*): 0 = none. */
   mode: number;

@@ -26,9 +26,13 @@ export const PPR_STATUS = { SUCCESS: 0x0, INVALID: 0x1, FAILURE: 0xf } as const;
 
 /** A page request as the PPR log hands it over (struct amd_iommu_fault, reduced). */
 export interface PprFault {
+  /** The DeviceID of the requesting device. */
   devid: number;
+  /** The PASID (process address space) of the request. */
   pasid: number;
+  /** The virtual address the device asks to have made present. */
   address: number;
+  /** Whether the device wants to write (else read). */
   write: boolean;
 }
 
@@ -50,6 +54,7 @@ export class AmdIommuV2 {
   /** Answers given, by kind. */
   readonly stats = { early: 0, noState: 0, invalid: 0, handled: 0 };
 
+  /** The module for the driver `d`, not loaded yet. */
   constructor(private readonly d: AmdIommuDriver) {}
 
   /** amd_iommu_v2_init(): module init, registers the PPR notifier. */
