@@ -22,9 +22,13 @@
  */
 import { Machine } from "../hw/machine.ts";
 import { PhysMem } from "../hw/memory.ts";
+import type { KernelMemory } from "../kernel/kernel.ts";
 
-/** What physical memory offers users' plugins: the kernel's reads and writes, nothing else. */
-const MEMORY_API: ReadonlySet<PropertyKey> = new Set([
+/**
+ * What physical memory offers users' plugins: the kernel's reads and writes, nothing else —
+ * the methods of {@link KernelMemory} (`k.mem`'s type), which this list must name, every one.
+ */
+const MEMORY_METHODS = [
   "read32",
   "write32",
   "readQword",
@@ -37,8 +41,13 @@ const MEMORY_API: ReadonlySet<PropertyKey> = new Set([
   "regionAt",
   "memoryMap",
   "pageIsBlank",
-  "constructor",
-]);
+] as const satisfies readonly (keyof KernelMemory)[];
+/** Compiles only while the list names every method of KernelMemory. */
+const _everyMethod: Exclude<keyof KernelMemory, (typeof MEMORY_METHODS)[number]> extends never
+  ? true
+  : never = true;
+void _everyMethod;
+const MEMORY_API: ReadonlySet<PropertyKey> = new Set([...MEMORY_METHODS, "constructor"]);
 
 /** How an error thrown by a plugin's function called from kernel code is attributed. */
 export type Attribute = (hook: string, e: unknown) => unknown;
