@@ -206,8 +206,12 @@ export type {
 } from "./runtime/lab/bisect.ts";
 /** What a predicate says of a run (git bisect run's good, bad, skip), and predicates. */
 export type { Judge, Judgement, RunFn, Tested } from "./runtime/lab/probe.ts";
-/** What bisect and minimize run each set of patches on. */
-export type { ProbeSetup } from "./runtime/lab/probe.ts";
+/** What bisect and minimize run each set of patches on (in this process, or in a pool). */
+export type { ProbeSetup, SetPool } from "./runtime/lab/probe.ts";
+/** A pool that runs a search's sets where users' plugin files are sandboxed. */
+export { setPool } from "./runtime/lab/set-pool.ts";
+/** What {@link setPool} runs. */
+export type { SetPoolOptions } from "./runtime/lab/set-pool.ts";
 /** Delta debugging (ddmin) over sets of patches: a 1-minimal set that passes. */
 export { minimize } from "./runtime/lab/minimize.ts";
 /** Minimization's options, tests and result. */

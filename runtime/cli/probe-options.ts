@@ -6,7 +6,10 @@
  * @module
  */
 import { type Command, Option, type OptionValues } from "npm:@commander-js/extra-typings@^14";
-import { defaultJudge, type Judge } from "../lab/probe.ts";
+import { defaultJudge, type Judge, type ProbeSetup } from "../lab/probe.ts";
+import { recipeFiles, seriesFromRecipe } from "../lab/batch.ts";
+import type { ScenarioInput } from "../lab/scenario.ts";
+import { setPool } from "../lab/set-pool.ts";
 import { scriptJudge } from "../lab/script-judge.ts";
 import { scenarioFileOption, scenarioOption, seedOption } from "./scenario-options.ts";
 import {
@@ -14,8 +17,8 @@ import {
   orderOption,
   parseIdList,
   pluginPlacementOptions,
+  recipeFromOptions,
   replaceOption,
-  seriesFromOptions,
   type SeriesOpts,
 } from "./series-options.ts";
 import { limitsFromOptions } from "./sandbox-options.ts";
@@ -85,20 +88,25 @@ export function addSearchSeriesOptions<
 
 /**
  * The series every step of a search starts from, when the series options change it (else
- * undefined: the steps are the patches and the `--with` plugins): `--series` with the
- * `--with` plugins, then `--replace`, `--plugin`, `--order` and `--disable` as `run` applies
- * them.
+ * nothing: the steps are the patches and the `--with` plugins): `--series` with the `--with`
+ * plugins, then `--replace`, `--plugin`, `--order` and `--disable` as `run` applies them.
+ * Built in this process when it names no users' file (`base`); else built, and every step run,
+ * in a sandbox host (`pool`: close it when the search ends) — users' code never runs here.
  *
  * @throws {InputError} for a bad file, an unknown id or an impossible placement
  */
-export async function searchBase(
-  opts: SeriesOpts & { with: readonly string[] },
-): Promise<Awaited<ReturnType<typeof seriesFromOptions>> | undefined> {
+export async function searchSetup(
+  opts: SeriesOpts & { with: readonly string[] } & Parameters<typeof limitsFromOptions>[0],
+  scenario: ScenarioInput,
+  seed?: number,
+): Promise<Pick<ProbeSetup, "base" | "pool">> {
   const plain = opts.series === "all" && !opts.plugin?.length && !opts.replace.length &&
     !opts.order?.length && !opts.disable.length;
-  if (plain) return undefined;
+  if (plain) return {};
   const spec = [...new Set([...opts.series.split(","), ...opts.with].map((s) => s.trim()))];
-  return await seriesFromOptions({ ...opts, series: spec.join(",") });
+  const recipe = recipeFromOptions({ ...opts, series: spec.join(",") });
+  if (recipeFiles(recipe).length === 0) return { base: await seriesFromRecipe(recipe) };
+  return { pool: await setPool({ scenario, recipe, seed, sandbox: limitsFromOptions(opts) }) };
 }
 
 /** `--run SCRIPT`: the predicate script. */

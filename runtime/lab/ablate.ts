@@ -11,7 +11,15 @@
  * @module
  */
 import { pluginTitles, seriesIds } from "./plugins.ts";
-import { checkWith, type RunFn, searchedIds, setSeries, stepSeries } from "./probe.ts";
+import {
+  checkWith,
+  type RunFn,
+  searchedIds,
+  type SetPool,
+  setSeries,
+  setupEnabled,
+  stepSeries,
+} from "./probe.ts";
 import type { Series } from "../plugin/mod.ts";
 import { run as labRun } from "./run.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
@@ -46,24 +54,33 @@ export interface AblateOptions {
   run?: RunFn;
   /** The series every run starts from (see `stepSeries`); default: the series and `with`. */
   base?: Series;
+  /**
+   * Where the runs happen instead of this process (users' plugin files: sandbox hosts); it
+   * carries its own base series, and `base` and `run` are not used.
+   */
+  pool?: SetPool;
   /** Progress: called after each row. */
   onRow?: (row: AblationRow, index: number, total: number) => void;
 }
 
 /** Runs the whole series, then the series without each patch (see the module documentation). */
-export function ablate(opts: AblateOptions): AblationRow[] {
+export async function ablate(opts: AblateOptions): Promise<AblationRow[]> {
   const withIds = checkWith(opts.with ?? []);
   const run = opts.run ?? labRun;
   let scenario = opts.scenario;
   const titles = pluginTitles();
   const all = seriesIds();
-  const out = searchedIds(opts.base, withIds);
+  const out = searchedIds(setupEnabled(opts), withIds);
   const total = out.length + 1;
-  const rowFor = (left: string | undefined, full?: Outcome): AblationRow => {
+  const rowFor = async (left: string | undefined, full?: Outcome): Promise<AblationRow> => {
     const ids = all.filter((id) => id !== left);
-    const series = opts.base ? stepSeries(opts.base, ids, withIds) : setSeries(ids, withIds);
-    if (run === labRun) scenario = parseScenario(scenario); // once: parsed, it is used as is
-    const report = run(scenario, { series, seed: opts.seed });
+    let report;
+    if (opts.pool) report = await opts.pool.run([...ids, ...withIds]);
+    else {
+      const series = opts.base ? stepSeries(opts.base, ids, withIds) : setSeries(ids, withIds);
+      if (run === labRun) scenario = parseScenario(scenario); // once: parsed, used as is
+      report = run(scenario, { series, seed: opts.seed });
+    }
     const o = outcomeOf(report);
     const neededBy = [...new Set(report.missing.map((m) => m.plugin))];
     const changes = !full
@@ -80,11 +97,11 @@ export function ablate(opts: AblateOptions): AblationRow[] {
       neededBy,
     };
   };
-  const first = rowFor(undefined);
+  const first = await rowFor(undefined);
   const rows = [first];
   opts.onRow?.(first, 0, total);
   for (const id of out) {
-    const row = rowFor(id, first);
+    const row = await rowFor(id, first);
     rows.push(row);
     opts.onRow?.(row, rows.length - 1, total);
   }

@@ -188,7 +188,48 @@ export class BatchPool {
 
   /** The in-thread runner (also checks the config: a bad one fails here, before any worker). */
   private local(): Promise<BatchRunner> {
-    return this.runner ??= batchRunner(this.config);
+    return this.runner ??= batchRunner(this.config, (ids) => (this.series = ids));
+  }
+
+  /**
+   * The ids of the plugins the config's series applies, in run order — built where its runs
+   * are: in this thread, or (sandboxed) in a sandbox host, so users' files never load here.
+   *
+   * @throws {InputError} for a bad config (scenario, plugin file, series edit)
+   */
+  async enabledIds(): Promise<string[]> {
+    if (!this.sandboxed) {
+      await this.local();
+      return [...this.series];
+    }
+    if (this.workers.length === 0) this.workers.push(this.start());
+    const w = this.workers[0];
+    if (!this.ready.has(w)) {
+      await new Promise<void>((resolve, reject) => {
+        w.onmessage = (e: MessageEvent<FromBatchWorker>) => {
+          const m = e.data;
+          if (m.type === "ready") {
+            this.ready.add(w);
+            if (m.series) this.series = m.series;
+            return resolve();
+          }
+          this.close();
+          reject(
+            m.type === "fault"
+              ? new InputError(m.fault.message)
+              : m.type === "error" && m.input
+              ? new InputError(m.message)
+              : new Error(`batch worker: ${m.type === "error" ? m.message : m.type}`),
+          );
+        };
+        w.onerror = (e: ErrorEvent) => {
+          e.preventDefault();
+          this.close();
+          reject(new Error(`batch worker failed: ${e.message}`));
+        };
+      });
+    }
+    return [...this.series];
   }
 
   /**

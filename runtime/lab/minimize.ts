@@ -23,6 +23,7 @@ import {
   type ProbeSetup,
   searchedIds,
   setProber,
+  setupEnabled,
   type Tested,
 } from "./probe.ts";
 
@@ -188,7 +189,7 @@ export interface SeriesMinimizer {
 export function seriesMinimizer(setup: ProbeSetup): SeriesMinimizer {
   const withIds = checkWith(setup.with ?? []);
   const probe = setProber({ ...setup, with: withIds });
-  const items = searchedIds(setup.base, withIds);
+  const items = searchedIds(setupEnabled(setup), withIds);
   return {
     items,
     bound: items.length ** 2 + 3 * items.length,

@@ -45,9 +45,13 @@ export function defaultJudge(report: Report): Judgement {
   return report.verdict === "dump-ok" && report.events.IO_PAGE_FAULT === 0 ? "good" : "bad";
 }
 
-/** A report in one line: verdict, IO_PAGE_FAULTs, stray writes, bad dump pages. */
+/**
+ * A report in one line: verdict, IO_PAGE_FAULTs, stray writes, bad dump pages; for a run
+ * users' code ended (`plugin-error`, `plugin-timeout`, `plugin-oom`), the verdict and who.
+ */
 export function reportDetail(report: Report): string {
   if (report.verdict === "skipped") return report.cause;
+  if (report.verdict.startsWith("plugin-")) return `${report.verdict}: ${report.cause}`;
   const parts = [
     report.verdict,
     `${report.events.IO_PAGE_FAULT} IO_PAGE_FAULT logged`,
@@ -105,10 +109,34 @@ export function stepSeries(
   return s;
 }
 
-/** The series patches a base series applies (enabled), in series order: what a search tries. */
-export function searchedIds(base: Series | undefined, withIds: readonly string[] = []): string[] {
-  const on = base ? new Set(base.enabledIds()) : undefined;
+/**
+ * The series patches a base series applies (enabled), in series order: what a search tries.
+ *
+ * @param enabled the ids the base series enables (undefined: no base, every patch)
+ */
+export function searchedIds(
+  enabled: readonly string[] | undefined,
+  withIds: readonly string[] = [],
+): string[] {
+  const on = enabled ? new Set(enabled) : undefined;
   return seriesIds().filter((id) => !withIds.includes(id) && (!on || on.has(id)));
+}
+
+/**
+ * Runs sets of patches somewhere other than in this process's series objects — in sandbox
+ * hosts when the base series names users' plugin files (see `setPool` in set-pool.ts): the
+ * runs of a search, with the base series built only where the runs happen.
+ */
+export interface SetPool {
+  /** The ids of the plugins the base series enables, in run order. */
+  readonly enabled: readonly string[];
+  /**
+   * Runs the scenario with the base series, its patches outside `ids` disabled (plugins that
+   * are not patches of the series always apply), and gives the report.
+   */
+  run(ids: readonly string[]): Promise<Report>;
+  /** Stops the pool's workers. */
+  close(): void;
 }
 
 /** What to run a set of patches on. */
@@ -128,6 +156,16 @@ export interface ProbeSetup {
    * the set's patches and the `with` plugins (see {@link setSeries}).
    */
   base?: Series;
+  /**
+   * Where the sets run instead of this process (users' plugin files: sandbox hosts); it
+   * carries its own base series, and `base` and `run` are not used.
+   */
+  pool?: SetPool;
+}
+
+/** The ids the steps of a search may try: the base's (pool's) enabled ones, or all. */
+export function setupEnabled(setup: Pick<ProbeSetup, "base" | "pool">): string[] | undefined {
+  return setup.pool ? [...setup.pool.enabled] : setup.base?.enabledIds();
 }
 
 /**
@@ -141,9 +179,13 @@ export function setProber(setup: ProbeSetup): (ids: Iterable<string>) => Promise
   const run = setup.run ?? labRun;
   let scenario = setup.scenario;
   return async (ids) => {
-    if (run === labRun) scenario = parseScenario(scenario); // once: parsed, it is used as is
-    const series = setup.base ? stepSeries(setup.base, ids, withIds) : setSeries(ids, withIds);
-    const report = run(scenario, { series, seed: setup.seed });
+    let report: Report;
+    if (setup.pool) report = await setup.pool.run([...ids, ...withIds]);
+    else {
+      if (run === labRun) scenario = parseScenario(scenario); // once: parsed, used as is
+      const series = setup.base ? stepSeries(setup.base, ids, withIds) : setSeries(ids, withIds);
+      report = run(scenario, { series, seed: setup.seed });
+    }
     if (report.verdict === "skipped") {
       return { judgement: "skip", verdict: "skipped", detail: report.cause };
     }

@@ -207,3 +207,29 @@ Deno.test("bisect replay: a log's --run script is not run unless --run is given 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("bisect, minimize and ablate --plugin: users' files load and run in sandbox hosts, never in the CLI's process", async () => {
+  // Loading a file that reads /etc/passwd is refused in the host (the CLI itself may read it).
+  for (const cmd of ["bisect", "minimize", "ablate"]) {
+    const out = await lab([cmd, "--plugin", fixture("read-at-load"), "--quiet"]);
+    assert.equal(out.code, 2, `${cmd}: ${out.stderr}`);
+    assert.match(out.stderr, /read-at-load\.ts: cannot load it: .*read access to "\/etc\/passwd"/);
+    assert.ok(!out.stdout.includes("root:") && !out.stderr.includes("root:"), cmd);
+  }
+  // Deno.exit(0) inside a step's run is the plugin's attributed error (in this process it
+  // would have ended the search with exit 0): every row of ablate says so.
+  const ab = await lab(["ablate", "--plugin", fixture("exit"), "--json", "--quiet"]);
+  assert.equal(ab.code, 0, ab.stderr);
+  const rows = JSON.parse(ab.stdout) as { id: string; verdict: string; series: string[] }[];
+  assert.equal(rows.length, 13);
+  for (const r of rows.filter((r) => r.verdict !== "skipped")) {
+    assert.equal(r.verdict, "plugin-error", r.id);
+    assert.ok(r.series.includes("quitter"), `${r.id}: ${r.series}`);
+  }
+  const min = await lab(["minimize", "--plugin", fixture("exit"), "--quiet"]);
+  assert.equal(min.code, 2, min.stderr);
+  assert.match(
+    min.stderr,
+    /nothing to minimize: .*plugin quitter failed at iommu\.__iommu_attach_device: called Deno\.exit\(0\)/,
+  );
+});

@@ -16,14 +16,14 @@ import type { Series } from "../../runtime/plugin/mod.ts";
 
 const sc = SCENARIOS.default;
 
-Deno.test("ablate: the whole series first, then each patch left out, each a direct unforced run", () => {
+Deno.test("ablate: the whole series first, then each patch left out, each a direct unforced run", async () => {
   const calls: { ids: string[]; force?: boolean }[] = [];
   const spy: RunFn = (s, o) => {
     calls.push({ ids: (o.series as Series).enabledIds(), force: o.force });
     return run(s, o);
   };
   const progress: string[] = [];
-  const rows = ablate({
+  const rows = await ablate({
     scenario: sc,
     with: [],
     run: spy,
@@ -92,8 +92,8 @@ Deno.test("ablate: the whole series first, then each patch left out, each a dire
   }
 });
 
-Deno.test("ablate on default with the older bnx2 (no kdump wait): what the model says each patch does", () => {
-  const rows = ablate({ scenario: sc, with: ["bnx2-no-kdump-wait"] });
+Deno.test("ablate on default with the older bnx2 (no kdump wait): what the model says each patch does", async () => {
+  const rows = await ablate({ scenario: sc, with: ["bnx2-no-kdump-wait"] });
   const by = new Map(rows.map((r) => [r.id, r]));
   // Refactors and helpers others build on cannot be left out alone.
   assert.equal(by.get("detect-pre-enabled")!.verdict, "skipped");
@@ -113,9 +113,9 @@ Deno.test("ablate on default with the older bnx2 (no kdump wait): what the model
   assert.ok(whole.ioPageFaults > 0 && whole.faultsPrinted > 0);
 });
 
-Deno.test("ablate: --with plugins are not left out; unknown ones are refused", () => {
+Deno.test("ablate: --with plugins are not left out; unknown ones are refused", async () => {
   const fakeRuns: string[][] = [];
-  const rows = ablate({
+  const rows = await ablate({
     scenario: sc,
     with: ["bnx2-no-kdump-wait", "disable-only-if-off"],
     run: (s, o) => {
@@ -128,5 +128,5 @@ Deno.test("ablate: --with plugins are not left out; unknown ones are refused", (
     ...seriesIds().filter((id) => id !== "disable-only-if-off"),
   ]);
   assert.ok(fakeRuns.every((ids) => ids.includes("disable-only-if-off")));
-  assert.throws(() => ablate({ scenario: sc, with: ["nope"] }), InputError);
+  await assert.rejects(() => ablate({ scenario: sc, with: ["nope"] }), InputError);
 });

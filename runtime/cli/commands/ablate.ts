@@ -25,11 +25,12 @@ import {
   addSearchSeriesOptions,
   quietOption,
   SEARCH_SERIES_HELP,
-  searchBase,
+  searchSetup,
   showProgress,
   verboseOption,
 } from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
+import { sandboxOptions } from "../sandbox-options.ts";
 import { styleVerdict } from "../summary.ts";
 
 /** The rows as a terminal table. */
@@ -68,6 +69,7 @@ function renderAblation(rows: readonly AblationRow[], width = 120): string {
 
 /** Registers the `ablate` command on `program`. */
 export function registerAblate(program: CommandUnknownOpts): void {
+  const sandbox = sandboxOptions();
   addSearchSeriesOptions(addProbeOptions(
     program
       .command("ablate")
@@ -81,23 +83,31 @@ export function registerAblate(program: CommandUnknownOpts): void {
     .addOption(verboseOption())
     .addOption(quietOption())
     .addOption(htmlOption("the ablation as a heatmap"))
+    .addOption(sandbox[0])
+    .addOption(sandbox[1])
+    .addOption(sandbox[2])
     .addHelpText("after", SEARCH_SERIES_HELP)
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
-      const base = await searchBase(opts);
+      const runsIn = await searchSetup(opts, scenario, opts.seed);
       const lines = showProgress(opts);
-      const rows = ablate({
-        scenario,
-        seed: opts.seed,
-        with: withIds,
-        base,
-        onRow: (r, i, total) => {
-          if (!lines) return;
-          const what = r.id === NOTHING_LEFT_OUT ? "the whole series" : `without ${r.id}`;
-          printErr(`ablate ${i + 1}/${total}: ${what}: ${r.verdict}`);
-        },
-      });
+      let rows;
+      try {
+        rows = await ablate({
+          scenario,
+          seed: opts.seed,
+          with: withIds,
+          ...runsIn,
+          onRow: (r, i, total) => {
+            if (!lines) return;
+            const what = r.id === NOTHING_LEFT_OUT ? "the whole series" : `without ${r.id}`;
+            printErr(`ablate ${i + 1}/${total}: ${what}: ${r.verdict}`);
+          },
+        });
+      } finally {
+        runsIn.pool?.close();
+      }
       if (opts.html !== undefined) {
         await writeHtml(
           opts.html,

@@ -42,7 +42,7 @@ import {
   quietOption,
   runScriptOption,
   SEARCH_SERIES_HELP,
-  searchBase,
+  searchSetup,
   showProgress,
   verboseOption,
 } from "../probe-options.ts";
@@ -222,19 +222,27 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
     }
   };
   saveLog(); // fail early when the file cannot be written
-  const base = await searchBase({
-    series: record.series ?? "all",
-    plugin: record.plugin,
-    replace: record.replace ?? [],
-    order: record.order,
-    disable: record.disable ?? [],
-    with: record.with ?? [],
-  });
   let res: BisectResult;
+  let where: Awaited<ReturnType<typeof searchSetup>> = {};
   try {
+    where = await searchSetup(
+      {
+        series: record.series ?? "all",
+        plugin: record.plugin,
+        replace: record.replace ?? [],
+        order: record.order,
+        disable: record.disable ?? [],
+        with: record.with ?? [],
+        timeout: opts.timeout,
+        maxMemory: opts.maxMemory,
+        allowPluginPerms: opts.allowPluginPerms,
+      },
+      scenario,
+      record.seed,
+    );
     res = await bisect({
       revisions,
-      test: prefixTester({ scenario, seed: record.seed, with: record.with, judge, base }),
+      test: prefixTester({ scenario, seed: record.seed, with: record.with, judge, ...where }),
       terms: setup.terms,
       known: setup.known,
       onEvent,
@@ -245,6 +253,8 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
       `${e.message} (${opts.log} is unchanged; the steps so far are in ${partial}: ` +
         `bisect replay ${partial} --log ${opts.log} continues)`,
     );
+  } finally {
+    where.pool?.close();
   }
   if (opts.log !== undefined) {
     writeOutputFile(

@@ -11,7 +11,7 @@
  */
 import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { InputError } from "../../lab/input.ts";
-import { seriesMinimizer, type SetTest } from "../../lab/minimize.ts";
+import { type SeriesMinimizer, seriesMinimizer, type SetTest } from "../../lab/minimize.ts";
 import { pluginTitles } from "../../lab/plugins.ts";
 import { checkWith } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
@@ -25,7 +25,7 @@ import {
   quietOption,
   runScriptOption,
   SEARCH_SERIES_HELP,
-  searchBase,
+  searchSetup,
   showProgress,
   verboseOption,
 } from "../probe-options.ts";
@@ -66,62 +66,83 @@ ${SEARCH_SERIES_HELP}`,
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
       const judge = await judgeFromOptions(opts);
-      const base = await searchBase(opts);
-      const search = seriesMinimizer({ scenario, seed: opts.seed, with: withIds, judge, base });
-      const items = search.items;
-      // Progress as bisect and ablate show it (--verbose, or stderr is a terminal): on a
-      // terminal a bar towards ddmin's bound, whose total becomes the real count when the
-      // search ends, plus a line per test with --verbose; elsewhere a line per test.
-      const show = showProgress(opts);
-      const tty = Deno.stderr.isTerminal();
-      const lines = show && (opts.verbose === true || !tty);
-      const bar = start(search.bound, "minimize", { unit: "tests", quiet: !show || !tty });
-      let tested = 0;
-      let res;
+      const where = await searchSetup(opts, scenario, opts.seed);
       try {
-        res = await search.run((t) => {
-          tested++;
-          bar.tick();
-          if (lines) printErr(testLine(t));
-        });
-      } finally {
-        bar.setTotal(Math.max(tested, 1));
-        bar.stop();
-      }
-      const withText = withIds.length ? ` + ${withIds.join(", ")}` : "";
-      if (opts.json) {
-        print(JSON.stringify(
-          {
-            status: res.status,
-            set: res.set,
+        await minimizeWith(
+          opts,
+          seriesMinimizer({
+            scenario,
+            seed: opts.seed,
             with: withIds,
-            runs: res.runs,
-            cacheHits: res.cacheHits,
-            unresolved: res.unresolved,
-            full: res.full,
-            tests: res.tests,
-          },
-          null,
-          2,
-        ));
-      }
-      if (res.status === "full-not-good") {
-        throw new InputError(
-          `nothing to minimize: the whole series${withText} is not good (${res.full.detail})`,
+            judge,
+            ...where,
+          }),
         );
+      } finally {
+        where.pool?.close();
       }
-      if (opts.json) return;
-      const titles = pluginTitles();
-      const width = Math.max(0, ...res.set.map((id) => id.length));
-      print(
-        `1-minimal set: ${res.set.length} of ${items.length} patches${
-          withIds.length ? ` (with ${withIds.join(", ")} at every step)` : ""
-        }`,
-        ...(res.set.length
-          ? res.set.map((id) => `  ${id.padEnd(width)}  ${titles.get(id) ?? ""}`)
-          : ["  (none: the 4.13 baseline is already good)"]),
-        `${res.runs} runs, ${res.cacheHits} cache hits, ${res.unresolved} sets that would not ` +
-          `build (not run)`,
-      );
     });
+}
+
+/** Runs the search and prints its result. */
+async function minimizeWith(
+  opts: { with: string[]; verbose?: true; quiet?: true; json?: true },
+  search: SeriesMinimizer,
+): Promise<void> {
+  const withIds = opts.with;
+  const items = search.items;
+  // Progress as bisect and ablate show it (--verbose, or stderr is a terminal): on a
+  // terminal a bar towards ddmin's bound, whose total becomes the real count when the
+  // search ends, plus a line per test with --verbose; elsewhere a line per test.
+  const show = showProgress(opts);
+  const tty = Deno.stderr.isTerminal();
+  const lines = show && (opts.verbose === true || !tty);
+  const bar = start(search.bound, "minimize", { unit: "tests", quiet: !show || !tty });
+  let tested = 0;
+  let res;
+  try {
+    res = await search.run((t) => {
+      tested++;
+      bar.tick();
+      if (lines) printErr(testLine(t));
+    });
+  } finally {
+    bar.setTotal(Math.max(tested, 1));
+    bar.stop();
+  }
+  const withText = withIds.length ? ` + ${withIds.join(", ")}` : "";
+  if (opts.json) {
+    print(JSON.stringify(
+      {
+        status: res.status,
+        set: res.set,
+        with: withIds,
+        runs: res.runs,
+        cacheHits: res.cacheHits,
+        unresolved: res.unresolved,
+        full: res.full,
+        tests: res.tests,
+      },
+      null,
+      2,
+    ));
+  }
+  if (res.status === "full-not-good") {
+    throw new InputError(
+      `nothing to minimize: the whole series${withText} is not good (${res.full.detail})`,
+    );
+  }
+  if (opts.json) return;
+  const titles = pluginTitles();
+  const width = Math.max(0, ...res.set.map((id) => id.length));
+  print(
+    `1-minimal set: ${res.set.length} of ${items.length} patches${
+      withIds.length ? ` (with ${withIds.join(", ")} at every step)` : ""
+    }`,
+    ...(res.set.length
+      ? res.set.map((id) => `  ${id.padEnd(width)}  ${titles.get(id) ?? ""}`)
+      : ["  (none: the 4.13 baseline is already good)"]),
+    `${res.runs} runs, ${res.cacheHits} cache hits, ${res.unresolved} sets that would not ` +
+      `build (not run)`,
+  );
 }
