@@ -177,8 +177,50 @@ export type {
   BatchResult,
   SeriesRecipe,
 } from "./runtime/lab/batch.ts";
-/** One run of a batch or a sweep, compactly. */
-export type { SweepRun } from "./runtime/lab/sweep.ts";
+/** One run of a batch or a sweep, compactly; a sweep's summary, rates and spreads. */
+export type { Rate, Spread, SweepCounter, SweepResult, SweepRun } from "./runtime/lab/sweep.ts";
+/** A sweep's summary of its runs, and the 95 % Wilson interval of a rate. */
+export { summarise, SWEEP_COUNTERS, sweepRun, wilson } from "./runtime/lab/sweep.ts";
+/**
+ * Runs one configuration over a list of seeds (in workers) and summarises the runs.
+ *
+ * @example
+ * ```ts
+ * import { runSweep, SCENARIOS } from "./mod.ts";
+ * const sweep = await runSweep(
+ *   { scenario: SCENARIOS.default, recipe: { spec: "none" } },
+ *   [1, 2, 3, 4, 5],
+ * );
+ * console.log(sweep.verdicts, sweep.counters.strayWriteCount);
+ * ```
+ */
+export { runSweep } from "./runtime/lab/sweep-run.ts";
+/** Options of runSweep. */
+export type { SweepOptions } from "./runtime/lab/sweep-run.ts";
+/** Seed lists: `100` (1..100), `A..B`, comma lists. */
+export { parseSeeds, seedsText } from "./runtime/lab/seeds.ts";
+/**
+ * What "good" means over seeds: `clean` (the default), parts joined with `+`, a rate
+ * (`dump-ok>=99%`); judge a set of runs with judgeRuns.
+ *
+ * @example
+ * ```ts
+ * import { judgeRuns, parseJudge, runSweep, SCENARIOS } from "./mod.ts";
+ * const sweep = await runSweep({ scenario: SCENARIOS.default, recipe: { spec: "all" } }, [1, 2, 3]);
+ * console.log(judgeRuns(parseJudge("dump-ok>=99%"), sweep.runs)); // "good" or "bad"
+ * ```
+ */
+export {
+  CRITERIA,
+  DEFAULT_JUDGE,
+  judgeRuns,
+  judgeSpecText,
+  judgeText,
+  meets,
+  parseJudge,
+} from "./runtime/lab/judge.ts";
+/** A judge over seeds, and its parts. */
+export type { CriterionPart, JudgeSpec } from "./runtime/lab/judge.ts";
 
 // ---- measurements ------------------------------------------------------------------------
 
@@ -223,8 +265,8 @@ export type {
 } from "./runtime/lab/minimize.ts";
 /** Leave-one-out from the full series. */
 export { ablate } from "./runtime/lab/ablate.ts";
-/** Ablation's options and rows. */
-export type { AblateOptions, AblationRow } from "./runtime/lab/ablate.ts";
+/** Ablation's options and rows (over seeds: each row's sweep). */
+export type { AblateOptions, AblationRow, AblationSweep } from "./runtime/lab/ablate.ts";
 /** The matrix of series subsets, run in Deno workers. */
 export { runMatrix } from "./runtime/lab/matrix-pool.ts";
 /** The matrix's options, config, JSONL header, lines and file. */

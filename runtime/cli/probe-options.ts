@@ -6,7 +6,7 @@
  * @module
  */
 import { type Command, Option, type OptionValues } from "npm:@commander-js/extra-typings@^14";
-import { defaultJudge, type Judge, type ProbeSetup } from "../lab/probe.ts";
+import type { Judge, ProbeSetup } from "../lab/probe.ts";
 import { recipeFiles, seriesFromRecipe } from "../lab/batch.ts";
 import type { ScenarioInput } from "../lab/scenario.ts";
 import { setPool } from "../lab/set-pool.ts";
@@ -22,6 +22,7 @@ import {
   type SeriesOpts,
 } from "./series-options.ts";
 import { limitsFromOptions } from "./sandbox-options.ts";
+import { seedsOption, workersOption } from "./sweep-options.ts";
 
 /**
  * `--with IDS`: a comma list, repeatable; the ids add up.
@@ -41,7 +42,7 @@ export function withOption(
 
 /**
  * Adds what a probing command runs on to `cmd`, in this order: `--scenario`, `--scenario-file`,
- * `--seed` and `--with`.
+ * `--seed`, `--seeds` (each step runs on every seed), `--workers` and `--with`.
  */
 export function addProbeOptions<
   A extends unknown[],
@@ -54,6 +55,8 @@ export function addProbeOptions<
     .addOption(scenarioOption())
     .addOption(scenarioFileOption())
     .addOption(seedOption())
+    .addOption(seedsOption())
+    .addOption(workersOption())
     .addOption(withOption());
 }
 
@@ -87,26 +90,40 @@ export function addSearchSeriesOptions<
 }
 
 /**
- * The series every step of a search starts from, when the series options change it (else
- * nothing: the steps are the patches and the `--with` plugins): `--series` with the `--with`
- * plugins, then `--replace`, `--plugin`, `--order` and `--disable` as `run` applies them.
- * Built in this process when it names no users' file (`base`); else built, and every step run,
- * in a sandbox host (`pool`: close it when the search ends) — users' code never runs here.
+ * Where the steps of a search run. The series every step starts from, when the series options
+ * change it (else the steps are the patches and the `--with` plugins): `--series` with the
+ * `--with` plugins, then `--replace`, `--plugin`, `--order` and `--disable` as `run` applies
+ * them. Built and run in this process for one seed and no users' file (`base`); else in a pool
+ * (`pool`: close it when the search ends) — Workers spreading the seeds over the cores, or
+ * sandbox hosts when it names users' files, so users' code never runs here.
  *
  * @throws {InputError} for a bad file, an unknown id or an impossible placement
  */
 export async function searchSetup(
-  opts: SeriesOpts & { with: readonly string[] } & Parameters<typeof limitsFromOptions>[0],
+  opts:
+    & SeriesOpts
+    & { with: readonly string[]; seeds?: number[]; workers?: number }
+    & Parameters<
+      typeof limitsFromOptions
+    >[0],
   scenario: ScenarioInput,
-  seed?: number,
 ): Promise<Pick<ProbeSetup, "base" | "pool">> {
   const plain = opts.series === "all" && !opts.plugin?.length && !opts.replace.length &&
     !opts.order?.length && !opts.disable.length;
-  if (plain) return {};
   const spec = [...new Set([...opts.series.split(","), ...opts.with].map((s) => s.trim()))];
   const recipe = recipeFromOptions({ ...opts, series: spec.join(",") });
-  if (recipeFiles(recipe).length === 0) return { base: await seriesFromRecipe(recipe) };
-  return { pool: await setPool({ scenario, recipe, seed, sandbox: limitsFromOptions(opts) }) };
+  const many = (opts.seeds?.length ?? 0) > 1;
+  if (recipeFiles(recipe).length === 0 && !many) {
+    return plain ? {} : { base: await seriesFromRecipe(recipe) };
+  }
+  return {
+    pool: await setPool({
+      scenario,
+      recipe,
+      workers: opts.workers,
+      sandbox: limitsFromOptions(opts),
+    }),
+  };
 }
 
 /** `--run SCRIPT`: the predicate script. */
@@ -143,14 +160,13 @@ export function quietOption(
 
 /**
  * The predicate the options choose: the script of `--run` (sandboxed under the limits of
- * `--timeout`, `--max-memory`, `--allow-plugin-perms`), else the default one.
+ * `--timeout`, `--max-memory`, `--allow-plugin-perms`), else none (the `--judge` criterion,
+ * `clean` by default, judges the runs).
  */
 export async function judgeFromOptions(
   opts: { run?: string } & Parameters<typeof limitsFromOptions>[0],
-): Promise<Judge> {
-  return opts.run === undefined
-    ? defaultJudge
-    : await scriptJudge(opts.run, limitsFromOptions(opts));
+): Promise<Judge | undefined> {
+  return opts.run === undefined ? undefined : await scriptJudge(opts.run, limitsFromOptions(opts));
 }
 
 /**
@@ -165,8 +181,11 @@ export function showProgress(opts: { verbose?: boolean; quiet?: boolean }): bool
 /** The help text on predicates and `--with`. */
 export const PROBE_HELP = `
 Predicate:
-  By default a run is good when its verdict is dump-ok and the IOMMU logged no
-  IO_PAGE_FAULT. With --run SCRIPT, \`deno run SCRIPT\` reads the report as JSON on stdin
+  By default a set is good when every run is clean: verdict dump-ok, no IO_PAGE_FAULT
+  logged and no stray DMA write. --judge SPEC says otherwise (dump-ok+no-fault, clean>=95%).
+  With --seeds SPEC each set runs on every seed (in --workers workers) and is judged over
+  them; a --run script answers for each run: the set is bad if any run is bad, good if
+  every run is good, else skipped. With --run SCRIPT, \`deno run SCRIPT\` reads the report as JSON on stdin
   and answers with its exit code, as in git bisect run: 0 good, 125 skip, 1-127 bad; 128 or
   more aborts (exit 2). A series whose dependencies are missing is a skip (not run).
   The script may read only itself and kdump-lab's sources (--allow-plugin-perms grants

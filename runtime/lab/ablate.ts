@@ -21,12 +21,27 @@ import {
   stepSeries,
 } from "./probe.ts";
 import type { Series } from "../plugin/mod.ts";
+import { DEFAULT_JUDGE, meets } from "./judge.ts";
+import type { Report, Verdict } from "./report.ts";
 import { run as labRun } from "./run.ts";
+import { type Spread, summarise, SWEEP_COUNTERS, type SweepCounter, sweepRun } from "./sweep.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { differences, type Outcome, outcomeOf } from "./table.ts";
 
 /** The id of the row that leaves nothing out. */
 export const NOTHING_LEFT_OUT = "none";
+
+/** A row's runs over several seeds (the row's own counters are its first seed's). */
+export interface AblationSweep {
+  /** The seeds, in order. */
+  seeds: number[];
+  /** How many runs ended with each verdict. */
+  verdicts: Partial<Record<Verdict, number>>;
+  /** How many runs were clean (dump-ok, no IO_PAGE_FAULT, no stray write). */
+  clean: number;
+  /** Each counter's min / median / max. */
+  counters: Record<SweepCounter, Spread>;
+}
 
 /** One row: the outcome with patch `id` left out (`none`: the whole series). */
 export interface AblationRow extends Outcome {
@@ -40,6 +55,10 @@ export interface AblationRow extends Outcome {
   changes: string[];
   /** For a skipped row: the plugins that cannot build without the patch. */
   neededBy: string[];
+  /** The seed of the row's counters (the first of `seeds`). */
+  seed: number;
+  /** Over several seeds (`seeds`): the spread of the row's runs. */
+  sweep?: AblationSweep;
 }
 
 /** Options of {@link ablate}. */
@@ -48,6 +67,8 @@ export interface AblateOptions {
   scenario: ScenarioInput | Scenario;
   /** Overrides the scenario's seed. */
   seed?: number;
+  /** Runs every row on each of these seeds (replaces `seed`). */
+  seeds?: readonly number[];
   /** Plugins applied at every step (not left out). */
   with?: readonly string[];
   /** The run function (default the lab's). */
@@ -72,21 +93,27 @@ export async function ablate(opts: AblateOptions): Promise<AblationRow[]> {
   const all = seriesIds();
   const out = searchedIds(setupEnabled(opts), withIds);
   const total = out.length + 1;
-  const rowFor = async (left: string | undefined, full?: Outcome): Promise<AblationRow> => {
+  const rowFor = async (left: string | undefined, full?: AblationRow): Promise<AblationRow> => {
     const ids = all.filter((id) => id !== left);
-    let report;
-    if (opts.pool) report = await opts.pool.run([...ids, ...withIds]);
-    else {
+    let reports: Report[];
+    if (opts.pool) {
+      const given = seeds.map((s) => s ?? parseScenario(scenario).seed);
+      reports = await opts.pool.run([...ids, ...withIds], given);
+    } else {
       const series = opts.base ? stepSeries(opts.base, ids, withIds) : setSeries(ids, withIds);
       if (run === labRun) scenario = parseScenario(scenario); // once: parsed, used as is
-      report = run(scenario, { series, seed: opts.seed });
+      reports = seeds.map((seed) => run(scenario, { series, seed }));
     }
+    const report = reports[0];
     const o = outcomeOf(report);
+    const sweep = reports.length > 1 ? sweepOf(reports) : undefined;
     const neededBy = [...new Set(report.missing.map((m) => m.plugin))];
     const changes = !full
       ? []
       : o.verdict === "skipped"
       ? [`would not build: needed by ${neededBy.join(", ")}`]
+      : sweep && full.sweep
+      ? sweepDifferences(full.sweep, sweep)
       : differences(full, o);
     return {
       id: left ?? NOTHING_LEFT_OUT,
@@ -95,8 +122,11 @@ export async function ablate(opts: AblateOptions): Promise<AblationRow[]> {
       ...o,
       changes,
       neededBy,
+      seed: report.seed,
+      ...(sweep ? { sweep } : {}),
     };
   };
+  const seeds: (number | undefined)[] = opts.seeds?.length ? [...opts.seeds] : [opts.seed];
   const first = await rowFor(undefined);
   const rows = [first];
   opts.onRow?.(first, 0, total);
@@ -106,4 +136,46 @@ export async function ablate(opts: AblateOptions): Promise<AblationRow[]> {
     opts.onRow?.(row, rows.length - 1, total);
   }
   return rows;
+}
+
+/** The spread of a row's runs. */
+function sweepOf(reports: readonly Report[]): AblationSweep {
+  const runs = reports.map(sweepRun);
+  const s = summarise("", [], runs);
+  return {
+    seeds: s.seeds,
+    verdicts: s.verdicts,
+    clean: runs.filter((r) => meets(DEFAULT_JUDGE, r)).length,
+    counters: s.counters,
+  };
+}
+
+/** `dump-ok:97/100,dump-corrupt:3/100` (most frequent first). */
+export function verdictCounts(s: AblationSweep): string {
+  return Object.entries(s.verdicts).sort((a, b) => b[1]! - a[1]! || a[0].localeCompare(b[0]))
+    .map(([v, n]) => `${v}:${n}/${s.seeds.length}`).join(",");
+}
+
+/** What differs between two rows' sweeps, in words: verdicts, clean runs, counters' medians. */
+export function sweepDifferences(a: AblationSweep, b: AblationSweep): string[] {
+  const out: string[] = [];
+  const va = verdictCounts(a), vb = verdictCounts(b);
+  if (va !== vb) out.push(`verdicts ${va} → ${vb}`);
+  if (a.clean !== b.clean) out.push(`clean runs ${a.clean} → ${b.clean} of ${b.seeds.length}`);
+  const labels: Record<SweepCounter, string> = {
+    ioPageFaults: "IO_PAGE_FAULTs logged",
+    faultsPrinted: "printed",
+    faultsSuppressed: "suppressed by SA",
+    strayWriteCount: "stray DMA writes",
+    badPages: "bad dump pages",
+  };
+  for (const c of SWEEP_COUNTERS) {
+    const x = a.counters[c], y = b.counters[c];
+    if (x.min !== y.min || x.median !== y.median || x.max !== y.max) {
+      out.push(
+        `${labels[c]} ${x.min}–${x.max} → ${y.min}–${y.max} (median ${x.median} → ${y.median})`,
+      );
+    }
+  }
+  return out;
 }

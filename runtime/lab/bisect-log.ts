@@ -45,6 +45,10 @@ export interface BisectLogOptions {
   scenarioFile?: string;
   /** The seed of every run (the scenario's own when absent). */
   seed?: number;
+  /** `--seeds`: every step runs on each of these seeds (a seeds spec, e.g. `1..100`). */
+  seeds?: string;
+  /** `--judge`: what good means over the seeds (a criterion spec; absent: clean). */
+  judge?: string;
   /** Plugins applied at every step. */
   with?: string[];
   /** The predicate script (absolute path); none: the default predicate. */

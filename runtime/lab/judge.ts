@@ -33,6 +33,7 @@ export type CriterionPart = keyof typeof CRITERIA;
 
 /** A judge: the parts every counted run must show, and the share of runs that must. */
 export interface JudgeSpec {
+  /** What a run must show (all of them). */
   parts: CriterionPart[];
   /** The least share of runs that must meet the parts (0..1; 1 = every run). */
   atLeast: number;
@@ -73,6 +74,13 @@ export function parseJudge(spec: string, what = "--judge"): JudgeSpec {
     atLeast = p / 100;
   }
   return { parts, atLeast };
+}
+
+/** A judge as a spec {@link parseJudge} reads back, e.g. `clean`, `dump-ok+no-fault>=99%`. */
+export function judgeSpecText(j: JudgeSpec): string {
+  const clean = j.parts.length === 3 && DEFAULT_JUDGE.parts.every((p) => j.parts.includes(p));
+  const what = clean ? "clean" : j.parts.join("+");
+  return j.atLeast === 1 ? what : `${what}>=${Math.round(j.atLeast * 1e6) / 1e4}%`;
 }
 
 /** A judge in words, e.g. `clean (dump-ok, no-fault, no-stray) on every seed`. */

@@ -13,7 +13,16 @@
 import type { Series } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
 import { builtinPlugins, seriesFromSpec, seriesIds } from "./plugins.ts";
+import {
+  DEFAULT_JUDGE,
+  judgeRuns,
+  type JudgeSpec,
+  judgeSpecText,
+  judgeText,
+  meets,
+} from "./judge.ts";
 import type { Report } from "./report.ts";
+import { sweepRun } from "./sweep.ts";
 import { run as labRun, type RunOptions } from "./run.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 
@@ -37,12 +46,48 @@ export interface Tested {
 }
 
 /**
- * The default predicate: "good" when the dump is correct (verdict `dump-ok`) and the IOMMU
- * logged no IO_PAGE_FAULT; "skip" for a series that was not run (`skipped`); else "bad".
+ * The default predicate, `clean` (see judge.ts): "good" when the dump is correct (verdict
+ * `dump-ok`), the IOMMU logged no IO_PAGE_FAULT and no DMA write strayed; "skip" for a series
+ * that was not run (`skipped`); else "bad".
  */
 export function defaultJudge(report: Report): Judgement {
-  if (report.verdict === "skipped") return "skip";
-  return report.verdict === "dump-ok" && report.events.IO_PAGE_FAULT === 0 ? "good" : "bad";
+  return judgeRuns(DEFAULT_JUDGE, [sweepRun(report)]);
+}
+
+/**
+ * The verdicts of a set's runs in one word: the verdict for one run, else each verdict with
+ * its count out of the runs (`dump-ok:97/100,dump-corrupt:3/100`), most frequent first.
+ */
+export function verdictsWord(reports: readonly Report[]): string {
+  if (reports.length === 1) return reports[0].verdict;
+  const counts = new Map<string, number>();
+  for (const r of reports) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([v, n]) => `${v}:${n}/${reports.length}`).join(",");
+}
+
+/**
+ * A set's runs over several seeds in one line: the verdicts, how many seeds met the
+ * criterion, and the first seed that did not (replay it with `--seed`).
+ */
+export function sweepDetail(reports: readonly Report[], criterion: JudgeSpec): string {
+  const rows = reports.map(sweepRun);
+  const met = rows.filter((r) => meets(criterion, r));
+  const miss = rows.find((r) => !meets(criterion, r));
+  const what = judgeSpecText({ ...criterion, atLeast: 1 });
+  return `${verdictsWord(reports)}; ${what} on ${met.length}/${rows.length} ` +
+    `seeds${
+      miss ? ` (not on seed ${miss.seed}: ${reportDetail(reports[rows.indexOf(miss)])})` : ""
+    }`;
+}
+
+/**
+ * What a predicate's answers over a set's seeds come to: "bad" when any seed is bad, "good"
+ * when every seed is good, else (some skipped, none bad) "skip".
+ */
+export function combineJudgements(js: readonly Judgement[]): Judgement {
+  if (js.includes("bad")) return "bad";
+  return js.every((j) => j === "good") ? "good" : "skip";
 }
 
 /**
@@ -132,9 +177,10 @@ export interface SetPool {
   readonly enabled: readonly string[];
   /**
    * Runs the scenario with the base series, its patches outside `ids` disabled (plugins that
-   * are not patches of the series always apply), and gives the report.
+   * are not patches of the series always apply), once per seed, and gives the reports in the
+   * order of `seeds`.
    */
-  run(ids: readonly string[]): Promise<Report>;
+  run(ids: readonly string[], seeds: readonly number[]): Promise<Report[]>;
   /** Stops the pool's workers. */
   close(): void;
 }
@@ -147,8 +193,18 @@ export interface ProbeSetup {
   seed?: number;
   /** Plugins applied at every step (e.g. `bnx2-no-kdump-wait`). */
   with?: readonly string[];
-  /** The predicate (default {@link defaultJudge}). */
+  /**
+   * The seeds every set runs on (default: `seed`, else the scenario's own); the set is
+   * judged over all of them.
+   */
+  seeds?: readonly number[];
+  /**
+   * A predicate over each run's report (a `--run` script); over several seeds, see
+   * {@link combineJudgements}. Without it the set is judged by `criterion`.
+   */
   judge?: Judge;
+  /** What good means over the seeds when there is no `judge` (default `clean`, see judge.ts). */
+  criterion?: JudgeSpec;
   /** The run function (default the lab's `run`). */
   run?: RunFn;
   /**
@@ -170,29 +226,46 @@ export function setupEnabled(setup: Pick<ProbeSetup, "base" | "pool">): string[]
 
 /**
  * A function that tests a set of patch ids: builds its series with the `--with` plugins, runs
- * the scenario (unforced) and asks the predicate — or, when the run was skipped because
- * dependencies are missing, answers "skip" with the run's cause.
+ * the scenario (unforced) on each seed and judges the runs — or, when the runs were skipped
+ * because dependencies are missing, answers "skip" with the cause.
  */
 export function setProber(setup: ProbeSetup): (ids: Iterable<string>) => Promise<Tested> {
   const withIds = checkWith(setup.with ?? []);
-  const judge = setup.judge ?? defaultJudge;
+  const criterion = setup.criterion ?? DEFAULT_JUDGE;
   const run = setup.run ?? labRun;
   let scenario = setup.scenario;
+  const seeds: (number | undefined)[] = setup.seeds?.length ? [...setup.seeds] : [setup.seed];
   return async (ids) => {
-    let report: Report;
-    if (setup.pool) report = await setup.pool.run([...ids, ...withIds]);
-    else {
+    let reports: Report[];
+    const set = [...ids];
+    if (setup.pool) {
+      const given = seeds.map((s) => s ?? parseScenario(scenario).seed);
+      reports = await setup.pool.run([...set, ...withIds], given);
+    } else {
       if (run === labRun) scenario = parseScenario(scenario); // once: parsed, used as is
-      const series = setup.base ? stepSeries(setup.base, ids, withIds) : setSeries(ids, withIds);
-      report = run(scenario, { series, seed: setup.seed });
+      reports = seeds.map((seed) => {
+        const series = setup.base ? stepSeries(setup.base, set, withIds) : setSeries(set, withIds);
+        return run(scenario, { series, seed });
+      });
     }
-    if (report.verdict === "skipped") {
-      return { judgement: "skip", verdict: "skipped", detail: report.cause };
+    if (reports.every((r) => r.verdict === "skipped")) {
+      return { judgement: "skip", verdict: "skipped", detail: reports[0].cause };
     }
+    let judgement: Judgement;
+    if (setup.judge) {
+      const js: Judgement[] = [];
+      for (const r of reports) js.push(await setup.judge(r));
+      judgement = combineJudgements(js);
+    } else judgement = judgeRuns(criterion, reports.map(sweepRun));
     return {
-      judgement: await judge(report),
-      verdict: report.verdict,
-      detail: reportDetail(report),
+      judgement,
+      verdict: verdictsWord(reports),
+      detail: reports.length === 1 ? reportDetail(reports[0]) : sweepDetail(reports, criterion),
     };
   };
+}
+
+/** The criterion a search judges by, in words (for help and headers). */
+export function criterionText(setup: Pick<ProbeSetup, "judge" | "criterion">): string {
+  return setup.judge ? "the --run script's answer" : judgeText(setup.criterion ?? DEFAULT_JUDGE);
 }

@@ -1,15 +1,16 @@
 /**
  * A {@link SetPool} over a {@link BatchPool}: the runs of a search (`bisect`, `minimize`,
- * `ablate`) whose base series names users' plugin files happen in sandbox hosts, like every
- * other run of users' code — the files are loaded, and the series built, only there. Each set
- * is one job (`only`: the set and the `with` plugins) of a config whose recipe is the base.
+ * `ablate`) in workers — over many seeds, spread over the cores — and, when the base series
+ * names users' plugin files, in sandbox hosts like every other run of users' code (the files
+ * are loaded, and the series built, only there). Each run of a set is one job (`only`: the set
+ * and the `with` plugins; a seed) of a config whose recipe is the base.
  *
  * @module
  */
 import { BatchPool, type SeriesRecipe } from "./batch.ts";
 import type { SetPool } from "./probe.ts";
 import type { SandboxLimits } from "./sandbox.ts";
-import { parseScenario, type ScenarioInput } from "./scenario.ts";
+import type { ScenarioInput } from "./scenario.ts";
 
 /** What a {@link setPool} runs. */
 export interface SetPoolOptions {
@@ -17,28 +18,31 @@ export interface SetPoolOptions {
   scenario: ScenarioInput;
   /** The base series of every step, as plain data (its files load in the sandbox hosts). */
   recipe: SeriesRecipe;
-  /** Overrides the scenario's seed. */
-  seed?: number;
   /** The limits users' code runs under. */
   sandbox?: SandboxLimits;
+  /** Workers (default one per core; a single run is done in this thread unless sandboxed). */
+  workers?: number;
 }
 
 /**
- * Starts a pool of one sandbox host (or, for a recipe without users' files, this thread) for
- * the sets of a search, and learns which plugins the base series enables.
+ * Starts a pool for the sets of a search — sandbox hosts for a recipe with users' files, else
+ * Workers (or this thread) — and learns which plugins the base series enables.
  *
  * @throws {InputError} for a bad scenario, plugin file or series edit
  */
 export async function setPool(opts: SetPoolOptions): Promise<SetPool> {
-  const seed = opts.seed ?? parseScenario(opts.scenario).seed;
   const pool = new BatchPool(
     { scenario: opts.scenario, recipe: opts.recipe, reports: true, sandbox: opts.sandbox },
-    { workers: 1 },
+    { workers: opts.workers },
   );
   const enabled = await pool.enabledIds();
   return {
     enabled,
-    run: async (ids) => (await pool.run([{ seed, only: [...ids] }]))[0].report!,
+    run: async (ids, seeds) => {
+      const only = [...ids];
+      const results = await pool.run(seeds.map((seed) => ({ seed, only })));
+      return results.map((r) => r.report!);
+    },
     close: () => pool.close(),
   };
 }

@@ -41,10 +41,15 @@ export function sweepRun(r: Report): SweepRun {
 
 /** A count out of n, its rate and the rate's 95 % Wilson score interval. */
 export interface Rate {
+  /** How many runs. */
   count: number;
+  /** Out of how many. */
   of: number;
+  /** count / of (4 decimals). */
   rate: number;
+  /** The 95 % interval's low end. */
   low: number;
+  /** The 95 % interval's high end. */
   high: number;
 }
 
@@ -73,8 +78,11 @@ export function wilson(count: number, of: number): Rate {
 
 /** How a counter spread over the runs. */
 export interface Spread {
+  /** The least value. */
   min: number;
+  /** The median (the lower middle for an even count). */
   median: number;
+  /** The greatest value. */
   max: number;
 }
 
@@ -99,9 +107,11 @@ export function spread(xs: readonly number[]): Spread {
 
 /** A sweep's result. */
 export interface SweepResult {
+  /** The scenario's name. */
   scenario: string;
   /** The applied series (the plugins' ids, in order). */
   series: string[];
+  /** The seeds, in order. */
   seeds: number[];
   /** How many runs ended with each verdict (only verdicts that came). */
   verdicts: Partial<Record<Verdict, number>>;
@@ -111,6 +121,7 @@ export interface SweepResult {
   seedsByVerdict: Partial<Record<Verdict, number[]>>;
   /** Each counter's min / median / max over the runs. */
   counters: Record<SweepCounter, Spread>;
+  /** Every run, in seed order. */
   runs: SweepRun[];
 }
 

@@ -1,7 +1,13 @@
 /** Judges over sweeps (runtime/lab/judge.ts): criteria, rates, skips. */
 import assert from "node:assert/strict";
 import { InputError } from "../../runtime/lab/input.ts";
-import { DEFAULT_JUDGE, judgeRuns, judgeText, parseJudge } from "../../runtime/lab/judge.ts";
+import {
+  DEFAULT_JUDGE,
+  judgeRuns,
+  judgeSpecText,
+  judgeText,
+  parseJudge,
+} from "../../runtime/lab/judge.ts";
 import type { SweepRun } from "../../runtime/lab/sweep.ts";
 
 const run = (o: Partial<SweepRun> = {}): SweepRun => ({
@@ -42,4 +48,13 @@ Deno.test("judgeRuns: clean wants every run correct, without faults or strays; a
   assert.equal(judgeRuns(parseJudge("dump-ok>=99.5%"), runs), "bad");
   assert.equal(judgeRuns(DEFAULT_JUDGE, [run({ verdict: "skipped" })]), "skip");
   assert.equal(judgeRuns(parseJudge("no-stray"), [run({ verdict: "hang" })]), "good");
+});
+
+Deno.test("judgeSpecText: what parseJudge reads back to the same judge", () => {
+  for (const spec of ["clean", "dump-ok", "no-fault+no-stray", "clean>=95%", "dump-ok>=99.5%"]) {
+    const j = parseJudge(spec);
+    assert.equal(judgeSpecText(j), spec);
+    assert.deepEqual(parseJudge(judgeSpecText(j)), j);
+  }
+  assert.equal(judgeSpecText(parseJudge("no-stray+dump-ok+no-fault")), "clean");
 });

@@ -22,19 +22,21 @@ Deno.test("setPool: sandboxed sets give the reports this process gives, seeds 1-
   const base = await seriesFromRecipe(recipe);
   const ids = seriesIds();
   const sets = [ids, ids.slice(0, 6), []];
-  for (const seed of [1, 2, 3]) {
-    const pool = await setPool({ scenario: SCENARIOS.default, recipe, seed });
-    try {
-      assert.deepEqual([...pool.enabled].sort(), base.enabledIds().sort());
-      assert.ok(!pool.enabled.includes("dte-bit-fields"));
-      for (const set of sets) {
-        const there = await pool.run(set);
+  const pool = await setPool({ scenario: SCENARIOS.default, recipe, workers: 2 });
+  try {
+    const seeds = [1, 2, 3];
+    assert.deepEqual([...pool.enabled].sort(), base.enabledIds().sort());
+    assert.ok(!pool.enabled.includes("dte-bit-fields"));
+    for (const set of sets) {
+      const there = await pool.run(set, seeds);
+      assert.equal(there.length, seeds.length);
+      for (const [i, seed] of seeds.entries()) {
         const here = run(SCENARIOS.default, { series: stepSeries(base, set), seed });
-        assert.deepEqual(there, here, `seed ${seed}, set of ${set.length}`);
-        assert.ok(there.series.includes(base.enabledIds().at(-1)!), `${there.series}`);
+        assert.deepEqual(there[i], here, `seed ${seed}, set of ${set.length}`);
+        assert.ok(there[i].series.includes(base.enabledIds().at(-1)!), `${there[i].series}`);
       }
-    } finally {
-      pool.close();
     }
+  } finally {
+    pool.close();
   }
 });

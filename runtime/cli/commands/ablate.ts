@@ -19,6 +19,7 @@ import Table from "npm:cli-table3@^0.6";
 import { ablate, type AblationRow, NOTHING_LEFT_OUT } from "../../lab/ablate.ts";
 import { checkWith } from "../../lab/probe.ts";
 import type { Verdict } from "../../lab/report.ts";
+import type { SweepCounter } from "../../lab/sweep.ts";
 import { print, printErr, terminalWidth } from "../io.ts";
 import {
   addProbeOptions,
@@ -36,7 +37,7 @@ import { styleVerdict } from "../summary.ts";
 /** The rows as a terminal table. */
 function renderAblation(rows: readonly AblationRow[], width = 120): string {
   const idWidth = Math.max(21, ...rows.map((r) => r.id.length)) + 2;
-  const fixed = [idWidth, 14, 16, 8, 7];
+  const fixed = [idWidth, 20, 16, 8, 7];
   const last = Math.max(20, width - fixed.reduce((a, b) => a + b, 0) - (fixed.length + 2));
   const table = new Table({
     head: [
@@ -55,12 +56,30 @@ function renderAblation(rows: readonly AblationRow[], width = 120): string {
   for (const r of rows) {
     const skipped = r.verdict === "skipped";
     const n = (x: number) => skipped ? "-" : String(x);
+    const sw = r.sweep;
+    /** A counter: its value, or over seeds its min–max. */
+    const c = (k: SweepCounter) =>
+      skipped
+        ? "-"
+        : sw
+        ? (sw.counters[k].min === sw.counters[k].max
+          ? String(sw.counters[k].min)
+          : `${sw.counters[k].min}–${sw.counters[k].max}`)
+        : n(r[k]);
+    const verdict = sw && !skipped
+      ? [
+        ...Object.entries(sw.verdicts).sort((a, b) => b[1]! - a[1]!).map(([v, k]) =>
+          `${styleVerdict(v as Verdict)} ${k}/${sw.seeds.length}`
+        ),
+        `clean ${sw.clean}/${sw.seeds.length}`,
+      ].join("\n")
+      : styleVerdict(r.verdict as Verdict);
     table.push([
       r.id === "none" ? "none (whole series)" : r.id,
-      styleVerdict(r.verdict as Verdict),
-      skipped ? "-" : `${r.ioPageFaults}/${r.faultsPrinted}/${r.faultsSuppressed}`,
-      n(r.strayWriteCount),
-      n(r.badPages),
+      verdict,
+      skipped ? "-" : `${c("ioPageFaults")}/${c("faultsPrinted")}/${c("faultsSuppressed")}`,
+      c("strayWriteCount"),
+      c("badPages"),
       r.id === "none" ? "" : r.changes.length ? r.changes.join("; ") : "nothing observable",
     ]);
   }
@@ -90,13 +109,14 @@ export function registerAblate(program: CommandUnknownOpts): void {
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
-      const runsIn = await searchSetup(opts, scenario, opts.seed);
+      const runsIn = await searchSetup(opts, scenario);
       const lines = showProgress(opts);
       let rows;
       try {
         rows = await ablate({
           scenario,
           seed: opts.seed,
+          seeds: opts.seeds,
           with: withIds,
           ...runsIn,
           onRow: (r, i, total) => {

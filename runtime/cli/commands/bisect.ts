@@ -50,12 +50,18 @@ import { resolveScenario } from "../scenario-options.ts";
 import { sandboxOptions } from "../sandbox-options.ts";
 import type { Permission } from "../../lab/sandbox.ts";
 import type { Judge } from "../../lab/probe.ts";
+import { type JudgeSpec, judgeSpecText, parseJudge } from "../../lab/judge.ts";
+import { parseSeeds, seedsText } from "../../lab/seeds.ts";
+import { judgeOption } from "../sweep-options.ts";
 
 /** The options of `bisect` and `bisect replay`. */
 interface BisectCliOpts {
   scenario: string;
   scenarioFile?: string;
   seed?: number;
+  seeds?: number[];
+  workers?: number;
+  judge?: JudgeSpec;
   with: string[];
   run?: string;
   termOld?: string;
@@ -123,10 +129,11 @@ function stepLines(step: BisectStep, r: Revision, last: number): string[] {
 }
 
 /** The closing lines of a finished search. */
-function resultLines(res: BisectResult, last: number): string[] {
+function resultLines(res: BisectResult, last: number, seedCount = 1): string[] {
   const name = (r: Revision) => `[${r.prefix}] ${r.id}`;
   const replayed = res.steps.filter((s) => s.replayed).length;
-  const runs = `${plural(res.runs, "run")}${
+  const each = seedCount > 1 ? ` on ${seedCount} seeds each` : "";
+  const runs = `${plural(res.runs, seedCount > 1 ? "step" : "run")}${each}${
     replayed ? `, ${plural(replayed, "step")} from the log` : ""
   }`;
   if (res.status === "found") {
@@ -166,8 +173,9 @@ function resultJson(res: BisectResult, record: BisectLogOptions) {
     runs: res.runs,
     scenario: record.scenarioFile ?? record.scenario,
     seed: record.seed ?? null,
+    seeds: record.seeds ?? null,
     with: record.with ?? [],
-    predicate: record.run ?? "default",
+    predicate: record.run ?? record.judge ?? "clean",
   };
 }
 
@@ -181,6 +189,7 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
   const judge = setup.scriptFromLog === undefined
     ? await judgeFromOptions({ ...opts, run: record.run })
     : refusingJudge(setup.scriptFromLog);
+  const seeds = record.seeds === undefined ? undefined : parseSeeds(record.seeds, "seeds");
   const revisions = seriesRevisions();
   const last = revisions.length - 1;
   const steps: BisectStep[] = [];
@@ -233,16 +242,25 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
         order: record.order,
         disable: record.disable ?? [],
         with: record.with ?? [],
+        seeds,
+        workers: opts.workers,
         timeout: opts.timeout,
         maxMemory: opts.maxMemory,
         allowPluginPerms: opts.allowPluginPerms,
       },
       scenario,
-      record.seed,
     );
     res = await bisect({
       revisions,
-      test: prefixTester({ scenario, seed: record.seed, with: record.with, judge, ...where }),
+      test: prefixTester({
+        scenario,
+        seed: record.seed,
+        seeds,
+        with: record.with,
+        judge,
+        criterion: record.judge === undefined ? undefined : parseJudge(record.judge),
+        ...where,
+      }),
       terms: setup.terms,
       known: setup.known,
       onEvent,
@@ -278,7 +296,7 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
       `cannot bisect: the end at prefix ${s.prefix} (${s.id}) was skipped: ${s.detail}`,
     );
   }
-  if (human) print(...resultLines(res, last));
+  if (human) print(...resultLines(res, last, seeds?.length));
 }
 
 /**
@@ -300,6 +318,8 @@ function recordOf(opts: BisectCliOpts): BisectLogOptions {
   if (opts.scenarioFile !== undefined) record.scenarioFile = absolute(opts.scenarioFile);
   else record.scenario = opts.scenario;
   if (opts.seed !== undefined) record.seed = opts.seed;
+  if (opts.seeds !== undefined) record.seeds = seedsText(opts.seeds);
+  if (opts.judge !== undefined) record.judge = judgeSpecText(opts.judge);
   record.with = checkWith(opts.with);
   if (opts.run !== undefined) record.run = absolute(opts.run);
   if (opts.series !== "all") record.series = opts.series;
@@ -331,7 +351,9 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
       ? { scenario: mine.scenario, scenarioFile: mine.scenarioFile }
       : { scenario: fromLog.scenario, scenarioFile: fromLog.scenarioFile }),
     with: given("with") ? mine.with : checkWith(fromLog.with ?? []),
-    seed: mine.seed ?? fromLog.seed,
+    seed: mine.seed ?? (mine.seeds === undefined ? fromLog.seed : undefined),
+    seeds: mine.seeds ?? (mine.seed === undefined ? fromLog.seeds : undefined),
+    judge: mine.judge ?? fromLog.judge,
     run: mine.run ?? fromLog.run,
   };
   // The series options: the command line's when it gives any, else the log's.
@@ -368,6 +390,7 @@ export function registerBisect(program: CommandUnknownOpts): void {
       .argument("[file]", "the log to replay (saved with --log)"),
   ))
     .addOption(runScriptOption())
+    .addOption(judgeOption().conflicts("run"))
     .addOption(sandbox[0])
     .addOption(sandbox[1])
     .addOption(sandbox[2])

@@ -30,6 +30,7 @@ import {
   verboseOption,
 } from "../probe-options.ts";
 import { resolveScenario } from "../scenario-options.ts";
+import { judgeOption } from "../sweep-options.ts";
 
 /** `{a, b}` */
 const braces = (set: readonly string[]) => `{${set.join(", ")}}`;
@@ -49,6 +50,7 @@ export function registerMinimize(program: CommandUnknownOpts): void {
       .description("delta debugging: a 1-minimal set of patches for which the predicate is good"),
   ))
     .addOption(runScriptOption())
+    .addOption(judgeOption().conflicts("run"))
     .addOption(sandbox[0])
     .addOption(sandbox[1])
     .addOption(sandbox[2])
@@ -66,15 +68,17 @@ ${SEARCH_SERIES_HELP}`,
       const scenario = await resolveScenario(opts);
       const withIds = checkWith(opts.with);
       const judge = await judgeFromOptions(opts);
-      const where = await searchSetup(opts, scenario, opts.seed);
+      const where = await searchSetup(opts, scenario);
       try {
         await minimizeWith(
           opts,
           seriesMinimizer({
             scenario,
             seed: opts.seed,
+            seeds: opts.seeds,
             with: withIds,
             judge,
+            criterion: opts.judge,
             ...where,
           }),
         );
@@ -86,10 +90,11 @@ ${SEARCH_SERIES_HELP}`,
 
 /** Runs the search and prints its result. */
 async function minimizeWith(
-  opts: { with: string[]; verbose?: true; quiet?: true; json?: true },
+  opts: { with: string[]; verbose?: true; quiet?: true; json?: true; seeds?: number[] },
   search: SeriesMinimizer,
 ): Promise<void> {
   const withIds = opts.with;
+  const seedCount = opts.seeds?.length ?? 1;
   const items = search.items;
   // Progress as bisect and ablate show it (--verbose, or stderr is a terminal): on a
   // terminal a bar towards ddmin's bound, whose total becomes the real count when the
@@ -142,7 +147,7 @@ async function minimizeWith(
     ...(res.set.length
       ? res.set.map((id) => `  ${id.padEnd(width)}  ${titles.get(id) ?? ""}`)
       : ["  (none: the 4.13 baseline is already good)"]),
-    `${res.runs} runs, ${res.cacheHits} cache hits, ${res.unresolved} sets that would not ` +
-      `build (not run)`,
+    `${res.runs} ${seedCount > 1 ? `sets run on ${seedCount} seeds each` : "runs"}, ` +
+      `${res.cacheHits} cache hits, ${res.unresolved} sets that would not build (not run)`,
   );
 }
