@@ -8,7 +8,11 @@
 import { ansis } from "./colors.ts";
 import type { DmesgEntry } from "../lab/console.ts";
 import { shortCause } from "../lab/matrix-run.ts";
-import type { Report } from "../lab/report.ts";
+import { DEFAULT_JUDGE, meets } from "../lab/judge.ts";
+import type { Report, Verdict } from "../lab/report.ts";
+import { seedsText } from "../lab/seeds.ts";
+import type { SweepResult } from "../lab/sweep.ts";
+import { pct } from "./sweep-view.ts";
 import { type CellLine, sideBySide, type SideBySideRow } from "./side-by-side.ts";
 import { collapseRuns, strayLine, styleVerdict } from "./summary.ts";
 
@@ -52,11 +56,35 @@ function dumpCell(r: Report): string {
   return d ? `${d.result}: ${d.pages} pages, ${d.badPages} bad` : "none";
 }
 
+/** A sweep in a cell: each verdict's count (and a seed that gives it), clean runs, counters. */
+function sweepCell(s: SweepResult): (string | CellLine)[] {
+  const n = s.runs.length;
+  const out: (string | CellLine)[] = [];
+  for (const [v, count] of Object.entries(s.verdicts).sort((a, b) => b[1]! - a[1]!)) {
+    const rate = s.rates[v as Verdict]!;
+    out.push({
+      text: `${v} ${count}/${n} (${pct(rate.low)}–${pct(rate.high)}), e.g. seed ${
+        s.seedsByVerdict[v as Verdict]![0]
+      }`,
+      style: (t) => styleVerdict(v as Verdict, t),
+    });
+  }
+  out.push(`clean ${s.runs.filter((r) => meets(DEFAULT_JUDGE, r)).length}/${n}`);
+  const c = s.counters;
+  const sp = (x: { min: number; median: number; max: number }) =>
+    x.min === x.max ? String(x.min) : `${x.min}–${x.max} (median ${x.median})`;
+  out.push(`IO_PAGE_FAULT logged ${sp(c.ioPageFaults)}`);
+  out.push(`stray DMA writes ${sp(c.strayWriteCount)}`);
+  out.push(`bad dump pages ${sp(c.badPages)}`);
+  return out;
+}
+
 /** The rows of the comparison, `left` = baseline, `right` = the patched series. */
 function demoRows(
   baseline: Report,
   series: Report,
   labels: { left: string; right: string },
+  sweeps?: DemoSweeps,
 ): SideBySideRow[] {
   const both = (f: (r: Report) => string | CellLine | (string | CellLine)[]) => {
     const cell = (r: Report) => {
@@ -68,6 +96,20 @@ function demoRows(
   const head = (s: string) => ({ text: s, style: (t: string) => ansis.bold(t) });
   return [
     { label: "", left: [head(labels.left)], right: [head(labels.right)] },
+    ...(sweeps
+      ? [
+        {
+          label: `${sweeps.baseline.runs.length} seeds`,
+          left: sweepCell(sweeps.baseline),
+          right: sweepCell(sweeps.series),
+        },
+        {
+          label: "",
+          left: [head(`seed ${baseline.seed}, one run`)],
+          right: [head(`seed ${series.seed}, one run`)],
+        },
+      ]
+      : []),
     { label: "verdict", ...both(verdictCell) },
     { label: "cause", ...both((r) => shortCause(r.cause, 100)) },
     { label: "IO_PAGE_FAULT", ...both(faultLine) },
@@ -89,17 +131,28 @@ export interface DemoViewOptions {
   width?: number;
   /** Column headings. */
   labels: { left: string; right: string };
+  /** Both configurations over seeds (shown above the one run). */
+  sweeps?: DemoSweeps;
+}
+
+/** The demo's two configurations over seeds. */
+export interface DemoSweeps {
+  /** The 4.13 baseline's sweep. */
+  baseline: SweepResult;
+  /** The series' sweep. */
+  series: SweepResult;
 }
 
 /** The comparison as lines: a title, then the two columns. */
 export function renderDemo(baseline: Report, series: Report, opts: DemoViewOptions): string[] {
   const { labels } = opts;
-  const title = `scenario ${baseline.scenario}, seed ${baseline.seed}: ` +
+  const over = opts.sweeps ? `seeds ${seedsText(opts.sweeps.baseline.seeds)}, and ` : "";
+  const title = `scenario ${baseline.scenario}, ${over}seed ${baseline.seed}: ` +
     `${labels.left} vs ${labels.right}`;
   return [
     ansis.bold(title),
     "",
-    ...sideBySide(demoRows(baseline, series, labels), {
+    ...sideBySide(demoRows(baseline, series, labels, opts.sweeps), {
       width: opts.width,
       labelStyle: (s) => ansis.dim(s),
     }),

@@ -27,12 +27,21 @@ function asArgument<T>(f: () => T): T {
   }
 }
 
+/**
+ * Parses a `--seeds` value as a command-line argument.
+ *
+ * @throws {InvalidArgumentError} for a bad spec (commander's usage error, exit 2)
+ */
+export function parseSeedsArg(value: string): number[] {
+  return asArgument(() => parseSeeds(value));
+}
+
 /** `--seeds SPEC`. */
 export function seedsOption() {
   return new Option(
     "--seeds <spec>",
     "run over these seeds: N (1..N), A..B, or a comma list (1..10,20); replaces --seed",
-  ).argParser((v) => asArgument(() => parseSeeds(v))).conflicts("seed");
+  ).argParser(parseSeedsArg).conflicts("seed");
 }
 
 /**

@@ -21,27 +21,24 @@ import {
   stepSeries,
 } from "./probe.ts";
 import type { Series } from "../plugin/mod.ts";
-import { DEFAULT_JUDGE, meets } from "./judge.ts";
-import type { Report, Verdict } from "./report.ts";
+import type { Report } from "./report.ts";
 import { run as labRun } from "./run.ts";
-import { type Spread, summarise, SWEEP_COUNTERS, type SweepCounter, sweepRun } from "./sweep.ts";
+import { sweepRun } from "./sweep.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
-import { differences, type Outcome, outcomeOf } from "./table.ts";
+import {
+  differences,
+  type Outcome,
+  outcomeOf,
+  type OutcomeSweep,
+  sweepDifferences,
+  sweepOutcomes,
+} from "./outcome.ts";
 
 /** The id of the row that leaves nothing out. */
 export const NOTHING_LEFT_OUT = "none";
 
 /** A row's runs over several seeds (the row's own counters are its first seed's). */
-export interface AblationSweep {
-  /** The seeds, in order. */
-  seeds: number[];
-  /** How many runs ended with each verdict. */
-  verdicts: Partial<Record<Verdict, number>>;
-  /** How many runs were clean (dump-ok, no IO_PAGE_FAULT, no stray write). */
-  clean: number;
-  /** Each counter's min / median / max. */
-  counters: Record<SweepCounter, Spread>;
-}
+export type AblationSweep = OutcomeSweep;
 
 /** One row: the outcome with patch `id` left out (`none`: the whole series). */
 export interface AblationRow extends Outcome {
@@ -106,7 +103,9 @@ export async function ablate(opts: AblateOptions): Promise<AblationRow[]> {
     }
     const report = reports[0];
     const o = outcomeOf(report);
-    const sweep = reports.length > 1 ? sweepOf(reports) : undefined;
+    const sweep = reports.length > 1
+      ? sweepOutcomes(reports.map(sweepRun), reports.map(outcomeOf))
+      : undefined;
     const neededBy = [...new Set(report.missing.map((m) => m.plugin))];
     const changes = !full
       ? []
@@ -136,46 +135,4 @@ export async function ablate(opts: AblateOptions): Promise<AblationRow[]> {
     opts.onRow?.(row, rows.length - 1, total);
   }
   return rows;
-}
-
-/** The spread of a row's runs. */
-function sweepOf(reports: readonly Report[]): AblationSweep {
-  const runs = reports.map(sweepRun);
-  const s = summarise("", [], runs);
-  return {
-    seeds: s.seeds,
-    verdicts: s.verdicts,
-    clean: runs.filter((r) => meets(DEFAULT_JUDGE, r)).length,
-    counters: s.counters,
-  };
-}
-
-/** `dump-ok:97/100,dump-corrupt:3/100` (most frequent first). */
-export function verdictCounts(s: AblationSweep): string {
-  return Object.entries(s.verdicts).sort((a, b) => b[1]! - a[1]! || a[0].localeCompare(b[0]))
-    .map(([v, n]) => `${v}:${n}/${s.seeds.length}`).join(",");
-}
-
-/** What differs between two rows' sweeps, in words: verdicts, clean runs, counters' medians. */
-export function sweepDifferences(a: AblationSweep, b: AblationSweep): string[] {
-  const out: string[] = [];
-  const va = verdictCounts(a), vb = verdictCounts(b);
-  if (va !== vb) out.push(`verdicts ${va} → ${vb}`);
-  if (a.clean !== b.clean) out.push(`clean runs ${a.clean} → ${b.clean} of ${b.seeds.length}`);
-  const labels: Record<SweepCounter, string> = {
-    ioPageFaults: "IO_PAGE_FAULTs logged",
-    faultsPrinted: "printed",
-    faultsSuppressed: "suppressed by SA",
-    strayWriteCount: "stray DMA writes",
-    badPages: "bad dump pages",
-  };
-  for (const c of SWEEP_COUNTERS) {
-    const x = a.counters[c], y = b.counters[c];
-    if (x.min !== y.min || x.median !== y.median || x.max !== y.max) {
-      out.push(
-        `${labels[c]} ${x.min}–${x.max} → ${y.min}–${y.max} (median ${x.median} → ${y.median})`,
-      );
-    }
-  }
-  return out;
 }

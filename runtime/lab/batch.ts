@@ -13,6 +13,7 @@ import type { Series } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
 import type { PluginFileArg } from "./matrix-run.ts";
 import { buildSeries, loadPluginFile, seriesIds } from "./plugins.ts";
+import { type Outcome, outcomeOf } from "./outcome.ts";
 import type { Report } from "./report.ts";
 import { run } from "./run.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
@@ -67,6 +68,8 @@ export interface BatchConfig {
   force?: boolean;
   /** Return each run's whole Report, not only its row (for predicates that read reports). */
   reports?: boolean;
+  /** Return each run's outcome (verdict, counters, key messages: what the table compares). */
+  outcomes?: boolean;
   /**
    * The limits users' code runs under (default {@link DEFAULT_LIMITS}). A config whose recipe
    * names users' files always runs in sandbox hosts, never in this process.
@@ -95,6 +98,8 @@ export interface BatchResult {
   cause: string;
   /** The whole report, when the config asked for it. */
   report?: Report;
+  /** The run's outcome, when the config asked for it. */
+  outcome?: Outcome;
 }
 
 /** Runs jobs of one config (in this thread). */
@@ -126,6 +131,7 @@ export async function batchRunner(
       series: report.series,
       cause: report.cause,
       ...(config.reports ? { report } : {}),
+      ...(config.outcomes ? { outcome: outcomeOf(report) } : {}),
     };
   };
 }
@@ -292,6 +298,7 @@ export class BatchPool {
       series: report.series,
       cause: report.cause,
       ...(this.config.reports ? { report } : {}),
+      ...(this.config.outcomes ? { outcome: outcomeOf(report) } : {}),
     };
   }
 

@@ -7,32 +7,24 @@
  *
  * @module
  */
-import { Series } from "../plugin/mod.ts";
+import type { Series } from "../plugin/mod.ts";
+import { BatchPool, type BatchPoolOptions } from "./batch.ts";
 import { pluginTitles, seriesFromSpec, seriesIds } from "./plugins.ts";
 import { formatMarkdownTable } from "./markdown-table.ts";
-import { type Report, requiresText } from "./report.ts";
+import {
+  differences,
+  type Outcome,
+  outcomeOf,
+  type OutcomeSweep,
+  spreadText,
+  sweepDifferences,
+  sweepOutcomes,
+} from "./outcome.ts";
 import { run } from "./run.ts";
 import { SCENARIOS } from "./scenarios/mod.ts";
+import { SWEEP_COUNTERS } from "./sweep.ts";
 
-/** The counters and messages a row compares. */
-export interface Outcome {
-  /** The run's verdict. */
-  verdict: string;
-  /** IO_PAGE_FAULTs the IOMMU logged. */
-  ioPageFaults: number;
-  /** IO_PAGE_FAULT lines the kernels printed. */
-  faultsPrinted: number;
-  /** IO_PAGE_FAULTs kept out of the log (DTE.SA and co.). */
-  faultsSuppressed: number;
-  /** Stray DMA writes. */
-  strayWriteCount: number;
-  /** Dump pages that differ from memory at the panic. */
-  badPages: number;
-  /** Key kdump-kernel messages (the series' own lines). */
-  lines: string[];
-  /** Missing dependencies of the run's series, as `plugin requires what`. */
-  missing: string[];
-}
+export { differences, type Outcome, outcomeOf } from "./outcome.ts";
 
 /** One row of the table. */
 export interface PatchRow {
@@ -52,6 +44,8 @@ export interface PatchRow {
   rebuilt?: { dropped: string[]; outcome: Outcome };
   /** What differs, in words. */
   changes: string[];
+  /** Over seeds (`table --seeds`): the spread of each run of the row; the outcomes are the first seed's. */
+  sweeps?: { with: OutcomeSweep; without: OutcomeSweep; rebuilt?: OutcomeSweep };
 }
 
 /** Scenarios to try for each patch, in order of preference, with the series spec to start from. */
@@ -81,42 +75,6 @@ export const PATCH_SCENARIOS: Record<string, { scenario: string; base: string }[
     base: "all",
   }],
 };
-
-const KEY =
-  /Translation|Copied DEV|Failed to copy|Wrong old irq|not expected|above 4G|same dev table|Failed to allocate|timed out|disabled on kernel|timer doesn't work/;
-
-/** The outcome of a report, as the table compares it. */
-export function outcomeOf(r: Report): Outcome {
-  return {
-    verdict: r.verdict,
-    ioPageFaults: r.events.IO_PAGE_FAULT,
-    faultsPrinted: r.faultsPrinted,
-    faultsSuppressed: r.faultsSuppressed,
-    strayWriteCount: r.strayWriteCount,
-    badPages: r.dump?.badPages ?? 0,
-    lines: [
-      ...new Set(
-        r.dmesg.filter((l) => l.kernel === "kernel2" && KEY.test(l.text)).map((l) => l.text),
-      ),
-    ],
-    missing: r.missing.map(requiresText),
-  };
-}
-
-/** What differs between two outcomes, in words (empty if nothing). */
-export function differences(a: Outcome, b: Outcome): string[] {
-  const out: string[] = [];
-  if (a.verdict !== b.verdict) out.push(`verdict ${a.verdict} → ${b.verdict}`);
-  const num = (label: string, x: number, y: number) => x !== y && out.push(`${label} ${x} → ${y}`);
-  num("IO_PAGE_FAULTs logged", a.ioPageFaults, b.ioPageFaults);
-  num("printed", a.faultsPrinted, b.faultsPrinted);
-  num("suppressed by SA", a.faultsSuppressed, b.faultsSuppressed);
-  num("stray DMA writes", a.strayWriteCount, b.strayWriteCount);
-  num("bad dump pages", a.badPages, b.badPages);
-  for (const l of a.lines) if (!b.lines.includes(l)) out.push(`no "${l}"`);
-  for (const l of b.lines) if (!a.lines.includes(l)) out.push(`"${l}"`);
-  return out;
-}
 
 /** `spec` without `id`, and without every plugin that then lacks a dependency. */
 function rebuildWithout(base: Series, id: string): { series: Series; dropped: string[] } {
@@ -172,6 +130,100 @@ export function patchTable(seed?: number): PatchRow[] {
   return rows;
 }
 
+/**
+ * The table over seeds: every run of a row on each of `seeds` (in workers); a row's outcomes
+ * are its first seed's, its `sweeps` the spread over all, and its changes and choice of
+ * scenario come from the sweeps. The result does not depend on the number of workers.
+ */
+export async function patchSweepTable(
+  seeds: readonly number[],
+  opts: BatchPoolOptions = {},
+): Promise<PatchRow[]> {
+  const pools = new Map<string, BatchPool>();
+  const poolFor = (scenario: string, spec: string) => {
+    const key = `${scenario}\n${spec}`;
+    let p = pools.get(key);
+    if (!p) {
+      p = new BatchPool({ scenario: SCENARIOS[scenario], recipe: { spec }, outcomes: true }, opts);
+      pools.set(key, p);
+    }
+    return p;
+  };
+  const ids = seriesIds();
+  const titles = pluginTitles();
+  const rows: PatchRow[] = [];
+  try {
+    for (const id of ids) {
+      const candidates = PATCH_SCENARIOS[id] ?? [{ scenario: "default", base: "all" }];
+      let row: PatchRow | undefined;
+      for (const c of candidates) {
+        const pool = poolFor(c.scenario, c.base);
+        const base = seriesFromSpec(c.base);
+        const on = ids.filter((x) => base.enabledIds().includes(x));
+        const sweepOf = async (only: string[]) => {
+          const res = await pool.run(seeds.map((seed) => ({ seed, only })));
+          return {
+            first: res[0].outcome!,
+            sweep: sweepOutcomes(res.map((r) => r.row), res.map((r) => r.outcome!)),
+          };
+        };
+        const w = await sweepOf(on);
+        const wo = await sweepOf(on.filter((x) => x !== id));
+        let rebuilt: PatchRow["rebuilt"];
+        let rebuiltSweep: OutcomeSweep | undefined;
+        let compare = wo.sweep;
+        if (wo.first.verdict === "skipped") {
+          const rb = rebuildWithout(base, id);
+          const r = await sweepOf(on.filter((x) => x !== id && !rb.dropped.includes(x)));
+          rebuilt = { dropped: rb.dropped, outcome: r.first };
+          rebuiltSweep = compare = r.sweep;
+        }
+        const changes = sweepDifferences(w.sweep, compare);
+        row = {
+          id,
+          title: titles.get(id)!,
+          scenario: c.scenario,
+          base: c.base,
+          with: w.first,
+          without: wo.first,
+          rebuilt,
+          changes,
+          sweeps: {
+            with: w.sweep,
+            without: wo.sweep,
+            ...(rebuiltSweep ? { rebuilt: rebuiltSweep } : {}),
+          },
+        };
+        if (changes.length) break;
+      }
+      rows.push(row!);
+    }
+  } finally {
+    for (const p of pools.values()) p.close();
+  }
+  return rows;
+}
+
+/** A cell over seeds: each verdict's count, clean runs, the counters that were not 0, an example seed. */
+function sweepCell(o: Outcome, s: OutcomeSweep): string {
+  if (o.verdict === "skipped") return `**skipped**: ${o.missing.join("; ")}`;
+  const n = s.seeds.length;
+  const verdicts = Object.entries(s.verdicts).sort((a, b) => b[1]! - a[1]!)
+    .map(([v, k]) => `**${v}** ${k}/${n} (e.g. seed ${s.example[v as keyof typeof s.example]})`);
+  const parts = [verdicts.join(", "), `clean ${s.clean}/${n}`];
+  const names: Record<string, string> = {
+    ioPageFaults: "IO_PAGE_FAULT",
+    faultsPrinted: "printed",
+    faultsSuppressed: "suppressed by SA",
+    strayWriteCount: "stray writes",
+    badPages: "bad dump pages",
+  };
+  for (const c of SWEEP_COUNTERS) {
+    if (s.counters[c].max > 0) parts.push(`${names[c]} ${spreadText(s.counters[c])}`);
+  }
+  return parts.join("; ");
+}
+
 function cell(o: Outcome): string {
   const parts = [`**${o.verdict}**`];
   if (o.verdict === "skipped") return `**skipped**: ${o.missing.join("; ")}`;
@@ -192,14 +244,18 @@ export function renderTable(rows: PatchRow[]): string {
     "|---|---|---|---|---|---|",
   ];
   rows.forEach((r, i) => {
-    let without = cell(r.without);
+    const sw = r.sweeps;
+    let without = sw ? sweepCell(r.without, sw.without) : cell(r.without);
     if (r.rebuilt) {
-      without += `<br>dropping ${r.rebuilt.dropped.join(", ")} too: ${cell(r.rebuilt.outcome)}`;
+      const rebuilt = sw?.rebuilt
+        ? sweepCell(r.rebuilt.outcome, sw.rebuilt)
+        : cell(r.rebuilt.outcome);
+      without += `<br>dropping ${r.rebuilt.dropped.join(", ")} too: ${rebuilt}`;
     }
     const changes = r.changes.length ? r.changes.join("; ") : "nothing observable in this scenario";
     out.push(
       `| ${i + 1} | \`${r.id}\`<br>${r.title} | \`${r.scenario}\` (${r.base}) | ${
-        cell(r.with)
+        sw ? sweepCell(r.with, sw.with) : cell(r.with)
       } | ${without} | ${changes.replaceAll("|", "\\|")} |`,
     );
   });

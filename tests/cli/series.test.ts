@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { run } from "../../runtime/lab/run.ts";
 import { builtinPlugins, seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
+import type { SweepResult } from "../../runtime/lab/sweep.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { renderSummary } from "../../runtime/cli/summary.ts";
@@ -298,11 +299,30 @@ Deno.test("demo: the baseline and all side by side; --json both reports", async 
   assert.ok(faults?.includes("suppressed"), faults);
   assert.ok(lines.some((l) => l.includes("Copied DEV table from previous kernel.")));
 
+  assert.ok(
+    lines.some((l) => /^100 seeds +dump-ok 89\/100 .*dump-ok 100\/100/.test(l)),
+    "the sweep row",
+  );
+
   assert.equal(json.code, 0, json.stderr);
-  const both = JSON.parse(json.stdout) as { baseline: unknown; series: unknown };
+  const both = JSON.parse(json.stdout) as {
+    baseline: unknown;
+    series: unknown;
+    sweeps: Record<"baseline" | "series", SweepResult>;
+  };
+  // The example run (seed 1).
   const baseline = ReportSchema.parse(both.baseline), series = ReportSchema.parse(both.series);
   assert.equal(baseline.verdict, "dump-corrupt");
   assert.deepEqual(baseline.series, []);
   assert.equal(series.verdict, "dump-ok");
   assert.deepEqual(series.series, SERIES);
+  // Over seeds 1-100: the baseline writes stray on every seed (the dump is corrupt on some);
+  // the series is clean on every seed.
+  const { baseline: b, series: s } = both.sweeps;
+  assert.deepEqual(b.seeds, Array.from({ length: 100 }, (_, i) => i + 1));
+  assert.ok(b.counters.strayWriteCount.min > 0);
+  assert.equal(b.verdicts["dump-corrupt"]! + b.verdicts["dump-ok"]!, 100);
+  assert.ok(b.seedsByVerdict["dump-corrupt"]!.includes(1), "seed 1 is the example");
+  assert.deepEqual(s.verdicts, { "dump-ok": 100 });
+  assert.equal(s.counters.strayWriteCount.max + s.counters.ioPageFaults.max, 0);
 });

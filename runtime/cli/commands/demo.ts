@@ -6,11 +6,14 @@
  *
  * @module
  */
-import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
+import { type CommandUnknownOpts, Option } from "npm:@commander-js/extra-typings@^14";
+import { runSweep } from "../../lab/sweep-run.ts";
+import { type DemoSweeps, renderDemo } from "../demo-view.ts";
+import { start } from "../progress.ts";
+import { parseSeedsArg, workersOption } from "../sweep-options.ts";
 import { renderReportsHtml } from "../../html/mod.ts";
 import { seriesFromSpec } from "../../lab/plugins.ts";
 import { run } from "../../lab/run.ts";
-import { renderDemo } from "../demo-view.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import { print, terminalWidth } from "../io.ts";
 import {
@@ -23,6 +26,9 @@ import {
 /** The series the demo compares with the baseline. */
 const DEMO_SERIES = "all";
 
+/** The seeds both sides run over by default: 1..100. */
+const DEMO_SEEDS = Array.from({ length: 100 }, (_, i) => i + 1);
+
 /** Registers the `demo` command on `program`. */
 export function registerDemo(program: CommandUnknownOpts): void {
   program
@@ -33,12 +39,31 @@ export function registerDemo(program: CommandUnknownOpts): void {
     .addOption(scenarioOption())
     .addOption(scenarioFileOption())
     .addOption(seedOption())
-    .option("--json", "print { baseline, series }: the two Reports")
+    .addOption(
+      new Option(
+        "--seeds <spec>",
+        "the sweep both sides run over (N = 1..N, A..B, comma lists); 0: none",
+      ).default(DEMO_SEEDS, "100").argParser((v) => v === "0" ? [] : parseSeedsArg(v)),
+    )
+    .addOption(workersOption())
+    .option("--json", "print { baseline, series, sweeps }: the two Reports and both sweeps")
     .addOption(htmlOption("both reports, their timelines on one shared time axis"))
     .action(async (opts) => {
       const scenario = await resolveScenario(opts);
       const baseline = run(scenario, { seed: opts.seed });
       const series = run(scenario, { seed: opts.seed, series: seriesFromSpec(DEMO_SERIES) });
+      const seeds = opts.seeds as number[];
+      let sweeps: DemoSweeps | undefined;
+      if (seeds.length) {
+        const bar = start(2 * seeds.length, "demo", { quiet: !Deno.stderr.isTerminal() });
+        const over = (spec: string) =>
+          runSweep({ scenario, recipe: { spec } }, seeds, {
+            workers: opts.workers as number | undefined,
+            onProgress: (n) => bar.tick(n),
+          });
+        sweeps = { baseline: await over("none"), series: await over(DEMO_SERIES) };
+        bar.stop();
+      }
       const labels = {
         left: "4.13 (no patches)",
         right: `4.14 (the series: ${series.series.length} patches)`,
@@ -52,7 +77,7 @@ export function registerDemo(program: CommandUnknownOpts): void {
           ], { title: `kdump-lab demo: ${baseline.scenario}` }),
         );
       }
-      if (opts.json) return print(JSON.stringify({ baseline, series }, null, 2));
-      print(...renderDemo(baseline, series, { width: terminalWidth(), labels }));
+      if (opts.json) return print(JSON.stringify({ baseline, series, sweeps }, null, 2));
+      print(...renderDemo(baseline, series, { width: terminalWidth(), labels, sweeps }));
     });
 }

@@ -9,7 +9,9 @@ import type { CommandUnknownOpts } from "npm:@commander-js/extra-typings@^14";
 import { ansis } from "../colors.ts";
 import { InputError, readFailure } from "../../lab/input.ts";
 import { withTable } from "../../lab/readme.ts";
-import { patchTable, renderTable } from "../../lab/table.ts";
+import { type OutcomeSweep, verdictCounts } from "../../lab/outcome.ts";
+import { patchSweepTable, patchTable, renderTable } from "../../lab/table.ts";
+import { seedsOption, workersOption } from "../sweep-options.ts";
 import { print } from "../io.ts";
 import { writeOutputFile } from "../output-files.ts";
 import { parseSeed } from "../scenario-options.ts";
@@ -22,12 +24,17 @@ export function registerTable(program: CommandUnknownOpts): void {
     .option("--markdown", "print the Markdown table README.md carries")
     .option("--json", "print the rows as JSON")
     .option("--seed <n>", "seed for every run (default: each scenario's own)", parseSeed)
+    .addOption(seedsOption())
+    .addOption(workersOption())
     .option(
       "--update-readme <file>",
       "rewrite the table between the marker lines of this README (as deno fmt lays it out)",
     )
     .action(async (opts) => {
-      const rows = patchTable(opts.seed as number | undefined);
+      const seeds = opts.seeds as number[] | undefined;
+      const rows = seeds
+        ? await patchSweepTable(seeds, { workers: opts.workers as number | undefined })
+        : patchTable(opts.seed as number | undefined);
       if (opts.json) return print(JSON.stringify(rows, null, 2));
       if (opts.updateReadme) {
         const name = `--update-readme ${opts.updateReadme}`;
@@ -46,12 +53,15 @@ export function registerTable(program: CommandUnknownOpts): void {
       for (const [i, r] of rows.entries()) {
         print(`${ansis.bold(`${String(i + 1).padStart(2)}. ${r.id}`)}  ${ansis.dim(r.title)}`);
         print(`    scenario ${r.scenario} (series ${r.base})`);
-        print(`    with:    ${r.with.verdict}`);
+        const counts = (s?: OutcomeSweep) => s ? ` (${verdictCounts(s)}, clean ${s.clean})` : "";
+        print(`    with:    ${r.with.verdict}${counts(r.sweeps?.with)}`);
         const without = r.rebuilt
           ? `skipped (${r.without.missing[0]}${
             r.without.missing.length > 1 ? ", …" : ""
-          }); dropping ${r.rebuilt.dropped.join(", ")} too: ${r.rebuilt.outcome.verdict}`
-          : r.without.verdict;
+          }); dropping ${r.rebuilt.dropped.join(", ")} too: ${r.rebuilt.outcome.verdict}${
+            counts(r.sweeps?.rebuilt)
+          }`
+          : `${r.without.verdict}${counts(r.sweeps?.without)}`;
         print(`    without: ${without}`);
         print(
           `    changes: ${
