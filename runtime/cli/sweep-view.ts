@@ -65,13 +65,15 @@ export function renderSweep(r: SweepResult, o: SweepViewOptions): string[] {
   }
   out.push("");
   const cw = Math.max(...Object.values(COUNTER_LABELS).map((l) => l.length));
-  out.push(`${"counter".padEnd(cw)}    min  median     max`);
+  out.push(`${"counter".padEnd(cw)}    min  median     max   runs > 0  e.g. seed`);
   for (const [key, label] of Object.entries(COUNTER_LABELS)) {
-    const s = r.counters[key as keyof SweepResult["counters"]];
+    const k = key as keyof SweepResult["counters"];
+    const s = r.counters[k];
+    const some = r.runs.filter((x) => x[k] > 0);
     out.push(
       `${label.padEnd(cw)}  ${String(s.min).padStart(5)}  ${String(s.median).padStart(6)}  ${
         String(s.max).padStart(6)
-      }`,
+      }  ${String(some.length).padStart(9)}  ${some.length ? some[0].seed : "-"}`,
     );
   }
   if (o.judge) {
