@@ -156,9 +156,20 @@ export function defaultWorkers(): number {
 /** The largest chunk of jobs a worker is given at a time. */
 const MAX_CHUNK = 16;
 
+/**
+ * Without an explicit worker count, a worker is started for every this many jobs (at most one
+ * per core): starting one (loading the modules, warming the JIT) costs about as much as ~100
+ * runs, so 100 seeds run faster in this thread than spread over two fresh workers
+ * (tests/bench/sweep.bench.ts).
+ */
+const JOBS_PER_WORKER = 150;
+
 /** Options of a pool. */
 export interface BatchPoolOptions {
-  /** Workers (default: one per core); 0 runs everything in this thread. */
+  /**
+   * Workers (default: one per core, and one per 150 jobs of a batch — fewer jobs run in this
+   * thread); 0 runs everything in this thread.
+   */
   workers?: number;
 }
 
@@ -176,6 +187,8 @@ export class BatchPool {
   private workers: PoolWorker[] = [];
   private readonly ready = new WeakSet<PoolWorker>();
   private readonly max: number;
+  /** Whether the worker count was given (else it follows the batch's size). */
+  private readonly explicit: boolean;
   /** The users' files of the config (none: Workers, or this thread). */
   private readonly files: string[];
   /** The series a sandbox host said the config builds (for the reports of faults). */
@@ -184,6 +197,7 @@ export class BatchPool {
   /** A pool for `config`'s runs; no worker starts before the first {@link BatchPool.run}. */
   constructor(private readonly config: BatchConfig, opts: BatchPoolOptions = {}) {
     this.max = opts.workers ?? defaultWorkers();
+    this.explicit = opts.workers !== undefined;
     this.files = recipeFiles(config.recipe);
   }
 
@@ -255,7 +269,9 @@ export class BatchPool {
       return await this.inWorkers(jobs, this.workers.slice(0, count), onProgress);
     }
     const runner = await this.local();
-    const count = Math.min(this.max, jobs.length);
+    const wanted = this.explicit ? jobs.length : Math.ceil(jobs.length / JOBS_PER_WORKER);
+    // Workers started for an earlier batch are warm: use them.
+    const count = Math.min(this.max, jobs.length, Math.max(wanted, this.workers.length));
     if (count <= 1) {
       return jobs.map((j) => {
         const r = runner(j);
