@@ -24,7 +24,10 @@ function matrixTitle(h: MatrixHeader, runs: number): string {
     h.force ? "forced" : "",
   ].filter(Boolean);
   const count = h.shard ? `shard ${h.shard}: ${runs} of ${h.runs} runs` : `${h.runs} runs`;
-  return `scenario ${h.scenario}, seed ${h.seed}: ${what} (${count})` +
+  const seeds = h.seeds === undefined
+    ? `seed ${h.seed}`
+    : `seeds ${h.seeds}, each set on every seed`;
+  return `scenario ${h.scenario}, ${seeds}: ${what} (${count})` +
     (extras.length ? `, ${extras.join(", ")}` : "");
 }
 

@@ -44,6 +44,8 @@ export interface MatrixHeatmapInput {
   scenario?: string;
   /** The seed of the runs. */
   seed?: number;
+  /** A matrix over seeds: the seeds every set ran on (cells are sets, `mixed` when they disagree). */
+  seeds?: string;
   /** Page / section title. */
   title?: string;
 }
@@ -350,6 +352,7 @@ export function renderMatrixSection(input: MatrixHeatmapInput): string {
     `${input.patches.length} patches toggled (${input.patches.join(", ")})`,
     input.with?.length ? `applied in every run: ${input.with.join(", ")}` : "",
     input.seed !== undefined ? `seed ${input.seed}` : "",
+    input.seeds !== undefined ? `each set on seeds ${input.seeds}` : "",
   ].filter(Boolean).join("; ");
   const counts = countBy(input.cells, (c) => c.verdict);
   const groups = outcomeGroups(input.cells);

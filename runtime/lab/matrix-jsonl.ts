@@ -17,6 +17,7 @@ import { MatrixPlan } from "./matrix.ts";
 import type { CheckedConfig, MatrixLine, PluginFileArg } from "./matrix-run.ts";
 import { matrixLine } from "./matrix-run.ts";
 import { VERDICTS } from "./report.ts";
+import { parseSeeds, seedsText } from "./seeds.ts";
 
 /** What a matrix ran: the first line of its JSONL. */
 export interface MatrixHeader {
@@ -24,8 +25,10 @@ export interface MatrixHeader {
   format: 1;
   /** The scenario's name. */
   scenario: string;
-  /** The seed of every run. */
+  /** The seed of every run (over seeds: the first). */
   seed: number;
+  /** A matrix over seeds: the seeds every set runs on (a seeds spec, e.g. `1..20`). */
+  seeds?: string;
   /** `full` (every subset of the patches) or `pairwise` (none, each alone, each pair, all). */
   mode: "full" | "pairwise";
   /** The toggled patches, in series order (bit j of a run's index for a full matrix). */
@@ -54,6 +57,7 @@ const HeaderSchema = z.object({
   format: z.literal(1),
   scenario: z.string(),
   seed: z.number().int(),
+  seeds: z.string().optional(),
   mode: z.enum(["full", "pairwise"]),
   patches: z.array(z.string()),
   with: z.array(z.string()),
@@ -72,6 +76,7 @@ const LineSchema = z.object({
   index: count,
   mask: count,
   ids: z.array(z.string()),
+  seed: z.number().int().optional(),
   verdict: z.enum(VERDICTS),
   ioPageFaults: count,
   faultsPrinted: count,
@@ -87,6 +92,7 @@ export function matrixHeader(c: CheckedConfig, shard?: string): MatrixHeader {
     format: 1,
     scenario: c.name,
     seed: c.seed,
+    seeds: c.seeds ? seedsText(c.seeds) : undefined,
     mode: c.mode,
     patches: c.patches,
     with: c.with,
@@ -106,6 +112,7 @@ function normalHeader(h: MatrixHeader): MatrixHeader {
     format: h.format,
     scenario: h.scenario,
     seed: h.seed,
+    ...(h.seeds !== undefined ? { seeds: h.seeds } : {}),
     mode: h.mode,
     patches: [...h.patches],
     with: [...h.with],
@@ -212,7 +219,11 @@ export function mergeJsonl(files: readonly { name: string; text: string }[]): Ma
       );
     }
   }
-  const plan = new MatrixPlan(header.mode, header.patches);
+  const plan = new MatrixPlan(
+    header.mode,
+    header.patches,
+    header.seeds === undefined ? undefined : parseSeeds(header.seeds, `${parsed[0].name}: seeds`),
+  );
   if (plan.size !== header.runs) {
     throw new InputError(
       `${parsed[0].name}: the header says ${header.runs} runs, not ${plan.size}`,
@@ -228,7 +239,7 @@ export function mergeJsonl(files: readonly { name: string; text: string }[]): Ma
         );
       }
       const r = plan.at(l.index);
-      if (r.mask !== l.mask || r.ids.join() !== l.ids.join()) {
+      if (r.mask !== l.mask || r.ids.join() !== l.ids.join() || r.seed !== l.seed) {
         throw new InputError(`${f.name}: run ${l.index} is not mask ${r.mask} of this matrix`);
       }
       if (byIndex.has(l.index)) duplicate.add(l.index);

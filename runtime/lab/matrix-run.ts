@@ -38,6 +38,8 @@ export interface MatrixConfig {
   scenario: ScenarioInput;
   /** Overrides the scenario's seed. */
   seed?: number;
+  /** A matrix over seeds: every set runs on each of these (replaces `seed`). */
+  seeds?: number[];
   /** `full` (every subset) or `pairwise`. */
   mode: MatrixMode;
   /** The toggled patches (default: the whole series). */
@@ -66,6 +68,8 @@ export interface MatrixLine {
   mask: number;
   /** The toggled patches the run applied, in series order. */
   ids: string[];
+  /** A matrix over seeds: the run's seed. */
+  seed?: number;
   /** How the run ended. */
   verdict: Verdict;
   /** IO_PAGE_FAULTs the IOMMU logged. */
@@ -97,6 +101,7 @@ export function matrixLine(run: MatrixRun, o: Omit<MatrixLine, keyof MatrixRun>)
     index: run.index,
     mask: run.mask,
     ids: run.ids,
+    ...(run.seed !== undefined ? { seed: run.seed } : {}),
     verdict: o.verdict,
     ioPageFaults: o.ioPageFaults,
     faultsPrinted: o.faultsPrinted,
@@ -112,8 +117,10 @@ export interface CheckedConfig {
   scenario: ScenarioInput;
   /** The scenario's name. */
   name: string;
-  /** The seed the runs use. */
+  /** The seed the runs use (over seeds: the first). */
   seed: number;
+  /** A matrix over seeds: the seeds every set runs on. */
+  seeds?: number[];
   mode: MatrixMode;
   patches: string[];
   with: string[];
@@ -133,7 +140,7 @@ export interface CheckedConfig {
  * @throws {InputError} one line naming the bad value
  */
 export function checkConfig(config: MatrixConfig): CheckedConfig {
-  const plan = new MatrixPlan(config.mode, config.patches);
+  const plan = new MatrixPlan(config.mode, config.patches, config.seeds);
   const withIds = config.with ?? [];
   const seen = new Set<string>();
   for (const id of withIds) {
@@ -148,7 +155,8 @@ export function checkConfig(config: MatrixConfig): CheckedConfig {
   return {
     scenario: config.scenario,
     name: parsed.data.name,
-    seed: config.seed ?? parsed.data.seed,
+    seed: config.seeds?.length ? config.seeds[0] : config.seed ?? parsed.data.seed,
+    ...(config.seeds?.length ? { seeds: [...config.seeds] } : {}),
     mode: config.mode,
     patches: [...plan.patches],
     with: [...withIds],
@@ -207,7 +215,7 @@ function runOne(
   r: MatrixRun,
 ): MatrixLine {
   const series = seriesOf(base, always, r);
-  const report = run(scenario, { series, seed: c.seed, force: c.force });
+  const report = run(scenario, { series, seed: r.seed ?? c.seed, force: c.force });
   const o = outcomeOf(report);
   return matrixLine(r, { ...o, verdict: report.verdict, cause: shortCause(report.cause) });
 }

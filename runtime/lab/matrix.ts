@@ -28,7 +28,7 @@ export type MatrixMode = "full" | "pairwise";
 /** The most patches a matrix toggles (the series has twelve). */
 const MAX_PATCHES = 24;
 
-/** One run of a matrix: its position, and the patches it applies. */
+/** One run of a matrix: its position, the patches it applies and, over seeds, its seed. */
 export interface MatrixRun {
   /** Position in the matrix (0-based); the order of result lines. */
   index: number;
@@ -36,6 +36,8 @@ export interface MatrixRun {
   mask: number;
   /** The patches applied, in series order. */
   ids: string[];
+  /** A matrix over seeds (`--seeds`): the run's seed (each set runs on every seed in turn). */
+  seed?: number;
 }
 
 /**
@@ -80,12 +82,16 @@ export class MatrixPlan {
   private readonly subsets?: number[];
   /** Series bit of each toggled patch. */
   private readonly bits: number[];
+  /** Over seeds: every set runs on each (run i is set ⌊i / seeds⌋ on seed i mod seeds). */
+  readonly seeds?: readonly number[];
 
   /**
    * @param patches the toggled patches (see {@link matrixPatches}; default: the series)
+   * @param seeds a matrix over seeds: every set runs on each of them
    * @throws {InputError} for a bad patch list
    */
-  constructor(mode: MatrixMode, patches?: readonly string[]) {
+  constructor(mode: MatrixMode, patches?: readonly string[], seeds?: readonly number[]) {
+    if (seeds?.length) this.seeds = [...seeds];
     this.mode = mode;
     this.patches = matrixPatches(patches);
     if (this.patches.length > MAX_PATCHES) {
@@ -96,9 +102,14 @@ export class MatrixPlan {
     if (mode === "pairwise") this.subsets = pairwiseSubsets(this.patches.length);
   }
 
-  /** The number of runs. */
-  get size(): number {
+  /** The number of sets of patches. */
+  get sets(): number {
     return this.subsets?.length ?? 2 ** this.patches.length;
+  }
+
+  /** The number of runs: the sets, times the seeds over seeds. */
+  get size(): number {
+    return this.sets * (this.seeds?.length ?? 1);
   }
 
   /** The run at `index`. */
@@ -106,7 +117,9 @@ export class MatrixPlan {
     if (!Number.isInteger(index) || index < 0 || index >= this.size) {
       throw new RangeError(`run index ${index} is outside the matrix (0..${this.size - 1})`);
     }
-    const local = this.subsets ? this.subsets[index] : index;
+    const n = this.seeds?.length ?? 1;
+    const set = Math.floor(index / n);
+    const local = this.subsets ? this.subsets[set] : set;
     let mask = 0;
     const ids: string[] = [];
     this.patches.forEach((id, j) => {
@@ -115,7 +128,7 @@ export class MatrixPlan {
         ids.push(id);
       }
     });
-    return { index, mask, ids };
+    return this.seeds ? { index, mask, ids, seed: this.seeds[index % n] } : { index, mask, ids };
   }
 
   /** Every run, in index order. */

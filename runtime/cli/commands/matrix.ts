@@ -17,7 +17,7 @@ import { InputError, readFailure } from "../../lab/input.ts";
 import { MatrixPlan, parseShard, shardIndices } from "../../lab/matrix.ts";
 import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";
 import { runMatrix } from "../../lab/matrix-pool.ts";
-import { summarize } from "../../lab/matrix-summary.ts";
+import { perSet, summarize } from "../../lab/matrix-summary.ts";
 import { renderMatrixHtml } from "../../html/mod.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
 import { print, writeStdout } from "../io.ts";
@@ -39,7 +39,7 @@ import {
   pluginPlacementOptions,
   replaceOption,
 } from "../series-options.ts";
-import { parseWorkers } from "../sweep-options.ts";
+import { parseWorkers, seedsOption } from "../sweep-options.ts";
 import { limitsFromOptions, sandboxOptions } from "../sandbox-options.ts";
 
 function parseShardOption(value: string) {
@@ -108,11 +108,12 @@ async function emit(file: MatrixFile, opts: OutputOpts, toStdout: boolean): Prom
     await writeHtml(
       opts.html,
       renderMatrixHtml({
-        cells: file.lines,
+        cells: perSet(file.lines),
         patches: file.header.patches,
         with: file.header.with,
         scenario: file.header.scenario,
-        seed: file.header.seed,
+        seed: file.header.seeds === undefined ? file.header.seed : undefined,
+        seeds: file.header.seeds,
       }),
     );
   }
@@ -144,6 +145,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(scenarioOption())
     .addOption(scenarioFileOption())
     .addOption(seedOption())
+    .addOption(seedsOption())
     .addOption(
       new Option("--patches <ids>", "toggle only these patches (comma list; default: all 12)")
         .argParser(parseIdList),
@@ -196,6 +198,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
       const config = {
         scenario,
         seed: opts.seed,
+        seeds: opts.seeds,
         mode: opts.pairwise ? "pairwise" as const : "full" as const,
         patches: opts.patches,
         with: opts.with,
@@ -207,7 +210,8 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         sandbox: limitsFromOptions(opts),
       };
       const runs =
-        shardIndices(new MatrixPlan(config.mode, config.patches).size, opts.shard).length;
+        shardIndices(new MatrixPlan(config.mode, config.patches, config.seeds).size, opts.shard)
+          .length;
       const progress = start(runs, "matrix", {
         quiet: opts.quiet,
         tty: opts.verbose ? false : undefined,
