@@ -12,6 +12,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   "demo": [
     "kdump-lab demo",
     "kdump-lab demo --scenario two-iommus-one-off --html demo.html",
+    "kdump-lab demo --seeds 1000 --seed 7",
   ],
   "scenarios": ["kdump-lab scenarios", "kdump-lab scenarios --json"],
   "plugins": ["kdump-lab plugins", "kdump-lab plugins --plugin ./examples/flush-old-domain.ts"],
@@ -20,7 +21,12 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "kdump-lab hooks --json",
     "kdump-lab hooks --plugin ./examples/flush-old-domain.ts",
   ],
-  "table": ["kdump-lab table", "kdump-lab table --markdown", "kdump-lab table --json --seed 7"],
+  "table": [
+    "kdump-lab table",
+    "kdump-lab table --markdown",
+    "kdump-lab table --json --seed 7",
+    "kdump-lab table --seeds 100 --update-readme README.md",
+  ],
   "matrix merge": [
     "kdump-lab matrix merge a.jsonl b.jsonl --out matrix.jsonl",
     "kdump-lab matrix merge a.jsonl b.jsonl --json",
@@ -35,6 +41,7 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   "bisect": [
     "kdump-lab bisect",
     "kdump-lab bisect --log bisect.log",
+    "kdump-lab bisect --seeds 100 --judge 'clean>=99%'",
     "kdump-lab bisect replay bisect.log",
     "kdump-lab bisect --term-old slow --term-new quick --run ./pred.ts",
     "kdump-lab bisect --scenario no-dma-api-driver --json --quiet",
@@ -42,12 +49,14 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   "minimize": [
     "kdump-lab minimize",
     "kdump-lab minimize --json --verbose",
+    "kdump-lab minimize --seeds 50 --judge dump-ok+no-fault",
     "kdump-lab minimize --scenario two-iommus-one-off --run ./pred.ts",
   ],
   "ablate": [
     "kdump-lab ablate",
     "kdump-lab ablate --scenario torn-devtab-write --html ablate.html",
     "kdump-lab ablate --json --quiet",
+    "kdump-lab ablate --seeds 100 --scenario two-iommus-one-off",
   ],
 };
 

@@ -136,7 +136,7 @@ _kdump_lab_subs kdump-lab | head -n 1`,
       assert.equal(r.code, 0, r.stderr);
       assert.equal(
         r.stdout,
-        "compdef _kdump_lab kdump-lab\nseries-spec\n--scenario --scenario-file --seed --html\n" +
+        "compdef _kdump_lab kdump-lab\nseries-spec\n--scenario --scenario-file --seed --seeds --workers --html\n" +
           "run:run a scenario through a panic and its kdump kernel; print the outcome\n",
       );
     } finally {

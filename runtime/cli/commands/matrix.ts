@@ -84,6 +84,7 @@ Examples:
   kdump-lab matrix --with bnx2-no-kdump-wait --out matrix.jsonl
   kdump-lab matrix --pairwise --with bnx2-no-kdump-wait --json
   kdump-lab matrix --patches copy-dev-tables,copy-old-trans-table --with bnx2-no-kdump-wait --jsonl
+  kdump-lab matrix --pairwise --seeds 20 --html pairwise.html   # each set on seeds 1..20
   kdump-lab matrix --with bnx2-no-kdump-wait --shard 1/2 --out a.jsonl   # on one machine
   kdump-lab matrix --with bnx2-no-kdump-wait --shard 2/2 --out b.jsonl   # on another
   kdump-lab matrix merge a.jsonl b.jsonl --out matrix.jsonl`;
