@@ -8,7 +8,7 @@
  * @module
  */
 import type { Series } from "../plugin/mod.ts";
-import { BatchPool, type BatchPoolOptions } from "./batch.ts";
+import { BatchPool, type BatchPoolOptions, defaultWorkers } from "./batch.ts";
 import { pluginTitles, seriesFromSpec, seriesIds } from "./plugins.ts";
 import { formatMarkdownTable } from "./markdown-table.ts";
 import {
@@ -144,7 +144,10 @@ export async function patchSweepTable(
     const key = `${scenario}\n${spec}`;
     let p = pools.get(key);
     if (!p) {
-      p = new BatchPool({ scenario: SCENARIOS[scenario], recipe: { spec }, outcomes: true }, opts);
+      // A pool runs several batches: its workers stay warm, so start one per core.
+      p = new BatchPool({ scenario: SCENARIOS[scenario], recipe: { spec }, outcomes: true }, {
+        workers: opts.workers ?? defaultWorkers(),
+      });
       pools.set(key, p);
     }
     return p;
