@@ -47,6 +47,8 @@ export type { CommandName } from "./runtime/hw/layouts/command.ts";
 export { CONTROL, DEV_TAB_BASE, EFR, MMIO, REGISTERS, STATUS } from "./runtime/hw/layouts/mmio.ts";
 export type { MmioOffsets, RegisterDef } from "./runtime/hw/layouts/mmio.ts";
 export { NIC_CTRL, NIC_REG } from "./runtime/hw/pci/nic.ts";
+/** `BB:DD.F` of a 16-bit DeviceID, the way dmesg prints it. */
+export { bdfText } from "./runtime/hw/memory.ts";
 
 // ---- decoders -----------------------------------------------------------------------------
 

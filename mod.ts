@@ -127,8 +127,12 @@ export type { ScenarioChanges } from "./runtime/lab/scenarios/derive.ts";
 
 // ---- series ------------------------------------------------------------------------------
 
-/** A series from a spec: "all", "none", or ids ("all,bnx2-no-kdump-wait"). */
+/** A series from a spec: "all", "later", "none", or ids ("all,later,bnx2-no-kdump-wait"). */
 export { seriesFromSpec } from "./runtime/lab/plugins.ts";
+/** Ids of the later upstream fixes, and of every patch (the series, then the later fixes). */
+export { laterIds, patchIds } from "./runtime/lab/plugins.ts";
+/** Upstream's later kdump fixes, in upstream order (`--series later`). */
+export { LATER } from "./plugins/later/mod.ts";
 /** An ordered, editable list of plugins (what `seriesFromSpec` returns). */
 export { Series } from "./runtime/plugin/mod.ts";
 /** The twelve patches of the series, in order, and their ids. */
@@ -225,13 +229,17 @@ export type { CriterionPart, JudgeSpec } from "./runtime/lab/judge.ts";
 // ---- measurements ------------------------------------------------------------------------
 
 /** Measures what each patch changes (the README table). */
-export { patchTable, renderTable } from "./runtime/lab/table.ts";
+export { patchSweepTable, patchTable, renderTable } from "./runtime/lab/table.ts";
 /** A row of that table. */
 export type { PatchRow } from "./runtime/lab/table.ts";
 /** A report's outcome as that table compares it, and what differs between two, in words. */
 export { differences, outcomeOf } from "./runtime/lab/table.ts";
 /** An outcome (counters and key kernel messages). */
 export type { Outcome } from "./runtime/lab/table.ts";
+/** A configuration's outcomes over seeds, and what differs between two of them. */
+export type { OutcomeSweep } from "./runtime/lab/outcome.ts";
+/** Outcomes over seeds: their spread, their differences in words. */
+export { sweepDifferences, sweepOutcomes, verdictCounts } from "./runtime/lab/outcome.ts";
 
 /** git-bisect over the series' prefixes (the prefixes play the role of commits). */
 export { bisect, defaultTerms, prefixTester, seriesRevisions } from "./runtime/lab/bisect.ts";

@@ -145,7 +145,7 @@ ${walkWord(id)}
     case "$kind" in
       plugin) mapfile -t COMPREPLY < <(compgen -W "$${id}_plugins" -- "$cur") ;;
       plugin-list) mapfile -t COMPREPLY < <(compgen -P "$head" -W "$${id}_plugins" -- "\${cur##*,}") ;;
-      series-spec) mapfile -t COMPREPLY < <(compgen -P "$head" -W "all none $${id}_plugins" -- "\${cur##*,}") ;;
+      series-spec) mapfile -t COMPREPLY < <(compgen -P "$head" -W "all later none $${id}_plugins" -- "\${cur##*,}") ;;
       scenario) mapfile -t COMPREPLY < <(compgen -W "$${id}_scenarios" -- "$cur") ;;
       file) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
       choices:*) mapfile -t COMPREPLY < <(compgen -W "\${kind#choices:}" -- "$cur") ;;
@@ -187,7 +187,7 @@ ${walkWord(id)}
     case "$kind" in
       plugin) compadd -- \${=${id}_plugins} ;;
       plugin-list) compset -P '*,'; compadd -- \${=${id}_plugins} ;;
-      series-spec) compset -P '*,'; compadd -- all none \${=${id}_plugins} ;;
+      series-spec) compset -P '*,'; compadd -- all later none \${=${id}_plugins} ;;
       scenario) compadd -- \${=${id}_scenarios} ;;
       file) _files ;;
       choices:*) compadd -- \${=kind#choices:} ;;
@@ -244,7 +244,7 @@ function fishCommand(model: CompletionModel, cmd: CompletionCommand): string[] {
           : v.kind === "plugin-list"
           ? `(${fn}_comma (${fn}_list plugins))`
           : v.kind === "series-spec"
-          ? `(${fn}_comma all none (${fn}_list plugins))`
+          ? `(${fn}_comma all later none (${fn}_list plugins))`
           : v.kind === "scenario"
           ? `(${fn}_list scenarios)`
           : v.kind === "choices"

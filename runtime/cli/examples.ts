@@ -15,11 +15,11 @@ export const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     "kdump-lab demo --seeds 1000 --seed 7",
   ],
   "scenarios": ["kdump-lab scenarios", "kdump-lab scenarios --json"],
-  "plugins": ["kdump-lab plugins", "kdump-lab plugins --plugin ./examples/flush-old-domain.ts"],
+  "plugins": ["kdump-lab plugins", "kdump-lab plugins --plugin ./examples/old-domain-ids.ts"],
   "hooks": [
     "kdump-lab hooks",
     "kdump-lab hooks --json",
-    "kdump-lab hooks --plugin ./examples/flush-old-domain.ts",
+    "kdump-lab hooks --plugin ./examples/old-domain-ids.ts",
   ],
   "table": [
     "kdump-lab table",

@@ -58,8 +58,9 @@ function parseReplace(value: string, previous: ReplaceArg[]): ReplaceArg[] {
 export function seriesOption() {
   return new Option(
     "--series <spec>",
-    'plugins to apply: "all" (the 12 patches), "none" (the 4.13 baseline) or a comma list ' +
-      'of ids where "all" may appear, e.g. all,bnx2-no-kdump-wait',
+    'plugins to apply: "all" (the 12 patches), "later" (upstream\'s later fixes), "none" ' +
+      '(the 4.13 baseline) or a comma list of ids where "all" and "later" may appear, e.g. ' +
+      "all,later,bnx2-no-kdump-wait",
   ).default("none");
 }
 

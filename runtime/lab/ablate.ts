@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { pluginTitles, seriesIds } from "./plugins.ts";
+import { patchIds, pluginTitles, seriesIds } from "./plugins.ts";
 import {
   checkWith,
   type RunFn,
@@ -87,7 +87,9 @@ export async function ablate(opts: AblateOptions): Promise<AblationRow[]> {
   const run = opts.run ?? labRun;
   let scenario = opts.scenario;
   const titles = pluginTitles();
-  const all = seriesIds();
+  // The patches every row starts from: the twelve, or what the base series enables of every
+  // patch (the later fixes included).
+  const all = setupEnabled(opts) ? patchIds() : seriesIds();
   const out = searchedIds(setupEnabled(opts), withIds);
   const total = out.length + 1;
   const rowFor = async (left: string | undefined, full?: AblationRow): Promise<AblationRow> => {

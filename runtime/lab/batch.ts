@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import type { Series } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
 import type { PluginFileArg } from "./matrix-run.ts";
-import { buildSeries, loadPluginFile, seriesIds } from "./plugins.ts";
+import { buildSeries, loadPluginFile, patchIds } from "./plugins.ts";
 import { type Outcome, outcomeOf } from "./outcome.ts";
 import type { Report } from "./report.ts";
 import { run } from "./run.ts";
@@ -118,7 +118,7 @@ export async function batchRunner(
   const scenario: Scenario = parseScenario(config.scenario);
   const base = await seriesFromRecipe(config.recipe);
   onSeries?.(base.resolve().plugins.map((p) => p.id));
-  const patches = seriesIds();
+  const patches = patchIds();
   return (job) => {
     let series = base;
     if (job.only) {
@@ -306,7 +306,7 @@ export class BatchPool {
   private faulted(job: BatchJob, fault: SandboxFault): BatchResult {
     const scenario = parseScenario(this.config.scenario);
     const series = job.only
-      ? this.series.filter((id) => job.only!.includes(id) || !seriesIds().includes(id))
+      ? this.series.filter((id) => job.only!.includes(id) || !patchIds().includes(id))
       : this.series;
     const report = faultReport({ scenario: scenario.name, seed: job.seed, series }, fault);
     return {

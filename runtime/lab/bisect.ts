@@ -36,12 +36,15 @@ export interface Revision {
 /** The id of prefix 0. */
 export const BASELINE_ID = "baseline";
 
-/** The revisions of the built-in series: prefix 0 (the baseline) to the whole series. */
-export function seriesRevisions(): Revision[] {
+/**
+ * The revisions of a search: prefix 0 (the baseline) to the last of `ids` — by default the
+ * twelve patches of the series; over `--series all,later`, the later fixes after them.
+ */
+export function seriesRevisions(ids: readonly string[] = seriesIds()): Revision[] {
   const titles = pluginTitles();
   return [
     { prefix: 0, id: BASELINE_ID, title: "the 4.13 baseline (no patch of the series)" },
-    ...seriesIds().map((id, i) => ({ prefix: i + 1, id, title: titles.get(id) ?? id })),
+    ...ids.map((id, i) => ({ prefix: i + 1, id, title: titles.get(id) ?? id })),
   ];
 }
 
@@ -49,12 +52,14 @@ export function seriesRevisions(): Revision[] {
 export type PrefixTester = (prefix: number) => Tested | Promise<Tested>;
 
 /**
- * The real tester: prefix k is the first k patches of the series plus the `--with` plugins
- * (see {@link setProber}).
+ * The real tester: prefix k is the first k of `ids` (default: the series' patches) plus the
+ * `--with` plugins (see {@link setProber}).
  */
-export function prefixTester(setup: ProbeSetup): PrefixTester {
+export function prefixTester(
+  setup: ProbeSetup,
+  ids: readonly string[] = seriesIds(),
+): PrefixTester {
   const probe = setProber(setup);
-  const ids = seriesIds();
   return (prefix) => probe(ids.slice(0, prefix));
 }
 

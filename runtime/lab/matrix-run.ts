@@ -14,7 +14,7 @@
 import { formatZodError } from "./errors.ts";
 import { InputError } from "./input.ts";
 import { type MatrixMode, MatrixPlan, type MatrixRun } from "./matrix.ts";
-import { buildSeries, loadPluginFile, seriesIds } from "./plugins.ts";
+import { buildSeries, loadPluginFile, patchIds } from "./plugins.ts";
 import type { Series } from "../plugin/mod.ts";
 import type { Verdict } from "./report.ts";
 import { run } from "./run.ts";
@@ -64,7 +64,7 @@ export interface MatrixConfig {
 export interface MatrixLine {
   /** The run's position in the matrix (0-based). */
   index: number;
-  /** Bitmask over the series (bit j = the j-th patch of the series). */
+  /** Bitmask over every patch (bit j = the j-th of the series, then the later fixes). */
   mask: number;
   /** The toggled patches the run applied, in series order. */
   ids: string[];
@@ -180,7 +180,7 @@ export type MatrixRunner = (index: number) => MatrixLine;
  */
 export async function matrixRunner(config: MatrixConfig): Promise<MatrixRunner> {
   const c = checkConfig(config);
-  const series = seriesIds();
+  const series = patchIds();
   const add = [];
   for (const p of c.plugins) {
     add.push({ plugin: await loadPluginFile(p.file), before: p.before, after: p.after });
@@ -189,7 +189,7 @@ export async function matrixRunner(config: MatrixConfig): Promise<MatrixRunner> 
   for (const r of c.replace) replace.push({ id: r.id, plugin: await loadPluginFile(r.file) });
   const extra = c.with.filter((id) => !series.includes(id));
   const base = buildSeries({
-    spec: ["all", ...extra].join(","),
+    spec: ["all", "later", ...extra].join(","),
     add,
     replace,
     order: c.order,
@@ -203,7 +203,7 @@ export async function matrixRunner(config: MatrixConfig): Promise<MatrixRunner> 
 /** The series of one run: `base` with every series patch off that neither applies. */
 function seriesOf(base: Series, always: readonly string[], r: MatrixRun): Series {
   const s = base.clone();
-  for (const id of seriesIds()) if (!r.ids.includes(id) && !always.includes(id)) s.disable(id);
+  for (const id of patchIds()) if (!r.ids.includes(id) && !always.includes(id)) s.disable(id);
   return s;
 }
 

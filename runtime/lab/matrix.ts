@@ -13,14 +13,14 @@
  *   array: for any two patches, each of the four on/off combinations occurs in some run
  *   (on/on: their pair; on/off and off/on: each alone; off/off: no patch).
  *
- * Every run carries `mask`, the bitmask over the whole series (bit j = the j-th patch of
+ * Every run carries `mask`, the bitmask over every patch (bit j = the j-th of the series, then the later fixes, of
  * the series), so masks compare across matrices restricted to different patches, and `ids`,
  * the patches it applies in series order.
  *
  * @module
  */
 import { InputError } from "./input.ts";
-import { seriesIds } from "./plugins.ts";
+import { patchIds, seriesIds } from "./plugins.ts";
 
 /** How a matrix enumerates combinations of its patches. */
 export type MatrixMode = "full" | "pairwise";
@@ -32,7 +32,7 @@ const MAX_PATCHES = 24;
 export interface MatrixRun {
   /** Position in the matrix (0-based); the order of result lines. */
   index: number;
-  /** Bitmask over the whole series: bit j set = the j-th patch of the series is applied. */
+  /** Bitmask over every patch: bit j set = the j-th patch (the series, then the later fixes) is applied. */
   mask: number;
   /** The patches applied, in series order. */
   ids: string[];
@@ -47,13 +47,13 @@ export interface MatrixRun {
  * @throws {InputError} for an unknown or repeated id, or an empty list
  */
 export function matrixPatches(ids?: readonly string[]): string[] {
-  const all = seriesIds();
-  if (ids === undefined) return all;
+  if (ids === undefined) return seriesIds();
+  const all = patchIds();
   if (ids.length === 0) throw new InputError("no patches to toggle (give series ids)");
   const seen = new Set<string>();
   for (const id of ids) {
     if (!all.includes(id)) {
-      throw new InputError(`unknown patch "${id}" (series: ${all.join(", ")})`);
+      throw new InputError(`unknown patch "${id}" (patches: ${all.join(", ")})`);
     }
     if (seen.has(id)) throw new InputError(`patch "${id}" named twice`);
     seen.add(id);
@@ -97,7 +97,7 @@ export class MatrixPlan {
     if (this.patches.length > MAX_PATCHES) {
       throw new InputError(`too many patches to toggle (${this.patches.length} > ${MAX_PATCHES})`);
     }
-    const all = seriesIds();
+    const all = patchIds();
     this.bits = this.patches.map((id) => 2 ** all.indexOf(id));
     if (mode === "pairwise") this.subsets = pairwiseSubsets(this.patches.length);
   }

@@ -7,7 +7,7 @@
  */
 import type { HookKind, Plugin } from "../plugin/mod.ts";
 import { catalogPlugins, hookKinds } from "./hooks-info.ts";
-import { driverIds, seriesIds, sourceOf } from "./plugins.ts";
+import { driverIds, laterIds, seriesIds, sourceOf } from "./plugins.ts";
 
 /** A hook point named with its kind (`unknown` when no known plugin or the kernel defines it). */
 export interface HookRef {
@@ -21,8 +21,11 @@ export interface PluginInfo {
   /** The patch subject, or a one-line title. */
   title: string;
   description?: string;
-  /** `series` (one of the twelve patches), `driver`, or `file` (a user's plugin file). */
-  source: "series" | "driver" | "file";
+  /**
+   * `series` (one of the twelve patches), `later` (a later upstream fix), `driver`, or `file`
+   * (a user's plugin file).
+   */
+  source: "series" | "later" | "driver" | "file";
   /** For `source: "file"`, the absolute path it was loaded from. */
   file?: string;
   requires: string[];
@@ -37,12 +40,12 @@ export interface PluginInfo {
 }
 
 /**
- * The plugins in series order — the twelve patches, then the driver plugins, then `extra`
+ * The plugins in series order — the twelve patches, the later fixes, the driver plugins, then `extra`
  * (users' files) — described.
  */
 export function describePlugins(extra: readonly Plugin[] = []): PluginInfo[] {
   const kinds = hookKinds(extra);
-  const series = new Set(seriesIds()), drivers = new Set(driverIds());
+  const series = new Set(seriesIds()), later = new Set(laterIds()), drivers = new Set(driverIds());
   const ref = (name: string): HookRef => ({ name, kind: kinds.get(name) ?? "unknown" });
   return catalogPlugins(extra).map((p) => {
     const file = sourceOf(p);
@@ -50,6 +53,8 @@ export function describePlugins(extra: readonly Plugin[] = []): PluginInfo[] {
       ? "file"
       : series.has(p.id)
       ? "series"
+      : later.has(p.id)
+      ? "later"
       : drivers.has(p.id)
       ? "driver"
       : "file";

@@ -1,8 +1,9 @@
 /**
- * The plugins the lab knows by id — the twelve patches of the series and the driver
- * plugins — users' plugin files, and series as users describe them: a spec (`all`, `none`,
- * or a comma list of ids in which `all` stands for the whole series, `all,bnx2-no-kdump-wait`) and
- * edits on top of it (replace, add, order, disable). Every mistake is an {@link InputError}
+ * The plugins the lab knows by id — the twelve patches of the series, upstream's later fixes
+ * and the driver plugins — users' plugin files, and series as users describe them: a spec
+ * (`all`, `later`, `none`, or a comma list of ids in which `all` stands for the whole series
+ * and `later` for the later fixes, `all,later,bnx2-no-kdump-wait`) and edits on top of it
+ * (replace, add, order, disable). Every mistake is an {@link InputError}
  * with a one-line message.
  *
  * @module
@@ -10,12 +11,17 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DRIVER_PLUGINS } from "../../plugins/drivers/mod.ts";
+import { LATER } from "../../plugins/later/mod.ts";
 import { SERIES } from "../../plugins/series/mod.ts";
 import { framed, HOOK_POINTS, isPlugin, type Plugin, Series, SeriesError } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
 
 /** The built-in plugin objects (frozen), for telling them from users' plugins. */
-const BUILTIN: ReadonlySet<Plugin> = new Set([...SERIES, ...Object.values(DRIVER_PLUGINS)]);
+const BUILTIN: ReadonlySet<Plugin> = new Set([
+  ...SERIES,
+  ...LATER,
+  ...Object.values(DRIVER_PLUGINS),
+]);
 
 /**
  * True for the lab's own plugins — the very objects, not a user's plugin with the same id.
@@ -25,9 +31,9 @@ export function isBuiltinPlugin(p: Plugin): boolean {
   return BUILTIN.has(p);
 }
 
-/** Every built-in plugin by id, series first, then the driver plugins. */
+/** Every built-in plugin by id: the series, the later fixes, then the driver plugins. */
 export function builtinPlugins(): Map<string, Plugin> {
-  return new Map([...SERIES, ...Object.values(DRIVER_PLUGINS)].map((p) => [p.id, p]));
+  return new Map([...BUILTIN].map((p) => [p.id, p]));
 }
 
 /** The titles of the built-in plugins (patch subjects, driver plugins' titles), by id. */
@@ -38,6 +44,19 @@ export function pluginTitles(): Map<string, string> {
 /** Ids of the series, in order. */
 export function seriesIds(): string[] {
   return SERIES.map((p) => p.id);
+}
+
+/** Ids of upstream's later fixes, in upstream order. */
+export function laterIds(): string[] {
+  return LATER.map((p) => p.id);
+}
+
+/**
+ * Ids of every patch — the series, then the later fixes — in upstream order: the commits a
+ * search steps through and a matrix toggles.
+ */
+export function patchIds(): string[] {
+  return [...seriesIds(), ...laterIds()];
 }
 
 /** Ids of the driver plugins, in registry order. */
@@ -94,8 +113,8 @@ function unknownId(id: string, known: Map<string, Plugin>): InputError {
 }
 
 /**
- * Builds a series from a spec: `all` (the twelve patches), `none`, or a comma list of plugin
- * ids where `all` expands in place. Unknown ids are input errors. `extra` plugins (a user's
+ * Builds a series from a spec: `all` (the twelve patches), `later` (the later fixes), `none`,
+ * or a comma list of plugin ids where `all` and `later` expand in place. Unknown ids are input errors. `extra` plugins (a user's
  * files) can be named in the list too.
  *
  * @throws {InputError} for an unknown or repeated id
@@ -106,6 +125,7 @@ export function seriesFromSpec(spec: string, extra: readonly Plugin[] = []): Ser
   for (const raw of spec.split(",").map((x) => x.trim()).filter(Boolean)) {
     if (raw === "none") continue;
     if (raw === "all") ids.push(...seriesIds().filter((id) => !ids.includes(id)));
+    else if (raw === "later") ids.push(...laterIds().filter((id) => !ids.includes(id)));
     else if (!known.has(raw)) throw unknownId(raw, known);
     else if (ids.includes(raw)) throw new InputError(`plugin "${raw}" named twice`);
     else ids.push(raw);

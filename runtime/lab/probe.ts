@@ -12,7 +12,7 @@
  */
 import type { Series } from "../plugin/mod.ts";
 import { InputError } from "./input.ts";
-import { builtinPlugins, seriesFromSpec, seriesIds } from "./plugins.ts";
+import { builtinPlugins, laterIds, patchIds, seriesFromSpec, seriesIds } from "./plugins.ts";
 import {
   DEFAULT_JUDGE,
   judgeRuns,
@@ -127,12 +127,13 @@ export function checkWith(ids: readonly string[]): string[] {
 }
 
 /**
- * The series of a set of patch ids plus the `--with` plugins: the series' patches among them
- * in series order, then the other `--with` plugins in the order given.
+ * The series of a set of patch ids plus the `--with` plugins: the patches among them (the
+ * series', then the later fixes) in upstream order, then the other `--with` plugins in the
+ * order given.
  */
 export function setSeries(ids: Iterable<string>, withIds: readonly string[] = []): Series {
   const wanted = new Set([...ids, ...withIds]);
-  const order = seriesIds();
+  const order = patchIds();
   const inSeries = order.filter((id) => wanted.has(id));
   const others = [...wanted].filter((id) => !order.includes(id));
   return seriesFromSpec([...inSeries, ...others].join(",") || "none");
@@ -150,21 +151,42 @@ export function stepSeries(
 ): Series {
   const keep = new Set([...ids, ...withIds]);
   const s = base.clone();
-  for (const id of seriesIds()) if (!keep.has(id) && s.has(id)) s.disable(id);
+  for (const id of patchIds()) if (!keep.has(id) && s.has(id)) s.disable(id);
   return s;
 }
 
 /**
- * The series patches a base series applies (enabled), in series order: what a search tries.
+ * The patches a base series applies (enabled), in upstream order — the series', then the
+ * later fixes': what a search tries.
  *
- * @param enabled the ids the base series enables (undefined: no base, every patch)
+ * @param enabled the ids the base series enables (undefined: no base, the twelve patches)
  */
 export function searchedIds(
   enabled: readonly string[] | undefined,
   withIds: readonly string[] = [],
 ): string[] {
-  const on = enabled ? new Set(enabled) : undefined;
-  return seriesIds().filter((id) => !withIds.includes(id) && (!on || on.has(id)));
+  if (!enabled) return seriesIds().filter((id) => !withIds.includes(id));
+  const on = new Set(enabled);
+  return patchIds().filter((id) => !withIds.includes(id) && on.has(id));
+}
+
+/**
+ * The patches a series spec names (`all`, `later` and ids expanded), in upstream order,
+ * without the `with` plugins and the disabled ones: what a search over `--series SPEC` tries,
+ * known without loading any plugin file.
+ */
+export function specPatchIds(
+  spec: string,
+  withIds: readonly string[] = [],
+  disable: readonly string[] = [],
+): string[] {
+  const named = new Set<string>();
+  for (const raw of spec.split(",").map((x) => x.trim())) {
+    if (raw === "all") seriesIds().forEach((id) => named.add(id));
+    else if (raw === "later") laterIds().forEach((id) => named.add(id));
+    else named.add(raw);
+  }
+  return patchIds().filter((id) => named.has(id) && !withIds.includes(id) && !disable.includes(id));
 }
 
 /**

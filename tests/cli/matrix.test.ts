@@ -129,7 +129,7 @@ Deno.test("matrix: bad input is one line and exit 2", async () => {
   const expected = [
     /^kdump-lab: matrix: option '--shard <k\/n>' argument '3\/2' is invalid\. .*k must be between 1 and n/,
     /^kdump-lab: matrix: .*shard "x" is not k\/n/,
-    /^kdump-lab: matrix: unknown patch "nope" \(series: detect-pre-enabled, /,
+    /^kdump-lab: matrix: unknown patch "nope" \(patches: detect-pre-enabled, /,
     /^kdump-lab: matrix: unknown plugin "nope" \(known: /,
     /^kdump-lab: matrix: --with: "copy-dev-tables" is toggled by the matrix/,
     /^kdump-lab: matrix: option '--workers <n>' argument '0' is invalid/,

@@ -10,7 +10,7 @@ import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { lab, ok, ROOT } from "./lab-kit.ts";
 
-const FLUSH = `${ROOT}examples/flush-old-domain.ts`;
+const USER_FILE = `${ROOT}examples/old-domain-ids.ts`;
 
 Deno.test("ablate --disable ID: the patch is off in every row and not left out on its own", async () => {
   const out = ok(
@@ -32,28 +32,28 @@ Deno.test("ablate --disable ID: the patch is off in every row and not left out o
 });
 
 Deno.test("minimize and bisect --plugin FILE: the user's plugin runs in every step; the log keeps it", async () => {
-  const flush = await loadPluginFile(FLUSH);
+  const userPlugin = await loadPluginFile(USER_FILE);
   const dir = await Deno.makeTempDir({ prefix: "kdump-lab-search-" });
   const log = `${dir}/bisect.log`;
   try {
     const [m, b] = await Promise.all([
-      lab(["minimize", "--plugin", FLUSH, "--json"]),
-      lab(["bisect", "--plugin", FLUSH, "--json", "--log", log]),
+      lab(["minimize", "--plugin", USER_FILE, "--json"]),
+      lab(["bisect", "--plugin", USER_FILE, "--json", "--log", log]),
     ]);
     const min = JSON.parse(ok(m, "minimize --plugin").stdout);
     assert.equal(min.status, "minimized");
     // The 1-minimal set with the plugin: good with it, as run() says when the plugin is added.
     const withPlugin = (ids: string[]) => {
-      const s = seriesFromSpec(ids.join(",") || "none", [flush]).insert(flush);
+      const s = seriesFromSpec(ids.join(",") || "none", [userPlugin]).insert(userPlugin);
       return run(SCENARIOS.default, { series: s });
     };
     const r = withPlugin(min.set);
     assert.equal(r.verdict, "dump-ok");
-    assert.ok(r.series.includes(flush.id), `${r.series}`);
+    assert.ok(r.series.includes(userPlugin.id), `${r.series}`);
     const bis = JSON.parse(ok(b, "bisect --plugin").stdout);
     const text = await Deno.readTextFile(log);
     const options = JSON.parse(/^# options: (.*)$/m.exec(text)![1]);
-    assert.deepEqual(options.plugin, [{ file: FLUSH }]);
+    assert.deepEqual(options.plugin, [{ file: USER_FILE }]);
     const replay = JSON.parse(ok(await lab(["bisect", "replay", log, "--json"]), "replay").stdout);
     assert.equal(replay.first, bis.first);
     assert.equal(replay.runs, 0);

@@ -180,7 +180,7 @@ export default definePlugin({ id: "quiet-reset", title: "a bnx2 fix that does no
     assert.equal(
       unknown.stderr,
       `kdump-lab: run: unknown plugin "bnx2-no-kdump-wiat" (known: ${
-        [...SERIES, "bnx2-no-kdump-wait"].join(", ")
+        [...SERIES, "flush-old-domains", "bnx2-no-kdump-wait"].join(", ")
       })\n`,
     );
     assert.equal(unplaced.code, 2);
@@ -201,7 +201,12 @@ Deno.test("plugins --json and hooks --json: the catalogue", async () => {
   ]);
   assert.equal(plugins.code, 0, plugins.stderr);
   const list = JSON.parse(plugins.stdout) as Record<string, unknown>[];
-  assert.deepEqual(list.map((p) => p.id), [...SERIES, "bnx2-no-kdump-wait"]);
+  assert.deepEqual(list.map((p) => p.id), [...SERIES, "flush-old-domains", "bnx2-no-kdump-wait"]);
+  assert.deepEqual(list.map((p) => p.source), [
+    ...SERIES.map(() => "series"),
+    "later",
+    "driver",
+  ]);
   for (const p of list) {
     for (
       const key of ["id", "title", "requires", "before", "after", "provides", "defines", "hooks"]
@@ -243,8 +248,16 @@ Deno.test("plugins and hooks: the human listings", async () => {
   ]);
   const blocks = (out: Output, what: string) =>
     ok(out, what).stdout.trimEnd().split("\n\n").map((b) => b.split("\n"));
-  const listed = blocks(plugins, "plugins");
-  assert.equal(listed.length, SERIES.length + 1, "the 12 patches and bnx2-no-kdump-wait");
+  const all = blocks(plugins, "plugins");
+  // The groups apart, each under its heading: the series, the later fixes, the drivers.
+  assert.deepEqual(all.filter((b) => b.length === 1).map((b) => b[0]), [
+    'The series (Linux 4.14, "Fix kdump faults"): --series all',
+    "Upstream's later kdump fixes, in upstream order: --series later",
+    "Driver plugins",
+  ]);
+  const listed = all.filter((b) => b.length > 1);
+  assert.equal(listed.length, SERIES.length + 2, "the 12 patches, flush-old-domains, bnx2");
+  assert.deepEqual(listed[12][0], "13 flush-old-domains  later");
   assert.deepEqual(listed[4], [
     " 5 copy-dev-tables  series",
     "   iommu/amd: Add function copy_dev_tables()",
@@ -254,8 +267,8 @@ Deno.test("plugins and hooks: the human listings", async () => {
     "amd_iommu.copy_device_table.entry (run-all)",
     "  taps      —",
   ]);
-  assert.deepEqual(listed[12].slice(0, 2), [
-    "13 bnx2-no-kdump-wait  driver",
+  assert.deepEqual(listed[13].slice(0, 2), [
+    "14 bnx2-no-kdump-wait  driver",
     `   ${builtinPlugins().get("bnx2-no-kdump-wait")!.title}`,
   ]);
 

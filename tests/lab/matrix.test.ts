@@ -103,7 +103,10 @@ Deno.test("pairwise: none, singles, pairs, all — every pair together, every on
 
 Deno.test("patch lists and shards: bad values are one-line input errors", () => {
   assert.deepEqual(matrixPatches(), SERIES);
-  assert.throws(() => matrixPatches(["nope"]), /unknown patch "nope" \(series: detect-pre-enabled/);
+  assert.throws(
+    () => matrixPatches(["nope"]),
+    /unknown patch "nope" \(patches: detect-pre-enabled/,
+  );
   assert.throws(() => matrixPatches([CDT, CDT]), /patch "copy-dev-tables" named twice/);
   assert.throws(() => matrixPatches([]), /no patches to toggle/);
   assert.throws(() => checkConfig({ ...SMALL, with: [CDT] }), /"copy-dev-tables" is toggled/);

@@ -9,7 +9,9 @@ import {
   buildSeries,
   builtinPlugins,
   driverIds,
+  laterIds,
   loadPluginFile,
+  patchIds,
   seriesFromSpec,
   seriesIds,
   sourceOf,
@@ -17,6 +19,9 @@ import {
 import { definePlugin, type Plugin } from "../../runtime/plugin/mod.ts";
 import { SERIES } from "../cli/lab-kit.ts";
 import { inputError } from "./input-kit.ts";
+
+/** Upstream's later fixes, in upstream order. */
+const LATER = ["flush-old-domains"];
 
 /** The absolute file URL of the plugin runtime, as a user's plugin file imports it. */
 const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;
@@ -32,10 +37,19 @@ async function tempModule(text: string): Promise<string> {
   return path;
 }
 
-Deno.test("builtinPlugins / seriesIds / driverIds: the twelve in order, then bnx2-no-kdump-wait", () => {
+Deno.test("builtinPlugins / seriesIds / laterIds / driverIds: the twelve in order, the later fixes, then bnx2-no-kdump-wait", () => {
   assert.deepEqual(seriesIds(), SERIES);
+  assert.deepEqual(laterIds(), LATER);
+  assert.deepEqual(patchIds(), [...SERIES, ...LATER]);
   assert.deepEqual(driverIds(), ["bnx2-no-kdump-wait"]);
-  assert.deepEqual([...builtinPlugins().keys()], [...SERIES, "bnx2-no-kdump-wait"]);
+  assert.deepEqual([...builtinPlugins().keys()], [...SERIES, ...LATER, "bnx2-no-kdump-wait"]);
+});
+
+Deno.test("seriesFromSpec: later names the later fixes, in upstream order; all,later is the series and them", () => {
+  assert.deepEqual(seriesFromSpec("later").ids(), LATER);
+  assert.deepEqual(seriesFromSpec("all,later").ids(), [...SERIES, ...LATER]);
+  assert.deepEqual(seriesFromSpec("later,all").ids(), [...LATER, ...SERIES]);
+  assert.throws(() => seriesFromSpec("later,flush-old-domains"), /named twice/);
 });
 
 Deno.test("seriesFromSpec: none, all, all inside a list, user plugins by id", () => {
@@ -66,7 +80,9 @@ Deno.test("seriesFromSpec: none, all, all inside a list, user plugins by id", ()
 Deno.test("seriesFromSpec: unknown ids list the known ones; repeats are refused", async () => {
   assert.equal(
     await inputError(() => seriesFromSpec("all,bnx2-no-kdump-wiat")),
-    `unknown plugin "bnx2-no-kdump-wiat" (known: ${[...SERIES, "bnx2-no-kdump-wait"].join(", ")})`,
+    `unknown plugin "bnx2-no-kdump-wiat" (known: ${
+      [...SERIES, ...LATER, "bnx2-no-kdump-wait"].join(", ")
+    })`,
   );
   assert.equal(
     await inputError(() => seriesFromSpec("bnx2-no-kdump-wait,bnx2-no-kdump-wait")),
@@ -147,7 +163,7 @@ Deno.test("buildSeries: replace keeps the place and the enabled state", () => {
 });
 
 Deno.test("buildSeries: each mistake is one line naming the id", async () => {
-  const known = [...SERIES, "bnx2-no-kdump-wait"].join(", ");
+  const known = [...SERIES, ...LATER, "bnx2-no-kdump-wait"].join(", ");
   const cases: [() => unknown, string][] = [
     [
       () => buildSeries({ spec: "all", disable: ["nope"] }),

@@ -139,3 +139,25 @@ Deno.test("README 'What the model turns up': each finding's rate over seeds 1-10
     assert.equal(clean(without), 100);
   }
 });
+
+Deno.test("README 'After 4.14': flush-old-domains changes no outcome on 100 of 100 seeds, with or without the DomainID reservation", async () => {
+  const same = (a: SweepResult, b: SweepResult) =>
+    assert.deepEqual(
+      a.runs.map((r) => [r.verdict, r.strayWriteCount, r.ioPageFaults, r.faultsPrinted]),
+      b.runs.map((r) => [r.verdict, r.strayWriteCount, r.ioPageFaults, r.faultsPrinted]),
+    );
+  const noReserve = ["sanity-check-old-dte", "drop-gcr3-root"];
+  const [d, dF, t, tF, n, nF] = await Promise.all([
+    sweep("all"),
+    sweep("all,flush-old-domains"),
+    sweep("all", undefined, "tg3-nic"),
+    sweep("all,flush-old-domains", undefined, "tg3-nic"),
+    sweep("all", undefined, "default", noReserve),
+    sweep("all,flush-old-domains", undefined, "default", noReserve),
+  ]);
+  for (const [a, b] of [[d, dF], [t, tF], [n, nF]]) same(a, b);
+  for (const s of [d, dF, t, tF]) assert.equal(clean(s), 100);
+  has("**dump-ok** 100/100; clean 100/100 | **dump-ok** 100/100; clean 100/100");
+  has("the outcome is again the same on 100 of 100 seeds");
+  has("stay the same on every one of 100 seeds, on `default` and on `tg3-nic`");
+});

@@ -157,7 +157,7 @@ Deno.test("sandbox: users' code cannot patch JavaScript's built-in prototypes th
 });
 
 Deno.test("sandbox: a well-behaved plugin file gives the same report in the sandbox as in process", async () => {
-  const file = new URL("../../examples/flush-old-domain.ts", import.meta.url).pathname;
+  const file = new URL("../../examples/old-domain-ids.ts", import.meta.url).pathname;
   const [r] = await sandboxed(file, { limits: { timeoutS: 60, maxMemoryMb: 1024, allow: [] } });
   const series = seriesFromSpec("all").insert(await loadPluginFile(file));
   const inProcess = run(SCENARIOS.default, { series, seed: 1 });

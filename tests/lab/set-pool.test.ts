@@ -11,7 +11,7 @@ import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { setPool } from "../../runtime/lab/set-pool.ts";
 
-const FILE = new URL("../../examples/flush-old-domain.ts", import.meta.url).pathname;
+const FILE = new URL("../../examples/old-domain-ids.ts", import.meta.url).pathname;
 
 Deno.test("setPool: sandboxed sets give the reports this process gives, seeds 1-3", async () => {
   const recipe: SeriesRecipe = {

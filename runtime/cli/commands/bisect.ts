@@ -31,7 +31,7 @@ import {
   parseBisectLog,
 } from "../../lab/bisect-log.ts";
 import { InputError, readFailure } from "../../lab/input.ts";
-import { checkWith, type Tested } from "../../lab/probe.ts";
+import { checkWith, specPatchIds, type Tested } from "../../lab/probe.ts";
 import { print, printErr } from "../io.ts";
 import { replaceFileSync, sameFile, writeOutputFile } from "../output-files.ts";
 import {
@@ -190,7 +190,7 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
     ? await judgeFromOptions({ ...opts, run: record.run })
     : refusingJudge(setup.scriptFromLog);
   const seeds = record.seeds === undefined ? undefined : parseSeeds(record.seeds, "seeds");
-  const revisions = seriesRevisions();
+  const revisions = seriesRevisions(recordPatchIds(record));
   const last = revisions.length - 1;
   const steps: BisectStep[] = [];
   const human = !opts.json;
@@ -260,7 +260,7 @@ async function runBisect(opts: BisectCliOpts, setup: Setup): Promise<void> {
         judge,
         criterion: record.judge === undefined ? undefined : parseJudge(record.judge),
         ...where,
-      }),
+      }, revisions.slice(1).map((r) => r.id)),
       terms: setup.terms,
       known: setup.known,
       onEvent,
@@ -312,6 +312,14 @@ function refusingJudge(script: string): Judge {
   };
 }
 
+/**
+ * The patches a bisection steps through: those its `--series` names (the twelve by default;
+ * `all,later` adds the later fixes), without the `--with` and `--disable` ones.
+ */
+function recordPatchIds(record: BisectLogOptions): string[] {
+  return specPatchIds(record.series ?? "all", record.with ?? [], record.disable ?? []);
+}
+
 /** The scenario, seed, plugins and script as the command line gives them. */
 function recordOf(opts: BisectCliOpts): BisectLogOptions {
   const record: BisectLogOptions = {};
@@ -343,7 +351,6 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
     throw new InputError(`bisect log ${file}: cannot read it: ${readFailure(e)}`);
   }
   const log = parseBisectLog(text, `bisect log ${file}`);
-  const known = knownFromLog(log, seriesRevisions(), `bisect log ${file}`);
   const fromLog = log.options ?? {};
   const mine = recordOf(opts);
   const record: BisectLogOptions = {
@@ -362,6 +369,11 @@ async function replaySetup(file: string, opts: BisectCliOpts, given: (o: string)
   for (const k of ["series", "plugin", "replace", "order", "disable"] as const) {
     if (series[k] !== undefined) Object.assign(record, { [k]: series[k] });
   }
+  const known = knownFromLog(
+    log,
+    seriesRevisions(recordPatchIds(record)),
+    `bisect log ${file}`,
+  );
   const terms = checkTerms(opts.termOld, opts.termNew) ?? log.terms;
   if (log.terms && (terms?.old !== log.terms.old || terms?.new !== log.terms.new)) {
     throw new InputError(

@@ -1,6 +1,6 @@
 /**
- * `kdump-lab plugins`: the plugins the lab knows, in series order — the twelve patches, the
- * driver plugins, then any `--plugin` files — with title, dependencies, the hook points each
+ * `kdump-lab plugins`: the plugins the lab knows, in groups — the twelve patches, upstream's
+ * later fixes, the driver plugins, then any `--plugin` files — with title, dependencies, the hook points each
  * defines and the ones it taps (with their kinds). `--json` prints the list as objects.
  *
  * @module
@@ -14,6 +14,14 @@ import { describeSandboxed } from "../../lab/sandbox-describe.ts";
 import { limitsFromOptions, sandboxOptions } from "../sandbox-options.ts";
 
 const LABEL = 10;
+
+/** The groups `plugins` lists, in order, with their headings. */
+const GROUPS: readonly [PluginInfo["source"], string][] = [
+  ["series", 'The series (Linux 4.14, "Fix kdump faults"): --series all'],
+  ["later", "Upstream's later kdump fixes, in upstream order: --series later"],
+  ["driver", "Driver plugins"],
+  ["file", "Plugin files"],
+];
 const none = ansis.dim("—");
 const refs = (list: readonly HookRef[]) =>
   list.length ? list.map((h) => `${h.name} ${ansis.dim(`(${h.kind})`)}`).join(", ") : none;
@@ -41,7 +49,7 @@ export function registerPlugins(program: CommandUnknownOpts): void {
   program
     .command("plugins")
     .description(
-      "list the plugins in series order (the 12 patches, driver plugins, --plugin files) " +
+      "list the plugins (the 12 patches, the later upstream fixes, driver plugins, --plugin files) " +
         "with their dependencies and hook points",
     )
     .addOption(listPluginOption())
@@ -56,6 +64,15 @@ export function registerPlugins(program: CommandUnknownOpts): void {
       // Users' files load in a sandbox host: loading a module runs its code.
       const list = (await describeSandboxed(opts.plugin, limitsFromOptions(opts))).plugins;
       if (opts.json) return print(JSON.stringify(list, null, 2));
-      print(...list.flatMap((p, i) => [...(i ? [""] : []), ...renderPlugin(p, i)]));
+      // The groups apart, each under a heading: the series, the later fixes, drivers, files.
+      const out: string[] = [];
+      for (const [source, heading] of GROUPS) {
+        const mine = list.filter((p) => p.source === source);
+        if (!mine.length) continue;
+        if (out.length) out.push("");
+        out.push(ansis.bold(heading));
+        for (const p of mine) out.push("", ...renderPlugin(p, list.indexOf(p)));
+      }
+      print(...out);
     });
 }

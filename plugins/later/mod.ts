@@ -1,0 +1,14 @@
+/**
+ * Upstream's later fixes to kdump on AMD IOMMUs, after the 4.14 series, one plugin per fix, in
+ * upstream order (`--series later`; `all,later` is the series and what came after it).
+ *
+ * @module
+ */
+import { deepFreeze } from "../../runtime/plugin/freeze.ts";
+import type { Plugin } from "../../runtime/plugin/mod.ts";
+import flushOldDomains from "./flush-old-domains.ts";
+
+/** The later fixes, in upstream order. Frozen, deeply, like the series. */
+export const LATER: readonly Plugin[] = deepFreeze([
+  flushOldDomains,
+] as Plugin[]);

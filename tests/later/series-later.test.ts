@@ -1,0 +1,74 @@
+/**
+ * `--series later` and `all,later`: the later fixes are patches like the twelve — bisect steps
+ * through them after the series (prefix 13 is flush-old-domains), matrix toggles them, and a
+ * search's patch list comes from the spec without loading anything.
+ */
+import assert from "node:assert/strict";
+import { specPatchIds } from "../../runtime/lab/probe.ts";
+import { seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
+import { run } from "../../runtime/lab/run.ts";
+import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
+import { lab, ok } from "../cli/lab-kit.ts";
+
+Deno.test("specPatchIds: the patches a spec names, in upstream order, without --with and --disable", () => {
+  assert.deepEqual(specPatchIds("all"), seriesIds());
+  assert.deepEqual(specPatchIds("all,later"), [...seriesIds(), "flush-old-domains"]);
+  assert.deepEqual(specPatchIds("later,detect-pre-enabled"), [
+    "detect-pre-enabled",
+    "flush-old-domains",
+  ]);
+  assert.deepEqual(
+    specPatchIds("all,later,bnx2-no-kdump-wait", [], ["helper-functions"]).length,
+    12,
+  );
+  assert.deepEqual(specPatchIds("all,later", ["flush-old-domains"]), seriesIds());
+});
+
+Deno.test("bisect --series all,later --seeds 5: thirteen commits, the later fix the newest; the answer is the series' own", async () => {
+  const res = JSON.parse(
+    ok(
+      await lab(["bisect", "--series", "all,later", "--seeds", "5", "--json", "--quiet"]),
+      "bisect",
+    )
+      .stdout,
+  );
+  const newest = res.steps.find((s: { prefix: number }) => s.prefix === 13);
+  assert.equal(newest.id, "flush-old-domains");
+  assert.equal(newest.verdict, "dump-ok:5/5");
+  assert.equal(res.first, "disable-only-if-off");
+});
+
+Deno.test("matrix toggles a later fix: each run is run() with that set, seeds 1-3", async () => {
+  const chain = [
+    "detect-pre-enabled",
+    "helper-functions",
+    "dte-bit-fields",
+    "copy-dev-tables",
+    "copy-old-trans-table",
+  ];
+  const out = ok(
+    await lab([
+      "matrix",
+      "--patches",
+      "disable-only-if-off,flush-old-domains",
+      "--with",
+      chain.join(","),
+      "--seeds",
+      "3",
+      "--jsonl",
+      "--quiet",
+    ]),
+    "matrix",
+  );
+  const lines = out.stdout.trimEnd().split("\n").slice(1).map((l) => JSON.parse(l));
+  assert.equal(lines.length, 12);
+  assert.ok(lines.some((l) => l.ids.includes("flush-old-domains")));
+  for (const l of lines) {
+    const r = run(SCENARIOS.default, {
+      series: seriesFromSpec([...chain, ...l.ids].join(",")),
+      seed: l.seed,
+    });
+    assert.equal(l.verdict, r.verdict, `${l.ids} seed ${l.seed}`);
+    assert.equal(l.strayWriteCount, r.strayWriteCount);
+  }
+});
