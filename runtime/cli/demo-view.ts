@@ -10,6 +10,7 @@ import type { DmesgEntry } from "../lab/console.ts";
 import { shortCause } from "../lab/matrix-run.ts";
 import { DEFAULT_JUDGE, meets } from "../lab/judge.ts";
 import type { Report, Verdict } from "../lab/report.ts";
+import { spreadText } from "../lab/outcome.ts";
 import { seedsText } from "../lab/seeds.ts";
 import type { SweepResult } from "../lab/sweep.ts";
 import { pct } from "./sweep-view.ts";
@@ -71,11 +72,9 @@ function sweepCell(s: SweepResult): (string | CellLine)[] {
   }
   out.push(`clean ${s.runs.filter((r) => meets(DEFAULT_JUDGE, r)).length}/${n}`);
   const c = s.counters;
-  const sp = (x: { min: number; median: number; max: number }) =>
-    x.min === x.max ? String(x.min) : `${x.min}–${x.max} (median ${x.median})`;
-  out.push(`IO_PAGE_FAULT logged ${sp(c.ioPageFaults)}`);
-  out.push(`stray DMA writes ${sp(c.strayWriteCount)}`);
-  out.push(`bad dump pages ${sp(c.badPages)}`);
+  out.push(`IO_PAGE_FAULT logged ${spreadText(c.ioPageFaults)}`);
+  out.push(`stray DMA writes ${spreadText(c.strayWriteCount)}`);
+  out.push(`bad dump pages ${spreadText(c.badPages)}`);
   return out;
 }
 
