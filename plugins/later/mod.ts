@@ -7,8 +7,14 @@
 import { deepFreeze } from "../../runtime/plugin/freeze.ts";
 import type { Plugin } from "../../runtime/plugin/mod.ts";
 import flushOldDomains from "./flush-old-domains.ts";
+import snpRemapBuffers from "./snp-remap-buffers.ts";
+import snpReuseDevtab from "./snp-reuse-devtab.ts";
+import preserveDomainIds from "./preserve-domain-ids.ts";
 
 /** The later fixes, in upstream order. Frozen, deeply, like the series. */
 export const LATER: readonly Plugin[] = deepFreeze([
   flushOldDomains,
+  snpReuseDevtab,
+  snpRemapBuffers,
+  preserveDomainIds,
 ] as Plugin[]);

@@ -71,6 +71,11 @@ export interface KernelConfig {
    * later generation (9: 512 entries, as 5.10+ kernels write).
    */
   irqTableLen?: number;
+  /**
+   * The kernel runs an SEV-SNP host: after its IOMMUs are up it sets their completion store
+   * ranges and initialises SNP (a Linux 6.x host's steps; see amd_iommu_snp_enable()).
+   */
+  snpHost?: boolean;
 }
 
 /**
@@ -350,6 +355,16 @@ export class Kernel {
     this.printk("emerg", `Kernel panic - not syncing: ${reason}`);
     this.panicked = reason;
     throw new KernelPanic(reason);
+  }
+
+  /**
+   * The SEV firmware's SNP_INIT, through the PSP (its mailbox is not modelled): the platform
+   * turns SNP enforcement on in every IOMMU, which then locks registers (hw/iommu/iommu.ts).
+   *
+   * @returns whether every IOMMU enforces SNP now
+   */
+  sev_snp_init(): boolean {
+    return this.machine.iommus.map((u) => u.enforceSnp()).every(Boolean);
   }
 
   // ---- MMIO --------------------------------------------------------------------------------

@@ -100,6 +100,7 @@ export function firstKernel(ctx: RunContext): void {
     hpet: built.hpet,
     drivers: drivers(ctx, ["bnx2", "tg3", "nvme", "svm-accel"]),
     irqTableLen: Math.log2(s.firstKernel.irqTableEntries),
+    snpHost: s.firstKernel.snpHost,
     hooks: hooksFor(ctx, same ? "series" : "baseline"),
     version: kernelVersion(same ? ctx.plugins.map((p) => p.id) : []),
   });

@@ -462,6 +462,19 @@ const panic: ScenarioCheck = {
   },
 };
 
+const snpHost: ScenarioCheck = {
+  name: "snp: an SEV-SNP host needs IOMMUs that support SNP",
+  check(s) {
+    if (!s.firstKernel.snpHost) return [];
+    return s.machine.iommus.flatMap((u, i) =>
+      u.efr.SNPSup === 1 ? [] : [{
+        path: ["firstKernel", "snpHost"],
+        message: `IOMMU ${i} does not support SEV-SNP (set machine.iommus[${i}].efr.SNPSup: 1)`,
+      }]
+    );
+  },
+};
+
 /** The device operations a run may simulate, by kind, each with the field that drives it. */
 export function workEstimate(s: Scenario): { total: number; parts: [string, number, Path][] } {
   // The longest a run can last, ms: first kernel, kexec, the kdump service and its deadline.
@@ -531,6 +544,7 @@ export const SCENARIO_CHECKS: readonly ScenarioCheck[] = [
   nics,
   accelerators,
   panic,
+  snpHost,
   work,
 ];
 

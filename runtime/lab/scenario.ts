@@ -368,6 +368,8 @@ export interface ScenarioFirstKernel {
   build: "same" | "baseline";
   /** Interrupt remapping table entries its AMD driver uses: 256 (4.x, default) or 512 (5.10+). */
   irqTableEntries: 256 | 512;
+  /** It is an SEV-SNP host: SNP is initialised after its IOMMUs are up (default false). */
+  snpHost: boolean;
   /** How it dies (default: a crash while running). */
   panic: ScenarioPanic;
 }
@@ -384,6 +386,8 @@ export interface ScenarioFirstKernelInput {
   build?: "same" | "baseline";
   /** Interrupt remapping table entries its AMD driver uses (default 256). */
   irqTableEntries?: 256 | 512;
+  /** It is an SEV-SNP host (default false). */
+  snpHost?: boolean;
   /** How it dies (default: a crash while running). */
   panic?: ScenarioPanic;
 }
@@ -689,6 +693,11 @@ const ScenarioShape = z.object({
      * (a first kernel of a later generation, 5.10+).
      */
     irqTableEntries: z.union([z.literal(256), z.literal(512)]).default(256),
+    /**
+     * An SEV-SNP host: once its IOMMUs are up it sets their completion store ranges and
+     * initialises SNP, which locks IOMMU registers until a cold reset. Needs EFR.SNPSup.
+     */
+    snpHost: z.boolean().default(false),
     /**
      * How the first kernel dies: a crash while running (sysrq), or a fatal hardware error
      * whose firmware-first handling reset the IOMMUs listed (by index) and the devices behind

@@ -77,10 +77,28 @@ export function verifyDump(
     if (mem.originalPageIsBlank(pfn)) bad(pfn, "page was unused at the panic; written after it");
     else if (w) {
       bad(pfn, `overwritten after the panic by DMA from ${[...w.writers].map(bdfText).join(", ")}`);
+    } else if (pageNowEquals(mem, pfn, span)) {
+      // Not DMA, and the disk holds what memory holds now: the CPU changed the page after the
+      // panic — the kdump kernel writing into the crashed kernel's memory (e.g. structures it
+      // took over rather than copied).
+      bad(pfn, "changed in memory after the panic by the kdump kernel (no DMA)");
     } else bad(pfn, "differs on disk from memory (corrupted on its way to the disk)");
   }
   for (const pfn of expected) {
     if (!inDump.has(pfn)) bad(pfn, "page of the first kernel missing from the dump");
   }
   return res;
+}
+
+/** One page of memory as it is now, for {@link pageNowEquals}. */
+const PAGE_NOW = new Uint32Array(PAGE_SIZE / 4);
+
+/** Whether the page `pfn` in memory now holds what the disk holds (`span`, zero-extended). */
+function pageNowEquals(mem: PhysMem, pfn: number, span: MediaSpan): boolean {
+  mem.readDwords(pfn * PAGE_SIZE, PAGE_NOW.length, PAGE_NOW);
+  for (let i = 0; i < PAGE_NOW.length; i++) {
+    const onDisk = i < span.n ? span.data[span.at + i] : 0;
+    if (PAGE_NOW[i] !== onDisk) return false;
+  }
+  return true;
 }

@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { run } from "../../runtime/lab/run.ts";
 import { builtinPlugins, seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
+/** Upstream's later fixes, in upstream order. */
+const LATER = ["flush-old-domains", "snp-reuse-devtab", "snp-remap-buffers", "preserve-domain-ids"];
 import type { SweepResult } from "../../runtime/lab/sweep.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
@@ -180,7 +182,7 @@ export default definePlugin({ id: "quiet-reset", title: "a bnx2 fix that does no
     assert.equal(
       unknown.stderr,
       `kdump-lab: run: unknown plugin "bnx2-no-kdump-wiat" (known: ${
-        [...SERIES, "flush-old-domains", "bnx2-no-kdump-wait"].join(", ")
+        [...SERIES, ...LATER, "bnx2-no-kdump-wait"].join(", ")
       })\n`,
     );
     assert.equal(unplaced.code, 2);
@@ -201,10 +203,10 @@ Deno.test("plugins --json and hooks --json: the catalogue", async () => {
   ]);
   assert.equal(plugins.code, 0, plugins.stderr);
   const list = JSON.parse(plugins.stdout) as Record<string, unknown>[];
-  assert.deepEqual(list.map((p) => p.id), [...SERIES, "flush-old-domains", "bnx2-no-kdump-wait"]);
+  assert.deepEqual(list.map((p) => p.id), [...SERIES, ...LATER, "bnx2-no-kdump-wait"]);
   assert.deepEqual(list.map((p) => p.source), [
     ...SERIES.map(() => "series"),
-    "later",
+    ...LATER.map(() => "later"),
     "driver",
   ]);
   for (const p of list) {
@@ -231,7 +233,12 @@ Deno.test("plugins --json and hooks --json: the catalogue", async () => {
   const enable = byName.get("amd_iommu.early_enable_iommus")!;
   assert.equal(enable.kind, "wrap");
   assert.equal(enable.definedBy, "kernel");
-  assert.deepEqual(enable.tappedBy, ["helper-functions", "copy-old-trans-table"]);
+  assert.deepEqual(enable.tappedBy, [
+    "helper-functions",
+    "copy-old-trans-table",
+    "snp-reuse-devtab",
+    "preserve-domain-ids",
+  ]);
   assert.match(String(enable.default413), /^Per IOMMU: iommu_disable/);
   const entry = byName.get("amd_iommu.copy_device_table.entry")!;
   assert.equal(entry.kind, "run-all");
@@ -256,7 +263,7 @@ Deno.test("plugins and hooks: the human listings", async () => {
     "Driver plugins",
   ]);
   const listed = all.filter((b) => b.length > 1);
-  assert.equal(listed.length, SERIES.length + 2, "the 12 patches, flush-old-domains, bnx2");
+  assert.equal(listed.length, SERIES.length + LATER.length + 1, "the 12, the later fixes, bnx2");
   assert.deepEqual(listed[12][0], "13 flush-old-domains  later");
   assert.deepEqual(listed[4], [
     " 5 copy-dev-tables  series",
@@ -267,8 +274,8 @@ Deno.test("plugins and hooks: the human listings", async () => {
     "amd_iommu.copy_device_table.entry (run-all)",
     "  taps      —",
   ]);
-  assert.deepEqual(listed[13].slice(0, 2), [
-    "14 bnx2-no-kdump-wait  driver",
+  assert.deepEqual(listed[16].slice(0, 2), [
+    "17 bnx2-no-kdump-wait  driver",
     `   ${builtinPlugins().get("bnx2-no-kdump-wait")!.title}`,
   ]);
 
@@ -278,7 +285,10 @@ Deno.test("plugins and hooks: the human listings", async () => {
   const block = (name: string) => points.find((b) => b[0].startsWith(`${name}  `))!;
   const enable = block("amd_iommu.early_enable_iommus");
   assert.equal(enable[0], "amd_iommu.early_enable_iommus  wrap  kernel");
-  assert.equal(enable.at(-1), "  tapped by   helper-functions, copy-old-trans-table");
+  assert.equal(
+    enable.at(-1),
+    "  tapped by   helper-functions, copy-old-trans-table, snp-reuse-devtab, preserve-domain-ids",
+  );
   // The 4.13 default, wrapped under its label: the lines joined give the text back.
   const at = enable.findIndex((l) => l.startsWith("  4.13 "));
   const end = enable.findIndex((l) => l.startsWith("  context"));

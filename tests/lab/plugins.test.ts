@@ -21,7 +21,7 @@ import { SERIES } from "../cli/lab-kit.ts";
 import { inputError } from "./input-kit.ts";
 
 /** Upstream's later fixes, in upstream order. */
-const LATER = ["flush-old-domains"];
+const LATER = ["flush-old-domains", "snp-reuse-devtab", "snp-remap-buffers", "preserve-domain-ids"];
 
 /** The absolute file URL of the plugin runtime, as a user's plugin file imports it. */
 const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { BatchPool } from "../../runtime/lab/batch.ts";
 import { DEFAULT_JUDGE, meets } from "../../runtime/lab/judge.ts";
-import { seriesIds } from "../../runtime/lab/plugins.ts";
+import { seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
+import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { summarise, type SweepResult } from "../../runtime/lab/sweep.ts";
 
@@ -160,4 +161,34 @@ Deno.test("README 'After 4.14': flush-old-domains changes no outcome on 100 of 1
   has("**dump-ok** 100/100; clean 100/100 | **dump-ok** 100/100; clean 100/100");
   has("the outcome is again the same on 100 of 100 seeds");
   has("stay the same on every one of 100 seeds, on `default` and on `tg3-nic`");
+});
+
+Deno.test("README 'After 4.14', snp-host: each number the table and the text quote, over seeds 1-100", () => {
+  const TIMEOUT = "AMD-Vi: Completion-Wait loop timed out";
+  const over = (spec: string, disable: string[] = []) =>
+    SEEDS.map((seed) => {
+      const series = seriesFromSpec(spec);
+      for (const id of disable) series.disable(id);
+      const r = run(SCENARIOS["snp-host"], { series, seed });
+      const timeouts = r.dmesg.filter((l) => l.kernel === "kernel2" && l.text === TIMEOUT).length;
+      return { verdict: r.verdict, timeouts, dump: r.dump?.result, bad: r.dump?.badPages ?? 0 };
+    });
+  const every = <T>(runs: T[], f: (r: T) => boolean) => runs.filter(f).length;
+  const copy = over("all");
+  assert.equal(every(copy, (r) => r.verdict === "hang" && r.timeouts === 14), 100);
+  has("**hang** 100/100 (`--series all`): 14 `Completion-Wait loop timed out` a run, no vmcore");
+  has("`AMD-Vi: Completion-Wait loop timed out` 14 times, about 100 ms apart");
+  const reuseOnly = over("all,later", ["snp-remap-buffers", "preserve-domain-ids"]);
+  assert.equal(every(reuseOnly, (r) => r.dump === "complete" && r.timeouts === 16), 100);
+  has("the vmcore is written on 100/100 (still 16 timeouts a run without the buffers' fix below)");
+  const all = over("all,later");
+  assert.equal(every(all, (r) => r.dump === "complete" && r.timeouts === 0 && r.bad === 5), 100);
+  assert.equal(every(all, (r) => r.verdict === "dump-corrupt"), 100);
+  has("no timeout on 100/100");
+  has(
+    "the vmcore is written on 100 of 100 seeds — and it differs from memory at the panic in exactly the pages the kdump kernel took over",
+  );
+  const noPreserve = over("all,later", ["preserve-domain-ids"]);
+  assert.deepEqual(noPreserve, all, "preserve-domain-ids changes no outcome");
+  has("the old IDs are reserved (1 → 3); the outcome is the same on 100/100");
 });

@@ -10,32 +10,72 @@ import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { lab, ok } from "../cli/lab-kit.ts";
 
+/** The later fixes, in upstream order. */
+const LATER = ["flush-old-domains", "snp-reuse-devtab", "snp-remap-buffers", "preserve-domain-ids"];
+
 Deno.test("specPatchIds: the patches a spec names, in upstream order, without --with and --disable", () => {
   assert.deepEqual(specPatchIds("all"), seriesIds());
-  assert.deepEqual(specPatchIds("all,later"), [...seriesIds(), "flush-old-domains"]);
-  assert.deepEqual(specPatchIds("later,detect-pre-enabled"), [
-    "detect-pre-enabled",
-    "flush-old-domains",
-  ]);
+  assert.deepEqual(specPatchIds("all,later"), [...seriesIds(), ...LATER]);
+  assert.deepEqual(specPatchIds("later,detect-pre-enabled"), ["detect-pre-enabled", ...LATER]);
   assert.deepEqual(
     specPatchIds("all,later,bnx2-no-kdump-wait", [], ["helper-functions"]).length,
-    12,
+    11 + LATER.length,
   );
-  assert.deepEqual(specPatchIds("all,later", ["flush-old-domains"]), seriesIds());
+  assert.deepEqual(specPatchIds("all,later", ["flush-old-domains"]), [
+    ...seriesIds(),
+    ...LATER.slice(1),
+  ]);
 });
 
-Deno.test("bisect --series all,later --seeds 5: thirteen commits, the later fix the newest; the answer is the series' own", async () => {
+Deno.test("bisect --series all,flush-old-domains --seeds 5: thirteen commits, the later fix the newest; the answer is the series' own", async () => {
   const res = JSON.parse(
     ok(
-      await lab(["bisect", "--series", "all,later", "--seeds", "5", "--json", "--quiet"]),
+      await lab([
+        "bisect",
+        "--series",
+        "all,flush-old-domains",
+        "--seeds",
+        "5",
+        "--json",
+        "--quiet",
+      ]),
       "bisect",
-    )
-      .stdout,
+    ).stdout,
   );
   const newest = res.steps.find((s: { prefix: number }) => s.prefix === 13);
   assert.equal(newest.id, "flush-old-domains");
   assert.equal(newest.verdict, "dump-ok:5/5");
   assert.equal(res.first, "disable-only-if-off");
+});
+
+Deno.test("bisect --scenario snp-host --series all,later --run dump-completes: the first commit that gets a vmcore onto the disk is snp-reuse-devtab", async () => {
+  const script = new URL("../fixtures/later/dump-completes.ts", import.meta.url).pathname;
+  const res = JSON.parse(
+    ok(
+      await lab([
+        "bisect",
+        "--scenario",
+        "snp-host",
+        "--series",
+        "all,later",
+        "--seeds",
+        "3",
+        "--run",
+        script,
+        "--json",
+        "--quiet",
+      ]),
+      "bisect",
+    ).stdout,
+  );
+  // 16 commits: the twelve, then flush-old-domains, snp-reuse-devtab, snp-remap-buffers,
+  // preserve-domain-ids; every one before the reuse hangs (no vmcore).
+  assert.equal(
+    res.steps.find((s: { prefix: number }) => s.prefix === 16).id,
+    "preserve-domain-ids",
+  );
+  assert.equal(res.first, "snp-reuse-devtab");
+  assert.equal(res.firstPrefix, 14);
 });
 
 Deno.test("matrix toggles a later fix: each run is run() with that set, seeds 1-3", async () => {

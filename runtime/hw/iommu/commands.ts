@@ -102,6 +102,13 @@ export class CommandProcessor {
       case "COMPLETION_WAIT": {
         if (L.get(w, "S")) {
           const at = L.get(w, "StoreAddress") * 8;
+          // Under SEV-SNP the store must fall inside the completion store range (the
+          // re-purposed exclusion base/limit, §2.12.2.2/3 as the 2024 report quotes it). What
+          // the hardware does with one outside is not in our sources: the model drops the
+          // store and completes the command (no event), so software waits in vain.
+          if (u.snpEnforced && !u.inCompletionStoreRange(at)) {
+            return "ok (store outside the completion store range: dropped)";
+          }
           if (!u.mem.isRam(at, 8)) {
             u.logEvent("COMMAND_HARDWARE_ERROR", { Type: 1, Address: at });
             return "stopped";

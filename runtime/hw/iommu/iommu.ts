@@ -106,6 +106,22 @@ export interface IommuObserver {
   mmioWrite?(offset: number, value: number): void;
 }
 
+/**
+ * Registers whose writes the IOMMU ignores while SEV-SNP is enforced. Facts: the spec locks
+ * the Device Table Base (§2.12.2.1, quoted in the 2025 SNP kdump series), and the completion
+ * store range — the exclusion base and limit registers, re-purposed (§2.12.2.2/3, quoted in the
+ * 2024 report: "IOMMU completion wait buffers (cwb) still locked"). That the command buffer and
+ * event log bases are locked too is our reading (unsure) of the 2025 series, which has the
+ * kdump kernel remap the old buffers instead of programming new ones. Easy to change here.
+ */
+export const SNP_LOCKED: ReadonlySet<number> = new Set([
+  MMIO.DEV_TABLE,
+  MMIO.CMD_BUF,
+  MMIO.EVT_BUF,
+  MMIO.EXCL_BASE,
+  MMIO.EXCL_LIMIT,
+]);
+
 /** Interrupt lines of the IOMMU itself (its MSI, delivered to the CPU by the machine). */
 export type IommuIrq = "event" | "ppr" | "comwait";
 
@@ -125,6 +141,8 @@ export class AmdIommu implements MmioHandler {
   pprResponse: (devid: number, pasid: number, tag: number, status: number) => void = () => {};
   /** Where the DTE fetch that failed last looked (see {@link fetchDte}). */
   dteFaultAddr = 0;
+  /** SEV-SNP enforcement is on (see {@link enforceSnp}); only a cold reset turns it off. */
+  snpEnforced = false;
   private readonly dteBuf = new Uint32Array(8);
   private readonly ctl = this.regs.dwordOffset(MMIO.CONTROL);
   private readonly devTab = this.regs.dwordOffset(MMIO.DEV_TABLE);
@@ -150,6 +168,22 @@ export class AmdIommu implements MmioHandler {
     this.dteCache.clear();
     this.iotlb.clear();
     this.commands.stopped = false;
+    this.snpEnforced = false;
+  }
+
+  /**
+   * Turns SEV-SNP enforcement on, as the platform does at the firmware's SNP_INIT (how the
+   * firmware reaches the IOMMU is not in our sources; the machine calls this). Needs
+   * EFR.SNPSup. From then on, until a cold reset, the IOMMU ignores writes to the registers in
+   * {@link SNP_LOCKED}, and a COMPLETION_WAIT stores only inside the completion store range
+   * (the exclusion base/limit registers, re-purposed; see commands.ts).
+   *
+   * @returns whether enforcement is on
+   */
+  enforceSnp(): boolean {
+    if (this.feature("SNPSup") !== 1) return false;
+    this.snpEnforced = true;
+    return true;
   }
 
   /** Reads a Control bit by name. */
@@ -160,6 +194,14 @@ export class AmdIommu implements MmioHandler {
   /** Reads an EFR field by name. */
   feature(name: string): number {
     return this.regs.field(MMIO.EXT_FEATURES, name);
+  }
+
+  /** Whether `addr` is inside the completion store range (exclusion base..limit, SNP). */
+  inCompletionStoreRange(addr: number): boolean {
+    const base = this.regs.get64(MMIO.EXCL_BASE) - (this.regs.get64(MMIO.EXCL_BASE) % 4096);
+    const limit = this.regs.get64(MMIO.EXCL_LIMIT) - (this.regs.get64(MMIO.EXCL_LIMIT) % 4096) +
+      0xfff;
+    return base !== 0 && addr >= base && addr + 8 - 1 <= limit;
   }
 
   /** The device table as the hardware sees it right now: [base, size in bytes]. */
@@ -189,6 +231,7 @@ export class AmdIommu implements MmioHandler {
   write32(offset: number, value: number): void {
     if (offset >= MMIO_WINDOW || !this.regs.implements(offset)) return;
     for (const o of this.observers) o.mmioWrite?.(offset, value);
+    if (this.snpEnforced && SNP_LOCKED.has(offset & ~7)) return; // ignored: locked by SNP
     if (offset === MMIO.CMD_HEAD || offset === MMIO.EVT_TAIL || offset === MMIO.PPR_TAIL) {
       // Written by hardware only while the ring runs; software may reset it while stopped.
       const running = offset === MMIO.CMD_HEAD

@@ -181,7 +181,7 @@ export const EFR: Layout = new Layout(
     rsvd("Rsvd5", 0, 55, 6),
     f("GAUpdateDisSup", 0, 61, 1, "GA update disable"),
     f("ForcePhyDestSup", 0, 62, 1, "force physical destination"),
-    rsvd("Rsvd6", 0, 63, 1),
+    f("SNPSup", 0, 63, 1, "SEV-SNP supported (newer specs)", { linux: "FEATURE_SNP" }),
   ]),
 );
 

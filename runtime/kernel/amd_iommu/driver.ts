@@ -561,9 +561,34 @@ export class AmdIommuDriver {
           break;
         case "IOMMU_DMA_OPS":
           this.init_state = "IOMMU_INITIALIZED";
+          if (k.cfg.snpHost) this.amd_iommu_snp_enable();
           break;
       }
     }
+  }
+
+  /**
+   * amd_iommu_snp_enable() with what an SEV-SNP host kernel (Linux 6.x) does around it: each
+   * IOMMU's completion store range is set to its completion-wait semaphore's page
+   * (iommu_set_cwwb_range(): the exclusion base and limit registers, re-purposed), then the
+   * firmware's SNP_INIT turns SNP enforcement on (see {@link Kernel.sev_snp_init}). Needs
+   * every IOMMU to report SNPSup; otherwise nothing changes.
+   */
+  amd_iommu_snp_enable(): void {
+    const k = this.k;
+    for (const iommu of this.iommus) {
+      const efr = dwordsOf([
+        k.readl(iommu.mmio_base + MMIO.EXT_FEATURES),
+        k.readl(iommu.mmio_base + MMIO.EXT_FEATURES + 4),
+      ]);
+      if (EFR.get(efr, "SNPSup") !== 1) return;
+    }
+    for (const iommu of this.iommus) {
+      const page = iommu.cmd_sem - (iommu.cmd_sem % 4096);
+      k.writeq(page + 1, iommu.mmio_base + MMIO.EXCL_BASE); // | ExEn
+      k.writeq(page, iommu.mmio_base + MMIO.EXCL_LIMIT);
+    }
+    if (k.sev_snp_init()) k.pr_info("AMD-Vi: IOMMU SNP support enabled.");
   }
 
   /** The IOMMU's MSI arrived (the machine routes it here). */

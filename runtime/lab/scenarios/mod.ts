@@ -23,6 +23,7 @@ export const SCENARIOS: Record<string, ScenarioInput> = deepFreeze(Object.fromEn
     V.NO_DMA_API_DRIVER,
     V.TORN_DEVTAB_WRITE,
     V.TG3_NIC,
+    V.SNP_HOST,
   ].map((s) => [s.name, s]),
 ));
 

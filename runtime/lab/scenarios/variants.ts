@@ -173,3 +173,22 @@ export const TORN_DEVTAB_WRITE: ScenarioInput = derive(D, {
     cmdline: "BOOT_IMAGE=/vmlinuz-4.13.0 irqpoll nr_cpus=1 reset_devices elfcorehdr=0x31fff0000",
   },
 });
+
+/**
+ * An SEV-SNP host: the IOMMU supports SNP and the first kernel initialises it, which locks
+ * the IOMMU's table and buffer registers and confines completion-wait stores to the first
+ * kernel's completion store range — until a cold reset, so across the kexec into the kdump
+ * kernel too (the failure reported in 2023 and 2024, fixed by the 2025 reuse series).
+ */
+export const SNP_HOST: ScenarioInput = derive(D, {
+  name: "snp-host",
+  description:
+    "An SEV-SNP host: the IOMMU supports SNP (EFR.SNPSup) and the first kernel initialises SNP, which locks the IOMMU's Device Table Base, command buffer, event log and completion store range registers until a cold reset — the kdump kernel boots with them locked.",
+  machine: {
+    iommus: [{
+      ...(D.machine.iommus[0] as object),
+      efr: { ...D.machine.iommus[0].efr, SNPSup: 1 },
+    }],
+  },
+  firstKernel: { snpHost: true },
+});
