@@ -117,6 +117,12 @@ export class Machine implements BusPort {
   readonly chipset?: Chipset;
   /** The CPU's interrupt entry (installed by the running kernel). */
   cpuInterrupt: CpuInterruptHandler = () => {};
+  /**
+   * The CPUs (APIC IDs) still running, or undefined while every CPU runs. After a crash only
+   * the CPU that panicked runs (the others were stopped by the crash NMI): an interrupt sent
+   * to another CPU is lost (see {@link stopOtherCpus}).
+   */
+  liveCpus?: ReadonlySet<number>;
   private readonly iommuOf: (devid: number) => number;
   /** `iommuOf` answers, by DeviceID (the topology is fixed once the machine is built). */
   private readonly iommuByDevid = new Map<number, AmdIommu>();
@@ -281,6 +287,14 @@ export class Machine implements BusPort {
     }
     const outcome = this.iommuFor(devid).remapInterrupt({ devid, address, data });
     for (const o of this.observers) o.msi?.({ t, devid, address, data, outcome });
-    if (outcome.kind !== "blocked") this.cpuInterrupt(outcome.vector, { devid });
+    if (outcome.kind === "blocked") return;
+    // Physical destination mode: an interrupt for a stopped CPU reaches no one.
+    if (this.liveCpus && !this.liveCpus.has(outcome.dest)) return;
+    this.cpuInterrupt(outcome.vector, { devid });
+  }
+
+  /** The crash NMI: every CPU but `keep` stops (until the machine is powered off). */
+  stopOtherCpus(keep: number): void {
+    this.liveCpus = new Set([keep]);
   }
 }

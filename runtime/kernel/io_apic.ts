@@ -79,9 +79,13 @@ export function setup_IO_APIC(k: Kernel): void {
   // mp_irqdomain_alloc → irq_remapping_alloc (AMD) or the plain entry.
   const remapped = k.amd.irq.ioapicEntry(io.apicId, TIMER_PIN, IRQ0_VECTOR);
   if (remapped === "enomem") return k.panic("IO-APIC: cannot allocate the timer's IRQ");
-  // Destination: the boot CPU (APIC ID 0); with AMD remapping the IRTE holds it and the
-  // entry's destination is 0 anyway.
-  const e = IOAPIC_RTE.encode({ Vector: remapped ?? IRQ0_VECTOR, Destination: 0, Mask: 1 });
+  // Destination: the CPU this kernel runs on (APIC ID 0, the BSP, unless a kdump kernel runs
+  // on the CPU that panicked); with AMD remapping the IRTE holds it.
+  const e = IOAPIC_RTE.encode({
+    Vector: remapped ?? IRQ0_VECTOR,
+    Destination: k.cfg.cpu ?? 0,
+    Mask: 1,
+  });
   ioapic_write_entry(k, io.mmioBase, TIMER_PIN, e);
   check_timer(k, io, e);
 }

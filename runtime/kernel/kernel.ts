@@ -76,6 +76,8 @@ export interface KernelConfig {
    * ranges and initialises SNP (a Linux 6.x host's steps; see amd_iommu_snp_enable()).
    */
   snpHost?: boolean;
+  /** The APIC ID of the CPU it runs on and sends its interrupts to (default 0, the BSP). */
+  cpu?: number;
 }
 
 /**

@@ -42,6 +42,8 @@ export interface RunContext {
   expected: number[];
   /** What save_vmcore did. */
   vm?: VmcoreResult;
+  /** The CPU (APIC ID) the first kernel panicked on, where the kdump kernel runs. */
+  panicCpu?: number;
 }
 
 /** A new context for a run of `s` on `built` with `plugins`. */
@@ -144,6 +146,12 @@ export function panicOrReboot(ctx: RunContext): void {
     // From the snapshot on, every DMA write counts as after the panic (the crash path itself
     // takes time: disable_IO_APIC's register writes while devices go on).
     rec.phase = "between";
+    // The panic happens on a CPU the seed picks (its own stream: the others are untouched);
+    // crash_kexec stops every other CPU, and the kdump kernel runs on that one alone.
+    ctx.panicCpu = s.machine.cpus > 1
+      ? machine.clock.rng.fork("panic-cpu").int(0, s.machine.cpus - 1)
+      : 0;
+    machine.stopOtherCpus(ctx.panicCpu);
     crash_kexec(k1, reason);
   } else {
     stage(ctx, "kexec reboot");
@@ -168,6 +176,7 @@ export function secondKernel(ctx: RunContext): void {
     madt: built.madt,
     hpet: built.hpet,
     drivers: drivers(ctx, s.second.drivers),
+    cpu: s.second.mode === "kdump" ? ctx.panicCpu ?? 0 : 0,
     hooks: hooksFor(ctx, "series"),
     version: kernelVersion(ctx.plugins.map((p) => p.id)),
   });

@@ -326,6 +326,8 @@ export interface ScenarioMachine {
   ioapic: ScenarioIoApic;
   /** The HPET (physical base of its registers; default 0xfed00000): its timer drives ISA IRQ 0. */
   hpet: { mmioBase: number };
+  /** CPUs (APIC IDs 0..cpus-1; default 1): the panic happens on one of them, chosen by the seed. */
+  cpus: number;
 }
 
 /** A {@link ScenarioMachine} as written (defaults may be left out). */
@@ -344,6 +346,8 @@ export interface ScenarioMachineInput {
   ioapic?: ScenarioIoApicInput;
   /** The HPET (physical base of its registers; default 0xfed00000). */
   hpet?: { mmioBase: NumberInput };
+  /** CPUs (default 1). */
+  cpus?: number;
 }
 
 /**
@@ -668,6 +672,11 @@ const ScenarioShape = z.object({
     }).strict().default({ apicId: 128, devid: 0x00a0, mmioBase: 0xfec0_0000 }),
     /** The HPET, whose legacy-replacement timer drives ISA IRQ 0 (I/O APIC pin 2). */
     hpet: z.object({ mmioBase: Num }).strict().default({ mmioBase: 0xfed0_0000 }),
+    /**
+     * CPUs, APIC IDs 0..cpus-1. The first kernel sends its interrupts to CPU 0; the panic
+     * happens on a CPU the seed picks, and the kdump kernel runs there alone (nr_cpus=1).
+     */
+    cpus: z.number().int().min(1).max(256).default(1),
   }).strict(),
   /** crashkernel= reservation(s). */
   crashkernel: z.array(Range).min(1),

@@ -175,9 +175,13 @@ Deno.test("README 'After 4.14', snp-host: each number the table and the text quo
     });
   const every = <T>(runs: T[], f: (r: T) => boolean) => runs.filter(f).length;
   const copy = over("all");
-  assert.equal(every(copy, (r) => r.verdict === "hang" && r.timeouts === 14), 100);
-  has("**hang** 100/100 (`--series all`): 14 `Completion-Wait loop timed out` a run, no vmcore");
-  has("`AMD-Vi: Completion-Wait loop timed out` 14 times, about 100 ms apart");
+  assert.equal(every(copy, (r) => r.verdict === "panic" && r.timeouts === 3), 96);
+  assert.equal(every(copy, (r) => r.verdict === "hang" && r.timeouts === 14), 4);
+  assert.equal(copy[0].verdict, "panic");
+  assert.equal(copy[7].verdict, "hang");
+  has("**panic** 96/100, **hang** 4/100 (`--series all`), no vmcore");
+  has("on 96 of 100 seeds (e.g. seed 1)");
+  has("On 4 of 100 (e.g. seed 8) the panic happened on CPU 0 itself");
   const reuseOnly = over("all,later", ["snp-remap-buffers", "preserve-domain-ids"]);
   assert.equal(every(reuseOnly, (r) => r.dump === "complete" && r.timeouts === 16), 100);
   has("the vmcore is written on 100/100 (still 16 timeouts a run without the buffers' fix below)");

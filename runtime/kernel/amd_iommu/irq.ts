@@ -91,7 +91,7 @@ export class IrqRemap {
    */
   setupMsi(devid: number, vector: number): MsiMessage | undefined {
     if (!this.d.irq_remap || !this.d.check_device(devid)) {
-      return { address: MSI_WINDOW.base, data: vector, vector };
+      return { address: MSI_WINDOW.base + (this.d.k.cfg.cpu ?? 0) * 4096, data: vector, vector };
     }
     const t = this.alloc_irq_table(devid);
     if (!t) return undefined;
@@ -122,10 +122,20 @@ export class IrqRemap {
   private modify_irte(devid: number, t: IrqRemapTable, index: number, vector: number): void {
     const iommu = this.d.rlookup.get(devid)!;
     if (this.ga(devid)) {
-      const e = IRTE_GA.encode({ RemapEn: 1, IntType: 0, Vector: vector, Destination: 0 });
+      const e = IRTE_GA.encode({
+        RemapEn: 1,
+        IntType: 0,
+        Vector: vector,
+        Destination: this.d.k.cfg.cpu ?? 0,
+      });
       this.d.k.mem.writeDwords(t.addr + index * 16, e);
     } else {
-      const e = IRTE.encode({ RemapEn: 1, IntType: 0, Vector: vector, Destination: 0 });
+      const e = IRTE.encode({
+        RemapEn: 1,
+        IntType: 0,
+        Vector: vector,
+        Destination: this.d.k.cfg.cpu ?? 0,
+      });
       this.d.k.mem.writeDwords(t.addr + index * 4, e);
     }
     this.d.queue(iommu, build_inv_irt(devid));

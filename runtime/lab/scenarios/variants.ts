@@ -183,12 +183,13 @@ export const TORN_DEVTAB_WRITE: ScenarioInput = derive(D, {
 export const SNP_HOST: ScenarioInput = derive(D, {
   name: "snp-host",
   description:
-    "An SEV-SNP host: the IOMMU supports SNP (EFR.SNPSup) and the first kernel initialises SNP, which locks the IOMMU's Device Table Base, command buffer, event log and completion store range registers until a cold reset — the kdump kernel boots with them locked.",
+    "An SEV-SNP host with 32 CPUs: the IOMMU supports SNP (EFR.SNPSup) and the first kernel initialises SNP, which locks the IOMMU's Device Table Base, command buffer, event log and completion store range registers until a cold reset — the kdump kernel boots with them locked, on the CPU that panicked.",
   machine: {
     iommus: [{
       ...(D.machine.iommus[0] as object),
       efr: { ...D.machine.iommus[0].efr, SNPSup: 1 },
     }],
+    cpus: 32,
   },
   firstKernel: { snpHost: true },
 });
