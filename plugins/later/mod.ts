@@ -7,6 +7,8 @@
 import { deepFreeze } from "../../runtime/plugin/freeze.ts";
 import type { Plugin } from "../../runtime/plugin/mod.ts";
 import flushOldDomains from "./flush-old-domains.ts";
+import gaLogWarnRunning from "./ga-log-warn-running.ts";
+import gaLogDisableRunning from "./ga-log-disable-running.ts";
 import snpRemapBuffers from "./snp-remap-buffers.ts";
 import snpReuseDevtab from "./snp-reuse-devtab.ts";
 import preserveDomainIds from "./preserve-domain-ids.ts";
@@ -14,6 +16,8 @@ import preserveDomainIds from "./preserve-domain-ids.ts";
 /** The later fixes, in upstream order. Frozen, deeply, like the series. */
 export const LATER: readonly Plugin[] = deepFreeze([
   flushOldDomains,
+  gaLogWarnRunning,
+  gaLogDisableRunning,
   snpReuseDevtab,
   snpRemapBuffers,
   preserveDomainIds,

@@ -193,6 +193,8 @@ export interface KernelHookPoints {
   >;
   /** early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags. */
   readonly "amd_iommu.early_enable_iommus": HookPoint<"wrap", KernelCtx, void>;
+  /** iommu_ga_log_enable(): start the IOMMU's GA (guest vAPIC) log. */
+  readonly "amd_iommu.iommu_ga_log_enable": HookPoint<"wrap", InitIommuOneCtx, void>;
   /** DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices). */
   readonly "amd_iommu.init_device_table_dma.bits": HookPoint<"waterfall", KernelCtx, string[]>;
   /** DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID. */
@@ -244,6 +246,12 @@ export const HOOK_POINTS: KernelHookPoints = Object.freeze({
     "early_enable_iommus(): bring every IOMMU up with this kernel's device table, buffers and flags.",
     "Per IOMMU: iommu_disable, iommu_init_flags, iommu_set_device_table, enable command buffer and event log, exclusion range, GA, iommu_enable, flush all caches.",
     {},
+  ),
+  "amd_iommu.iommu_ga_log_enable": hookPoint<"wrap", InitIommuOneCtx, void>(
+    "wrap",
+    "iommu_ga_log_enable(): start the IOMMU's GA (guest vAPIC) log (vAPIC interrupt mode only).",
+    "If Status.GALogRun is already set, return (the log runs); else GAIntEn and GALogEn on, then poll GALogRun (the base and tail address were written at PCI init).",
+    { iommu: { type: "AmdIommuDev", doc: "the IOMMU whose GA log is started" } },
   ),
   "amd_iommu.init_device_table_dma.bits": hookPoint<"waterfall", KernelCtx, string[]>(
     "waterfall",

@@ -17,7 +17,7 @@ import type { FaultClass, StrayWrite, TimelineEntry } from "./report.ts";
 export type Phase = "kernel1" | "between" | "kernel2";
 
 const CAP = { stray: 200, faults: 200, events: 300, mmio: 400, commands: 100 } as const;
-const TRACED_REGS = new Set([0x0000, 0x0008, 0x0010, 0x0018, 0x0038]);
+const TRACED_REGS = new Set([0x0000, 0x0008, 0x0010, 0x0018, 0x0038, 0x00e0]);
 const REG_NAME = new Map(REGISTERS.map((r) => [r.offset, r.name]));
 
 /** How the pages written after the panic were written. */

@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { run } from "../../runtime/lab/run.ts";
 import { builtinPlugins, seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
 /** Upstream's later fixes, in upstream order. */
-const LATER = ["flush-old-domains", "snp-reuse-devtab", "snp-remap-buffers", "preserve-domain-ids"];
+const LATER = [
+  "flush-old-domains",
+  "ga-log-warn-running",
+  "ga-log-disable-running",
+  "snp-reuse-devtab",
+  "snp-remap-buffers",
+  "preserve-domain-ids",
+];
 import type { SweepResult } from "../../runtime/lab/sweep.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
@@ -274,8 +281,8 @@ Deno.test("plugins and hooks: the human listings", async () => {
     "amd_iommu.copy_device_table.entry (run-all)",
     "  taps      —",
   ]);
-  assert.deepEqual(listed[16].slice(0, 2), [
-    "17 bnx2-no-kdump-wait  driver",
+  assert.deepEqual(listed[18].slice(0, 2), [
+    "19 bnx2-no-kdump-wait  driver",
     `   ${builtinPlugins().get("bnx2-no-kdump-wait")!.title}`,
   ]);
 

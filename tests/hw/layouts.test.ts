@@ -411,6 +411,8 @@ Deno.test("MMIO: register offsets", () => {
     EXCL_LIMIT: 0x0028,
     EXT_FEATURES: 0x0030,
     PPR_LOG: 0x0038,
+    GA_LOG_BASE: 0x00e0,
+    GA_LOG_TAIL: 0x00e8,
     CMD_HEAD: 0x2000,
     CMD_TAIL: 0x2008,
     EVT_HEAD: 0x2010,
@@ -418,6 +420,8 @@ Deno.test("MMIO: register offsets", () => {
     STATUS: 0x2020,
     PPR_HEAD: 0x2030,
     PPR_TAIL: 0x2038,
+    GA_HEAD: 0x2040,
+    GA_TAIL: 0x2048,
   });
   for (const r of REGISTERS) assert.equal(r.layout.bytes, 8, r.name);
   const status = REGISTERS.find((r) => r.offset === 0x2020)!;

@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import { BatchPool } from "../../runtime/lab/batch.ts";
 import { DEFAULT_JUDGE, meets } from "../../runtime/lab/judge.ts";
 import { seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
-import { run } from "../../runtime/lab/run.ts";
+import { run, simulateLab } from "../../runtime/lab/run.ts";
+import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
+import { sweepRun } from "../../runtime/lab/sweep.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { summarise, type SweepResult } from "../../runtime/lab/sweep.ts";
 
@@ -195,4 +197,36 @@ Deno.test("README 'After 4.14', snp-host: each number the table and the text quo
   const noPreserve = over("all,later", ["preserve-domain-ids"]);
   assert.deepEqual(noPreserve, all, "preserve-domain-ids changes no outcome");
   has("the old IDs are reserved (1 → 3); the outcome is the same on 100/100");
+});
+
+Deno.test("README 'After 4.14', avic-ga-log and all,later on default: over seeds 1-100", async () => {
+  const WARN = "WARNING: CPU: 0 PID: 1 at drivers/iommu/amd/init.c iommu_ga_log_enable";
+  const ga = (spec: string) =>
+    SEEDS.map((seed) => {
+      const sim = simulateLab(SCENARIOS["avic-ga-log"], { series: seriesFromSpec(spec), seed });
+      const reg = sim.machine.iommus[0].regs.get64(MMIO.GA_LOG_BASE) % 2 ** 52;
+      const old = reg - (reg % 4096) === sim.kernel1!.amd.iommus[0].ga_log;
+      const r = sim.report;
+      const out = {
+        old,
+        warned: r.dmesg.some((l) => l.kernel === "kernel2" && l.text === WARN),
+        clean: meets(DEFAULT_JUDGE, sweepRun(r)),
+      };
+      sim.machine.dispose();
+      return out;
+    });
+  const count = <T>(xs: T[], f: (x: T) => boolean) => xs.filter(f).length;
+  const plain = ga("all"), warn = ga("all,ga-log-warn-running");
+  const fixed = ga("all,ga-log-warn-running,ga-log-disable-running");
+  assert.equal(count(plain, (x) => x.old && !x.warned && x.clean), 100);
+  assert.equal(count(warn, (x) => x.old && x.warned && x.clean), 100);
+  assert.equal(count(fixed, (x) => !x.old && !x.warned && x.clean), 100);
+  has("4.14: the crashed kernel's GA log keeps running, silently, on 100/100");
+  has("`WARNING: … iommu_ga_log_enable` on 100/100; the old GA log still runs");
+  has(
+    "the GA log moved to the kdump kernel's buffer, on 100/100; **dump-ok** and clean either way",
+  );
+  const later = await sweep("all,later");
+  assert.deepEqual(later.verdicts, { "dump-corrupt": 100 });
+  has("so `--series all,later` gives `dump-corrupt` on 100 of 100 seeds there");
 });

@@ -232,6 +232,10 @@ export class AmdIommu implements MmioHandler {
     if (offset >= MMIO_WINDOW || !this.regs.implements(offset)) return;
     for (const o of this.observers) o.mmioWrite?.(offset, value);
     if (this.snpEnforced && SNP_LOCKED.has(offset & ~7)) return; // ignored: locked by SNP
+    // The GA log's base takes effect when the log starts: while it runs (GALogEn && IommuEn)
+    // a write to it is ignored — our reading (unsure): software is to stop a log before it
+    // moves it, and upstream's kdump fix stops the running GA log first for that reason.
+    if ((offset & ~7) === MMIO.GA_LOG_BASE && this.gaLogRunning) return;
     if (offset === MMIO.CMD_HEAD || offset === MMIO.EVT_TAIL || offset === MMIO.PPR_TAIL) {
       // Written by hardware only while the ring runs; software may reset it while stopped.
       const running = offset === MMIO.CMD_HEAD
@@ -273,6 +277,10 @@ export class AmdIommu implements MmioHandler {
     return this.control("EventLogEn") === 1 && IOMMU_EN.get(this.regs.words, this.ctl) === 1;
   }
 
+  private get gaLogRunning(): boolean {
+    return this.control("GALogEn") === 1 && IOMMU_EN.get(this.regs.words, this.ctl) === 1;
+  }
+
   private get pprLogRunning(): boolean {
     return this.control("PPRLogEn") === 1 && IOMMU_EN.get(this.regs.words, this.ctl) === 1;
   }
@@ -281,6 +289,8 @@ export class AmdIommu implements MmioHandler {
     this.regs.setField(MMIO.STATUS, "EventLogRun", this.eventLogRunning ? 1 : 0);
     this.regs.setField(MMIO.STATUS, "CmdBufRun", this.commandsRunning ? 1 : 0);
     this.regs.setField(MMIO.STATUS, "PprLogRun", this.pprLogRunning ? 1 : 0);
+    // The GA log runs like the other logs: GALogEn && IommuEn (the same reading as the PPR log's).
+    this.regs.setField(MMIO.STATUS, "GALogRun", this.gaLogRunning ? 1 : 0);
   }
 
   // ---- event log ------------------------------------------------------------------------

@@ -213,6 +213,30 @@ export const EVT_TAIL: Layout = ptr("EvtTail");
 export const PPR_HEAD: Layout = ptr("PprHead");
 /** PPR log tail. */
 export const PPR_TAIL: Layout = ptr("PprTail");
+/** GA log head (guest vAPIC log; written by software). */
+export const GA_HEAD: Layout = ptr("GaHead");
+/** GA log tail (advanced by the IOMMU). */
+export const GA_TAIL: Layout = ptr("GaTail");
+
+/**
+ * GA (guest vAPIC) Log Base Address register (0x00E0). Linux writes Len 8 for its 512 8-byte
+ * entries (GA_LOG_SIZE_512), so the length rule differs from the other rings' (unsure which;
+ * the model does not write GA log entries).
+ */
+export const GA_LOG_BASE: Layout = new Layout("GALogBase", 8, [
+  rsvd("Rsvd0", 0, 0, 12),
+  f("Base", 0, 12, 40, "4 KiB aligned SPA of the GA log", { addrShift: 12 }),
+  rsvd("Rsvd1", 0, 52, 4),
+  f("GALogLen", 0, 56, 4, "GA log length (Linux: 8 for 512 entries)", { linux: "GA_LOG_SIZE_512" }),
+  rsvd("Rsvd2", 0, 60, 4),
+]);
+
+/** GA Log Tail Address register (0x00E8): where the IOMMU writes the GA log's tail pointer. */
+export const GA_LOG_TAIL_ADDR: Layout = new Layout("GALogTailAddr", 8, [
+  rsvd("Rsvd0", 0, 0, 3),
+  f("Addr", 0, 3, 49, "8-byte aligned SPA of the tail pointer", { addrShift: 3 }),
+  rsvd("Rsvd1", 0, 52, 12),
+]);
 
 /** One register of the MMIO map. */
 export interface RegisterDef {
@@ -236,6 +260,13 @@ const MAP = [
   { offset: 0x0028, name: "excl-limit", linux: "MMIO_EXCL_LIMIT_OFFSET", layout: EXCL_LIMIT },
   { offset: 0x0030, name: "efr", linux: "MMIO_EXT_FEATURES", layout: EFR },
   { offset: 0x0038, name: "pprlog-base", linux: "MMIO_PPR_LOG_OFFSET", layout: PPR_LOG_BASE },
+  { offset: 0x00e0, name: "galog-base", linux: "MMIO_GA_LOG_BASE_OFFSET", layout: GA_LOG_BASE },
+  {
+    offset: 0x00e8,
+    name: "galog-tail-addr",
+    linux: "MMIO_GA_LOG_TAIL_OFFSET",
+    layout: GA_LOG_TAIL_ADDR,
+  },
   { offset: 0x2000, name: "cmd-head", linux: "MMIO_CMD_HEAD_OFFSET", layout: CMD_HEAD },
   { offset: 0x2008, name: "cmd-tail", linux: "MMIO_CMD_TAIL_OFFSET", layout: CMD_TAIL },
   { offset: 0x2010, name: "evt-head", linux: "MMIO_EVT_HEAD_OFFSET", layout: EVT_HEAD },
@@ -243,6 +274,8 @@ const MAP = [
   { offset: 0x2020, name: "status", linux: "MMIO_STATUS_OFFSET", layout: STATUS },
   { offset: 0x2030, name: "ppr-head", linux: "MMIO_PPR_HEAD_OFFSET", layout: PPR_HEAD },
   { offset: 0x2038, name: "ppr-tail", linux: "MMIO_PPR_TAIL_OFFSET", layout: PPR_TAIL },
+  { offset: 0x2040, name: "ga-head", linux: "MMIO_GA_HEAD_OFFSET", layout: GA_HEAD },
+  { offset: 0x2048, name: "ga-tail", linux: "MMIO_GA_TAIL_OFFSET", layout: GA_TAIL },
 ] as const satisfies readonly RegisterDef[];
 
 /** The register map this model implements, by offset (reference §1 table). */
@@ -279,6 +312,10 @@ export interface MmioOffsets {
   readonly EXT_FEATURES: 0x0030;
   /** PPR Log Base Address. */
   readonly PPR_LOG: 0x0038;
+  /** GA (guest vAPIC) Log Base Address. */
+  readonly GA_LOG_BASE: 0x00e0;
+  /** GA Log Tail Address. */
+  readonly GA_LOG_TAIL: 0x00e8;
   /** Command Buffer Head Pointer. */
   readonly CMD_HEAD: 0x2000;
   /** Command Buffer Tail Pointer. */
@@ -293,6 +330,10 @@ export interface MmioOffsets {
   readonly PPR_HEAD: 0x2030;
   /** PPR Log Tail Pointer. */
   readonly PPR_TAIL: 0x2038;
+  /** GA Log Head Pointer. */
+  readonly GA_HEAD: 0x2040;
+  /** GA Log Tail Pointer. */
+  readonly GA_TAIL: 0x2048;
 }
 
 /** The offsets derived from the register map: {@link MmioOffsets} must be exactly these. */

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { CONTROL, EFR, MMIO } from "../../hw/layouts/mmio.ts";
+import { CONTROL, EFR, MMIO, STATUS } from "../../hw/layouts/mmio.ts";
 import { DTE, DTE_BYTES } from "../../hw/layouts/dte.ts";
 import { getOrder, GFP, gfpText } from "../alloc.ts";
 import { COST } from "../cost.ts";
@@ -28,7 +28,16 @@ import { AmdDmaOps } from "./dma_ops.ts";
 import { EventHandler } from "./events.ts";
 import { IrqRemap } from "./irq.ts";
 import { AmdIommuV2 } from "./v2.ts";
-import { type AmdIommuDev, BUFFER, type IommuDevData, type ProtectionDomain } from "./types.ts";
+import {
+  type AmdIommuDev,
+  BUFFER,
+  type IommuDevData,
+  LOOP_TIMEOUT,
+  type ProtectionDomain,
+} from "./types.ts";
+
+/** GA_LOG_SIZE_512: the GA log length field Linux writes (8, bits 59:56). */
+const GA_LOG_SIZE_512 = 8 * 2 ** 56;
 import { dwordsOf } from "../../hw/dwords.ts";
 import { giveBack, take } from "../../hw/memory/pool.ts";
 
@@ -447,8 +456,51 @@ export class AmdIommuDriver {
     set_dev_entry_bits(this, bits.map((b) => DTE.field(b as "V").bit));
   }
 
+  /**
+   * Guest vAPIC interrupt mode (AMD_IOMMU_GUEST_IR_VAPIC): interrupt remapping with GA
+   * support and the vAPIC mode in the EFR (GASup, GAMSup bit 0).
+   */
+  guest_ir_vapic(iommu: AmdIommuDev): boolean {
+    if (!this.irq_remap || !iommu.features.ga) return false;
+    const k = this.k, at = iommu.mmio_base + MMIO.EXT_FEATURES;
+    return (EFR.get(dwordsOf([k.readl(at), k.readl(at + 4)]), "GAMSup") & 1) === 1;
+  }
+
+  /**
+   * iommu_init_ga_log() (4.x): in vAPIC mode, allocate the GA log and its tail pointer and
+   * write both addresses into the IOMMU (the log starts later, in iommu_ga_log_enable()).
+   */
+  private iommu_init_ga_log(iommu: AmdIommuDev): void {
+    if (!this.guest_ir_vapic(iommu)) return;
+    const k = this.k;
+    iommu.ga_log = k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "iommu-ga-log");
+    iommu.ga_log_tail = k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "iommu-ga-log-tail");
+    if (iommu.ga_log === undefined || iommu.ga_log_tail === undefined) return;
+    k.writeq(iommu.ga_log + GA_LOG_SIZE_512, iommu.mmio_base + MMIO.GA_LOG_BASE);
+    k.writeq(iommu.ga_log_tail, iommu.mmio_base + MMIO.GA_LOG_TAIL);
+  }
+
+  /** iommu_ga_log_enable() (hook point; 4.x: silently leaves a running log as it is). */
+  iommu_ga_log_enable(iommu: AmdIommuDev): void {
+    const k = this.k;
+    k.hooks.wrap("amd_iommu.iommu_ga_log_enable", { k, iommu }, () => {
+      if (iommu.ga_log === undefined) return;
+      if (this.ga_log_running(iommu)) return; // "Check if already running"
+      this.iommu_feature_enable(iommu, CTRL.GAIntEn);
+      this.iommu_feature_enable(iommu, CTRL.GALogEn);
+      k.pollWait(() => this.ga_log_running(iommu), 1000, LOOP_TIMEOUT);
+    });
+  }
+
+  /** Status.GALogRun. */
+  ga_log_running(iommu: AmdIommuDev): boolean {
+    const status = this.k.readl(iommu.mmio_base + MMIO.STATUS);
+    return STATUS.get(dwordsOf([status, 0]), "GALogRun") === 1;
+  }
+
   /** iommu_init_pci(): the PPR log for IOMMUs with PPR support. */
   private iommu_init_pci(iommu: AmdIommuDev): void {
+    this.iommu_init_ga_log(iommu);
     if (iommu.features.ppr) {
       iommu.ppr_log = this.k.alloc.allocPages(
         GFP.KERNEL | GFP.ZERO,
@@ -504,6 +556,7 @@ export class AmdIommuDriver {
       iommu.int_enabled = true;
       this.iommu_feature_enable(iommu, CTRL.EventIntEn);
       if (iommu.ppr_log !== undefined) this.iommu_feature_enable(iommu, CTRL.PPRIntEn);
+      this.iommu_ga_log_enable(iommu);
     }
   }
 

@@ -21,6 +21,10 @@ export interface AmdIommuDev {
   evt_buf: number;
   /** Physical address of the PPR log (8 KiB), if the IOMMU has PPR support. */
   ppr_log?: number;
+  /** Physical address of the GA (guest vAPIC) log (4 KiB), in vAPIC interrupt mode. */
+  ga_log?: number;
+  /** Physical address the IOMMU writes the GA log's tail pointer to. */
+  ga_log_tail?: number;
   /** Physical address of cmd_sem, the COMPLETION_WAIT semaphore (inside struct amd_iommu). */
   cmd_sem: number;
   /** Commands queued since the last completion wait (need_sync). */

@@ -24,6 +24,7 @@ export const SCENARIOS: Record<string, ScenarioInput> = deepFreeze(Object.fromEn
     V.TORN_DEVTAB_WRITE,
     V.TG3_NIC,
     V.SNP_HOST,
+    V.AVIC_GA_LOG,
   ].map((s) => [s.name, s]),
 ));
 

@@ -193,3 +193,19 @@ export const SNP_HOST: ScenarioInput = derive(D, {
   },
   firstKernel: { snpHost: true },
 });
+
+/**
+ * AVIC: the IOMMU supports guest vAPIC interrupts (GASup, GAMSup vAPIC), so both kernels run
+ * interrupt remapping in vAPIC mode, and the first kernel's GA log is running at the panic.
+ */
+export const AVIC_GA_LOG: ScenarioInput = derive(D, {
+  name: "avic-ga-log",
+  description:
+    "A KVM host with AVIC: the IOMMU supports guest vAPIC interrupt posting (EFR GASup, GAMSup vAPIC mode), so the kernels remap interrupts in vAPIC mode and the first kernel's GA log is running when it panics.",
+  machine: {
+    iommus: [{
+      ...(D.machine.iommus[0] as object),
+      efr: { ...D.machine.iommus[0].efr, GASup: 1, GAMSup: 1 },
+    }],
+  },
+});
