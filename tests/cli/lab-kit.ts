@@ -114,6 +114,16 @@ export const SERIES = [
   "disable-only-if-off",
 ];
 
+/** Upstream's later fixes, in upstream order (what `--series later` names). */
+export const LATER = [
+  "flush-old-domains",
+  "ga-log-warn-running",
+  "ga-log-disable-running",
+  "snp-reuse-devtab",
+  "snp-remap-buffers",
+  "preserve-domain-ids",
+];
+
 /** Runs a program with arguments (and optional stdin text); never throws for a bad exit. */
 export function exec(cmd: string, args: string[], stdin?: string): Promise<Output> {
   return spawn(cmd, args, stdin);

@@ -7,20 +7,11 @@
 import assert from "node:assert/strict";
 import { run } from "../../runtime/lab/run.ts";
 import { builtinPlugins, seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
-/** Upstream's later fixes, in upstream order. */
-const LATER = [
-  "flush-old-domains",
-  "ga-log-warn-running",
-  "ga-log-disable-running",
-  "snp-reuse-devtab",
-  "snp-remap-buffers",
-  "preserve-domain-ids",
-];
 import type { SweepResult } from "../../runtime/lab/sweep.ts";
 import { type Report, ReportSchema } from "../../runtime/lab/report.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { renderSummary } from "../../runtime/cli/summary.ts";
-import { lab, ok, type Output, SERIES } from "./lab-kit.ts";
+import { lab, LATER, ok, type Output, SERIES } from "./lab-kit.ts";
 
 /** The plugin runtime's absolute file URL, as users' plugin files import it. */
 const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;

@@ -17,18 +17,8 @@ import {
   sourceOf,
 } from "../../runtime/lab/plugins.ts";
 import { definePlugin, type Plugin } from "../../runtime/plugin/mod.ts";
-import { SERIES } from "../cli/lab-kit.ts";
+import { LATER, SERIES } from "../cli/lab-kit.ts";
 import { inputError } from "./input-kit.ts";
-
-/** Upstream's later fixes, in upstream order. */
-const LATER = [
-  "flush-old-domains",
-  "ga-log-warn-running",
-  "ga-log-disable-running",
-  "snp-reuse-devtab",
-  "snp-remap-buffers",
-  "preserve-domain-ids",
-];
 
 /** The absolute file URL of the plugin runtime, as a user's plugin file imports it. */
 const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;

@@ -8,18 +8,9 @@ import { specPatchIds } from "../../runtime/lab/probe.ts";
 import { seriesFromSpec, seriesIds } from "../../runtime/lab/plugins.ts";
 import { run } from "../../runtime/lab/run.ts";
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
-import { lab, ok } from "../cli/lab-kit.ts";
+import { lab, LATER, ok } from "../cli/lab-kit.ts";
 
 /** The later fixes, in upstream order. */
-const LATER = [
-  "flush-old-domains",
-  "ga-log-warn-running",
-  "ga-log-disable-running",
-  "snp-reuse-devtab",
-  "snp-remap-buffers",
-  "preserve-domain-ids",
-];
-
 Deno.test("specPatchIds: the patches a spec names, in upstream order, without --with and --disable", () => {
   assert.deepEqual(specPatchIds("all"), seriesIds());
   assert.deepEqual(specPatchIds("all,later"), [...seriesIds(), ...LATER]);
