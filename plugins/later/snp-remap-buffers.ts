@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { EFR, MMIO } from "../../runtime/hw/layouts/mmio.ts";
+import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import { CTRL } from "../../runtime/kernel/amd_iommu/driver.ts";
 import { definePlugin } from "../../runtime/plugin/mod.ts";
 
@@ -25,11 +25,7 @@ export default definePlugin({
     "amd_iommu.init_iommu_one": ({ k, iommu }) => {
       if (!k.is_kdump_kernel()) return;
       const mmio = iommu.mmio_base;
-      const efr = new Uint32Array([
-        k.readl(mmio + MMIO.EXT_FEATURES),
-        k.readl(mmio + MMIO.EXT_FEATURES + 4),
-      ]);
-      if (EFR.get(efr, "SNPSup") !== 1) return;
+      if (k.amd.check_feature(iommu, "SNPSup") !== 1) return;
       if (!(k.readl(mmio + MMIO.CONTROL) & (1 << CTRL.IommuEn))) return; // not pre-enabled
       const cwb = baseOf(k.readq(mmio + MMIO.EXCL_BASE));
       if (cwb === 0) return; // no completion store range: nothing was locked

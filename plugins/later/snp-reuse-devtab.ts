@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { EFR, MMIO } from "../../runtime/hw/layouts/mmio.ts";
+import { MMIO } from "../../runtime/hw/layouts/mmio.ts";
 import type { AmdIommuDev } from "../../runtime/kernel/amd_iommu/types.ts";
 import { definePlugin } from "../../runtime/plugin/mod.ts";
 
@@ -51,15 +51,7 @@ export default definePlugin<State>({
       }
       if (!ok) {
         k.pr_err("Failed to reuse DEV table from previous kernel.");
-        const snp = d.iommus.some((iommu) =>
-          EFR.get(
-            new Uint32Array([
-              k.readl(iommu.mmio_base + MMIO.EXT_FEATURES),
-              k.readl(iommu.mmio_base + MMIO.EXT_FEATURES + 4),
-            ]),
-            "SNPSup",
-          ) === 1
-        );
+        const snp = d.iommus.some((iommu) => d.check_feature(iommu, "SNPSup") === 1);
         if (snp) {
           k.panic("kernel BUG at drivers/iommu/amd/init.c: BUG_ON(check_feature(FEATURE_SNP))");
         }

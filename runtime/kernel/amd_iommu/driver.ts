@@ -462,8 +462,13 @@ export class AmdIommuDriver {
    */
   guest_ir_vapic(iommu: AmdIommuDev): boolean {
     if (!this.irq_remap || !iommu.features.ga) return false;
+    return (this.check_feature(iommu, "GAMSup") & 1) === 1;
+  }
+
+  /** check_feature(): an EFR field, read from the register (both halves, low first). */
+  check_feature(iommu: AmdIommuDev, name: Parameters<typeof EFR.get>[1]): number {
     const k = this.k, at = iommu.mmio_base + MMIO.EXT_FEATURES;
-    return (EFR.get(dwordsOf([k.readl(at), k.readl(at + 4)]), "GAMSup") & 1) === 1;
+    return EFR.get(dwordsOf([k.readl(at), k.readl(at + 4)]), name);
   }
 
   /**
@@ -629,13 +634,7 @@ export class AmdIommuDriver {
    */
   amd_iommu_snp_enable(): void {
     const k = this.k;
-    for (const iommu of this.iommus) {
-      const efr = dwordsOf([
-        k.readl(iommu.mmio_base + MMIO.EXT_FEATURES),
-        k.readl(iommu.mmio_base + MMIO.EXT_FEATURES + 4),
-      ]);
-      if (EFR.get(efr, "SNPSup") !== 1) return;
-    }
+    for (const iommu of this.iommus) if (this.check_feature(iommu, "SNPSup") !== 1) return;
     for (const iommu of this.iommus) {
       const page = iommu.cmd_sem - (iommu.cmd_sem % 4096);
       k.writeq(page + 1, iommu.mmio_base + MMIO.EXCL_BASE); // | ExEn
