@@ -290,27 +290,34 @@ export class HookRunner implements HookCaller, PluginHookApi {
 
   /** The context of plugin `i` of `t.list` for a call with the kernel context `ctx`. */
   private ctxFor(t: Taps, i: number, ctx: KernelCtx): PluginCtx {
+    const view = t.views[i];
     if (t.lastCtx[i] === ctx) {
       const over = t.overCtx[i];
-      if (over !== undefined) return over; // the same context again (a loop): made already
+      if (over !== undefined) {
+        // The same context again (a loop, e.g. copy_device_table's entries): made already. A
+        // built-in plugin's reads the fields through its prototype; a user's plugin has them
+        // as own properties, taken afresh (they change between calls: ctx.devid).
+        if (view !== undefined) {
+          const fields = ctx as unknown as Record<string, unknown>;
+          const own = over as unknown as Record<string, unknown>;
+          for (const key in fields) own[key] = view.out(fields[key]);
+        }
+        return over;
+      }
     }
     const p = t.list[i];
-    const view = t.views[i];
     if (view !== undefined) {
-      // Users' plugins: the context's fields through the view, the plugin's own on top.
-      let c = t.lastCtx[i] === ctx ? t.overCtx[i] : undefined;
-      if (c === undefined) {
-        // Own properties (not a prototype), so Object.keys and spreads see the fields.
-        c = {
-          ...view.out(ctx),
-          plugin: p.id,
-          state: this.stateAt(t.stateSlot[i]),
-          symbol: this.symbolOf(ctx.k),
-          hooks: this.api,
-        } as PluginCtx;
-        t.lastCtx[i] = ctx;
-        t.overCtx[i] = c;
-      }
+      // Users' plugins: the context's fields through the view (own properties, so Object.keys
+      // and spreads see them), the plugin's own on top.
+      const c = {
+        ...view.out(ctx),
+        plugin: p.id,
+        state: this.stateAt(t.stateSlot[i]),
+        symbol: this.symbolOf(ctx.k),
+        hooks: this.api,
+      } as PluginCtx;
+      t.lastCtx[i] = ctx;
+      t.overCtx[i] = c;
       return c;
     }
     if (t.lastCtx[i] !== ctx) {

@@ -508,3 +508,23 @@ Deno.test("contexts: a context object passed again reads through to the caller's
   assert.deepEqual(marks, [undefined, undefined, undefined]);
   assert.equal("mark" in same, false, "nor by the caller");
 });
+
+Deno.test("contexts: a user's plugin (seen through the kernel view) reads a context passed again afresh, too", () => {
+  const seen: number[] = [];
+  const defines = { "test.entry": hookPoint("run-all", "an entry", "-") };
+  const user = definePlugin({
+    id: "user",
+    title: "user",
+    defines,
+    hooks: {
+      "test.entry": (ctx: { k: Kernel; devid: number } & PluginCtx) => void seen.push(ctx.devid),
+    },
+  });
+  const r = loose(new HookRunner([user] as Plugin[], { viewed: () => true }));
+  const ctx = { k: K1, devid: 0 };
+  for (let devid = 0; devid < 4; devid++) {
+    ctx.devid = devid;
+    r.runAll("test.entry", ctx); // one object carries each entry (copy_device_table's loop)
+  }
+  assert.deepEqual(seen, [0, 1, 2, 3]);
+});
