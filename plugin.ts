@@ -85,6 +85,7 @@ export type { SafeParseResult, Schema, SchemaError, SchemaIssue } from "./runtim
 export { KernelPanic } from "./runtime/plugin/kernel-api.ts";
 export type { Kernel } from "./runtime/plugin/kernel-api.ts";
 export type { KernelConfig, KernelId, KernelMemory, PciDevInfo } from "./runtime/kernel/kernel.ts";
+export type { CpuMemory } from "./runtime/kernel/sme.ts";
 export type { Region, RegionKind } from "./runtime/hw/memory.ts";
 export type { OwnerWho } from "./runtime/hw/owners.ts";
 export type { Scheduled } from "./runtime/hw/clock.ts";

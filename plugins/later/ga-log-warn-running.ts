@@ -29,8 +29,8 @@ export default definePlugin({
         k.printk("warn", "WARNING: CPU: 0 PID: 1 at drivers/iommu/amd/init.c iommu_ga_log_enable");
         return;
       }
-      k.writeq(iommu.ga_log + GA_LOG_SIZE_512, iommu.mmio_base + MMIO.GA_LOG_BASE);
-      k.writeq(iommu.ga_log_tail, iommu.mmio_base + MMIO.GA_LOG_TAIL);
+      k.writeq(k.__sme_set(iommu.ga_log) + GA_LOG_SIZE_512, iommu.mmio_base + MMIO.GA_LOG_BASE);
+      k.writeq(k.__sme_set(iommu.ga_log_tail), iommu.mmio_base + MMIO.GA_LOG_TAIL);
       k.writel(0, iommu.mmio_base + MMIO.GA_HEAD);
       k.writel(0, iommu.mmio_base + MMIO.GA_TAIL);
       d.iommu_feature_enable(iommu, CTRL.GAIntEn);

@@ -6,6 +6,7 @@
  */
 import { deepFreeze } from "../../runtime/plugin/freeze.ts";
 import type { Plugin } from "../../runtime/plugin/mod.ts";
+import smeRemapDevtab from "./sme-remap-devtab.ts";
 import flushOldDomains from "./flush-old-domains.ts";
 import gaLogWarnRunning from "./ga-log-warn-running.ts";
 import gaLogDisableRunning from "./ga-log-disable-running.ts";
@@ -15,6 +16,7 @@ import preserveDomainIds from "./preserve-domain-ids.ts";
 
 /** The later fixes, in upstream order. Frozen, deeply, like the series. */
 export const LATER: readonly Plugin[] = deepFreeze([
+  smeRemapDevtab,
   flushOldDomains,
   gaLogWarnRunning,
   gaLogDisableRunning,

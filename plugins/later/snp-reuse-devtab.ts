@@ -61,7 +61,10 @@ export default definePlugin<State>({
         }
         return;
       }
-      const old = (entry % 2 ** 52) - (entry % 4096);
+      // old_devtb_phys = __sme_clr(entry) & PAGE_MASK, mapped through the C-bit when SME is
+      // active (iommu_memremap(): encrypted when host memory encryption is on).
+      const phys = k.__sme_clr((entry % 2 ** 52) - (entry % 4096));
+      const old = k.sme_active() ? k.ioremap_encrypted(phys, d.dev_table_size) : phys;
       k.alloc.freePages(d.dev_table);
       d.dev_table = old;
       state.reused = old;

@@ -5,8 +5,8 @@
  * read each IOMMU's Device Table Base register (readq: two 32-bit halves), require one table
  * for all of them and the size this kernel expects; then, once, take the old table's address
  * (entry & PAGE_MASK), map it, allocate the copy and copy every entry 0..last_bdf verbatim.
- * Two hook points let later patches check the old table's address (once, after the loop, as
- * in 4.14) and each entry; either may abort the copy.
+ * Hook points let later patches check the old table's address (once, after the loop, as in
+ * 4.14) and each entry — either may abort the copy — and map the old table another way.
  *
  * @module
  */
@@ -26,6 +26,15 @@ export interface OldTableCtx {
   /** The Device Table Base register value read (the same on every IOMMU). */
   entry: number;
   abort(): void;
+}
+
+/** Context of amd_iommu.copy_device_table.memremap, a waterfall over the mapping's address. */
+export interface MemremapCtx {
+  k: Kernel;
+  /** old_devtb_phys, as the old_table waterfall left it. */
+  phys: number;
+  /** The table's size in bytes. */
+  size: number;
 }
 
 /** Context of amd_iommu.copy_device_table.entry. */
@@ -69,7 +78,14 @@ function copy_device_table({ k, state, symbol, hooks }: SymbolEnv<State>): boole
     { k, entry, abort },
   );
   if (aborted) return false;
-  if (!k.mem.isRam(address, d.dev_table_size)) return false; // memremap() failed
+  // old_devtb = memremap(old_devtb_phys, dev_table_size, MEMREMAP_WB): the CPU's way to the
+  // old table (not this kernel's RAM: a mapping without the C-bit when SME is active).
+  const old_devtb = hooks.waterfall("amd_iommu.copy_device_table.memremap", address, {
+    k,
+    phys: address,
+    size: d.dev_table_size,
+  });
+  if (!k.mem.isRam(old_devtb, d.dev_table_size)) return false; // memremap() failed
   const gfp = hooks.waterfall(
     "amd_iommu.early_amd_iommu_init.dev_table_gfp",
     GFP.KERNEL | GFP.ZERO,
@@ -80,7 +96,7 @@ function copy_device_table({ k, state, symbol, hooks }: SymbolEnv<State>): boole
     k.pr_err("Failed to allocate memory for copying old device table!");
     return false;
   }
-  if (!copyEntries(k, address, state.copy, d.last_bdf, hooks)) return false;
+  if (!copyEntries(k, old_devtb, state.copy, d.last_bdf, hooks)) return false;
   k.spend(COST.pageCopy * (d.dev_table_size / 4096));
   return true;
 }
@@ -164,6 +180,11 @@ export default definePlugin<State>({
       "waterfall",
       "copy_device_table(): the old table's physical address (old_devtb_phys), once every IOMMU's Device Table Base was read and checked; handlers may change it or ctx.abort() the copy.",
       "(defined by copy-dev-tables) entry & PAGE_MASK",
+    ),
+    "amd_iommu.copy_device_table.memremap": hookPoint<"waterfall", MemremapCtx, number>(
+      "waterfall",
+      "copy_device_table(): how the CPU maps the old table to read it (starts as memremap(old_devtb_phys, MEMREMAP_WB), a mapping without the C-bit); handlers may map it another way (ioremap_encrypted).",
+      "(defined by copy-dev-tables) memremap(old_devtb_phys)",
     ),
     "amd_iommu.copy_device_table.entry": hookPoint<"run-all", CopyEntryCtx>(
       "run-all",

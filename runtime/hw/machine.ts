@@ -32,6 +32,11 @@ export interface DmaRecord {
   outcome: DmaOutcome;
   /** Set when the IOMMU let the access through but it hit a hole (master abort). */
   masterAbort?: boolean;
+  /**
+   * With memory encryption: the address as the IOMMU sent it, C-bit set (`outcome.spa` is
+   * then the RAM address without it); the data went through the memory controller's cipher.
+   */
+  encrypted?: number;
 }
 
 /** An interrupt as the bus saw it. */
@@ -102,6 +107,12 @@ export interface MachineConfig {
   iommuOf?: (devid: number) => number;
   /** The chipset's I/O APIC and HPET, if the machine has them. */
   chipset?: ChipsetConfig;
+  /**
+   * AMD Secure Memory Encryption, supported by the CPU and enabled by firmware: the C-bit's
+   * position (CPUID 0x8000001F EBX[5:0]; 47 on EPYC 7001). The memory controller's key comes
+   * from the seed's own stream (memory/sme.ts).
+   */
+  memoryEncryption?: { cbit: number };
 }
 
 export { MSI_WINDOW } from "./msi.ts";
@@ -131,6 +142,15 @@ export class Machine implements BusPort {
     if (cfg.iommus.length === 0) throw new Error("a machine needs at least one IOMMU");
     this.clock = new EventClock(cfg.seed);
     this.mem = new PhysMem(cfg.memoryMap);
+    if (cfg.memoryEncryption) {
+      // The key the memory controller makes at power-on (a stream of its own: every other
+      // stream of the seed stays as it was).
+      const r = this.clock.rng.fork("sme-key");
+      this.mem.enableEncryption(cfg.memoryEncryption.cbit, [
+        r.int(0, 2 ** 32 - 1),
+        r.int(0, 2 ** 32 - 1),
+      ]);
+    }
     this.iommuOf = cfg.iommuOf ?? (() => 0);
     this.iommus = cfg.iommus.map((c) => {
       const u = new AmdIommu(c, this.mem, this.clock);
@@ -205,8 +225,16 @@ export class Machine implements BusPort {
     write: boolean,
     pasid?: number,
   ): DmaRecord {
-    const outcome = this.iommuFor(devid).access(devid, addr, write, pasid, false);
+    let outcome = this.iommuFor(devid).access(devid, addr, write, pasid, false);
+    let bus: number | undefined;
+    if (outcome.kind !== "abort" && outcome.spa >= 2 ** 32) {
+      // With memory encryption, what the access reached is the address without the C-bit;
+      // memory is written through the address as sent (encrypted when the bit is set).
+      const pa = this.mem.physical(outcome.spa);
+      if (pa !== outcome.spa) bus = outcome.spa, outcome = { ...outcome, spa: pa };
+    }
     const rec: DmaRecord = { t: this.clock.now, devid, iova: addr, pasid, len, write, outcome };
+    if (bus !== undefined) rec.encrypted = bus;
     if (outcome.kind !== "abort" && this.mem.dmaTarget(outcome.spa, len) === "abort") {
       rec.masterAbort = true;
     }
@@ -216,7 +244,8 @@ export class Machine implements BusPort {
 
   /** The physical address an access reached memory at, or undefined if it aborted. */
   private static landed(rec: DmaRecord): number | undefined {
-    return rec.outcome.kind !== "abort" && !rec.masterAbort ? rec.outcome.spa : undefined;
+    if (rec.outcome.kind === "abort" || rec.masterAbort) return undefined;
+    return rec.encrypted ?? rec.outcome.spa;
   }
 
   /** What the device learns of an access: where it landed, or why it aborted. */

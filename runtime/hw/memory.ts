@@ -11,6 +11,8 @@
  * - the contents of RAM (`memory/store.ts`): sparse, keyed by page, in 256-byte lines held in
  *   typed-array arenas (unwritten RAM reads as zero and costs nothing), with a copy-on-write
  *   snapshot (`memory/snapshot.ts`) the lab takes at the panic;
+ * - memory encryption (`memory/sme.ts`), once firmware enables it: an address with the C-bit
+ *   set reaches RAM without the bit, encrypted on the way in and decrypted on the way out;
  * - owner tags (`owners.ts`): each 4 KiB page's owner — firmware, free, one of the kernels,
  *   the crash kernel reserve — with an optional purpose and device, so the lab can tell
  *   legitimate DMA from stray DMA and say whose memory a stray write hit.
@@ -20,11 +22,13 @@
 import { MemoryMap, type MmioHandler, type Region } from "./memory/map.ts";
 import { LINE_BYTES, LineStore, PAGE_SIZE } from "./memory/store.ts";
 import { type Owner, PageOwners } from "./owners.ts";
+import { decryptBlock, encryptBlock, SME_BLOCK_BYTES, type SmeKey } from "./memory/sme.ts";
 
 export type { Owner, OwnerWho } from "./owners.ts";
 export type { MmioHandler, Region, RegionKind } from "./memory/map.ts";
 export { PHYS_LIMIT } from "./memory/map.ts";
 export { LINE_BYTES, PAGE_SIZE } from "./memory/store.ts";
+export type { SmeKey } from "./memory/sme.ts";
 
 const LINE_DWORDS = LINE_BYTES / 4;
 
@@ -66,6 +70,19 @@ export class PhysMem {
   private readonly copyBuf = new Uint32Array(LINE_DWORDS);
   /** Count of 32-bit accesses, for statistics. */
   accesses = 0;
+  /**
+   * The C-bit's value (2^cbit) while memory encryption is enabled; Infinity otherwise, so
+   * `addr >= cFrom` is the one test the data paths make (no address reaches Infinity).
+   */
+  private cFrom = Infinity;
+  private smeKey: SmeKey = [0, 0];
+  /** A page, for decrypted comparisons. */
+  private pageBuf_?: Uint32Array;
+  private get pageBuf(): Uint32Array {
+    return this.pageBuf_ ??= new Uint32Array(PAGE_SIZE / 4);
+  }
+  /** One encryption block, for the encrypted paths. */
+  private readonly block = new Uint32Array(4);
 
   constructor(map: readonly Region[] = []) {
     for (const r of map) this.addRegion(r);
@@ -81,6 +98,73 @@ export class PhysMem {
     this.store.dispose();
     this.store = DISPOSED;
     this.owners.dispose();
+  }
+
+  /**
+   * Enables memory encryption (SYSCFG MemEncryptionModeEn, set by firmware): from now on an
+   * address with bit `cbit` set reaches RAM at the address without it, its data encrypted
+   * with `key` (see memory/sme.ts). Bits above `cbit` are not address bits then either.
+   */
+  enableEncryption(cbit: number, key: SmeKey): void {
+    this.cFrom = 2 ** cbit;
+    this.smeKey = key;
+  }
+
+  /** The C-bit's value (2^cbit) while memory encryption is enabled, else 0. */
+  get cBit(): number {
+    return this.cFrom === Infinity ? 0 : this.cFrom;
+  }
+
+  /**
+   * `addr` without the C-bit, when memory encryption is enabled and it is set; else -1. (The
+   * physical address the controller uses.)
+   */
+  private plainOf(addr: number): number {
+    const c = this.cFrom;
+    return addr >= c && Math.floor(addr / c) % 2 === 1 ? addr - c : -1;
+  }
+
+  /** `addr` as the memory controller sees it: without the C-bit, if encryption uses it. */
+  physical(addr: number): number {
+    if (addr < this.cFrom) return addr;
+    const p = this.plainOf(addr);
+    return p < 0 ? addr : p;
+  }
+
+  /** Decrypting read of `n` dwords at `pa` (RAM without the C-bit) into `out` from `o`. */
+  private encRead(pa: number, n: number, out: Uint32Array, o: number): void {
+    const b = this.block, end = pa + n * 4;
+    for (let blk = pa - (pa % SME_BLOCK_BYTES); blk < end; blk += SME_BLOCK_BYTES) {
+      if (!this.map.isRam(blk, SME_BLOCK_BYTES)) b.fill(0xffff_ffff);
+      else {
+        this.store.read(blk, 4, b, 0);
+        decryptBlock(this.smeKey, blk, b);
+      }
+      for (let i = 0; i < 4; i++) {
+        const a = blk + i * 4;
+        if (a >= pa && a < end) out[o + (a - pa) / 4] = b[i];
+      }
+    }
+    this.accesses += n;
+  }
+
+  /** Encrypting write of `n` dwords of `src` from `s` to `pa` (RAM without the C-bit). */
+  private encWrite(pa: number, src: ArrayLike<number>, s: number, n: number): void {
+    const b = this.block, end = pa + n * 4;
+    for (let blk = pa - (pa % SME_BLOCK_BYTES); blk < end; blk += SME_BLOCK_BYTES) {
+      if (!this.map.isRam(blk, SME_BLOCK_BYTES)) continue; // dropped
+      if (blk < pa || blk + SME_BLOCK_BYTES > end) { // part of the block: read, modify
+        this.store.read(blk, 4, b, 0);
+        decryptBlock(this.smeKey, blk, b);
+      }
+      for (let i = 0; i < 4; i++) {
+        const a = blk + i * 4;
+        if (a >= pa && a < end) b[i] = src[s + (a - pa) / 4];
+      }
+      encryptBlock(this.smeKey, blk, b);
+      this.store.write(blk, b, 0, 4);
+    }
+    this.accesses += n;
   }
 
   /** Adds a memory-map entry (later entries win where they overlap). */
@@ -109,7 +193,7 @@ export class PhysMem {
 
   /** True if [addr, addr+len) is entirely RAM (`ram` or `reserved`). */
   isRam(addr: number, len = 1): boolean {
-    return this.map.isRam(addr, len);
+    return this.map.isRam(this.physical(addr), len);
   }
 
   /**
@@ -118,6 +202,7 @@ export class PhysMem {
    */
   dmaTarget(addr: number, len: number): "ram" | "abort" {
     if (addr < 0 || addr + len > 2 ** 52) return "abort";
+    addr = this.physical(addr);
     return this.map.isRam(addr, len) ? "ram" : "abort";
   }
 
@@ -130,7 +215,7 @@ export class PhysMem {
 
   /** Owner tag of the page holding `addr`. */
   ownerOf(addr: number): Owner {
-    return this.owners.of(Math.floor(addr / PAGE_SIZE));
+    return this.owners.of(Math.floor(this.physical(addr) / PAGE_SIZE));
   }
 
   // ---- data ---------------------------------------------------------------------------------
@@ -147,6 +232,13 @@ export class PhysMem {
 
   private read32Slow(addr: number): number {
     if (addr % 4 !== 0) throw unaligned("read32", addr);
+    if (addr >= this.cFrom) {
+      const pa = this.plainOf(addr);
+      if (pa >= 0) {
+        this.encRead(pa, 1, this.block, 0);
+        return this.block[0];
+      }
+    }
     const m = this.map.mmioAt(addr);
     if (m) return m.handler.read32(addr - m.base) >>> 0;
     if (!this.map.isRam(addr, 4)) return 0xffff_ffff;
@@ -164,6 +256,10 @@ export class PhysMem {
 
   private write32Slow(addr: number, value: number): void {
     if (addr % 4 !== 0) throw unaligned("write32", addr);
+    if (addr >= this.cFrom) {
+      const pa = this.plainOf(addr);
+      if (pa >= 0) return this.encWrite(pa, [value >>> 0], 0, 1);
+    }
     const m = this.map.mmioAt(addr);
     if (m) return m.handler.write32(addr - m.base, value >>> 0);
     if (!this.map.isRam(addr, 4)) return;
@@ -222,6 +318,13 @@ export class PhysMem {
    * — with `sparse`, in RAM, they are not even written into `out` (left as they were).
    */
   readDwords(addr: number, n: number, out: Uint32Array, outOff = 0, sparse = false): number {
+    if (addr >= this.cFrom) {
+      const pa = this.plainOf(addr);
+      if (pa >= 0) {
+        this.encRead(pa, n, out, outOff);
+        return n; // (decrypted: any of them may be non-zero)
+      }
+    }
     this.accesses += n;
     if (this.map.isRam(addr, n * 4)) return this.store.read(addr, n, out, outOff, sparse);
     // Part of the range is not RAM: line by line, outside RAM reads as all ones.
@@ -248,6 +351,10 @@ export class PhysMem {
   /** Writes dwords to RAM at `addr` (no MMIO; holes drop the data). */
   writeDwords(addr: number, src: ArrayLike<number>): void {
     const n = src.length;
+    if (addr >= this.cFrom) {
+      const pa = this.plainOf(addr);
+      if (pa >= 0) return this.encWrite(pa, src, 0, n);
+    }
     this.accesses += n;
     if (this.map.isRam(addr, n * 4)) return this.store.write(addr, src, 0, n);
     for (let i = 0; i < n;) {
@@ -266,6 +373,16 @@ export class PhysMem {
    * `base` (a CPU loop such as setting a bit in every DTE of a table).
    */
   orStrided(base: number, stride: number, count: number, dword: number, mask: number): void {
+    if (base >= this.cFrom && this.plainOf(base) >= 0) {
+      const one = new Uint32Array(1);
+      for (let i = 0; i < count; i++) {
+        const a = base + i * stride + dword * 4;
+        this.readDwords(a, 1, one);
+        one[0] |= mask;
+        this.writeDwords(a, one);
+      }
+      return;
+    }
     this.accesses += 2 * count;
     const first = base + dword * 4;
     if (
@@ -283,7 +400,8 @@ export class PhysMem {
   /** Zeroes [addr, addr+len) (whole lines are dropped, so zeroing a 2 MiB table is cheap). */
   zero(addr: number, len: number): void {
     if (addr % 4 || len % 4) throw new RangeError("zero: unaligned range");
-    this.store.zero(addr, len);
+    // Through the C-bit too: zeros encrypt to zeros (memory/sme.ts).
+    this.store.zero(this.physical(addr), len);
   }
 
   /** Copies [src, src+len) to dst (RAM to RAM, as a CPU memcpy; 4-byte granular). */
@@ -313,6 +431,7 @@ export class PhysMem {
 
   /** Whether any storage line overlapping [addr, addr+len) is stored. */
   private anyLine(addr: number, len: number): boolean {
+    addr = this.physical(addr); // (a zero line is zero through the C-bit as well)
     const first = Math.floor(addr / LINE_BYTES), last = Math.floor((addr + len - 1) / LINE_BYTES);
     for (let line = first; line <= last; line++) {
       const pfn = Math.floor(line / 16);
@@ -323,7 +442,7 @@ export class PhysMem {
 
   /** True if the page holding `addr` has never been written (reads as zero). */
   pageIsBlank(addr: number): boolean {
-    return this.store.pageIsBlank(Math.floor(addr / PAGE_SIZE));
+    return this.store.pageIsBlank(Math.floor(this.physical(addr) / PAGE_SIZE));
   }
 
   /** Page frame numbers of all pages holding a written line that is not all zeros, ascending. */
@@ -343,11 +462,29 @@ export class PhysMem {
   /**
    * Whether the page `pfn`, as it was at the snapshot, equals `data` (dwords from the page's
    * start; missing trailing dwords count as zeros) — or the `n` dwords of `data` from `from`.
-   * Compares line by line.
+   * Compares line by line; with `decrypted`, the page as a read through the C-bit gives it.
    */
-  originalPageEquals(pfn: number, data: Uint32Array, from = 0, n?: number): boolean {
+  originalPageEquals(
+    pfn: number,
+    data: Uint32Array,
+    from = 0,
+    n?: number,
+    decrypted = false,
+  ): boolean {
     // n defaults to the rest of `data` from `from` (the store's default).
-    return this.store.originalPageEquals(pfn, data, from, n);
+    if (!decrypted || this.cFrom === Infinity) {
+      return this.store.originalPageEquals(pfn, data, from, n);
+    }
+    const page = this.pageBuf;
+    this.store.readOriginalPage(pfn, page);
+    for (let o = 0; o < page.length; o += 4) {
+      decryptBlock(this.smeKey, pfn * PAGE_SIZE + o * 4, page, o);
+    }
+    const len = n ?? data.length - from;
+    for (let i = 0; i < page.length; i++) {
+      if (page[i] !== (i < len ? data[from + i] : 0)) return false;
+    }
+    return true;
   }
 
   /** Whether the page `pfn` read as all zeros at the snapshot. */

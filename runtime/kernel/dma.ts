@@ -52,12 +52,17 @@ export class DmaApi {
   constructor(private readonly k: Kernel) {
     this.direct = {
       name: "nommu",
-      map_page: (dev, phys, size) => phys + size - 1 < 2 ** dev.dmaMaskBits ? phys : undefined,
+      // phys_to_dma(): with SME active the C-bit is part of the DMA address (a device whose
+      // mask cannot reach it cannot DMA there; 4.14 would bounce through swiotlb).
+      map_page: (dev, phys, size) => {
+        const dma = k.__sme_set(phys);
+        return dma + size - 1 < 2 ** dev.dmaMaskBits ? dma : undefined;
+      },
       unmap_page: () => {},
       alloc_coherent: (dev, size, what) => {
         const gfp = dev.dmaMaskBits <= 32 ? GFP.DMA32 | GFP.ZERO : GFP.KERNEL | GFP.ZERO;
         const cpu = k.alloc.allocPages(gfp, getOrder(size), what, dev.devid);
-        return cpu === undefined ? undefined : { cpu, dma: cpu, size };
+        return cpu === undefined ? undefined : { cpu, dma: k.__sme_set(cpu), size };
       },
       free_coherent: (_dev, buf) => k.alloc.freePages(buf.cpu),
     };

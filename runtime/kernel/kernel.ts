@@ -14,6 +14,7 @@ import { PRIO } from "../hw/clock.ts";
 import { joinQword, splitNumber } from "../hw/bits.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { Region } from "../hw/memory.ts";
+import { type CpuMemory, EncryptedDirectMap } from "./sme.ts";
 import type { PciIdentity } from "../hw/pci/device.ts";
 import { PageAllocator } from "./alloc.ts";
 import { AmdIommuDriver } from "./amd_iommu/driver.ts";
@@ -153,6 +154,17 @@ export class Kernel {
   private readonly machine: Machine;
   /** Physical memory (the machine's), through what kernel code does with memory. */
   readonly mem: KernelMemory;
+  /**
+   * The same memory with the 64-bit table accesses of the I/O page-table code (`k.mem` is
+   * this object, typed for plugins).
+   */
+  readonly cpu: CpuMemory;
+  /**
+   * sme_me_mask: the C-bit's value when SME is active in this kernel (`mem_encrypt=on` on a
+   * machine whose firmware enabled memory encryption), else 0. Its direct map then encrypts
+   * its own RAM (runtime/kernel/sme.ts).
+   */
+  readonly sme_me_mask: number;
   /** The kernel's log buffer: what dmesg shows. */
   readonly dmesg: Dmesg;
   /** The page allocator over this kernel's usable RAM (the crashkernel range in a kdump kernel). */
@@ -202,10 +214,16 @@ export class Kernel {
   constructor(machine: Machine, readonly cfg: KernelConfig) {
     this.id = cfg.id;
     this.machine = machine;
-    this.mem = machine.mem;
+    this.params = parseCmdline(cfg.cmdline);
+    this.sme_me_mask = this.params.get("mem_encrypt") === "on" ? machine.mem.cBit : 0;
+    this.cpu = this.sme_me_mask === 0 ? machine.mem : new EncryptedDirectMap(
+      machine.mem,
+      this.sme_me_mask,
+      this.is_kdump_kernel() ? cfg.memory : undefined, // a first kernel maps all RAM
+    );
+    this.mem = this.cpu;
     this.t0 = machine.clock.now;
     this.cmdline = cfg.cmdline;
-    this.params = parseCmdline(cfg.cmdline);
     this.dmesg = new Dmesg(() => this.now());
     this.alloc = new PageAllocator(
       machine.mem,
@@ -304,6 +322,32 @@ export class Kernel {
   }
 
   // ---- command line and identity ------------------------------------------------------------
+
+  /** sme_active(): memory encryption is on in this kernel. */
+  sme_active(): boolean {
+    return this.sme_me_mask !== 0;
+  }
+
+  /** __sme_set(): `pa` with the C-bit when SME is active (what the IOMMU is given). */
+  __sme_set(pa: number): number {
+    const c = this.sme_me_mask;
+    return c === 0 || Math.floor(pa / c) % 2 === 1 ? pa : pa + c;
+  }
+
+  /** __sme_clr(): `value` without the C-bit of this kernel's SME, if it has it. */
+  __sme_clr(value: number): number {
+    const c = this.sme_me_mask;
+    return c !== 0 && Math.floor(value / c) % 2 === 1 ? value - c : value;
+  }
+
+  /**
+   * ioremap_encrypted(): maps RAM that is not this kernel's own (the crashed kernel's) through
+   * the C-bit, so reads decrypt it. The model's mapping is the address with the bit set; as
+   * plain ioremap() without SME.
+   */
+  ioremap_encrypted(pa: number, _size: number): number {
+    return this.__sme_set(pa);
+  }
 
   /** is_kdump_kernel(): booted with an ELF core header address. */
   is_kdump_kernel(): boolean {

@@ -126,11 +126,16 @@ export function save_vmcore(
     if (r !== "ok") return fail(k, out, r);
   }
   const base = blocks.length;
+  // /proc/vmcore reads the old memory through a mapping of its own; with SME active, an
+  // encrypted one (read_from_oldmem(..., sme_active()) — the vmcore half of the 4.19 SME kdump
+  // series, taken as present here: this lab models the IOMMU half, a plugin).
+  const old = (pfn: number) =>
+    k.sme_active() ? k.ioremap_encrypted(pfn * PAGE_SIZE, PAGE_SIZE) : pfn * PAGE_SIZE;
   for (let i = 0; i < pages.length; i += CHUNK_PAGES) {
     const n = Math.min(CHUNK_PAGES, pages.length - i);
     const r = write(
       base + i,
-      (j) => k.mem.copy(bounce + j * PAGE_SIZE, pages[i + j] * PAGE_SIZE, PAGE_SIZE),
+      (j) => k.mem.copy(bounce + j * PAGE_SIZE, old(pages[i + j]), PAGE_SIZE),
       n,
     );
     if (r !== "ok") return fail(k, out, r);

@@ -75,6 +75,7 @@ export function buildMachine(s: Scenario): Built {
       ioapic: { ...s.machine.ioapic },
       hpetBase: s.machine.hpet.mmioBase,
     },
+    memoryEncryption: s.machine.memoryEncryption,
     iommuOf: (devid) => {
       const i = s.machine.iommus.findIndex((u) =>
         u.devices === "all" || u.devices.some((r) => devid >= r.first && devid <= r.last)

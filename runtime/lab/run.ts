@@ -133,7 +133,9 @@ function simulatePrepared(
     mode: s.second.mode,
     failure,
     capture: vm,
-    check: completed ? verifyDump(machine.mem, disks[0], ctx.expected, rec.afterPanic) : undefined,
+    check: completed
+      ? verifyDump(machine.mem, disks[0], ctx.expected, rec.afterPanic, k1?.sme_active())
+      : undefined,
     disk: disks[0] ? bdfText(disks[0].devid) : undefined,
     strays: { count: rec.strayCount, first: rec.strays[0] },
   });

@@ -328,6 +328,11 @@ export interface ScenarioMachine {
   hpet: { mmioBase: number };
   /** CPUs (APIC IDs 0..cpus-1; default 1): the panic happens on one of them, chosen by the seed. */
   cpus: number;
+  /**
+   * AMD SME, supported and enabled by firmware: the C-bit's position (absent: none, the
+   * default). A kernel with `mem_encrypt=on` then encrypts its memory.
+   */
+  memoryEncryption?: { cbit: number };
 }
 
 /** A {@link ScenarioMachine} as written (defaults may be left out). */
@@ -348,6 +353,8 @@ export interface ScenarioMachineInput {
   hpet?: { mmioBase: NumberInput };
   /** CPUs (default 1). */
   cpus?: number;
+  /** AMD SME enabled by firmware: the C-bit's position (default: none). */
+  memoryEncryption?: { cbit: number };
 }
 
 /**
@@ -677,6 +684,12 @@ const ScenarioShape = z.object({
      * happens on a CPU the seed picks, and the kdump kernel runs there alone (nr_cpus=1).
      */
     cpus: z.number().int().min(1).max(256).default(1),
+    /**
+     * AMD Secure Memory Encryption, supported by the CPU and enabled by firmware (SYSCFG
+     * MemEncryptionModeEn): the C-bit's position, CPUID 0x8000001F EBX[5:0] (47 on EPYC
+     * 7001). A kernel booted with mem_encrypt=on then encrypts its memory. Absent: no SME.
+     */
+    memoryEncryption: z.object({ cbit: z.number().int().min(32).max(51) }).strict().optional(),
   }).strict(),
   /** crashkernel= reservation(s). */
   crashkernel: z.array(Range).min(1),

@@ -29,13 +29,16 @@ export interface DumpCheck {
 
 /**
  * Compares the dump on `disk` with memory at the panic. `expected`: the pages the dump must
- * hold (`dumpablePages` at the panic, excluded page types already left out).
+ * hold (`dumpablePages` at the panic, excluded page types already left out). `encrypted`: the
+ * first kernel ran with SME, so its memory is compared as it reads through the C-bit (what
+ * its CPU saw), not as stored.
  */
 export function verifyDump(
   mem: PhysMem,
   disk: Disk,
   expected: number[],
   afterPanic: Map<number, PostPanicWrites>,
+  encrypted = false,
 ): DumpCheck {
   const res: DumpCheck = { readable: false, pages: 0, badPages: 0, volatilePages: 0, examples: [] };
   const bad = (pfn: number, why: string) => {
@@ -68,7 +71,7 @@ export function verifyDump(
       bad(pfn, "page missing on disk");
       continue;
     }
-    if (mem.originalPageEquals(pfn, span.data, span.at, span.n)) continue;
+    if (mem.originalPageEquals(pfn, span.data, span.at, span.n, encrypted)) continue;
     const w = afterPanic.get(pfn);
     if (w?.legit) {
       res.volatilePages++;
@@ -77,7 +80,7 @@ export function verifyDump(
     if (mem.originalPageIsBlank(pfn)) bad(pfn, "page was unused at the panic; written after it");
     else if (w) {
       bad(pfn, `overwritten after the panic by DMA from ${[...w.writers].map(bdfText).join(", ")}`);
-    } else if (pageNowEquals(mem, pfn, span)) {
+    } else if (pageNowEquals(mem, pfn, span, encrypted)) {
       // Not DMA, and the disk holds what memory holds now: the CPU changed the page after the
       // panic — the kdump kernel writing into the crashed kernel's memory (e.g. structures it
       // took over rather than copied).
@@ -94,8 +97,8 @@ export function verifyDump(
 const PAGE_NOW = new Uint32Array(PAGE_SIZE / 4);
 
 /** Whether the page `pfn` in memory now holds what the disk holds (`span`, zero-extended). */
-function pageNowEquals(mem: PhysMem, pfn: number, span: MediaSpan): boolean {
-  mem.readDwords(pfn * PAGE_SIZE, PAGE_NOW.length, PAGE_NOW);
+function pageNowEquals(mem: PhysMem, pfn: number, span: MediaSpan, encrypted: boolean): boolean {
+  mem.readDwords(pfn * PAGE_SIZE + (encrypted ? mem.cBit : 0), PAGE_NOW.length, PAGE_NOW);
   for (let i = 0; i < PAGE_NOW.length; i++) {
     const onDisk = i < span.n ? span.data[span.at + i] : 0;
     if (PAGE_NOW[i] !== onDisk) return false;

@@ -5,7 +5,8 @@
  * membrane of Proxies:
  *
  * - the machine object (`k.machine`, and any other path to it) is closed: touching it throws;
- * - physical memory (`k.mem`, `k.alloc.mem`, …) offers only what a kernel does with memory —
+ * - physical memory (`k.mem`, `k.alloc.mem`, …; with SME the kernel's encrypted view of it)
+ *   offers only what a kernel does with memory —
  *   read, write, copy, zero, ask what is RAM — not the owner tags (`setOwner`, `ownerOf`) nor
  *   the snapshot taken at the panic (`beginSnapshot`, `originalPage…`), nor the memory map's
  *   editing (`addRegion`, `mapMmio`);
@@ -23,6 +24,7 @@
 import { Machine } from "../hw/machine.ts";
 import { PhysMem } from "../hw/memory.ts";
 import type { KernelMemory } from "../kernel/kernel.ts";
+import { EncryptedDirectMap } from "../kernel/sme.ts";
 
 /**
  * What physical memory offers users' plugins: the kernel's reads and writes, nothing else —
@@ -116,7 +118,7 @@ export class KernelView {
 
   private proxy(target: object): object {
     if (target instanceof Machine) return this.closedProxy(target, "the machine object");
-    const memory = target instanceof PhysMem;
+    const memory = target instanceof PhysMem || target instanceof EncryptedDirectMap;
     const sealed = !Object.isExtensible(target);
     const view = { out: (v: unknown) => this.out(v), in: (v: unknown) => this.in(v) };
     const handler: ProxyHandler<object> = {

@@ -116,6 +116,7 @@ export const SERIES = [
 
 /** Upstream's later fixes, in upstream order (what `--series later` names). */
 export const LATER = [
+  "sme-remap-devtab",
   "flush-old-domains",
   "ga-log-warn-running",
   "ga-log-disable-running",

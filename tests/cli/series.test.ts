@@ -219,6 +219,7 @@ Deno.test("plugins --json and hooks --json: the catalogue", async () => {
   assert.deepEqual(copy.requires, ["detect-pre-enabled", "dte-bit-fields"]);
   assert.deepEqual(copy.defines, [
     { name: "amd_iommu.copy_device_table.old_table", kind: "waterfall" },
+    { name: "amd_iommu.copy_device_table.memremap", kind: "waterfall" },
     { name: "amd_iommu.copy_device_table.entry", kind: "run-all" },
   ]);
   const bnx2 = list.find((p) => p.id === "bnx2-no-kdump-wait")!;
@@ -262,18 +263,26 @@ Deno.test("plugins and hooks: the human listings", async () => {
   ]);
   const listed = all.filter((b) => b.length > 1);
   assert.equal(listed.length, SERIES.length + LATER.length + 1, "the 12, the later fixes, bnx2");
-  assert.deepEqual(listed[12][0], "13 flush-old-domains  later");
+  assert.deepEqual(listed[12], [
+    "13 sme-remap-devtab  later",
+    "   iommu/amd: Remap the IOMMU device table with the memory encryption mask for kdump",
+    "  requires  copy-dev-tables",
+    "  before    dev-table-below-4g",
+    "  taps      amd_iommu.copy_device_table.old_table (waterfall), " +
+    "amd_iommu.copy_device_table.memremap (waterfall)",
+  ]);
+  assert.deepEqual(listed[13][0], "14 flush-old-domains  later");
   assert.deepEqual(listed[4], [
     " 5 copy-dev-tables  series",
     "   iommu/amd: Add function copy_dev_tables()",
     "  requires  detect-pre-enabled, dte-bit-fields",
     "  provides  copy_device_table, old_dev_tbl_cpy",
     "  defines   amd_iommu.copy_device_table.old_table (waterfall), " +
-    "amd_iommu.copy_device_table.entry (run-all)",
+    "amd_iommu.copy_device_table.memremap (waterfall), amd_iommu.copy_device_table.entry (run-all)",
     "  taps      —",
   ]);
-  assert.deepEqual(listed[18].slice(0, 2), [
-    "19 bnx2-no-kdump-wait  driver",
+  assert.deepEqual(listed[19].slice(0, 2), [
+    "20 bnx2-no-kdump-wait  driver",
     `   ${builtinPlugins().get("bnx2-no-kdump-wait")!.title}`,
   ]);
 

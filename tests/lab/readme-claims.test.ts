@@ -230,3 +230,47 @@ Deno.test("README 'After 4.14', avic-ga-log and all,later on default: over seeds
   assert.deepEqual(later.verdicts, { "dump-corrupt": 100 });
   has("so `--series all,later` gives `dump-corrupt` on 100 of 100 seeds there");
 });
+
+Deno.test("README 'After 4.14', sme-host: each number the table and the text quote, over seeds 1-100", () => {
+  const ABOVE = "The address of old device table is above 4G, not trustworthy!";
+  const COPIED = "Copied DEV table from previous kernel.";
+  const sme = (spec: string) =>
+    SEEDS.map((seed) => {
+      const sim = simulateLab(SCENARIOS["sme-host"], { series: seriesFromSpec(spec), seed });
+      const r = sim.report;
+      const said = (t: string) => r.dmesg.some((l) => l.kernel === "kernel2" && l.text === t);
+      const row = sweepRun(r);
+      const out = {
+        row,
+        above: said(ABOVE),
+        copied: said(COPIED),
+        clean: meets(DEFAULT_JUDGE, row),
+      };
+      sim.machine.dispose();
+      return out;
+    });
+  const count = <T>(xs: T[], f: (x: T) => boolean) => xs.filter(f).length;
+  const all = sme("all"), fixed = sme("all,sme-remap-devtab"), later = sme("all,later");
+  assert.equal(count(all, (x) => x.above && !x.copied), 100);
+  assert.equal(count(all, (x) => x.row.verdict === "dump-ok"), 89);
+  assert.equal(count(all, (x) => x.row.verdict === "dump-corrupt"), 11);
+  assert.equal(all.find((x) => x.row.verdict === "dump-corrupt")!.row.seed, 1);
+  assert.equal(count(all, (x) => x.clean), 0);
+  const strays = all.map((x) => x.row.strayWriteCount).sort((a, b) => a - b);
+  assert.deepEqual([strays[0], strays[49], strays[99]], [9, 18, 24]);
+  has(
+    '"above 4G, not trustworthy!" and no copy on 100/100: **dump-ok** 89/100, **dump-corrupt** 11/100; clean 0/100',
+  );
+  has("refuses the copy on 100 of 100 seeds");
+  has(
+    "9–24 stray writes (median 18) on every seed, `dump-corrupt` on 11 of 100 (e.g. seed 1), clean on none",
+  );
+  assert.equal(count(fixed, (x) => x.copied && x.clean && x.row.verdict === "dump-ok"), 100);
+  has('"Copied DEV table" on 100/100: **dump-ok** 100/100; clean 100/100');
+  has("the run is clean on 100 of 100");
+  assert.equal(
+    count(later, (x) => x.row.verdict === "dump-corrupt" && x.row.strayWriteCount === 0),
+    100,
+  );
+  has("vmcore is written on 100 of 100 seeds, `dump-corrupt` because of the table pages");
+});

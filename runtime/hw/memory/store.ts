@@ -402,6 +402,19 @@ export class LineStore {
     return at >= 0 ? this.arena.chunk(at) : this.snapshot!.arena.chunk(-2 - at);
   }
 
+  /** Page `pfn` as it was at the snapshot (as it is, without one) into `out` (1024 dwords). */
+  readOriginalPage(pfn: number, out: Uint32Array): void {
+    for (let k = 0; k < LINES_PER_PAGE; k++) {
+      const at = this.originalLine(pfn, k);
+      if (at === -1) {
+        out.fill(0, k * LINE_DWORDS, (k + 1) * LINE_DWORDS);
+        continue;
+      }
+      const o = ((at >= 0 ? at : -2 - at) & CHUNK_MASK) << 6;
+      out.set(this.originalChunk(at).subarray(o, o + LINE_DWORDS), k * LINE_DWORDS);
+    }
+  }
+
   /**
    * Whether page `pfn`, as it was at the snapshot (as it is, without one), equals the `n`
    * dwords of `data` from `from` (dwords from the page's start; missing trailing dwords count

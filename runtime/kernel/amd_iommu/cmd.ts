@@ -24,7 +24,7 @@ export function buildCmd(name: CommandName, fields: Record<string, number>): Iom
   return COMMAND_LAYOUTS[name].encode({ ...fields, Opcode: CMD_OPCODES[name] });
 }
 
-/** build_completion_wait(): store 1 at `sem`. */
+/** build_completion_wait(): store 1 at `sem` (as the IOMMU is given it: iommu_virt_to_phys). */
 export function build_completion_wait(sem: number): IommuCmd {
   return buildCmd("COMPLETION_WAIT", { S: 1, StoreAddress: sem / 8, StoreData: 1 });
 }
@@ -142,7 +142,7 @@ export function iommu_queue_command(
     if (left <= 0x20 && left !== 0) {
       k.mem.write32(iommu.cmd_sem, 0);
       k.mem.write32(iommu.cmd_sem + 4, 0);
-      copy_cmd_to_buffer(k, iommu, build_completion_wait(iommu.cmd_sem), tail);
+      copy_cmd_to_buffer(k, iommu, build_completion_wait(k.__sme_set(iommu.cmd_sem)), tail);
       if (!wait_on_sem(k, iommu, stats)) return false;
       continue;
     }
@@ -159,7 +159,9 @@ export function iommu_completion_wait(k: Kernel, iommu: AmdIommuDev, stats: CmdS
   if (!iommu.need_sync) return true;
   k.mem.write32(iommu.cmd_sem, 0);
   k.mem.write32(iommu.cmd_sem + 4, 0);
-  if (!iommu_queue_command(k, iommu, build_completion_wait(iommu.cmd_sem), stats, false)) {
+  if (
+    !iommu_queue_command(k, iommu, build_completion_wait(k.__sme_set(iommu.cmd_sem)), stats, false)
+  ) {
     return false;
   }
   return wait_on_sem(k, iommu, stats);

@@ -13,7 +13,8 @@
 import { DTE, DTE_BYTES } from "../../hw/layouts/dte.ts";
 import { entryAddress, levelIndex, PDE, PTE } from "../../hw/layouts/pte.ts";
 import { hi32, lo32 } from "../../hw/bits.ts";
-import { PAGE_SIZE, type PhysMem } from "../../hw/memory.ts";
+import { PAGE_SIZE } from "../../hw/memory.ts";
+import type { CpuMemory } from "../sme.ts";
 import { GFP } from "../alloc.ts";
 import { COST } from "../cost.ts";
 import type { GetDomainCtx, GetDomainResult } from "../hooks.ts";
@@ -41,7 +42,7 @@ const PTE_BITS = [0, 1, 2, 3].map((rw) => PTE.encode({ PR: 1, FC: 1, IR: rw & 1,
 
 /** Writes a table entry: `addr`'s dwords OR-ed with `bits`, low dword then high. */
 function writeEntry(d: AmdIommuDriver, ea: number, addr: number, bits: Uint32Array): void {
-  machineOf(d.k).mem.write64(ea, (lo32(addr) | bits[0]) >>> 0, (hi32(addr) | bits[1]) >>> 0);
+  d.k.cpu.write64(ea, (lo32(addr) | bits[0]) >>> 0, (hi32(addr) | bits[1]) >>> 0);
 }
 
 /** The table entry being read by a walk (its low and high dword). */
@@ -52,7 +53,7 @@ const entry = new Uint32Array(2);
  * first, the high one only when the entry is present (as two CPU reads would; one lookup when
  * the entry lies in RAM).
  */
-function nextTable(mem: PhysMem, ea: number): number {
+function nextTable(mem: CpuMemory, ea: number): number {
   if (mem.ramQword(ea, entry)) return entry[0] & PR ? entryAddress(entry[0], entry[1]) : -1;
   const lo = mem.read32(ea);
   return lo & PR ? entryAddress(lo, mem.read32(ea + 4)) : -1;
@@ -167,7 +168,7 @@ export function alloc_pte(
   dom: ProtectionDomain,
   address: number,
 ): number | undefined {
-  const mem = machineOf(d.k).mem;
+  const mem = d.k.cpu;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
     const ea = table + levelIndex(address, level) * 8;
@@ -178,7 +179,8 @@ export function alloc_pte(
     }
     const next = alloc_pt_page(d);
     if (next === undefined) return undefined;
-    writeEntry(d, ea, next, PDE_BITS[level - 1]); // PM_LEVEL_PDE(level - 1, next)
+    // PM_LEVEL_PDE(level - 1, iommu_virt_to_phys(next))
+    writeEntry(d, ea, d.k.__sme_set(next), PDE_BITS[level - 1]);
     d.k.spend(COST.tableWrite);
     table = next;
   }
@@ -191,7 +193,7 @@ export function fetch_pte(
   dom: ProtectionDomain,
   address: number,
 ): number | undefined {
-  const mem = machineOf(d.k).mem;
+  const mem = d.k.cpu;
   let table = dom.pt_root;
   for (let level = dom.mode; level > 1; level--) {
     const next = nextTable(mem, table + levelIndex(address, level) * 8);
@@ -215,7 +217,7 @@ export function iommu_map_page(
 ): boolean {
   const pte = alloc_pte(d, dom, iova);
   if (pte === undefined) return false;
-  writeEntry(d, pte, phys, PTE_BITS[(write ? 2 : 0) | (read ? 1 : 0)]);
+  writeEntry(d, pte, d.k.__sme_set(phys), PTE_BITS[(write ? 2 : 0) | (read ? 1 : 0)]);
   d.k.spend(COST.tableWrite);
   return true;
 }
@@ -224,7 +226,7 @@ export function iommu_map_page(
 export function iommu_unmap_page(d: AmdIommuDriver, dom: ProtectionDomain, iova: number): void {
   const pte = fetch_pte(d, dom, iova);
   if (pte === undefined) return;
-  machineOf(d.k).mem.write64(pte, 0, 0);
+  d.k.cpu.write64(pte, 0, 0);
   d.k.spend(COST.tableWrite);
 }
 
@@ -255,7 +257,7 @@ class RangeWalk {
    * this walk has read only RAM, which nothing sees).
    */
   walk(d: AmdIommuDriver, dom: ProtectionDomain, address: number): number {
-    const machine = machineOf(d.k), mem = machine.mem;
+    const machine = machineOf(d.k), mem = d.k.cpu;
     this.span = -1;
     this.tables.length = 0;
     this.executed = machine.clock.executed;
@@ -319,7 +321,7 @@ export function iommu_map_pages(
       }
     }
     const pte = leaf + levelIndex(a, 1) * 8;
-    writeEntry(d, pte, phys + i * PAGE_SIZE, bits);
+    writeEntry(d, pte, d.k.__sme_set(phys + i * PAGE_SIZE), bits);
     w.wrote(pte);
     d.k.spend(COST.tableWrite);
   }
@@ -351,7 +353,7 @@ export function iommu_unmap_pages(
       if (p === undefined) continue;
       pte = p;
     }
-    machineOf(d.k).mem.write64(pte, 0, 0);
+    d.k.cpu.write64(pte, 0, 0);
     w.wrote(pte);
     d.k.spend(COST.tableWrite);
   }
@@ -379,11 +381,13 @@ export function set_dte_entry(d: AmdIommuDriver, devid: number, dom: ProtectionD
     if (dom.v2) {
       DTE.set(w, "GV", 1);
       DTE.set(w, "GLX", dom.v2.glx);
-      DTE.setValue(w, "GCR3TableRootPtr", dom.v2.gcr3_tbl);
+      DTE.setValue(w, "GCR3TableRootPtr", d.k.__sme_set(dom.v2.gcr3_tbl));
       DTE.set(w, "PPR", 1);
     }
     DTE.set(w, "Mode", dom.mode);
-    if (dom.mode !== PAGE_MODE.NONE) DTE.set(w, "PageTableRootPtr", dom.pt_root / PAGE_SIZE);
+    if (dom.mode !== PAGE_MODE.NONE) {
+      DTE.set(w, "PageTableRootPtr", d.k.__sme_set(dom.pt_root) / PAGE_SIZE);
+    }
     DTE.set(w, "IR", 1);
     DTE.set(w, "IW", 1);
     DTE.set(w, "V", 1);

@@ -203,7 +203,7 @@ export class AmdIommuDriver {
 
   /** iommu_set_device_table(): base | size field, one 64-bit register write. */
   iommu_set_device_table(iommu: AmdIommuDev): void {
-    const entry = this.dev_table + (this.dev_table_size / 4096 - 1);
+    const entry = this.k.__sme_set(this.dev_table) + (this.dev_table_size / 4096 - 1);
     this.k.writeq(entry, iommu.mmio_base + MMIO.DEV_TABLE);
   }
 
@@ -217,13 +217,19 @@ export class AmdIommuDriver {
 
   /** iommu_enable_command_buffer(). */
   iommu_enable_command_buffer(iommu: AmdIommuDev): void {
-    this.k.writeq(iommu.cmd_buf + BUFFER.LEN_512 * 2 ** 56, iommu.mmio_base + MMIO.CMD_BUF);
+    this.k.writeq(
+      this.k.__sme_set(iommu.cmd_buf) + BUFFER.LEN_512 * 2 ** 56,
+      iommu.mmio_base + MMIO.CMD_BUF,
+    );
     this.amd_iommu_reset_cmd_buffer(iommu);
   }
 
   /** iommu_enable_event_buffer(). */
   iommu_enable_event_buffer(iommu: AmdIommuDev): void {
-    this.k.writeq(iommu.evt_buf + BUFFER.LEN_512 * 2 ** 56, iommu.mmio_base + MMIO.EVT_BUF);
+    this.k.writeq(
+      this.k.__sme_set(iommu.evt_buf) + BUFFER.LEN_512 * 2 ** 56,
+      iommu.mmio_base + MMIO.EVT_BUF,
+    );
     this.k.writel(0, iommu.mmio_base + MMIO.EVT_HEAD);
     this.k.writel(0, iommu.mmio_base + MMIO.EVT_TAIL);
     this.iommu_feature_enable(iommu, CTRL.EventLogEn);
@@ -481,8 +487,8 @@ export class AmdIommuDriver {
     iommu.ga_log = k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "iommu-ga-log");
     iommu.ga_log_tail = k.alloc.allocPages(GFP.KERNEL | GFP.ZERO, 0, "iommu-ga-log-tail");
     if (iommu.ga_log === undefined || iommu.ga_log_tail === undefined) return;
-    k.writeq(iommu.ga_log + GA_LOG_SIZE_512, iommu.mmio_base + MMIO.GA_LOG_BASE);
-    k.writeq(iommu.ga_log_tail, iommu.mmio_base + MMIO.GA_LOG_TAIL);
+    k.writeq(k.__sme_set(iommu.ga_log) + GA_LOG_SIZE_512, iommu.mmio_base + MMIO.GA_LOG_BASE);
+    k.writeq(k.__sme_set(iommu.ga_log_tail), iommu.mmio_base + MMIO.GA_LOG_TAIL);
   }
 
   /** iommu_ga_log_enable() (hook point; 4.x: silently leaves a running log as it is). */
@@ -518,7 +524,10 @@ export class AmdIommuDriver {
   /** iommu_enable_ppr_log() (from enable_iommus_v2). */
   private iommu_enable_ppr_log(iommu: AmdIommuDev): void {
     if (iommu.ppr_log === undefined) return;
-    this.k.writeq(iommu.ppr_log + BUFFER.LEN_512 * 2 ** 56, iommu.mmio_base + MMIO.PPR_LOG);
+    this.k.writeq(
+      this.k.__sme_set(iommu.ppr_log) + BUFFER.LEN_512 * 2 ** 56,
+      iommu.mmio_base + MMIO.PPR_LOG,
+    );
     this.k.writel(0, iommu.mmio_base + MMIO.PPR_HEAD);
     this.k.writel(0, iommu.mmio_base + MMIO.PPR_TAIL);
     this.iommu_feature_enable(iommu, CTRL.PPRLogEn);

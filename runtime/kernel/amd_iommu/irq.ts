@@ -78,7 +78,7 @@ export class IrqRemap {
   /** set_dte_irq_entry(): q2 = root | IntCtl=2 | IntTabLen=8 | IV, OR-ed into the old word. */
   set_dte_irq_entry(devid: number, t: IrqRemapTable): void {
     const w = readDteWords(this.d, devid);
-    DTE.set(w, "InterruptTableRootPtr", t.addr / 64);
+    DTE.set(w, "InterruptTableRootPtr", this.d.k.__sme_set(t.addr) / 64);
     DTE.set(w, "IntCtl", DTE.get(w, "IntCtl") | INTCTL.REMAP);
     DTE.set(w, "IntTabLen", DTE.get(w, "IntTabLen") | this.tableLen);
     DTE.set(w, "IV", 1);

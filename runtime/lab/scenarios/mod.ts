@@ -25,6 +25,7 @@ export const SCENARIOS: Record<string, ScenarioInput> = deepFreeze(Object.fromEn
     V.TG3_NIC,
     V.SNP_HOST,
     V.AVIC_GA_LOG,
+    V.SME_HOST,
   ].map((s) => [s.name, s]),
 ));
 

@@ -209,3 +209,17 @@ export const AVIC_GA_LOG: ScenarioInput = derive(D, {
     }],
   },
 });
+
+/**
+ * SME: firmware enabled memory encryption (C-bit 47, EPYC 7001) and both kernels boot with
+ * mem_encrypt=on — SME on in both, the one pairing the 4.19 SME kdump series supports. The
+ * first kernel gives its IOMMU addresses with the C-bit set and keeps its memory encrypted.
+ */
+export const SME_HOST: ScenarioInput = derive(D, {
+  name: "sme-host",
+  description:
+    "An AMD EPYC host with SME (Secure Memory Encryption) on: firmware enabled memory encryption (C-bit 47), and both kernels boot with mem_encrypt=on, so the first kernel's memory is encrypted and the addresses it gives the IOMMU (Device Table Base, page tables, interrupt tables) carry the C-bit.",
+  machine: { memoryEncryption: { cbit: 47 } },
+  firstKernel: { cmdline: `${D.firstKernel.cmdline} mem_encrypt=on` },
+  second: { cmdline: `${D.second.cmdline} mem_encrypt=on` },
+});
