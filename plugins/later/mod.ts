@@ -12,6 +12,7 @@ import gaLogWarnRunning from "./ga-log-warn-running.ts";
 import gaLogDisableRunning from "./ga-log-disable-running.ts";
 import snpRemapBuffers from "./snp-remap-buffers.ts";
 import snpReuseDevtab from "./snp-reuse-devtab.ts";
+import snpSkipEnableBuffers from "./snp-skip-enable-buffers.ts";
 import preserveDomainIds from "./preserve-domain-ids.ts";
 
 /** The later fixes, in upstream order. Frozen, deeply, like the series. */
@@ -22,5 +23,6 @@ export const LATER: readonly Plugin[] = deepFreeze([
   gaLogDisableRunning,
   snpReuseDevtab,
   snpRemapBuffers,
+  snpSkipEnableBuffers,
   preserveDomainIds,
 ] as Plugin[]);

@@ -195,6 +195,10 @@ export interface KernelHookPoints {
   readonly "amd_iommu.early_enable_iommus": HookPoint<"wrap", KernelCtx, void>;
   /** iommu_ga_log_enable(): start the IOMMU's GA (guest vAPIC) log. */
   readonly "amd_iommu.iommu_ga_log_enable": HookPoint<"wrap", InitIommuOneCtx, void>;
+  /** iommu_enable_command_buffer(): point the IOMMU at the command buffer and start it. */
+  readonly "amd_iommu.iommu_enable_command_buffer": HookPoint<"wrap", InitIommuOneCtx, void>;
+  /** iommu_enable_event_buffer(): point the IOMMU at the event log and start it. */
+  readonly "amd_iommu.iommu_enable_event_buffer": HookPoint<"wrap", InitIommuOneCtx, void>;
   /** DTE bits init_device_table_dma() sets on every DeviceID 0..last_bdf (after the iommu core attached the devices). */
   readonly "amd_iommu.init_device_table_dma.bits": HookPoint<"waterfall", KernelCtx, string[]>;
   /** DTE q1 fields set_dte_entry() clears before OR-ing in the new domain ID. */
@@ -252,6 +256,18 @@ export const HOOK_POINTS: KernelHookPoints = Object.freeze({
     "iommu_ga_log_enable(): start the IOMMU's GA (guest vAPIC) log (vAPIC interrupt mode only).",
     "If Status.GALogRun is already set, return (the log runs); else GAIntEn and GALogEn on, then poll GALogRun (the base and tail address were written at PCI init).",
     { iommu: { type: "AmdIommuDev", doc: "the IOMMU whose GA log is started" } },
+  ),
+  "amd_iommu.iommu_enable_command_buffer": hookPoint<"wrap", InitIommuOneCtx, void>(
+    "wrap",
+    "iommu_enable_command_buffer(): point the IOMMU at the command buffer and start it.",
+    "Write the Command Buffer Base register (iommu_virt_to_phys(cmd_buf) | 512 entries), then amd_iommu_reset_cmd_buffer(): CmdBufEn off, head = tail = 0, CmdBufEn on.",
+    { iommu: { type: "AmdIommuDev", doc: "the IOMMU whose command buffer is enabled" } },
+  ),
+  "amd_iommu.iommu_enable_event_buffer": hookPoint<"wrap", InitIommuOneCtx, void>(
+    "wrap",
+    "iommu_enable_event_buffer(): point the IOMMU at the event log and start it.",
+    "Write the Event Log Base register (iommu_virt_to_phys(evt_buf) | 512 entries), head = tail = 0, EventLogEn on.",
+    { iommu: { type: "AmdIommuDev", doc: "the IOMMU whose event log is enabled" } },
   ),
   "amd_iommu.init_device_table_dma.bits": hookPoint<"waterfall", KernelCtx, string[]>(
     "waterfall",

@@ -122,6 +122,7 @@ export const LATER = [
   "ga-log-disable-running",
   "snp-reuse-devtab",
   "snp-remap-buffers",
+  "snp-skip-enable-buffers",
   "preserve-domain-ids",
 ];
 

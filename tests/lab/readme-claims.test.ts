@@ -274,3 +274,38 @@ Deno.test("README 'After 4.14', sme-host: each number the table and the text quo
   );
   has("vmcore is written on 100 of 100 seeds, `dump-corrupt` because of the table pages");
 });
+
+Deno.test("README 'After 4.14', the buffer patches: over seeds 1-100", () => {
+  const TIMEOUT = "AMD-Vi: Completion-Wait loop timed out";
+  const over = (scenario: string, spec: string, disable: string[] = []) =>
+    SEEDS.map((seed) => {
+      const series = seriesFromSpec(spec);
+      for (const id of disable) series.disable(id);
+      const r = run(SCENARIOS[scenario], { series, seed });
+      return {
+        verdict: r.verdict,
+        bad: r.dump?.badPages ?? 0,
+        timeouts: r.dmesg.filter((l) => l.kernel === "kernel2" && l.text === TIMEOUT).length,
+        baseWrites: r.timeline.filter((e) =>
+          e.kind === "mmio" && e.t > r.timing.panic && /cmdbuf-base|evtlog-base/.test(e.text)
+        ).length,
+      };
+    });
+  const count = <T>(xs: T[], f: (x: T) => boolean) => xs.filter(f).length;
+  const skip = over("snp-host", "all,later");
+  const write = over("snp-host", "all,later", ["snp-skip-enable-buffers"]);
+  assert.equal(count(skip, (x) => x.baseWrites === 0), 100);
+  assert.equal(count(write, (x) => x.baseWrites === 4), 100);
+  assert.deepEqual(
+    skip.map(({ verdict, bad, timeouts }) => ({ verdict, bad, timeouts })),
+    write.map(({ verdict, bad, timeouts }) => ({ verdict, bad, timeouts })),
+  );
+  has("no base register written; the outcome the same on 100/100");
+  const alone = over("default", "all,snp-skip-enable-buffers");
+  assert.equal(count(alone, (x) => x.timeouts === 13 && x.verdict === "dump-ok"), 100);
+  has('13 "Completion-Wait loop timed out" a run on 100 of 100 seeds');
+  has("13 timeouts a run on `default`");
+  const later = over("default", "all,later");
+  assert.equal(count(later, (x) => x.verdict === "dump-corrupt" && x.bad === 4), 100);
+  has("the pages it writes in place (three of the table, the command buffer's)");
+});

@@ -66,10 +66,10 @@ Deno.test("bisect --scenario snp-host --series all,later --run dump-completes: t
       "bisect",
     ).stdout,
   );
-  // 19 commits: the twelve, then the later fixes in upstream order; every one before the
+  // 20 commits: the twelve, then the later fixes in upstream order; every one before the
   // reuse hangs or panics (no vmcore).
   assert.equal(
-    res.steps.find((s: { prefix: number }) => s.prefix === 19).id,
+    res.steps.find((s: { prefix: number }) => s.prefix === 20).id,
     "preserve-domain-ids",
   );
   assert.equal(res.first, "snp-reuse-devtab");

@@ -215,21 +215,32 @@ export class AmdIommuDriver {
     this.iommu_feature_enable(iommu, CTRL.CmdBufEn);
   }
 
-  /** iommu_enable_command_buffer(). */
+  /** iommu_enable_command_buffer() (hook point). */
   iommu_enable_command_buffer(iommu: AmdIommuDev): void {
-    this.k.writeq(
-      this.k.__sme_set(iommu.cmd_buf) + BUFFER.LEN_512 * 2 ** 56,
-      iommu.mmio_base + MMIO.CMD_BUF,
-    );
-    this.amd_iommu_reset_cmd_buffer(iommu);
+    const k = this.k;
+    k.hooks.wrap("amd_iommu.iommu_enable_command_buffer", { k, iommu }, () => {
+      k.writeq(
+        k.__sme_set(iommu.cmd_buf) + BUFFER.LEN_512 * 2 ** 56,
+        iommu.mmio_base + MMIO.CMD_BUF,
+      );
+      this.amd_iommu_reset_cmd_buffer(iommu);
+    });
   }
 
-  /** iommu_enable_event_buffer(). */
+  /** iommu_enable_event_buffer() (hook point). */
   iommu_enable_event_buffer(iommu: AmdIommuDev): void {
-    this.k.writeq(
-      this.k.__sme_set(iommu.evt_buf) + BUFFER.LEN_512 * 2 ** 56,
-      iommu.mmio_base + MMIO.EVT_BUF,
-    );
+    const k = this.k;
+    k.hooks.wrap("amd_iommu.iommu_enable_event_buffer", { k, iommu }, () => {
+      k.writeq(
+        k.__sme_set(iommu.evt_buf) + BUFFER.LEN_512 * 2 ** 56,
+        iommu.mmio_base + MMIO.EVT_BUF,
+      );
+      this.iommu_start_event_buffer(iommu);
+    });
+  }
+
+  /** The rest of iommu_enable_event_buffer() after the base: head = tail = 0, EventLogEn on. */
+  iommu_start_event_buffer(iommu: AmdIommuDev): void {
     this.k.writel(0, iommu.mmio_base + MMIO.EVT_HEAD);
     this.k.writel(0, iommu.mmio_base + MMIO.EVT_TAIL);
     this.iommu_feature_enable(iommu, CTRL.EventLogEn);
