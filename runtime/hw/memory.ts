@@ -103,7 +103,7 @@ export class PhysMem {
   /**
    * Enables memory encryption (SYSCFG MemEncryptionModeEn, set by firmware): from now on an
    * address with bit `cbit` set reaches RAM at the address without it, its data encrypted
-   * with `key` (see memory/sme.ts). Bits above `cbit` are not address bits then either.
+   * with `key` (see memory/sme.ts).
    */
   enableEncryption(cbit: number, key: SmeKey): void {
     this.cFrom = 2 ** cbit;

@@ -475,6 +475,21 @@ const snpHost: ScenarioCheck = {
   },
 };
 
+const sme: ScenarioCheck = {
+  name: "sme: the C-bit is not an address bit, so every RAM address lies below it",
+  check(s) {
+    const e = s.machine.memoryEncryption;
+    if (!e) return [];
+    const top = Math.max(...s.machine.memoryMap.map((r) => r.base + r.size));
+    return top <= 2 ** e.cbit ? [] : [{
+      path: ["machine", "memoryEncryption", "cbit"],
+      message: `the C-bit (bit ${e.cbit}) lies inside the memory map, which reaches 0x${
+        top.toString(16)
+      }: it must be above every physical address`,
+    }];
+  },
+};
+
 /** The device operations a run may simulate, by kind, each with the field that drives it. */
 export function workEstimate(s: Scenario): { total: number; parts: [string, number, Path][] } {
   // The longest a run can last, ms: first kernel, kexec, the kdump service and its deadline.
@@ -545,6 +560,7 @@ export const SCENARIO_CHECKS: readonly ScenarioCheck[] = [
   accelerators,
   panic,
   snpHost,
+  sme,
   work,
 ];
 

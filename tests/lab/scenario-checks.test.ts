@@ -326,3 +326,16 @@ Deno.test("-ENOMEM: a first kernel short of memory ends in a verdict, its failed
     r.dmesg.some((l) => /cannot allocate the bound process's pages \(-ENOMEM\)/.test(l.text)),
   );
 });
+
+Deno.test("sme: a C-bit inside the memory map is refused at machine.memoryEncryption.cbit; above it, accepted", () => {
+  assert.deepEqual(
+    problems((s) => s.machine.memoryEncryption = { cbit: 32 }),
+    [
+      "machine.memoryEncryption.cbit: the C-bit (bit 32) lies inside the memory map, which reaches 0x440000000: it must be above every physical address",
+    ],
+  );
+  assert.equal(
+    accepted((s) => s.machine.memoryEncryption = { cbit: 47 }).machine.memoryEncryption.cbit,
+    47,
+  );
+});
