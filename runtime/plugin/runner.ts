@@ -400,7 +400,9 @@ export class HookRunner implements HookCaller, PluginHookApi {
         if (frameSink) enter(p.id, hook);
         try {
           const v = view ? view.in(made(...args.map((a) => view.out(a)))) : made(...args);
-          return this.checked(hook, "run-all", v, false);
+          return typeof v === "object" || typeof v === "function"
+            ? this.checked(hook, "run-all", v, false)
+            : v;
         } catch (e) {
           throw attributed(p, hook, e);
         } finally {
@@ -454,7 +456,8 @@ export class HookRunner implements HookCaller, PluginHookApi {
       const pp = framePlugin, ph = frameHook;
       if (frameSink) enter(p.id, name);
       try {
-        this.checked(name, "run-all", t.fns[i](this.ctxFor(t, i, ctx)), false);
+        const v = t.fns[i](this.ctxFor(t, i, ctx));
+        if (v !== undefined) this.checked(name, "run-all", v, false);
       } catch (e) {
         throw attributed(p, name, e);
       } finally {
@@ -476,7 +479,6 @@ export class HookRunner implements HookCaller, PluginHookApi {
         const view = t.views[i];
         if (view) v = view.in(v);
         if (v !== undefined) this.checked(name, "bail", v, true);
-        else this.checked(name, "bail", v, false);
       } catch (e) {
         throw attributed(p, name, e);
       } finally {

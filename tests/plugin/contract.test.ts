@@ -119,6 +119,25 @@ Deno.test("value types: in a run, a wrong value ends it with plugin-error naming
 
 // ---- async handlers ----------------------------------------------------------------------------
 
+Deno.test("a bail handler or a provided symbol returning a Promise is the plugin's error, at its hook or symbol", () => {
+  const p = definePlugin({
+    id: "async-answers",
+    title: "t",
+    // (TypeScript refuses an async handler; a JavaScript plugin can still pass one.)
+    hooks: { "iommu.__iommu_attach_device": (async () => await Promise.resolve(true)) as never },
+    provides: { async_symbol: () => async () => await Promise.resolve(1) },
+  });
+  const runner = new HookRunner([p]);
+  const bail = thrown(() => runner.bail("iommu.__iommu_attach_device", { k: K } as never));
+  assert.ok(bail instanceof PluginError);
+  assert.deepEqual([bail.plugin, bail.hook], ["async-answers", "iommu.__iommu_attach_device"]);
+  assert.match(bail.detail, /returned a Promise/);
+  const sym = thrown(() => runner.symbol<() => unknown>("async_symbol", K)());
+  assert.ok(sym instanceof PluginError);
+  assert.deepEqual([sym.plugin, sym.hook], ["async-answers", "symbol async_symbol"]);
+  assert.match(sym.detail, /returned a Promise/);
+});
+
 Deno.test("a handler returning a Promise is the plugin's error — in a run too, where the rejection is not lost", async () => {
   let rejected = 0;
   const p = definePlugin({
