@@ -248,8 +248,9 @@ class RangeWalk {
   leaf = 0;
   /** clock.executed when the walk began. */
   executed = 0;
-  /** Page numbers of the tables above level 1 that the walk read. */
-  readonly tables: number[] = [];
+  /** Page numbers of the tables above level 1 that the walk read (the first `count`). */
+  readonly tables = new Float64Array(8); // Mode is 3 bits: at most 6 levels above level 1
+  count = 0;
 
   /**
    * Walks for `address` as fetch_pte does, noting what it read: the leaf table, or -1 when a
@@ -259,13 +260,13 @@ class RangeWalk {
   walk(d: AmdIommuDriver, dom: ProtectionDomain, address: number): number {
     const machine = machineOf(d.k), mem = d.k.cpu;
     this.span = -1;
-    this.tables.length = 0;
+    this.count = 0;
     this.executed = machine.clock.executed;
     let table = dom.pt_root;
     for (let level = dom.mode; level > 1; level--) {
       const ea = table + levelIndex(address, level) * 8;
       if (!mem.ramQword(ea, entry) || !(entry[0] & PR)) return -1;
-      this.tables.push(Math.floor(ea / PAGE_SIZE));
+      this.tables[this.count++] = Math.floor(ea / PAGE_SIZE);
       table = entryAddress(entry[0], entry[1]);
     }
     this.span = Math.floor(address / L1_SPAN);
@@ -281,7 +282,9 @@ class RangeWalk {
 
   /** A leaf was written at `pte`: the walk no longer holds if it read that page. */
   wrote(pte: number): void {
-    if (this.span >= 0 && this.tables.includes(Math.floor(pte / PAGE_SIZE))) this.span = -1;
+    if (this.span < 0) return;
+    const page = Math.floor(pte / PAGE_SIZE);
+    for (let i = 0; i < this.count; i++) if (this.tables[i] === page) this.span = -1;
   }
 }
 
