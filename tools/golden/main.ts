@@ -11,10 +11,10 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { resolveCommit, TREE, withWorktree } from "../worktree.ts";
 import { diffLines, diffReports, identical, readReports } from "./diff.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const TREE = join(HERE, "..", "..");
 
 interface Args {
   rev: string;
@@ -45,16 +45,6 @@ function parseArgs(argv: readonly string[]): Args {
     } else throw new Error(`unexpected argument ${arg}`);
   }
   return a;
-}
-
-async function git(args: string[], cwd = TREE): Promise<string> {
-  const r = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  const text = new TextDecoder().decode(r.stdout).trim();
-  if (!r.success) {
-    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(r.stderr).trim()}`);
-  }
-  return text;
 }
 
 /** Writes the reports of the tree at `root` into `out` (a `deno run` of reports.ts). */
@@ -89,30 +79,26 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`golden: ${(e as Error).message}`);
     return 2;
   }
-  const commit = await git(["rev-parse", "--verify", `${a.rev}^{commit}`]).catch((e) => {
-    console.error(`golden: ${(e as Error).message.split("\n")[0]}`);
-    return undefined;
-  });
-  if (!commit) return 2;
-  const tmp = await Deno.makeTempDir({ prefix: "kdump-lab-golden-" });
-  const old = join(tmp, "tree");
-  const outOld = a.keep ? join(a.keep, "before") : join(tmp, "before");
-  const outNew = a.keep ? join(a.keep, "after") : join(tmp, "after");
+  const { commit, why } = await resolveCommit(a.rev);
+  if (!commit) {
+    console.error(`golden: ${why}`);
+    return 2;
+  }
   const label = `${a.rev} (${commit.slice(0, 10)})`;
   try {
-    await git(["worktree", "add", "--detach", old, commit]);
-    const started = performance.now();
-    await Promise.all([writeReports(old, outOld, a), writeReports(TREE, outNew, a)]);
-    const d = diffReports(readReports(outOld), readReports(outNew), { ignore: a.ignore });
-    for (const line of diffLines(d, label)) console.log(line);
-    console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    return identical(d) ? 0 : 1;
+    return await withWorktree(commit, "kdump-lab-golden-", async (old, tmp) => {
+      const outOld = a.keep ? join(a.keep, "before") : join(tmp, "before");
+      const outNew = a.keep ? join(a.keep, "after") : join(tmp, "after");
+      const started = performance.now();
+      await Promise.all([writeReports(old, outOld, a), writeReports(TREE, outNew, a)]);
+      const d = diffReports(readReports(outOld), readReports(outNew), { ignore: a.ignore });
+      for (const line of diffLines(d, label)) console.log(line);
+      console.log(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      return identical(d) ? 0 : 1;
+    });
   } catch (e) {
     console.error(`golden: ${(e as Error).message}`);
     return 2;
-  } finally {
-    await git(["worktree", "remove", "--force", old]).catch(() => {});
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 }
 

@@ -1,0 +1,124 @@
+/**
+ * `deno task bench-compare [REV] [--rounds N] [--bench NAME,…]`: the benches' figures of this
+ * working tree and of REV (default HEAD) side by side, measured the way the README's
+ * Development figures are — each tree with its own benches (`deno bench` of
+ * tests/bench/NAME.bench.ts in a temporary git worktree of REV, and here), one after the
+ * other, alternately (REV, here, REV, here, …) so a slow minute on a shared machine falls on
+ * both. Never in parallel: the two would time each other. Exit code 0; 2 for bad arguments,
+ * an unknown revision or bench, or a bench that failed.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { resolveCommit, TREE, withWorktree } from "../worktree.ts";
+import { compareLines, type Measured, parseFigures } from "./figures.ts";
+
+interface Args {
+  rev: string;
+  rounds: number;
+  benches?: string[];
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { rev: "HEAD", rounds: 2 };
+  let revSet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === "--rounds") {
+      const v = value();
+      a.rounds = Number(v);
+      if (!Number.isInteger(a.rounds) || a.rounds < 1 || a.rounds > 20) {
+        throw new Error(`--rounds: "${v}" is not a whole number from 1 to 20`);
+      }
+    } else if (arg === "--bench") a.benches = value().split(",").filter(Boolean);
+    else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
+    else if (!revSet) {
+      a.rev = arg;
+      revSet = true;
+    } else throw new Error(`unexpected argument ${arg}`);
+  }
+  return a;
+}
+
+/** The bench names (file stems) in a tree's tests/bench. */
+function benchesOf(root: string): string[] {
+  const dir = join(root, "tests", "bench");
+  const names: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isFile && e.name.endsWith(".bench.ts")) names.push(e.name.slice(0, -".bench.ts".length));
+  }
+  return names.sort();
+}
+
+/** The figures `deno bench` of bench `name` prints in the tree at `root`. */
+async function benchFigures(root: string, name: string) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["bench", "-A", "--config", join(root, "deno.json"), `tests/bench/${name}.bench.ts`],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!r.success) {
+    const err = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-5).join("\n");
+    throw new Error(`bench ${name} failed in ${root}:\n${err}`);
+  }
+  return parseFigures(new TextDecoder().decode(r.stdout));
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+  } catch (e) {
+    console.error(`bench-compare: ${(e as Error).message}`);
+    return 2;
+  }
+  const here = benchesOf(TREE);
+  const benches = a.benches ?? here;
+  const unknown = benches.filter((b) => !here.includes(b));
+  if (unknown.length) {
+    console.error(
+      `bench-compare: --bench: no bench ${unknown.join(", ")} in tests/bench (there are ${
+        here.join(", ")
+      })`,
+    );
+    return 2;
+  }
+  const { commit, why } = await resolveCommit(a.rev);
+  if (!commit) {
+    console.error(`bench-compare: ${why}`);
+    return 2;
+  }
+  const label = `${a.rev} (${commit.slice(0, 10)})`;
+  const trees = [label, "this tree"];
+  try {
+    await withWorktree(commit, "kdump-lab-bench-", async (old) => {
+      const there = benchesOf(old);
+      const measured: Measured[] = [];
+      for (let round = 1; round <= a.rounds; round++) {
+        for (const [tree, root] of [[label, old], [trees[1], TREE]]) {
+          const figures = [];
+          for (const b of benches) {
+            if (root === old && !there.includes(b)) continue; // shown as not printed
+            console.error(`round ${round}/${a.rounds}: ${tree}: ${b}`);
+            figures.push(...await benchFigures(root, b));
+          }
+          measured.push({ tree, round, figures });
+        }
+      }
+      for (const line of compareLines(trees, measured)) console.log(line);
+    });
+    return 0;
+  } catch (e) {
+    console.error(`bench-compare: ${(e as Error).message}`);
+    return 2;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,51 @@
+/**
+ * What the tools that measure this tree against another revision share: git in the checkout,
+ * and a temporary detached worktree of a revision, removed when done.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The checkout these tools belong to. */
+export const TREE: string = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Runs git in `cwd` (default the checkout) and returns its output; throws with git's message. */
+export async function git(args: string[], cwd: string = TREE): Promise<string> {
+  const r = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(r.stdout).trim();
+  if (!r.success) {
+    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(r.stderr).trim()}`);
+  }
+  return text;
+}
+
+/** The commit `rev` names, or undefined (with git's first line of complaint in `why`). */
+export async function resolveCommit(rev: string): Promise<{ commit?: string; why?: string }> {
+  try {
+    return { commit: await git(["rev-parse", "--verify", `${rev}^{commit}`]) };
+  } catch (e) {
+    return { why: (e as Error).message.split("\n")[0] };
+  }
+}
+
+/**
+ * Runs `fn` with a detached worktree of `commit` in a temporary directory (and that directory,
+ * for the caller's own files); both are removed afterwards, whatever `fn` did.
+ */
+export async function withWorktree<T>(
+  commit: string,
+  prefix: string,
+  fn: (tree: string, tmp: string) => Promise<T>,
+): Promise<T> {
+  const tmp = await Deno.makeTempDir({ prefix });
+  const tree = join(tmp, "tree");
+  try {
+    await git(["worktree", "add", "--detach", tree, commit]);
+    return await fn(tree, tmp);
+  } finally {
+    await git(["worktree", "remove", "--force", tree]).catch(() => {});
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
