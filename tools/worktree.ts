@@ -49,3 +49,27 @@ export async function withWorktree<T>(
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
 }
+
+/**
+ * Reads a tool's command line: at most one revision (default HEAD) and options that each take
+ * a value, handed to `options[name]` (which may throw to refuse it). Throws one line for an
+ * unknown option, a missing value or a second revision.
+ */
+export function parseRevArgs(
+  argv: readonly string[],
+  options: Record<string, (value: string) => void>,
+): string {
+  let rev: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg.startsWith("-")) {
+      const take = Object.hasOwn(options, arg) ? options[arg] : undefined;
+      if (!take) throw new Error(`unknown option ${arg}`);
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      take(v);
+    } else if (rev === undefined) rev = arg;
+    else throw new Error(`unexpected argument ${arg}`);
+  }
+  return rev ?? "HEAD";
+}

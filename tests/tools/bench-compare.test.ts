@@ -103,3 +103,18 @@ Deno.test("worktree: a revision's detached worktree exists while the function ru
     why: "git rev-parse --verify no-such-revision^{commit}: fatal: Needed a single revision",
   });
 });
+
+Deno.test("parseRevArgs: one revision (default HEAD), options with values, one-line refusals", async () => {
+  const { parseRevArgs } = await import("../../tools/worktree.ts");
+  const got: string[] = [];
+  const opts = { "--seeds": (v: string) => void got.push(v) };
+  assert.equal(parseRevArgs([], opts), "HEAD");
+  assert.equal(parseRevArgs(["--seeds", "1-5", "v1.0"], opts), "v1.0");
+  assert.deepEqual(got, ["1-5"]);
+  assert.throws(() => parseRevArgs(["--seeds"], opts), /^Error: --seeds needs a value$/);
+  assert.throws(
+    () => parseRevArgs(["--toString", "x"], opts),
+    /^Error: unknown option --toString$/,
+  );
+  assert.throws(() => parseRevArgs(["a", "b"], opts), /^Error: unexpected argument b$/);
+});

@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { resolveCommit, TREE, withWorktree } from "../worktree.ts";
+import { parseRevArgs, resolveCommit, TREE, withWorktree } from "../worktree.ts";
 import { compareLines, type Measured, parseFigures } from "./figures.ts";
 
 interface Args {
@@ -20,29 +20,17 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { rev: "HEAD", rounds: 2 };
-  let revSet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === "--rounds") {
-      const v = value();
+  const a: Omit<Args, "rev"> = { rounds: 2 };
+  const rev = parseRevArgs(argv, {
+    "--rounds": (v) => {
       a.rounds = Number(v);
       if (!Number.isInteger(a.rounds) || a.rounds < 1 || a.rounds > 20) {
         throw new Error(`--rounds: "${v}" is not a whole number from 1 to 20`);
       }
-    } else if (arg === "--bench") a.benches = value().split(",").filter(Boolean);
-    else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
-    else if (!revSet) {
-      a.rev = arg;
-      revSet = true;
-    } else throw new Error(`unexpected argument ${arg}`);
-  }
-  return a;
+    },
+    "--bench": (v) => a.benches = v.split(",").filter(Boolean),
+  });
+  return { rev, ...a };
 }
 
 /** The bench names (file stems) in a tree's tests/bench. */

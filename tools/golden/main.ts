@@ -11,7 +11,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { resolveCommit, TREE, withWorktree } from "../worktree.ts";
+import { parseRevArgs, resolveCommit, TREE, withWorktree } from "../worktree.ts";
 import { diffLines, diffReports, identical, readReports } from "./diff.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -25,26 +25,14 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { rev: "HEAD", seeds: "1-20", series: "none:all", ignore: [] };
-  let revSet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === "--seeds") a.seeds = value();
-    else if (arg === "--series") a.series = value();
-    else if (arg === "--ignore") a.ignore = value().split(",").filter(Boolean);
-    else if (arg === "--keep") a.keep = value();
-    else if (arg.startsWith("-")) throw new Error(`unknown option ${arg}`);
-    else if (!revSet) {
-      a.rev = arg;
-      revSet = true;
-    } else throw new Error(`unexpected argument ${arg}`);
-  }
-  return a;
+  const a: Omit<Args, "rev"> = { seeds: "1-20", series: "none:all", ignore: [] };
+  const rev = parseRevArgs(argv, {
+    "--seeds": (v) => a.seeds = v,
+    "--series": (v) => a.series = v,
+    "--ignore": (v) => a.ignore = v.split(",").filter(Boolean),
+    "--keep": (v) => a.keep = v,
+  });
+  return { rev, ...a };
 }
 
 /** Writes the reports of the tree at `root` into `out` (a `deno run` of reports.ts). */
