@@ -476,7 +476,7 @@ const snpHost: ScenarioCheck = {
 };
 
 const sme: ScenarioCheck = {
-  name: "sme: the C-bit is not an address bit, so every RAM address lies below it",
+  name: "sme: the C-bit is not an address bit, so the whole memory map lies below it",
   check(s) {
     const e = s.machine.memoryEncryption;
     if (!e) return [];

@@ -80,7 +80,7 @@ Deno.test("bench-compare: bad arguments, an unknown bench or revision exit 2 wit
 });
 
 Deno.test("worktree: a revision's detached worktree exists while the function runs and is gone after, even when it throws", async () => {
-  const { resolveCommit, withWorktree, git } = await import("../../tools/worktree.ts");
+  const { resolveCommit, withWorktree, git } = await import("../../tools/kit.ts");
   const { commit } = await resolveCommit("HEAD");
   assert.match(commit ?? "", /^[0-9a-f]{40}$/);
   let seen = "";
@@ -105,7 +105,7 @@ Deno.test("worktree: a revision's detached worktree exists while the function ru
 });
 
 Deno.test("parseRevArgs: one revision (default HEAD), options with values, one-line refusals", async () => {
-  const { parseRevArgs } = await import("../../tools/worktree.ts");
+  const { parseRevArgs } = await import("../../tools/kit.ts");
   const got: string[] = [];
   const opts = { "--seeds": (v: string) => void got.push(v) };
   assert.equal(parseRevArgs([], opts), "HEAD");

@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { parseRevArgs, resolveCommit, TREE, withWorktree } from "../worktree.ts";
+import { denoIn, parseRevArgs, resolveCommit, TREE, withWorktree } from "../kit.ts";
 import { compareLines, type Measured, parseFigures } from "./figures.ts";
 
 interface Args {
@@ -45,18 +45,9 @@ function benchesOf(root: string): string[] {
 
 /** The figures `deno bench` of bench `name` prints in the tree at `root`. */
 async function benchFigures(root: string, name: string) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["bench", "-A", "--config", join(root, "deno.json"), `tests/bench/${name}.bench.ts`],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  if (!r.success) {
-    const err = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-5).join("\n");
-    throw new Error(`bench ${name} failed in ${root}:\n${err}`);
-  }
-  return parseFigures(new TextDecoder().decode(r.stdout));
+  return parseFigures(
+    await denoIn(root, ["bench", `tests/bench/${name}.bench.ts`], `bench ${name}`),
+  );
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -11,7 +11,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseRevArgs, resolveCommit, TREE, withWorktree } from "../worktree.ts";
+import { denoIn, parseRevArgs, resolveCommit, TREE, withWorktree } from "../kit.ts";
 import { diffLines, diffReports, identical, readReports } from "./diff.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -37,26 +37,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** Writes the reports of the tree at `root` into `out` (a `deno run` of reports.ts). */
 async function writeReports(root: string, out: string, a: Args): Promise<void> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--config",
-      join(root, "deno.json"),
-      join(HERE, "reports.ts"),
-      root,
-      out,
-      a.seeds,
-      a.series,
-    ],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!r.success) {
-    const err = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-5).join("\n");
-    throw new Error(`reports of ${root} failed:\n${err}`);
-  }
+  await denoIn(root, ["run", join(HERE, "reports.ts"), root, out, a.seeds, a.series], "reports");
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -1,6 +1,7 @@
 /**
- * What the tools that measure this tree against another revision share: git in the checkout,
- * and a temporary detached worktree of a revision, removed when done.
+ * What the tools that measure this tree against another revision share: their command line
+ * (a revision and options), git in the checkout, a temporary detached worktree of a revision
+ * (removed when done), and Deno run in a tree with that tree's own config.
  *
  * @module
  */
@@ -72,4 +73,24 @@ export function parseRevArgs(
     else throw new Error(`unexpected argument ${arg}`);
   }
   return rev ?? "HEAD";
+}
+
+/**
+ * Runs Deno with `args` in the tree at `root`, with that tree's own config, and returns what it
+ * printed; throws `<what> failed` with the last lines of its stderr when it fails.
+ */
+export async function denoIn(root: string, args: string[], what: string): Promise<string> {
+  const [sub, ...rest] = args;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [sub, "-A", "--config", join(root, "deno.json"), ...rest],
+    cwd: root,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  if (!r.success) {
+    const err = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-5).join("\n");
+    throw new Error(`${what} failed in ${root}:\n${err}`);
+  }
+  return new TextDecoder().decode(r.stdout);
 }
