@@ -6,7 +6,8 @@
  * for all of them and the size this kernel expects; then, once, take the old table's address
  * (entry & PAGE_MASK), map it, allocate the copy and copy every entry 0..last_bdf verbatim.
  * Hook points let later patches check the old table's address (once, after the loop, as in
- * 4.14) and each entry — either may abort the copy — and map the old table another way.
+ * 4.14) and the entries — a page of them at a time (the series' checks), or one by one —
+ * any of which may abort the copy, and map the old table another way.
  *
  * @module
  */
@@ -37,14 +38,34 @@ export interface MemremapCtx {
   size: number;
 }
 
-/** Context of amd_iommu.copy_device_table.entry. */
+/**
+ * Context of amd_iommu.copy_device_table.entries: one page of the old table (up to 128
+ * entries) that has any bit set, all-zero entries included, before it is copied. Entry
+ * `first + e` is at dwords `8e`..`8e + 7` of `old` and `copy`.
+ */
+export interface CopyEntriesCtx {
+  k: Kernel;
+  /** The DeviceID of the page's first entry. */
+  first: number;
+  /** Entries on this page (128, fewer on the page of last_bdf). */
+  count: number;
+  /** The old entries (read only; dwords past `count` entries are not theirs). */
+  old: Uint32Array;
+  /** What is written for them (starts as a verbatim copy of `old`). */
+  copy: Uint32Array;
+  /** Fails the copy at entry `devid` (the page's first if omitted): it and later ones are not copied. */
+  abort(devid?: number): void;
+}
+
+/** Context of amd_iommu.copy_device_table.entry: one old entry with any bit set. */
 export interface CopyEntryCtx {
   k: Kernel;
   devid: number;
   /** The old entry (read only). */
   old: Uint32Array;
-  /** The entry written into the copy (starts as a verbatim copy of `old`). */
+  /** The entry written into the copy (as the entries handlers left it). */
   copy: Uint32Array;
+  /** Fails the copy at this entry: it and later ones are not copied. */
   abort(): void;
 }
 
@@ -109,12 +130,10 @@ const DTE_DWORDS = DTE_BYTES / 4;
 const DTES_PER_LINE = 8;
 
 /**
- * Copies every entry 0..`last` of the old table at `from` into the copy at `to`: each old
- * entry with any bit set is shown to the entry hook (which may change its copy, or abort)
- * and written; all-zero entries are left as the copy has them. The tables are read and
- * written a page at a time (a page of the copy is written back, a line per entry-holding
- * 256 bytes, once its entries are done — or, on abort, up to the entry before). One context
- * object carries each entry to the hook.
+ * Copies every entry 0..`last` of the old table at `from` into the copy at `to`, a page at a
+ * time. A page with any bit set is shown whole to the entries hook, then each of its entries
+ * with a bit set to the entry hook; what they leave in the copy is written for those entries,
+ * up to the entry an abort named. All-zero entries are left as the copy has them.
  */
 function copyEntries(
   k: Kernel,
@@ -124,48 +143,78 @@ function copyEntries(
   hooks: SymbolEnv<State>["hooks"],
 ): boolean {
   const oldPage = new Uint32Array(1024), copyPage = new Uint32Array(1024);
-  const written = new Uint8Array(DTES_PER_PAGE / DTES_PER_LINE);
-  const ctx: CopyEntryCtx & { [field: string]: unknown } = {
+  const scratch = new Uint32Array(1024), live = new Uint8Array(DTES_PER_PAGE);
+  /** The entry (index in the page) where an abort stopped the copy; -1: none. */
+  let stop = -1, at = 0;
+  const stopAt = (e: number) => {
+    const i = Math.max(0, Math.min(page.count, e));
+    if (stop < 0 || i < stop) stop = i;
+  };
+  const page: CopyEntriesCtx & { [field: string]: unknown } = {
+    k,
+    first: 0,
+    count: 0,
+    old: oldPage,
+    copy: scratch,
+    abort: (devid?: number) => stopAt((devid ?? page.first) - page.first),
+  };
+  // One context for every entry: its old entry and copy are views made when a handler asks.
+  const entry: CopyEntryCtx & { [field: string]: unknown } = {
     k,
     devid: 0,
-    old: new Uint32Array(DTE_DWORDS),
-    copy: new Uint32Array(DTE_DWORDS),
-    abort: () => void (aborted = true),
-  };
-  let aborted = false;
-  /** Writes back the lines of the copy's page at `base` where an entry was written. */
-  const flush = (base: number) => {
-    for (let l = 0; l < written.length; l++) {
-      if (!written[l]) continue;
-      const at = l * DTES_PER_LINE * DTE_DWORDS;
-      k.mem.writeDwords(base + at * 4, copyPage.subarray(at, at + DTES_PER_LINE * DTE_DWORDS));
-    }
+    get old() {
+      return oldPage.subarray(at, at + DTE_DWORDS);
+    },
+    get copy() {
+      return scratch.subarray(at, at + DTE_DWORDS);
+    },
+    abort: () => stopAt(at / DTE_DWORDS),
   };
   for (let first = 0; first <= last; first += DTES_PER_PAGE) {
     const n = Math.min(DTES_PER_PAGE, last + 1 - first);
     const oldBase = from + first * DTE_BYTES, copyBase = to + first * DTE_BYTES;
     const extent = k.mem.readDwords(oldBase, n * DTE_DWORDS, oldPage);
     if (extent === 0) continue; // no old entry on this page has a bit set
-    k.mem.readDwords(copyBase, n * DTE_DWORDS, copyPage);
-    written.fill(0);
+    let any = 0;
     for (let e = 0; e < n; e++) {
-      const at = e * DTE_DWORDS;
-      if (at >= extent) break;
-      let any = 0;
-      for (let i = at; i < at + DTE_DWORDS; i++) any |= oldPage[i];
-      if (any === 0) continue; // the copy is zeroed already
-      ctx.devid = first + e;
-      const { old, copy } = ctx;
-      for (let i = 0; i < DTE_DWORDS; i++) old[i] = copy[i] = oldPage[at + i];
-      hooks.runAll("amd_iommu.copy_device_table.entry", ctx);
-      if (aborted) {
-        flush(copyBase);
-        return false;
-      }
-      for (let i = 0; i < DTE_DWORDS; i++) copyPage[at + i] = copy[i];
-      written[e >> 3] = 1;
+      let bits = 0;
+      for (let i = e * DTE_DWORDS; i < (e + 1) * DTE_DWORDS && i < extent; i++) bits |= oldPage[i];
+      live[e] = bits === 0 ? 0 : 1;
+      any |= bits;
     }
-    flush(copyBase);
+    if (any === 0) continue;
+    for (let i = 0; i < n * DTE_DWORDS; i++) scratch[i] = oldPage[i];
+    page.first = first;
+    page.count = n;
+    stop = -1;
+    hooks.runAll("amd_iommu.copy_device_table.entries", page);
+    for (let e = 0; e < n && (stop < 0 || e <= stop); e++) {
+      if (!live[e]) continue;
+      at = e * DTE_DWORDS;
+      entry.devid = first + e;
+      hooks.runAll("amd_iommu.copy_device_table.entry", entry);
+    }
+    // Written back a storage line (8 entries) at a time: straight from the copy when all its
+    // entries are written, else over what the copy's line holds.
+    const end = stop < 0 ? n : stop;
+    for (let e0 = 0; e0 < end; e0 += DTES_PER_LINE) {
+      const e1 = Math.min(e0 + DTES_PER_LINE, end);
+      let written = 0;
+      for (let e = e0; e < e1; e++) written += live[e];
+      if (written === 0) continue; // the copy is zeroed already
+      const d = e0 * DTE_DWORDS, len = (e1 - e0) * DTE_DWORDS;
+      if (written === e1 - e0) {
+        k.mem.writeDwords(copyBase + d * 4, scratch, d, len);
+        continue;
+      }
+      k.mem.readDwords(copyBase + d * 4, len, copyPage, d);
+      for (let e = e0; e < e1; e++) {
+        if (!live[e]) continue;
+        for (let i = e * DTE_DWORDS; i < (e + 1) * DTE_DWORDS; i++) copyPage[i] = scratch[i];
+      }
+      k.mem.writeDwords(copyBase + d * 4, copyPage, d, len);
+    }
+    if (stop >= 0) return false;
   }
   return true;
 }
@@ -186,10 +235,28 @@ export default definePlugin<State>({
       "copy_device_table(): how the CPU maps the old table to read it (starts as memremap(old_devtb_phys, MEMREMAP_WB), a mapping without the C-bit); handlers may map it another way (ioremap_encrypted).",
       "(defined by copy-dev-tables) memremap(old_devtb_phys)",
     ),
+    "amd_iommu.copy_device_table.entries": hookPoint<"run-all", CopyEntriesCtx>(
+      "run-all",
+      "copy_device_table(): a page of the old table (up to 128 DTEs) with any bit set, before its entries are copied; handlers may change ctx.copy or ctx.abort(devid) the copy at an entry. Runs before the entry hook of the page's entries.",
+      "(defined by copy-dev-tables)",
+      {
+        first: { type: "number", doc: "the DeviceID of the page's first entry" },
+        count: { type: "number", doc: "entries on the page: entry first+e is at dword 8e" },
+        old: { type: "Uint32Array", doc: "the old entries (read only)" },
+        copy: { type: "Uint32Array", doc: "what is written for them (starts as old)" },
+        abort: { type: "(devid?: number) => void", doc: "fail the copy from entry devid on" },
+      },
+    ),
     "amd_iommu.copy_device_table.entry": hookPoint<"run-all", CopyEntryCtx>(
       "run-all",
-      "copy_device_table(): an old DTE with any bit set was copied; handlers may change ctx.copy or ctx.abort().",
+      "copy_device_table(): an old DTE with any bit set, before it is copied (after its page's entries hook); handlers may change ctx.copy or ctx.abort().",
       "(defined by copy-dev-tables)",
+      {
+        devid: { type: "number", doc: "the DeviceID of the entry" },
+        old: { type: "Uint32Array", doc: "the old entry (read only)" },
+        copy: { type: "Uint32Array", doc: "what is written for it" },
+        abort: { type: "() => void", doc: "fail the copy from this entry on" },
+      },
     ),
   },
   provides: {

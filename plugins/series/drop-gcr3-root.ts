@@ -14,7 +14,7 @@
 import type { AmdIommuDev, IommuDevData } from "../../runtime/kernel/amd_iommu/types.ts";
 import { PPR_STATUS } from "../../runtime/kernel/amd_iommu/v2.ts";
 import { definePlugin, type PluginCtx } from "../../runtime/plugin/mod.ts";
-import type { CopyEntryCtx } from "./copy-dev-tables.ts";
+import type { CopyEntriesCtx } from "./copy-dev-tables.ts";
 import type { DTE_FIELDS } from "./dte-bit-fields.ts";
 
 export default definePlugin({
@@ -28,14 +28,17 @@ export default definePlugin({
     "amd-use-attach-deferred",
   ],
   hooks: {
-    "amd_iommu.copy_device_table.entry": (ctx: CopyEntryCtx & PluginCtx) => {
+    "amd_iommu.copy_device_table.entries": (ctx: CopyEntriesCtx & PluginCtx) => {
       const F = ctx.symbol<() => typeof DTE_FIELDS>("dte_fields")();
-      const { old, copy } = ctx;
-      if (!F.DTE_FLAG_V.get(old) || !F.DEV_DOMID_MASK.get(old) || !F.DTE_FLAG_GV.get(old)) return;
-      F.DTE_GCR3_VAL_A.set(copy, 0);
-      F.DTE_GCR3_VAL_B.set(copy, 0);
-      F.DTE_GCR3_VAL_C.set(copy, 0);
-      F.DTE_FLAG_GV.set(copy, 0);
+      const { count, old, copy } = ctx;
+      for (let at = 0; at < count * 8; at += 8) {
+        const V = F.DTE_FLAG_V.get(old, at), GV = F.DTE_FLAG_GV.get(old, at);
+        if (!V || !F.DEV_DOMID_MASK.get(old, at) || !GV) continue;
+        F.DTE_GCR3_VAL_A.set(copy, 0, at);
+        F.DTE_GCR3_VAL_B.set(copy, 0, at);
+        F.DTE_GCR3_VAL_C.set(copy, 0, at);
+        F.DTE_FLAG_GV.set(copy, 0, at);
+      }
     },
     // "In kdump kernel pci dev is not initialized yet -> send INVALID"
     "amd_iommu_v2.ppr_notifier": ({ iommu, devData, symbol }) => {

@@ -348,22 +348,24 @@ export class PhysMem {
     return extent;
   }
 
-  /** Writes dwords to RAM at `addr` (no MMIO; holes drop the data). */
-  writeDwords(addr: number, src: ArrayLike<number>): void {
-    const n = src.length;
+  /**
+   * Writes `n` dwords of `src` from `srcOff` (default: all of it) to RAM at `addr` (no MMIO;
+   * holes drop the data).
+   */
+  writeDwords(addr: number, src: ArrayLike<number>, srcOff = 0, n = src.length - srcOff): void {
     if (addr >= this.cFrom) {
       const pa = this.plainOf(addr);
-      if (pa >= 0) return this.encWrite(pa, src, 0, n);
+      if (pa >= 0) return this.encWrite(pa, src, srcOff, n);
     }
     this.accesses += n;
-    if (this.map.isRam(addr, n * 4)) return this.store.write(addr, src, 0, n);
+    if (this.map.isRam(addr, n * 4)) return this.store.write(addr, src, srcOff, n);
     for (let i = 0; i < n;) {
       const a = addr + i * 4;
       const take = Math.min(
         n - i,
         LINE_DWORDS - (((a % LINE_BYTES) + LINE_BYTES) % LINE_BYTES >>> 2),
       );
-      if (this.map.isRam(a, take * 4)) this.store.write(a, src, i, take);
+      if (this.map.isRam(a, take * 4)) this.store.write(a, src, srcOff + i, take);
       i += take;
     }
   }

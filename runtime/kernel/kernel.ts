@@ -103,8 +103,11 @@ export interface KernelMemory {
    * as zero); with `sparse`, those zeros are not written into `out`.
    */
   readDwords(addr: number, n: number, out: Uint32Array, outOff?: number, sparse?: boolean): number;
-  /** Writes dwords to RAM at `addr` (no MMIO; what falls in a hole is dropped). */
-  writeDwords(addr: number, src: ArrayLike<number>): void;
+  /**
+   * Writes `n` dwords of `src` from `srcOff` (default: all of it) to RAM at `addr` (no MMIO;
+   * what falls in a hole is dropped).
+   */
+  writeDwords(addr: number, src: ArrayLike<number>, srcOff?: number, n?: number): void;
   /**
    * ORs `mask` into dword `dword` of each of `count` records of `stride` bytes from `base`
    * (a CPU loop such as setting a bit in every DTE of a table).

@@ -69,8 +69,8 @@ export class EncryptedDirectMap implements CpuMemory {
   readDwords(addr: number, n: number, out: Uint32Array, outOff = 0, sparse = false): number {
     return this.mem.readDwords(this.va(addr), n, out, outOff, sparse);
   }
-  writeDwords(addr: number, src: ArrayLike<number>): void {
-    this.mem.writeDwords(this.va(addr), src);
+  writeDwords(addr: number, src: ArrayLike<number>, srcOff = 0, n = src.length - srcOff): void {
+    this.mem.writeDwords(this.va(addr), src, srcOff, n);
   }
   orStrided(base: number, stride: number, count: number, dword: number, mask: number): void {
     this.mem.orStrided(this.va(base), stride, count, dword, mask);

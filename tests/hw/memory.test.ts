@@ -67,6 +67,21 @@ Deno.test("memory: a hole reads all ones, drops writes, and aborts DMA", () => {
   assert.equal(m.read32(2 ** 51), 0xffff_ffff);
 });
 
+Deno.test("memory: writeDwords writes n dwords of src from srcOff, across lines and past a hole's edge", () => {
+  const m = mem();
+  const src = Uint32Array.from({ length: 100 }, (_, i) => i + 1);
+  m.writeDwords(0x2000 - 16, src, 10, 70); // 4 dwords in one line, 66 past it
+  const out = new Uint32Array(72);
+  m.readDwords(0x2000 - 20, 72, out);
+  assert.deepEqual([...out], [0, ...src.subarray(10, 80), 0], "src[10..80) only, nothing beside");
+  m.writeDwords(0x3000, src, 98); // n defaults to the rest of src
+  assert.deepEqual([m.read32(0x3000), m.read32(0x3004), m.read32(0x3008)], [99, 100, 0]);
+  const edge = 3 * GiB - 8; // 2 dwords of RAM, then the hole
+  m.writeDwords(edge, src, 5, 4);
+  assert.deepEqual([m.read32(edge), m.read32(edge + 4)], [6, 7]);
+  assert.equal(m.read32(edge + 8), 0xffff_ffff, "the rest fell in the hole");
+});
+
 Deno.test("memory: MMIO windows route CPU accesses to their handler and abort DMA", () => {
   const m = mem();
   const seen: string[] = [];

@@ -389,11 +389,11 @@ const WOULD_NOT_BUILD: Record<string, [string, string][]> = {
   "copy-dev-tables": [
     ["copy-old-trans-table", "copy-dev-tables"],
     ["sanity-check-old-dte", "copy-dev-tables"],
-    ["sanity-check-old-dte", "hook:amd_iommu.copy_device_table.entry"],
+    ["sanity-check-old-dte", "hook:amd_iommu.copy_device_table.entries"],
     ["dev-table-below-4g", "copy-dev-tables"],
     ["dev-table-below-4g", "hook:amd_iommu.copy_device_table.old_table"],
     ["drop-gcr3-root", "copy-dev-tables"],
-    ["drop-gcr3-root", "hook:amd_iommu.copy_device_table.entry"],
+    ["drop-gcr3-root", "hook:amd_iommu.copy_device_table.entries"],
   ],
   "sanity-check-old-dte": [["drop-gcr3-root", "sanity-check-old-dte"]],
   "iommu-is-attach-deferred": [
@@ -705,7 +705,7 @@ Deno.test("replacing copy-dev-tables with a plugin that refuses to copy takes th
     title: "iommu/amd: never trust the old device table",
     defines: {
       "amd_iommu.copy_device_table.old_table": hookPoint("run-all", "old table read", "-"),
-      "amd_iommu.copy_device_table.entry": hookPoint("run-all", "an old DTE", "-"),
+      "amd_iommu.copy_device_table.entries": hookPoint("run-all", "a page of old DTEs", "-"),
     },
     provides: {
       copy_device_table: ({ k }) => () => {
@@ -806,7 +806,7 @@ Deno.test("a plugin that throws gives the verdict plugin-error, names the plugin
     title: "test: copy_device_table that throws",
     defines: {
       "amd_iommu.copy_device_table.old_table": hookPoint("run-all", "old table read", "-"),
-      "amd_iommu.copy_device_table.entry": hookPoint("run-all", "an old DTE", "-"),
+      "amd_iommu.copy_device_table.entries": hookPoint("run-all", "a page of old DTEs", "-"),
     },
     provides: {
       copy_device_table: () => () => {

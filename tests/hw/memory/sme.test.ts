@@ -64,6 +64,11 @@ Deno.test("through the C-bit RAM is encrypted: a read without it gives the ciphe
   const q = new Uint32Array(2);
   m.readQword(pa + C + 8, q);
   assert.deepEqual([...q], [2, 3]);
+  // a range of a larger source, through the C-bit
+  m.writeDwords(pa + C + 0x40, Uint32Array.of(9, 9, 0xa, 0xb, 0xc, 9), 2, 3);
+  const part = new Uint32Array(4);
+  m.readDwords(pa + C + 0x40, 4, part);
+  assert.deepEqual([...part], [0xa, 0xb, 0xc, 0]);
   // written without the bit, read through it: the plaintext is taken for ciphertext
   m.write32(pa + 0x100, 0x1234);
   assert.notEqual(m.read32(pa + 0x100 + C), 0x1234);
