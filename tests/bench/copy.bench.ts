@@ -1,9 +1,10 @@
 /**
  * `copy_device_table()` (the copy-dev-tables patch) of a full 65,536-entry device table:
  * the first kernel (4.13) covers every DeviceID, so init_device_table_dma() left V and TV
- * set in every entry and every old entry is copied and shown to the entry hook — twice
- * tapped in the series (sanity-check-old-dte, drop-gcr3-root). The crash kernel runs the
- * whole series; each iteration copies the table and frees the copy.
+ * set in every entry and every old entry is copied: each of the 512 pages is shown to the
+ * entries hook (tapped in the series by sanity-check-old-dte and drop-gcr3-root), each entry
+ * to the entry hook (not tapped in the series). The crash kernel runs the whole series; each
+ * iteration copies the table and frees the copy.
  */
 import { crash_kexec } from "../../runtime/kernel/crash.ts";
 import { start_kernel } from "../../runtime/kernel/boot.ts";
