@@ -53,7 +53,10 @@ export interface CopyEntriesCtx {
   old: Uint32Array;
   /** What is written for them (starts as a verbatim copy of `old`). */
   copy: Uint32Array;
-  /** Fails the copy at entry `devid` (the page's first if omitted): it and later ones are not copied. */
+  /**
+   * Fails the copy at entry `devid` (the page's first if omitted): it and later ones are not
+   * copied.
+   */
   abort(devid?: number): void;
 }
 
@@ -194,7 +197,7 @@ function copyEntries(
       entry.devid = first + e;
       hooks.runAll("amd_iommu.copy_device_table.entry", entry);
     }
-    // Written back a storage line (8 entries) at a time: straight from the copy when all its
+    // Write back a storage line (8 entries) at a time: straight from the copy when all its
     // entries are written, else over what the copy's line holds.
     const end = stop < 0 ? n : stop;
     for (let e0 = 0; e0 < end; e0 += DTES_PER_LINE) {

@@ -1,8 +1,9 @@
 /**
  * iommu/amd: Do sanity check for address translation and irq remap of old dev table entry
  *
- * Per old entry (a page of them at a time, in DeviceID order): the translation words count only for a valid entry with a domain ID — that
- * domain ID is reserved in amd_iommu_pd_alloc_bitmap so this kernel never hands it out again.
+ * Per old entry (a page of them at a time, in DeviceID order): the translation words count
+ * only for a valid entry with a domain ID — that domain ID is reserved in
+ * amd_iommu_pd_alloc_bitmap so this kernel never hands it out again.
  * An entry with interrupt remapping on must be in the form this kernel's set_dte_irq_entry()
  * writes (IntCtl remapped, IntTabLen 8 = 256 entries); any other non-zero IntCtl/IntTabLen is
  * an error ("Wrong old irq remapping flag") that fails the whole copy.
