@@ -39,6 +39,10 @@ export { simulate } from "./runtime/lab/run.ts";
 export type { RunOptions } from "./runtime/lab/run.ts";
 /** A finished simulation: the report and both kernels. */
 export type { Simulation } from "./runtime/lab/run.ts";
+/** The hook points and symbols a run's plugins were asked for (`RunOptions.reached`). */
+export type { Reached } from "./runtime/lab/reuse.ts";
+/** Empty sets for `RunOptions.reached` to fill. */
+export { reached } from "./runtime/lab/reuse.ts";
 
 // ---- reports ------------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
  * Running a matrix: in Deno Workers (one per core by default) fed from a work queue — each
  * idle worker gets the next chunk of run indices, chunks shrinking towards the end so the
  * workers finish together — or in this thread (`workers: 0`). Result lines are sorted by
- * index, so the output does not depend on the number of workers or on who ran what.
+ * index, so the output does not depend on the number of workers or on who ran what. What a
+ * worker simulated goes to the others too, so a run any worker could reuse is not simulated
+ * twice (except by workers busy with a chunk when it was learnt).
  *
  * @module
  */
@@ -14,22 +16,32 @@ import {
   type MatrixConfig,
   type MatrixLine,
   matrixLine,
+  type MatrixOutcome,
   matrixRunner,
   shortCause,
 } from "./matrix-run.ts";
+import type { ReuseEntry } from "./reuse.ts";
 import { resolve } from "node:path";
 import { DEFAULT_LIMITS, faultVerdict, type SandboxFault, SandboxWorker } from "./sandbox.ts";
 
 /** A message from the parent to a matrix worker. */
 export type ToWorker =
   | { type: "init"; config: MatrixConfig }
-  | { type: "run"; indices: number[] };
+  | { type: "run"; indices: number[] }
+  | { type: "learn"; entries: ReuseEntry<MatrixOutcome>[] };
 
 /** A message from a matrix worker to the parent. */
 export type FromWorker =
   | { type: "ready" }
   | { type: "fault"; fault: SandboxFault }
-  | { type: "lines"; lines: MatrixLine[] }
+  | {
+    type: "lines";
+    lines: MatrixLine[];
+    /** Of these, the runs that got an earlier run's line. */
+    reused: number;
+    /** The runs simulated for them, for the other workers. */
+    learnt: ReuseEntry<MatrixOutcome>[];
+  }
   | { type: "error"; input: boolean; message: string };
 
 /** Options of {@link runIndices} and {@link runMatrix}. */
@@ -41,6 +53,13 @@ export interface PoolOptions {
   workers?: number;
   /** Called as runs finish, with how many more did. */
   onProgress?: (finished: number) => void;
+}
+
+/** The lines of some runs of a matrix, sorted by index. */
+export interface PoolResult {
+  lines: MatrixLine[];
+  /** How many of them got an earlier run's line instead of a simulation. */
+  reused: number;
 }
 
 /** The largest chunk of runs a worker is given at a time. */
@@ -60,21 +79,23 @@ export async function runIndices(
   config: MatrixConfig,
   indices: readonly number[],
   opts: PoolOptions = {},
-): Promise<MatrixLine[]> {
+): Promise<PoolResult> {
   const sandboxed = (config.plugins ?? []).length > 0;
   // Checks everything in this thread first — but users' plugin files load only in sandboxes.
   const runner = sandboxed ? (checkConfig(config), undefined) : await matrixRunner(config);
   let workers = Math.min(opts.workers ?? defaultWorkers(), indices.length);
   if (sandboxed && indices.length) workers = Math.max(1, workers);
-  let lines: MatrixLine[];
+  let r: PoolResult;
   if (workers <= 0) {
-    lines = [];
+    r = { lines: [], reused: 0 };
     for (const i of indices) {
-      lines.push(runner!(i));
+      r.lines.push(runner!.run(i));
       opts.onProgress?.(1);
     }
-  } else lines = await inWorkers(config, indices, workers, opts.onProgress);
-  return lines.sort((a, b) => a.index - b.index);
+    r.reused = runner!.reused;
+  } else r = await inWorkers(config, indices, workers, opts.onProgress);
+  r.lines.sort((a, b) => a.index - b.index);
+  return r;
 }
 
 /** A Worker, or a sandbox host in a Worker's shape. */
@@ -90,8 +111,9 @@ async function inWorkers(
   indices: readonly number[],
   count: number,
   onProgress?: (n: number) => void,
-): Promise<MatrixLine[]> {
+): Promise<PoolResult> {
   const lines: MatrixLine[] = [];
+  let reused = 0;
   const pool: PoolWorker[] = [];
   const files = (config.plugins ?? []).map((p) => resolve(Deno.cwd(), p.file));
   const sandboxed = files.length > 0;
@@ -154,6 +176,13 @@ async function inWorkers(
           if (m.type === "lines") {
             pending.delete(w);
             lines.push(...m.lines);
+            reused += m.reused;
+            if (m.learnt.length) {
+              const learn: ToWorker = { type: "learn", entries: m.learnt };
+              for (const other of pool) {
+                if (other !== w && ready.has(other)) other.postMessage(learn);
+              }
+            }
             onProgress?.(m.lines.length);
           }
           feed(w);
@@ -175,13 +204,19 @@ async function inWorkers(
   if (lines.length !== indices.length) {
     throw new Error(`matrix workers returned ${lines.length} lines for ${indices.length} runs`);
   }
-  return lines;
+  return { lines, reused };
 }
 
 /** Options of {@link runMatrix}. */
 export interface RunMatrixOptions extends PoolOptions {
   /** Run only this shard's indices (see {@link shardIndices}). */
   shard?: Shard;
+}
+
+/** A matrix as run: its file, and how many runs were reused rather than simulated. */
+export interface MatrixResult extends MatrixFile {
+  /** Runs that got an earlier run's line (see runtime/lab/reuse.ts); 0 with `reuse: false`. */
+  reused: number;
 }
 
 /**
@@ -193,9 +228,9 @@ export interface RunMatrixOptions extends PoolOptions {
 export async function runMatrix(
   config: MatrixConfig,
   opts: RunMatrixOptions = {},
-): Promise<MatrixFile> {
+): Promise<MatrixResult> {
   const c = checkConfig(config);
   const indices = shardIndices(c.plan.size, opts.shard);
-  const lines = await runIndices(config, indices, opts);
-  return { header: matrixHeader(c, opts.shard && shardText(opts.shard)), lines };
+  const { lines, reused } = await runIndices(config, indices, opts);
+  return { header: matrixHeader(c, opts.shard && shardText(opts.shard)), lines, reused };
 }

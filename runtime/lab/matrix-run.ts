@@ -9,6 +9,11 @@
  * nor `with` applies. Runs are not forced unless the config says so: `run()` skips a series
  * whose dependencies are missing (verdict "skipped", nothing simulated).
  *
+ * A run whose plugins look the same as an earlier run's wherever that run reached (the same
+ * handlers at every hook point it called, the same providers of every symbol it looked up,
+ * the same version banner) gets that run's line without a simulation (runtime/lab/reuse.ts);
+ * `reuse: false` simulates every run.
+ *
  * @module
  */
 import { formatZodError } from "./errors.ts";
@@ -18,9 +23,10 @@ import { buildSeries, loadPluginFile, patchIds } from "./plugins.ts";
 import type { Series } from "../plugin/mod.ts";
 import type { Verdict } from "./report.ts";
 import { run } from "./run.ts";
-import { parseScenario, type Scenario, type ScenarioInput, scenarioSchema } from "./scenario.ts";
+import { parseScenario, type ScenarioInput, scenarioSchema } from "./scenario.ts";
 import type { SandboxLimits } from "./sandbox.ts";
 import { outcomeOf } from "./table.ts";
+import { reached, type ReuseEntry, RunReuse } from "./reuse.ts";
 
 /** A user's plugin file added to every run, placed like `--plugin FILE [--before|--after ID]`. */
 export interface PluginFileArg {
@@ -58,6 +64,11 @@ export interface MatrixConfig {
   force?: boolean;
   /** The limits users' plugin files run under (default: the sandbox's defaults). */
   sandbox?: SandboxLimits;
+  /**
+   * Give a run the line of an earlier run its plugins cannot tell apart from it (default
+   * true; see runtime/lab/reuse.ts). False simulates every run.
+   */
+  reuse?: boolean;
 }
 
 /** The result of one run: a line of the matrix's JSONL. */
@@ -169,8 +180,20 @@ export function checkConfig(config: MatrixConfig): CheckedConfig {
   };
 }
 
-/** Runs one run of the matrix by index. */
-export type MatrixRunner = (index: number) => MatrixLine;
+/** What a matrix keeps of a run to give it again: the line without the run's own fields. */
+export type MatrixOutcome = Omit<MatrixLine, keyof MatrixRun>;
+
+/** Runs the runs of one matrix by index (one per worker). */
+export interface MatrixRunner {
+  /** The line of run `index`: simulated, or an earlier run's that it cannot differ from. */
+  run(index: number): MatrixLine;
+  /** Runs so far that got an earlier run's line instead of a simulation. */
+  readonly reused: number;
+  /** The runs simulated since the last call, as another worker's runner can {@link learn} them. */
+  takeLearnt(): ReuseEntry<MatrixOutcome>[];
+  /** Remembers runs another worker's runner simulated. */
+  learn(entries: readonly ReuseEntry<MatrixOutcome>[]): void;
+}
 
 /**
  * Prepares the runs of a matrix: checks the config, loads the plugin files and builds the
@@ -197,7 +220,45 @@ export async function matrixRunner(config: MatrixConfig): Promise<MatrixRunner> 
   });
   const always = c.with.filter((id) => series.includes(id));
   const scenario = parseScenario(c.scenario); // once per worker (checkConfig validated it)
-  return (index) => runOne(c, scenario, base, always, c.plan.at(index));
+  const memo = config.reuse === false ? undefined : new RunReuse<MatrixOutcome>();
+  let learnt: ReuseEntry<MatrixOutcome>[] = [];
+  return {
+    run(index) {
+      const r = c.plan.at(index);
+      const series = seriesOf(base, always, r);
+      const seed = r.seed ?? c.seed;
+      const resolved = series.resolve();
+      // A run that is skipped (nothing simulated) is neither looked up nor kept.
+      const reusable = memo !== undefined && (c.force || resolved.missing.length === 0);
+      const known = reusable ? memo.find(seed, resolved.plugins) : undefined;
+      if (known !== undefined) return matrixLine(r, known);
+      const seen = reusable ? reached() : undefined;
+      const report = run(scenario, { series, seed, force: c.force, reached: seen });
+      const o = outcomeOf(report);
+      const line = matrixLine(r, {
+        ...o,
+        verdict: report.verdict,
+        cause: shortCause(report.cause),
+      });
+      if (seen !== undefined) {
+        const { index: _i, mask: _m, ids: _ids, seed: _s, ...outcome } = line;
+        const e = memo!.add(seed, resolved.plugins, seen, outcome);
+        if (e !== undefined) learnt.push(e);
+      }
+      return line;
+    },
+    get reused() {
+      return memo?.hits ?? 0;
+    },
+    takeLearnt() {
+      const out = learnt;
+      learnt = [];
+      return out;
+    },
+    learn(entries) {
+      for (const e of entries) memo?.learn(e);
+    },
+  };
 }
 
 /** The series of one run: `base` with every series patch off that neither applies. */
@@ -205,17 +266,4 @@ function seriesOf(base: Series, always: readonly string[], r: MatrixRun): Series
   const s = base.clone();
   for (const id of patchIds()) if (!r.ids.includes(id) && !always.includes(id)) s.disable(id);
   return s;
-}
-
-function runOne(
-  c: CheckedConfig,
-  scenario: Scenario,
-  base: Series,
-  always: readonly string[],
-  r: MatrixRun,
-): MatrixLine {
-  const series = seriesOf(base, always, r);
-  const report = run(scenario, { series, seed: r.seed ?? c.seed, force: c.force });
-  const o = outcomeOf(report);
-  return matrixLine(r, { ...o, verdict: report.verdict, cause: shortCause(report.cause) });
 }

@@ -2,7 +2,8 @@
  * A matrix worker (a Deno Worker started by `matrix-pool.ts`, or a sandbox host serving a
  * matrix with users' plugins): it receives the matrix's config once, loads the plugin files and
  * builds the series itself, then runs the chunks of run indices the parent sends and posts
- * their result lines back, one message per chunk.
+ * their result lines back, one message per chunk, with the runs it simulated for the other
+ * workers to reuse (the parent passes those on as "learn" messages).
  *
  * @module
  */
@@ -23,8 +24,11 @@ export function serveMatrix(post: (message: FromWorker) => void): (msg: ToWorker
         runner = await matrixRunner(msg.config);
         post({ type: "ready" });
       } else {
-        if (!runner) throw new Error("matrix worker: a chunk arrived before the config");
-        post({ type: "lines", lines: msg.indices.map((i) => runner!(i)) });
+        if (!runner) throw new Error(`matrix worker: a "${msg.type}" arrived before the config`);
+        if (msg.type === "learn") return runner.learn(msg.entries);
+        const before = runner.reused;
+        const lines = msg.indices.map((i) => runner!.run(i));
+        post({ type: "lines", lines, reused: runner.reused - before, learnt: runner.takeLearnt() });
       }
     } catch (err) {
       post({

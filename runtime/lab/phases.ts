@@ -22,6 +22,7 @@ import { HookRunner, type Plugin } from "../plugin/mod.ts";
 import type { Built } from "./machine.ts";
 import { isBuiltinPlugin } from "./plugins.ts";
 import type { Recorder } from "./recorder.ts";
+import { type Reached, recordInto } from "./reuse.ts";
 import type { Scenario } from "./scenario.ts";
 import { kernelVersion } from "./version.ts";
 
@@ -44,6 +45,8 @@ export interface RunContext {
   vm?: VmcoreResult;
   /** The CPU (APIC ID) the first kernel panicked on, where the kdump kernel runs. */
   panicCpu?: number;
+  /** Where the kernels' hook runners record the hook points and symbols they are asked for. */
+  reached?: Reached;
 }
 
 /** A new context for a run of `s` on `built` with `plugins`. */
@@ -53,8 +56,9 @@ export function runContext(
   rec: Recorder,
   plugins: readonly Plugin[],
   instrumented: readonly Plugin[] = [],
+  reached?: Reached,
 ): RunContext {
-  return { s, built, rec, plugins, instrumented, timing: {}, expected: [] };
+  return { s, built, rec, plugins, instrumented, timing: {}, expected: [], reached };
 }
 
 /** Each kernel gets its own hook runner (fresh plugin state); a baseline build none. */
@@ -62,6 +66,7 @@ function hooksFor(ctx: RunContext, build: "series" | "baseline"): HookCaller | u
   return build === "series" && ctx.plugins.length
     ? new HookRunner(ctx.plugins, {
       viewed: (p) => !isBuiltinPlugin(p) && !ctx.instrumented.includes(p),
+      reached: ctx.reached && recordInto(ctx.reached),
     })
     : undefined;
 }

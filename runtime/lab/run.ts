@@ -18,6 +18,7 @@ import { isAttributed, type Plugin, Series, unwrapHookError } from "../plugin/mo
 import { buildMachine, type Built } from "./machine.ts";
 import { capture, firstKernel, panicOrReboot, runContext, secondKernel } from "./phases.ts";
 import { Recorder } from "./recorder.ts";
+import type { Reached } from "./reuse.ts";
 import { makeReport, type Report, requiresText } from "./report.ts";
 import { parseScenario, type Scenario, type ScenarioInput } from "./scenario.ts";
 import { judgeRun, type RunOutcome } from "./verdict.ts";
@@ -37,6 +38,11 @@ export interface RunOptions {
    * kernel API only (runtime/plugin/kernel-view.ts). Never give users' plugin files here.
    */
   instrumented?: readonly Plugin[];
+  /**
+   * Filled with the hook points and symbols the run's plugins were asked for (see
+   * runtime/lab/reuse.ts); a run without plugins asks none (every point runs its default).
+   */
+  reached?: Reached;
 }
 
 /** A finished simulation: the report, and the kernels it came from (for scripts). */
@@ -89,7 +95,8 @@ function prepare(input: ScenarioInput | Scenario, opts: RunOptions) {
     missing: resolved.missing,
   };
   const instrumented = opts.instrumented ?? [];
-  return { s, resolved, base, skip: resolved.missing.length > 0 && !opts.force, instrumented };
+  const skip = resolved.missing.length > 0 && !opts.force;
+  return { s, resolved, base, skip, instrumented, reached: opts.reached };
 }
 
 /** Runs a scenario and returns the report together with both kernels. */
@@ -106,13 +113,13 @@ export function simulateLab(
 }
 
 function simulatePrepared(
-  { s, resolved, base, skip, instrumented }: ReturnType<typeof prepare>,
+  { s, resolved, base, skip, instrumented, reached }: ReturnType<typeof prepare>,
 ): LabSimulation {
   const built = buildMachine(s);
   const { machine, nics, disks } = built;
   const rec = new Recorder(machine);
   if (skip) return { report: skippedReport(base), scenario: s, machine, built, recorder: rec };
-  const ctx = runContext(s, built, rec, resolved.plugins, instrumented);
+  const ctx = runContext(s, built, rec, resolved.plugins, instrumented, reached);
   let failure: RunOutcome["failure"];
   try {
     firstKernel(ctx);

@@ -108,6 +108,12 @@ export interface HookRunnerOptions {
    * no owner tags, no snapshot). Default: none (every plugin gets the kernel itself).
    */
   viewed?: (p: Plugin) => boolean;
+  /**
+   * Told each hook point and each symbol the runner is asked for, the first time (unknown
+   * names included): what a run reached, so the lab can tell which runs a change of plugins
+   * cannot alter (runtime/lab/reuse.ts).
+   */
+  reached?: (what: "hook" | "symbol", name: string) => void;
 }
 
 /** What a wrapper's `next()` gave before it was called: nothing yet. */
@@ -197,7 +203,11 @@ export class HookRunner implements HookCaller, PluginHookApi {
     },
   };
 
+  /** {@link HookRunnerOptions.reached}. */
+  private readonly onReached: HookRunnerOptions["reached"];
+
   constructor(readonly plugins: readonly Plugin[], opts: HookRunnerOptions = {}) {
+    this.onReached = opts.reached;
     const declare = (name: string, p: { kind: HookKind; value?: unknown }) => {
       this.kinds.set(name, p.kind);
       const schema = p.value as { safeParse?: unknown } | undefined;
@@ -355,7 +365,10 @@ export class HookRunner implements HookCaller, PluginHookApi {
   symbol<F = (...args: any[]) => any>(name: string, k: Kernel): F {
     if (name === this.lastSymbol) return this.lastMade as F;
     let fn = this.made.get(name);
-    if (!fn) this.made.set(name, fn = this.makeSymbol(name, k));
+    if (!fn) {
+      this.onReached?.("symbol", name);
+      this.made.set(name, fn = this.makeSymbol(name, k));
+    }
     this.lastSymbol = name;
     this.lastMade = fn;
     return fn as F;
@@ -425,6 +438,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
     if (name === this.lastTapName && this.lastTaps!.kind === kind) return this.lastTaps!;
     let t = this.taps.get(name);
     if (t === undefined) {
+      this.onReached?.("hook", name);
       const known = this.kinds.get(name);
       if (known === undefined) throw new Error(`no hook point ${name}`);
       const at = this.plugins.map((_, i) => i).filter((i) =>

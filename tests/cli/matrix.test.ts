@@ -140,3 +140,28 @@ Deno.test("matrix: bad input is one line and exit 2", async () => {
   ];
   outs.forEach((out, i) => usage(out, expected[i]));
 });
+
+Deno.test("matrix reuse: stderr says how many runs got an earlier run's line; --no-reuse simulates each, same stdout", async () => {
+  const args = [
+    "matrix",
+    "--patches",
+    "detect-pre-enabled,sanity-check-old-dte",
+    "--with",
+    "helper-functions,dte-bit-fields",
+    "--force",
+    "--jsonl",
+    "--workers",
+    "1",
+  ];
+  const [reused, plain] = await Promise.all([lab(args), lab([...args, "--no-reuse"])]);
+  ok(reused, "reuse");
+  ok(plain, "--no-reuse");
+  assert.equal(reused.stdout, plain.stdout);
+  // The check alone never reaches its point (no copy): it is the first set's run again, and
+  // detection with the check is detection's.
+  assert.match(
+    reused.stderr,
+    /^matrix: 2 of 4 runs got the line of an earlier run whose plugins looked the same wherever it reached \(--no-reuse simulates each\)$/m,
+  );
+  assert.doesNotMatch(plain.stderr, /got the line of an earlier run/);
+});

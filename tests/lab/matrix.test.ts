@@ -312,3 +312,29 @@ export default definePlugin({ id: "needs-trans", title: "needs the trans table c
     await Deno.remove(path);
   }
 });
+
+Deno.test("matrix reuse: a forced 32-set matrix over seeds 1-4 has the same bytes with and without it, in a thread or two workers; some runs are reused", async () => {
+  const config: MatrixConfig = {
+    scenario: SCENARIOS.default,
+    mode: "full",
+    // The copy and what taps it: sets without the copy never reach the check's or the GCR3
+    // drop's point, so those differ from smaller sets only where no run looks.
+    patches: ["detect-pre-enabled", CDT, COTT, "sanity-check-old-dte", "drop-gcr3-root"],
+    with: ["helper-functions", "dte-bit-fields"],
+    force: true,
+    seeds: [1, 2, 3, 4],
+  };
+  const plain = await runMatrix({ ...config, reuse: false }, { workers: 0 });
+  assert.equal(plain.reused, 0);
+  assert.equal(plain.lines.length, 128);
+  const bytes = formatJsonl(plain.header, plain.lines);
+  const inThread = await runMatrix(config, { workers: 0 });
+  assert.equal(formatJsonl(inThread.header, inThread.lines), bytes);
+  // In one thread, in index order, each seed simulates 9 of its 32 sets: the others differ
+  // from an earlier set only in plugins at points that set never reached (the check and the
+  // GCR3 drop without the copy, the copy's pieces without detection).
+  assert.equal(inThread.reused, 4 * 23);
+  const workers = await runMatrix(config, { workers: 2 });
+  assert.equal(formatJsonl(workers.header, workers.lines), bytes);
+  assert.ok(workers.reused > 0 && workers.reused <= inThread.reused, `reused ${workers.reused}`);
+});

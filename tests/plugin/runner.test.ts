@@ -528,3 +528,36 @@ Deno.test("contexts: a user's plugin (seen through the kernel view) reads a cont
   }
   assert.deepEqual(seen, [0, 1, 2, 3]);
 });
+
+Deno.test("reached: each hook point and symbol the runner is asked for is told once, unknown names too", () => {
+  const told: string[] = [];
+  const provider = definePlugin({
+    id: "provider",
+    title: "provider",
+    provides: { helper: () => () => 7 },
+  });
+  const user = definePlugin({
+    id: "user",
+    title: "user",
+    hooks: {
+      "amd_iommu.init_iommu_one": ({ symbol }) => void symbol<() => number>("helper")(),
+    },
+  });
+  const r = new HookRunner([provider, user] as Plugin[], {
+    reached: (what, name) => told.push(`${what} ${name}`),
+  });
+  for (let i = 0; i < 3; i++) {
+    r.runAll("amd_iommu.init_iommu_one", { k: K1, iommu: { index: i } as never });
+  }
+  // A point nobody taps is reached all the same (the run asked for it).
+  r.runAll("kernel.machine_crash_shutdown", { k: K1 });
+  assert.throws(() => loose(r).runAll("no.such.point", { k: K1 }), /no hook point no.such.point/);
+  assert.throws(() => r.symbol("nobody_provides", K1), MissingSymbolError);
+  assert.deepEqual(told, [
+    "hook amd_iommu.init_iommu_one",
+    "symbol helper",
+    "hook kernel.machine_crash_shutdown",
+    "hook no.such.point",
+    "symbol nobody_provides",
+  ]);
+});

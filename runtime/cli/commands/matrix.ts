@@ -16,11 +16,11 @@ import {
 import { InputError, readFailure } from "../../lab/input.ts";
 import { MatrixPlan, parseShard, shardIndices } from "../../lab/matrix.ts";
 import { formatJsonl, type MatrixFile, mergeJsonl } from "../../lab/matrix-jsonl.ts";
-import { runMatrix } from "../../lab/matrix-pool.ts";
+import { type MatrixResult, runMatrix } from "../../lab/matrix-pool.ts";
 import { perSet, summarize } from "../../lab/matrix-summary.ts";
 import { renderMatrixHtml } from "../../html/mod.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
-import { print, writeStdout } from "../io.ts";
+import { print, printErr, writeStdout } from "../io.ts";
 import { writeOutputFile } from "../output-files.ts";
 import { renderMatrix } from "../matrix-view.ts";
 import { start } from "../progress.ts";
@@ -69,6 +69,11 @@ Runs:
   Every run adds the --with plugins and --plugin files, and applies --replace, --order and
   --disable as run does (--patches plays the part of --series). A series whose dependencies
   are missing is "skipped" (not run) unless --force.
+  A run whose plugins look the same as an earlier run's (same seed and kernel banner)
+  wherever that run reached — the same handlers at every hook point it called, the same
+  providers of every symbol it looked up — gets that run's line instead of a simulation:
+  it would go the same way. stderr says how many did; --no-reuse simulates every run (for
+  plugin files that use a clock or random numbers of their own, or state kept across runs).
 
 Output:
   The summary table on stdout (or --json). The JSONL — a header line {"matrix":{…}}, then
@@ -162,6 +167,11 @@ export function registerMatrix(program: CommandUnknownOpts): void {
     .addOption(disableOption())
     .option("--pairwise", "a pairwise set instead of every subset")
     .addOption(forceOption())
+    .option(
+      "--no-reuse",
+      "simulate every run (by default a run whose plugins look the same as an earlier run's " +
+        "wherever that run reached gets its line)",
+    )
     .addOption(sandbox[0])
     .addOption(sandbox[1])
     .addOption(sandbox[2])
@@ -209,6 +219,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         disable: opts.disable,
         force: opts.force === true,
         sandbox: limitsFromOptions(opts),
+        reuse: opts.reuse,
       };
       const runs =
         shardIndices(new MatrixPlan(config.mode, config.patches, config.seeds).size, opts.shard)
@@ -217,7 +228,7 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         quiet: opts.quiet,
         tty: opts.verbose ? false : undefined,
       });
-      let file: MatrixFile;
+      let file: MatrixResult;
       try {
         file = await runMatrix(config, {
           workers: opts.workers,
@@ -226,6 +237,12 @@ export function registerMatrix(program: CommandUnknownOpts): void {
         });
       } finally {
         progress.stop();
+      }
+      if (file.reused && !opts.quiet) {
+        printErr(
+          `matrix: ${file.reused} of ${file.lines.length} runs got the line of an earlier run ` +
+            `whose plugins looked the same wherever it reached (--no-reuse simulates each)`,
+        );
       }
       await emit(file, opts, toStdout);
     });
