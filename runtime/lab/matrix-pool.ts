@@ -1,14 +1,16 @@
 /**
- * Running a matrix: in Deno Workers (one per core by default) fed from a work queue — each
- * idle worker gets the next chunk of run indices, chunks shrinking towards the end so the
- * workers finish together — or in this thread (`workers: 0`). Result lines are sorted by
- * index, so the output does not depend on the number of workers or on who ran what. What a
- * worker simulated goes to the others too, so a run any worker could reuse is not simulated
- * twice (except by workers busy with a chunk when it was learnt).
+ * Running a matrix: in Deno Workers (one per core by default) fed in chunks — each worker
+ * works through a contiguous share of the run indices and then helps with the others'
+ * (runtime/lab/shares.ts), chunks shrinking towards the end so the workers finish together —
+ * or in this thread (`workers: 0`). Result lines are sorted by index, so the output does not
+ * depend on the number of workers or on who ran what. What a worker simulated goes to the
+ * others too, so a run any worker could reuse is not simulated twice (except by a worker busy
+ * with a chunk when it was learnt).
  *
  * @module
  */
 import { InputError } from "./input.ts";
+import { Shares } from "./shares.ts";
 import { type Shard, shardIndices, shardText } from "./matrix.ts";
 import { type MatrixFile, matrixHeader } from "./matrix-jsonl.ts";
 import {
@@ -120,12 +122,14 @@ async function inWorkers(
   const plan = checkConfig(config).plan;
   const pending = new Map<PoolWorker, number[]>();
   const ready = new WeakSet<PoolWorker>();
-  let next = 0;
+  const shares = new Shares(indices, count);
+  /** Each worker's share (a new host takes the share of the one it replaces). */
+  const home = new Map<PoolWorker, number>();
   let busy = count;
   try {
     await new Promise<void>((resolve, reject) => {
       const feed = (w: PoolWorker) => {
-        const left = indices.length - next;
+        const left = shares.left;
         if (left === 0) {
           w.terminate();
           if (--busy === 0) resolve();
@@ -133,10 +137,9 @@ async function inWorkers(
         }
         const max = sandboxed ? 1 : MAX_CHUNK;
         const size = Math.max(1, Math.min(max, Math.floor(left / (count * 4))));
-        const chunk = indices.slice(next, next + size);
+        const chunk = shares.take(home.get(w)!, size);
         const msg: ToWorker = { type: "run", indices: chunk };
         pending.set(w, chunk);
-        next += size;
         w.postMessage(msg);
       };
       const faulted = (w: PoolWorker, fault: SandboxFault) => {
@@ -158,13 +161,14 @@ async function inWorkers(
           }));
         }
         onProgress?.(chunk.length);
-        start(); // a new host takes its place: it says "ready", then gets work
+        start(home.get(w)!); // a new host takes its place: it says "ready", then gets work
       };
-      const start = (): PoolWorker => {
+      const start = (share: number): PoolWorker => {
         const w: PoolWorker = sandboxed
           ? new SandboxWorker("matrix", { files, limits: config.sandbox ?? DEFAULT_LIMITS })
           : new Worker(new URL("./matrix-worker.ts", import.meta.url), { type: "module" });
         pool.push(w);
+        home.set(w, share);
         w.onmessage = (e: MessageEvent<FromWorker>) => {
           const m = e.data;
           if (m.type === "error") {
@@ -196,7 +200,7 @@ async function inWorkers(
         w.postMessage(init);
         return w;
       };
-      for (let n = 0; n < count; n++) start();
+      for (let n = 0; n < count; n++) start(n);
     });
   } finally {
     for (const w of pool) w.terminate();
