@@ -4,7 +4,7 @@
  * any order of requests (a property test, fixed seed).
  */
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@^4";
 import { Shares } from "../../runtime/lab/shares.ts";
 
 const SEED = 20_171_206;
