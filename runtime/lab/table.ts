@@ -155,6 +155,7 @@ export async function patchSweepTable(
   const ids = seriesIds();
   const titles = pluginTitles();
   const rows: PatchRow[] = [];
+  const swept = new Map<string, Promise<{ first: Outcome; sweep: OutcomeSweep }>>();
   try {
     for (const id of ids) {
       const candidates = PATCH_SCENARIOS[id] ?? [{ scenario: "default", base: "all" }];
@@ -163,12 +164,20 @@ export async function patchSweepTable(
         const pool = poolFor(c.scenario, c.base);
         const base = seriesFromSpec(c.base);
         const on = ids.filter((x) => base.enabledIds().includes(x));
-        const sweepOf = async (only: string[]) => {
-          const res = await pool.run(seeds.map((seed) => ({ seed, only })));
-          return {
-            first: res[0].outcome!,
-            sweep: sweepOutcomes(res.map((r) => r.row), res.map((r) => r.outcome!)),
-          };
+        // Rows on one scenario share runs (the whole series, mostly): each set runs once.
+        const sweepOf = (only: string[]) => {
+          const key = `${c.scenario}\n${c.base}\n${only.join(",")}`;
+          let sw = swept.get(key);
+          if (sw === undefined) {
+            swept.set(
+              key,
+              sw = pool.run(seeds.map((seed) => ({ seed, only }))).then((res) => ({
+                first: res[0].outcome!,
+                sweep: sweepOutcomes(res.map((r) => r.row), res.map((r) => r.outcome!)),
+              })),
+            );
+          }
+          return sw;
         };
         const w = await sweepOf(on);
         const wo = await sweepOf(on.filter((x) => x !== id));
