@@ -41,7 +41,7 @@ export function reached(): Reached {
   return { hooks: new Set(), symbols: new Set() };
 }
 
-/** The recorder {@link HookRunner}'s `reached` option takes, adding to `r`. */
+/** A recorder for the hook runner's `reached` option (HookRunnerOptions), adding to `r`. */
 export function recordInto(r: Reached): (what: "hook" | "symbol", name: string) => void {
   return (what, name) => (what === "hook" ? r.hooks : r.symbols).add(name);
 }
@@ -60,9 +60,12 @@ function atHook(plugins: readonly Plugin[], hook: string): string {
   return defined + "/" + taps;
 }
 
-/** Which of `plugins` provides `symbol` (the first that does), or "" for none. */
+/**
+ * Which of `plugins` provides `symbol` — the first with a factory for it, as the hook runner
+ * picks it — or "" for none.
+ */
 function atSymbol(plugins: readonly Plugin[], symbol: string): string {
-  for (const p of plugins) if (Object.hasOwn(p.provides, symbol)) return p.id;
+  for (const p of plugins) if (Object.hasOwn(p.provides, symbol) && p.provides[symbol]) return p.id;
   return "";
 }
 
