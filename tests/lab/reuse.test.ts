@@ -119,3 +119,13 @@ Deno.test("reuse on real runs: without the copy, the sanity check's point is nev
     assert.equal(memo.find(seed, withCopy), undefined);
   }
 });
+
+Deno.test("reuse: a symbol's provider is the first plugin with a factory for it, as the runner picks it", () => {
+  // Not made by definePlugin (which refuses it): an entry without a factory provides nothing.
+  const hollow = { ...tap("hollow", []), provides: { helper: undefined } } as unknown as Plugin;
+  const memo = new RunReuse<string>();
+  memo.add(1, [hollow, D], sets([], ["helper"]), "from d");
+  assert.equal(memo.find(1, [hollow, D]), "from d");
+  assert.equal(memo.find(1, [D]), "from d", "hollow is not what provided it");
+  assert.equal(memo.find(1, [hollow, A]), undefined, "another real provider");
+});
