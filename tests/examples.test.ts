@@ -80,3 +80,14 @@ Deno.test("examples/crashkernel-512m.yaml: extends default, moves crashkernel; r
   );
   assert.equal(JSON.parse(out.stdout).scenario, "crashkernel-512m");
 });
+
+Deno.test("examples/reached.ts: with amd_iommu=off the copy's checks are never consulted, detection always (seeds 1-3)", async () => {
+  const out = await runExample("reached.ts", "amd-iommu-off", "3", "all");
+  assert.match(out, /^amd-iommu-off, series all, seeds 1-3: plugins consulted$/m);
+  assert.match(out, /^ {2}detect-pre-enabled +on 3\/3 seeds$/m);
+  assert.match(out, /^ {2}sanity-check-old-dte +on 0\/3 seeds$/m);
+  assert.match(out, /^ {2}drop-gcr3-root +on 0\/3 seeds$/m);
+  assert.equal(out.trimEnd().split("\n").length, 13, "a line for each of the 12 patches");
+  const usage = await exec(Deno.execPath(), ["run", "-A", `${ROOT}examples/reached.ts`, "nope"]);
+  assert.equal(usage.code, 2);
+});
