@@ -59,6 +59,7 @@ export interface PoolOptions {
 
 /** The lines of some runs of a matrix, sorted by index. */
 export interface PoolResult {
+  /** One line per run, sorted by index. */
   lines: MatrixLine[];
   /** How many of them got an earlier run's line instead of a simulation. */
   reused: number;
@@ -184,7 +185,10 @@ async function inWorkers(
             if (m.learnt.length) {
               const learn: ToWorker = { type: "learn", entries: m.learnt };
               for (const other of pool) {
-                if (other !== w && ready.has(other)) other.postMessage(learn);
+                if (other === w || !ready.has(other)) continue;
+                // A sandbox host's postMessage restarts its time limit: this needs no answer.
+                if (other instanceof SandboxWorker) other.tell(learn);
+                else other.postMessage(learn);
               }
             }
             onProgress?.(m.lines.length);

@@ -164,3 +164,44 @@ Deno.test("sandbox: a well-behaved plugin file gives the same report in the sand
   assert.equal(inProcess.verdict, "dump-ok");
   assert.deepEqual(r.report, inProcess);
 });
+
+Deno.test("sandbox: what a matrix host is told (learnt runs) does not restart the time limit of the run it is on", async () => {
+  const { SandboxWorker } = await import("../../runtime/lab/sandbox.ts");
+  const host = new SandboxWorker("matrix", {
+    files: [fixture("loop")],
+    limits: { timeoutS: 1, maxMemoryMb: 256, allow: [] },
+  });
+  const messages: { type: string; fault?: { kind: string } }[] = [];
+  let wake: () => void = () => {};
+  host.onmessage = (e: MessageEvent) => {
+    messages.push(e.data);
+    wake();
+  };
+  const next = () => new Promise<void>((resolve) => wake = resolve);
+  try {
+    host.postMessage({
+      type: "init",
+      config: {
+        scenario: SCENARIOS.default,
+        mode: "full",
+        patches: ["detect-pre-enabled"],
+        plugins: [{ file: fixture("loop") }],
+      },
+    });
+    await next();
+    assert.equal(messages[0].type, "ready");
+    host.postMessage({ type: "run", indices: [1] }); // spins at set_dte_entry
+    // Told something every 0.2 s — postMessage here would restart the 1 s limit each time
+    // and the run would never time out; tell() leaves it running.
+    const faulted = next();
+    let told = 0;
+    for (; told < 40 && messages.length === 1; told++) {
+      host.tell({ type: "learn", entries: [] });
+      await Promise.race([faulted, new Promise((r) => setTimeout(r, 200))]);
+    }
+    assert.equal(messages.length, 2, `no fault after ${told} tells`);
+    assert.deepEqual([messages[1].type, messages[1].fault?.kind], ["fault", "timeout"]);
+  } finally {
+    host.terminate();
+  }
+});
