@@ -173,6 +173,8 @@ function copyEntries(
     },
     abort: () => stopAt(at / DTE_DWORDS),
   };
+  // Users' plugins may tap the per-entry point; the series does not (a call would do nothing).
+  const perEntry = hooks.has("amd_iommu.copy_device_table.entry");
   for (let first = 0; first <= last; first += DTES_PER_PAGE) {
     const n = Math.min(DTES_PER_PAGE, last + 1 - first);
     const oldBase = from + first * DTE_BYTES, copyBase = to + first * DTE_BYTES;
@@ -191,7 +193,7 @@ function copyEntries(
     page.count = n;
     stop = -1;
     hooks.runAll("amd_iommu.copy_device_table.entries", page);
-    for (let e = 0; e < n && (stop < 0 || e <= stop); e++) {
+    for (let e = 0; perEntry && e < n && (stop < 0 || e <= stop); e++) {
       if (!live[e]) continue;
       at = e * DTE_DWORDS;
       entry.devid = first + e;

@@ -63,6 +63,11 @@ export interface PluginHookApi {
   waterfall<V>(name: string, value: V, ctx: HookCtx): V;
   /** Runs `def` (the default action) inside wrap point `name`'s handlers (the last outermost). */
   wrap<V>(name: string, ctx: HookCtx, def: () => V): V;
+  /**
+   * True if an applied plugin has a handler for hook point `name`, so a loop may skip calling
+   * a point nobody taps (the call would do nothing). Throws for a point nobody declares.
+   */
+  has(name: string): boolean;
 }
 
 /** A handler for a hook point of kind `K` with context `C` and value `V`. */

@@ -201,6 +201,7 @@ export class HookRunner implements HookCaller, PluginHookApi {
         throw inner instanceof OwnDefault ? inner.error : e;
       }
     },
+    has: (name) => this.has(name),
   };
 
   /** {@link HookRunnerOptions.reached}. */
@@ -460,6 +461,13 @@ export class HookRunner implements HookCaller, PluginHookApi {
     this.lastTapName = name;
     this.lastTaps = t;
     return t;
+  }
+
+  /** Whether any plugin taps hook point `name` (see {@link PluginHookApi.has}). */
+  has(name: string): boolean {
+    const kind = this.kinds.get(name);
+    if (kind === undefined) throw new Error(`no hook point ${name}`);
+    return this.tapped(name, kind).list.length > 0;
   }
 
   /** run-all: every handler, in order. */

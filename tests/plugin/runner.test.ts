@@ -561,3 +561,31 @@ Deno.test("reached: each hook point and symbol the runner is asked for is told o
     "symbol nobody_provides",
   ]);
 });
+
+Deno.test("has: whether any plugin taps a point (plugin-defined ones too), through ctx.hooks as well; unknown points throw", () => {
+  const definer = definePlugin({
+    id: "definer",
+    title: "definer",
+    defines: { "my.point": hookPoint<"run-all", { n: number }>("run-all", "a point", "-") },
+    hooks: {
+      "amd_iommu.init_iommu_one": ({ hooks }) =>
+        void answers.push(hooks.has("my.point"), hooks.has("kernel.machine_crash_shutdown")),
+    },
+  });
+  const tapper = definePlugin({
+    id: "tapper",
+    title: "tapper",
+    hooks: { "my.point": () => {} },
+  });
+  const answers: boolean[] = [];
+  const told: string[] = [];
+  const r = new HookRunner([definer, tapper] as Plugin[], { reached: (_, n) => told.push(n) });
+  assert.equal(r.has("amd_iommu.init_iommu_one"), true);
+  assert.equal(r.has("amd_iommu.find_dev_data"), false);
+  r.runAll("amd_iommu.init_iommu_one", { k: K1, iommu: { index: 0 } as never });
+  assert.deepEqual(answers, [true, false]);
+  assert.equal(new HookRunner([definer] as Plugin[]).has("my.point"), false);
+  assert.throws(() => r.has("no.such.point"), /no hook point no.such.point/);
+  // Asking counts as reaching the point (runtime/lab/reuse.ts).
+  assert.ok(told.includes("my.point") && told.includes("amd_iommu.find_dev_data"));
+});
