@@ -122,6 +122,19 @@ export class RunReuse<T> {
   private readonly groups = new Map<string, Map<string, Group<T>>>();
   /** Runs answered from an earlier one. */
   hits = 0;
+  /**
+   * One copy of each look and of each list of names: the same sets reach the same names on
+   * every seed, so a matrix over many seeds keeps each string once, not once per seed.
+   */
+  private readonly interned = new Map<string, string>();
+  private readonly nameLists = new Map<string, { hooks: string[]; symbols: string[] }>();
+
+  private intern(text: string): string {
+    const known = this.interned.get(text);
+    if (known !== undefined) return known;
+    this.interned.set(text, text);
+    return text;
+  }
 
   private static keyOf(seed: number, plugins: readonly Plugin[]): string {
     return `${seed} ${kernelVersion(plugins.map((p) => p.id))}`;
@@ -165,11 +178,16 @@ export class RunReuse<T> {
   learn(e: ReuseEntry<T>): void {
     let groups = this.groups.get(e.key);
     if (groups === undefined) this.groups.set(e.key, groups = new Map());
-    const names = e.hooks.join(" ") + "\n" + e.symbols.join(" ");
+    const names = this.intern(e.hooks.join(" ") + "\n" + e.symbols.join(" "));
     let g = groups.get(names);
     if (g === undefined) {
-      groups.set(names, g = { hooks: e.hooks, symbols: e.symbols, results: new Map() });
+      let lists = this.nameLists.get(names);
+      if (lists === undefined) {
+        this.nameLists.set(names, lists = { hooks: e.hooks, symbols: e.symbols });
+      }
+      groups.set(names, g = { ...lists, results: new Map() });
     }
-    if (!g.results.has(e.look)) g.results.set(e.look, e.result);
+    const look = this.intern(e.look);
+    if (!g.results.has(look)) g.results.set(look, e.result);
   }
 }
