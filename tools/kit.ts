@@ -52,6 +52,36 @@ export async function withWorktree<T>(
 }
 
 /**
+ * Reads a tool's command line: options that each take a value, handed to `options[name]`, and
+ * flags without one, handed to `flags[name]` (either may throw to refuse it). Returns the
+ * other arguments, in order. Throws one line for an unknown option or a missing value.
+ */
+export function parseToolArgs(
+  argv: readonly string[],
+  options: Record<string, (value: string) => void>,
+  flags: Record<string, () => void> = {},
+): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith("-")) {
+      rest.push(arg);
+      continue;
+    }
+    if (Object.hasOwn(flags, arg)) {
+      flags[arg]();
+      continue;
+    }
+    const take = Object.hasOwn(options, arg) ? options[arg] : undefined;
+    if (!take) throw new Error(`unknown option ${arg}`);
+    const v = argv[++i];
+    if (v === undefined) throw new Error(`${arg} needs a value`);
+    take(v);
+  }
+  return rest;
+}
+
+/**
  * Reads a tool's command line: at most one revision (default HEAD) and options that each take
  * a value, handed to `options[name]` (which may throw to refuse it). Throws one line for an
  * unknown option, a missing value or a second revision.
@@ -60,18 +90,8 @@ export function parseRevArgs(
   argv: readonly string[],
   options: Record<string, (value: string) => void>,
 ): string {
-  let rev: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg.startsWith("-")) {
-      const take = Object.hasOwn(options, arg) ? options[arg] : undefined;
-      if (!take) throw new Error(`unknown option ${arg}`);
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      take(v);
-    } else if (rev === undefined) rev = arg;
-    else throw new Error(`unexpected argument ${arg}`);
-  }
+  const [rev, extra] = parseToolArgs(argv, options);
+  if (extra !== undefined) throw new Error(`unexpected argument ${extra}`);
   return rev ?? "HEAD";
 }
 

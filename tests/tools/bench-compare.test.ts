@@ -118,3 +118,17 @@ Deno.test("parseRevArgs: one revision (default HEAD), options with values, one-l
   );
   assert.throws(() => parseRevArgs(["a", "b"], opts), /^Error: unexpected argument b$/);
 });
+
+Deno.test("parseToolArgs: options with values, flags without, the rest in order; one-line refusals", async () => {
+  const { parseToolArgs } = await import("../../tools/kit.ts");
+  const got: string[] = [];
+  const opts = { "--seeds": (v: string) => void got.push(`seeds ${v}`) };
+  const flags = { "--force": () => void got.push("force") };
+  assert.deepEqual(parseToolArgs(["a", "--force", "--seeds", "1..3", "b"], opts, flags), [
+    "a",
+    "b",
+  ]);
+  assert.deepEqual(got, ["force", "seeds 1..3"]);
+  assert.throws(() => parseToolArgs(["--force"], opts), /^Error: unknown option --force$/);
+  assert.throws(() => parseToolArgs(["--seeds"], opts, flags), /^Error: --seeds needs a value$/);
+});

@@ -50,3 +50,23 @@ export default definePlugin({ id: "every-other-run", title: "fails every other r
     await Deno.remove(path);
   }
 });
+
+Deno.test("reuse-check: bad arguments exit 2 with one line, before any matrix runs", async () => {
+  const main = new URL("../../tools/reuse-check/main.ts", import.meta.url).pathname;
+  for (
+    const [args, why] of [
+      [["--seeds", "3..1"], /^reuse-check: --seeds: "3\.\.1" runs backwards$/],
+      [["--scenarios", "default,nope"], /^reuse-check: --scenarios: unknown nope$/],
+      [["--workers", "x"], /^reuse-check: --workers: "x" is not a whole number$/],
+      [["--frobnicate"], /^reuse-check: unknown option --frobnicate$/],
+      [["default"], /^reuse-check: unexpected argument default$/],
+    ] as const
+  ) {
+    const r = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", main, ...args] })
+      .output();
+    const err = new TextDecoder().decode(r.stderr).trim();
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(err, why);
+    assert.equal(new TextDecoder().decode(r.stdout), "", "no matrix ran");
+  }
+});

@@ -1,13 +1,15 @@
 /**
- * `deno task reuse-check [--seeds 1..2] [--force] [--scenarios a,b] [--with ids] [--workers N]`:
+ * `deno task reuse-check [--seeds SPEC] [--force] [--scenarios a,b] [--with ids] [--workers N]`:
  * proves the matrix's reuse (runtime/lab/reuse.ts) changes nothing it writes. For every built-in
- * scenario (or those named) it runs the full matrix over the seeds with the later fixes on in
- * every run (`--with`, default `later`), once with reuse and once with `reuse: false`, and
- * compares the JSONL byte for byte. Exit code 0: all the same; 1: some differ; 2: bad arguments.
+ * scenario (or those named) it runs the full matrix over the seeds (as `matrix --seeds` takes
+ * them; default 1..2) with the later fixes on in every run (`--with`, default `later`), once
+ * with reuse and once with `reuse: false`, and compares the JSONL byte for byte. Exit code 0: all the same; 1: some differ; 2: bad arguments.
  *
  * @module
  */
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
+import { parseSeeds } from "../../runtime/lab/seeds.ts";
+import { parseToolArgs } from "../kit.ts";
 import { checkLine, checkReuse } from "./check.ts";
 
 interface Args {
@@ -26,30 +28,22 @@ function parseArgs(argv: readonly string[]): Args {
     with: ["later"],
     workers: Math.max(1, navigator.hardwareConcurrency || 1),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    if (flag === "--force") {
-      a.force = true;
-      continue;
-    }
-    const v = argv[++i];
-    if (v === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === "--seeds") {
-      const m = /^(\d+)\.\.(\d+)$/.exec(v);
-      if (!m || Number(m[1]) > Number(m[2])) throw new Error(`--seeds: "${v}" is not A..B`);
-      a.seeds = Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, k) => Number(m[1]) + k);
-    } else if (flag === "--scenarios") {
+  const rest = parseToolArgs(argv, {
+    "--seeds": (v) => a.seeds = parseSeeds(v),
+    "--scenarios": (v) => {
       a.scenarios = v.split(",").filter(Boolean);
       const unknown = a.scenarios.filter((s) => !Object.hasOwn(SCENARIOS, s));
       if (unknown.length) throw new Error(`--scenarios: unknown ${unknown.join(", ")}`);
-    } else if (flag === "--with") a.with = v.split(",").filter(Boolean);
-    else if (flag === "--workers") {
+    },
+    "--with": (v) => a.with = v.split(",").filter(Boolean),
+    "--workers": (v) => {
       a.workers = Number(v);
       if (!Number.isInteger(a.workers) || a.workers < 0) {
         throw new Error(`--workers: "${v}" is not a whole number`);
       }
-    } else throw new Error(`unknown argument ${flag}`);
-  }
+    },
+  }, { "--force": () => a.force = true });
+  if (rest.length) throw new Error(`unexpected argument ${rest[0]}`);
   return a;
 }
 
