@@ -225,7 +225,7 @@ export class Machine implements BusPort {
     write: boolean,
     pasid?: number,
   ): DmaRecord {
-    let outcome = this.iommuFor(devid).access(devid, addr, write, pasid, false);
+    let outcome = this.iommuFor(devid).access(devid, addr, write, pasid, false).outcome();
     let bus: number | undefined;
     if (outcome.kind !== "abort" && outcome.spa >= 2 ** 32) {
       // With memory encryption, what the access reached is the address without the C-bit;
@@ -297,7 +297,7 @@ export class Machine implements BusPort {
 
   /** ATS translation request. */
   atsTranslate(devid: number, addr: number, write: boolean, pasid?: number): DmaOutcome {
-    return this.iommuFor(devid).access(devid, addr, write, pasid, true);
+    return this.iommuFor(devid).access(devid, addr, write, pasid, true).outcome();
   }
 
   /** PCIe page request through the device's IOMMU. */

@@ -3,7 +3,9 @@
  * keeps getting the cached copy until it sends the right invalidation command.
  */
 import assert from "node:assert/strict";
-import { DteCache, Iotlb } from "../../runtime/hw/iommu/caches.ts";
+import fc from "npm:fast-check@^4";
+import { DTE_SUM, DteCache, Iotlb, summarizeDte } from "../../runtime/hw/iommu/caches.ts";
+import { DTE } from "../../runtime/hw/layouts/dte.ts";
 import { INV_ALL_PAGES_ADDRESS } from "../../runtime/hw/layouts/command.ts";
 import {
   allocTable,
@@ -232,4 +234,32 @@ Deno.test("DteCache: bounded, evicts the oldest DeviceID; invalidate and clear",
   assert.equal(c.get(3), undefined);
   c.clear();
   assert.deepEqual(c.keys(), []);
+});
+
+const SUM_SEED = 20171005;
+console.log(`caches.test.ts: fast-check seed ${SUM_SEED}`);
+
+Deno.test("DteCache: each slot's summary is the DTE layout's V, TV, IR, IW, Mode, DomainID and q0/q1 reserved bits", () => {
+  const c = new DteCache(4);
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 0xffff_ffff }), { minLength: 8, maxLength: 8 }),
+      fc.integer({ min: 0, max: 0xffff }),
+      (list, devid) => {
+        const w = Uint32Array.from(list);
+        const want = (DTE.field("DomainID").get(w)) |
+          (DTE.field("Mode").get(w) << DTE_SUM.MODE_SHIFT) |
+          (DTE.field("V").get(w) ? DTE_SUM.V : 0) |
+          (DTE.field("TV").get(w) ? DTE_SUM.TV : 0) |
+          (DTE.field("IR").get(w) ? DTE_SUM.IR : 0) |
+          (DTE.field("IW").get(w) ? DTE_SUM.IW : 0) |
+          (DTE.reservedBitsSet(w, 0, 0, 4) ? DTE_SUM.RSVD : 0);
+        assert.equal(summarizeDte(w), want);
+        const slot = c.store(devid, w);
+        assert.equal(c.summary(slot), want, "decoded when cached");
+        assert.deepEqual(c.view(slot), w);
+      },
+    ),
+    { seed: SUM_SEED, numRuns: 500 },
+  );
 });

@@ -9,6 +9,8 @@
  *
  * @module
  */
+import { placed } from "../bits.ts";
+import { DTE } from "../layouts/dte.ts";
 import { FifoTable } from "./fifo-table.ts";
 
 /** A cached DTE as {@link DteCache.get} shows it: its four qwords as dwords (a copy), and the SE "fault already logged" latch. */
@@ -22,12 +24,51 @@ export const DTE_BEYOND_TABLE = -1;
 /** A DTE fetch's answer when the DTE's address is not RAM (DEV_TAB_HARDWARE_ERROR). */
 export const DTE_READ_FAILED = -2;
 
+const [V_D, V_S] = placed(DTE.field("V"));
+const [TV_D, TV_S] = placed(DTE.field("TV"));
+const [IR_D, IR_S] = placed(DTE.field("IR"));
+const [IW_D, IW_S] = placed(DTE.field("IW"));
+const [MODE_D, MODE_S, MODE_M] = placed(DTE.field("Mode"));
+const [DOMID_D, DOMID_S, DOMID_M] = placed(DTE.field("DomainID"));
+const [RSVD0, RSVD1, RSVD2, RSVD3] = DTE.reservedMask;
+
+/**
+ * The translation half of a cached DTE as the DMA path tests it, decoded once when the entry
+ * is cached (see {@link DteCache.summary}): DomainID in bits 0–15, Mode in bits 16–18, then
+ * one bit each for V, TV, IR, IW and "a reserved bit of q0/q1 is set".
+ */
+export const DTE_SUM = {
+  DOMID_MASK: 0xffff,
+  MODE_SHIFT: 16,
+  MODE_MASK: 7,
+  V: 1 << 19,
+  TV: 1 << 20,
+  IR: 1 << 21,
+  IW: 1 << 22,
+  RSVD: 1 << 23,
+} as const;
+
+/** {@link DTE_SUM}'s summary of the DTE in `w[o..o+7]`. */
+export function summarizeDte(w: ArrayLike<number>, o = 0): number {
+  return ((w[o + DOMID_D] >>> DOMID_S) & DOMID_M) |
+    (((w[o + MODE_D] >>> MODE_S) & MODE_M) << DTE_SUM.MODE_SHIFT) |
+    (((w[o + V_D] >>> V_S) & 1) ? DTE_SUM.V : 0) |
+    (((w[o + TV_D] >>> TV_S) & 1) ? DTE_SUM.TV : 0) |
+    (((w[o + IR_D] >>> IR_S) & 1) ? DTE_SUM.IR : 0) |
+    (((w[o + IW_D] >>> IW_S) & 1) ? DTE_SUM.IW : 0) |
+    ((w[o] & RSVD0) | (w[o + 1] & RSVD1) | (w[o + 2] & RSVD2) | (w[o + 3] & RSVD3)
+      ? DTE_SUM.RSVD
+      : 0);
+}
+
 /** DTE cache, keyed by DeviceID. */
 export class DteCache {
   private readonly table: FifoTable;
   /** Eight dwords per slot. */
   readonly words: Uint32Array;
   private readonly logged: Uint8Array;
+  /** Per slot, the {@link summarizeDte} of its words (decoded when they were cached). */
+  private readonly sums: Int32Array;
   /** A view of each slot's eight dwords (made once). */
   private readonly views: Uint32Array[] = [];
 
@@ -35,6 +76,7 @@ export class DteCache {
     this.table = new FifoTable(capacity);
     this.words = new Uint32Array(capacity * 8);
     this.logged = new Uint8Array(capacity);
+    this.sums = new Int32Array(capacity);
     for (let s = 0; s < capacity; s++) this.views.push(this.words.subarray(s * 8, s * 8 + 8));
   }
 
@@ -48,8 +90,14 @@ export class DteCache {
     let s = this.table.find(devid, 0);
     if (s < 0) s = this.table.add(devid, 0);
     for (let i = 0; i < 8; i++) this.words[s * 8 + i] = words[i];
+    this.sums[s] = summarizeDte(this.words, s * 8);
     this.logged[s] = 0;
     return s;
+  }
+
+  /** The DMA path's summary of `slot`'s DTE ({@link DTE_SUM}), decoded when it was cached. */
+  summary(slot: number): number {
+    return this.sums[slot];
   }
 
   /** The cached words of `slot` (a view into the cache: valid until the slot is reused). */

@@ -24,6 +24,7 @@ import {
 import { CONTROL, DEV_TAB_BASE, EFR, MMIO, MMIO_WINDOW } from "../layouts/mmio.ts";
 import type { MmioHandler, PhysMem } from "../memory.ts";
 import { DTE_BEYOND_TABLE, DTE_READ_FAILED, DteCache, Iotlb } from "./caches.ts";
+import { DmaAnswer } from "./answer.ts";
 import { CommandProcessor } from "./commands.ts";
 import { appendToRing, type RingRegs } from "./eventlog.ts";
 import { remapInterrupt } from "./intremap.ts";
@@ -144,6 +145,8 @@ export class AmdIommu implements MmioHandler {
   /** SEV-SNP enforcement is on (see {@link enforceSnp}); only a cold reset turns it off. */
   snpEnforced = false;
   private readonly dteBuf = new Uint32Array(8);
+  /** The answer {@link access} fills in (see DmaAnswer). */
+  private readonly answer = new DmaAnswer();
   private readonly ctl = this.regs.dwordOffset(MMIO.CONTROL);
   private readonly devTab = this.regs.dwordOffset(MMIO.DEV_TABLE);
   private readonly dma: DmaTranslator;
@@ -369,19 +372,23 @@ export class AmdIommu implements MmioHandler {
 
   /** Decides a DMA access (reference §4). */
   translate(req: DmaRequest): DmaOutcome {
-    return this.access(req.devid, req.addr, req.write, req.pasid, req.ats === true);
+    return this.access(req.devid, req.addr, req.write, req.pasid, req.ats === true).outcome();
   }
 
-  /** {@link translate} with the request's fields as arguments (the bus's path: no request object). */
+  /**
+   * {@link translate} with the request's fields as arguments and its answer in this IOMMU's
+   * reused {@link DmaAnswer} (the bus's path: no request object, and no outcome object unless
+   * the access aborts). The answer is valid until the next access through this IOMMU.
+   */
   access(
     devid: number,
     addr: number,
     write: boolean,
     pasid: number | undefined,
     ats: boolean,
-  ): DmaOutcome {
+  ): DmaAnswer {
     this.counters.dma++;
-    const out = this.dma.decide(devid, addr, write, pasid, ats);
+    const out = this.dma.decide(devid, addr, write, pasid, ats, this.answer);
     if (out.kind === "translated") this.counters.translated++;
     else if (out.kind === "untranslated") this.counters.untranslated++;
     else this.counters.aborted++;

@@ -4,18 +4,22 @@
  * range), the IOTLB, host page walks and, for PASID-tagged requests, guest walks; and the
  * event a failed access logs.
  *
- * Nothing is allocated per access but the outcome itself: the DTE is read where the DTE cache
- * keeps it, the IOTLB answers with a slot, and walks write into one reused {@link WalkOut}.
- * The cached DTE words are read before any event is logged (logging can raise the IOMMU's
- * interrupt, whose handler may DMA and so reuse the cache slot).
+ * Nothing is allocated per access that translates or goes through untranslated: the answer
+ * goes into the IOMMU's reused {@link DmaAnswer} (an abort still builds its outcome object), the
+ * DTE's translation half is tested in the summary the DTE cache decoded when it cached the entry,
+ * the IOTLB answers with a slot, and walks write into one reused {@link WalkOut}. The cached DTE
+ * words are read before any event is logged, and an abort is written into the answer after its
+ * event (logging can raise the IOMMU's interrupt, whose handler may DMA and so reuse the cache
+ * slot and the answer).
  *
  * @module
  */
 import { placed } from "../bits.ts";
 import { DTE } from "../layouts/dte.ts";
 import { CONTROL, EFR, EXCL_BASE, EXCL_LIMIT, MMIO } from "../layouts/mmio.ts";
-import type { AmdIommu, DmaOutcome } from "./iommu.ts";
-import { DTE_READ_FAILED } from "./caches.ts";
+import type { AmdIommu } from "./iommu.ts";
+import type { DmaAnswer } from "./answer.ts";
+import { DTE_READ_FAILED, DTE_SUM } from "./caches.ts";
 import { guestWalk, hostWalk, type WalkFault, walkOut } from "./walk.ts";
 
 /** Fields the DMA path reads on every request, compiled once from their layouts. */
@@ -26,9 +30,6 @@ const EXCL_ADDR = EXCL_BASE.field("ExclBase");
 const EXCL_LIMIT_ADDR = EXCL_LIMIT.field("ExclLimit");
 const IOMMU_EN = CONTROL.field("IommuEn");
 const DTE_V = DTE.field("V");
-const DTE_TV = DTE.field("TV");
-const DTE_IR = DTE.field("IR");
-const DTE_IW = DTE.field("IW");
 const DTE_MODE = DTE.field("Mode");
 const DTE_DOMID = DTE.field("DomainID");
 const DTE_PT_ROOT = DTE.field("PageTableRootPtr");
@@ -38,17 +39,19 @@ const DTE_EX = DTE.field("EX");
 const DTE_GV = DTE.field("GV");
 const DTE_GLX = DTE.field("GLX");
 
-const [V_D, V_S] = placed(DTE_V);
-const [TV_D, TV_S] = placed(DTE_TV);
-const [IR_D, IR_S] = placed(DTE_IR);
-const [IW_D, IW_S] = placed(DTE_IW);
-const [MODE_D, MODE_S, MODE_M] = placed(DTE_MODE);
-const [DOMID_D, DOMID_S, DOMID_M] = placed(DTE_DOMID);
+const {
+  V: SUM_V,
+  TV: SUM_TV,
+  IR: SUM_IR,
+  IW: SUM_IW,
+  RSVD: SUM_RSVD,
+  MODE_SHIFT: SUM_MODE_SHIFT,
+  MODE_MASK: SUM_MODE_MASK,
+  DOMID_MASK: SUM_DOMID_MASK,
+} = DTE_SUM;
 const [EN_D, EN_S] = placed(IOMMU_EN);
 const [HATS_D, HATS_S, HATS_M] = placed(EFR_HATS);
 const [EXEN_D, EXEN_S] = placed(EXCL_EN);
-/** The reserved bits of the DTE's translation half (q0, q1). */
-const [RSVD0, RSVD1, RSVD2, RSVD3] = DTE.reservedMask;
 
 /** Bits of an IO_PAGE_FAULT: present, reserved bits, permission, and why (for people). */
 interface PageFault {
@@ -89,12 +92,13 @@ export class DmaTranslator {
     write: boolean,
     pasid: number | undefined,
     ats: boolean,
-  ): DmaOutcome {
+    out: DmaAnswer,
+  ): DmaAnswer {
     const u = this.u;
     // 1. Translation disabled: the request goes through untranslated.
     const regs = u.regs.words;
     if (!((regs[this.ctl + EN_D] >>> EN_S) & 1)) {
-      return { kind: "untranslated", spa: addr, why: "iommu-off" };
+      return out.untranslated(addr, "iommu-off");
     }
     // 2./3. DTE lookup.
     const slot = u.fetchDte(devid);
@@ -106,11 +110,16 @@ export class DmaTranslator {
           Type: 1,
           Address: u.dteFaultAddr,
         });
-        return { kind: "abort", why: "DTE read failed", event: "DEV_TAB_HARDWARE_ERROR", logged };
+        return out.abort({
+          kind: "abort",
+          why: "DTE read failed",
+          event: "DEV_TAB_HARDWARE_ERROR",
+          logged,
+        });
       }
       // DeviceID beyond the table's size: treated as an invalid DeviceID, as VirtualBox does
       // (reference §4 row 2, unsure against the spec).
-      return this.pageFault({ devid, addr, write, pasid, ats }, undefined, -1, {
+      return this.pageFault(out, { devid, addr, write, pasid, ats }, undefined, -1, {
         pr: false,
         rz: false,
         pe: false,
@@ -118,27 +127,28 @@ export class DmaTranslator {
       });
     }
     const dte = u.dteCache.view(slot);
+    const sum = u.dteCache.summary(slot);
     // 4. V=0: untranslated, no checks.
-    if (!((dte[V_D] >>> V_S) & 1)) return { kind: "untranslated", spa: addr, why: "dte-invalid" };
+    if (!(sum & SUM_V)) return out.untranslated(addr, "dte-invalid");
     // 5. Reserved bits in q0/q1.
-    if ((dte[0] & RSVD0) | (dte[1] & RSVD1) | (dte[2] & RSVD2) | (dte[3] & RSVD3)) {
+    if (sum & SUM_RSVD) {
       const logged = u.logEvent("ILLEGAL_DEV_TABLE_ENTRY", {
         DeviceID: devid,
         RW: write ? 1 : 0,
         RZ: 1,
         Address: addr,
       });
-      return {
+      return out.abort({
         kind: "abort",
         why: "DTE reserved bits set",
         event: "ILLEGAL_DEV_TABLE_ENTRY",
         logged,
-      };
+      });
     }
     // 6. TV=0: VirtualBox's reading (abort + IO_PAGE_FAULT, PR=0); QEMU aborts silently.
     // The spec text is ambiguous (reference §4 row 6); we log, so the kernel can see it.
-    if (!((dte[TV_D] >>> TV_S) & 1)) {
-      return this.pageFault({ devid, addr, write, pasid, ats }, dte, slot, {
+    if (!(sum & SUM_TV)) {
+      return this.pageFault(out, { devid, addr, write, pasid, ats }, dte, slot, {
         pr: false,
         rz: false,
         pe: false,
@@ -146,24 +156,26 @@ export class DmaTranslator {
       });
     }
     // PASID-tagged requests go through the guest tables.
-    if (pasid !== undefined) return this.decideGuest({ devid, addr, write, pasid, ats }, dte, slot);
+    if (pasid !== undefined) {
+      return this.decideGuest(out, { devid, addr, write, pasid, ats }, dte, slot);
+    }
     // 7. DTE permissions, checked before Mode.
-    if (write ? !((dte[IW_D] >>> IW_S) & 1) : !((dte[IR_D] >>> IR_S) & 1)) {
-      return this.pageFault({ devid, addr, write, pasid, ats }, dte, slot, {
+    if (!(sum & (write ? SUM_IW : SUM_IR))) {
+      return this.pageFault(out, { devid, addr, write, pasid, ats }, dte, slot, {
         pr: true,
         rz: false,
         pe: true,
         why: "DTE permission",
       });
     }
-    const mode = (dte[MODE_D] >>> MODE_S) & MODE_M;
+    const mode = (sum >>> SUM_MODE_SHIFT) & SUM_MODE_MASK;
     // 8. Mode 0: no translation.
-    if (mode === 0) return { kind: "untranslated", spa: addr, why: "mode-0" };
+    if (mode === 0) return out.untranslated(addr, "mode-0");
     // 9. Mode beyond what the unit implements (HATS: 0 → 4 levels ... 2 → 6 levels).
     const hats = (regs[this.efr + HATS_D] >>> HATS_S) & HATS_M;
     const maxLevels = hats === 3 ? 0 : 4 + hats;
     if (mode === 7 || mode > maxLevels) {
-      return this.pageFault({ devid, addr, write, pasid, ats }, dte, slot, {
+      return this.pageFault(out, { devid, addr, write, pasid, ats }, dte, slot, {
         pr: true,
         rz: true,
         pe: false,
@@ -171,40 +183,42 @@ export class DmaTranslator {
       });
     }
     // 10. Exclusion range.
-    if (this.excluded(addr, dte)) return { kind: "untranslated", spa: addr, why: "exclusion" };
+    if (((regs[this.excl + EXEN_D] >>> EXEN_S) & 1) && this.excluded(addr, dte)) {
+      return out.untranslated(addr, "exclusion");
+    }
     // IOTLB, then a walk.
-    const domid = (dte[DOMID_D] >>> DOMID_S) & DOMID_M;
+    const domid = sum & SUM_DOMID_MASK;
     const page = Math.floor(addr / 4096);
     const offset = addr >= 0 ? addr - page * 4096 : addr % 4096; // (no fmod on the hot path)
     const iotlb = u.iotlb;
     const hit = iotlb.find(domid, page);
     if (hit >= 0) {
       if (write ? !iotlb.iw(hit) : !iotlb.ir(hit)) {
-        return this.pageFault({ devid, addr, write, pasid, ats }, dte, slot, {
+        return this.pageFault(out, { devid, addr, write, pasid, ats }, dte, slot, {
           pr: true,
           rz: false,
           pe: true,
           why: "permission (IOTLB)",
         });
       }
-      return { kind: "translated", spa: iotlb.spaPage(hit) + offset, domid, via: "iotlb" };
+      return out.translated(iotlb.spaPage(hit) + offset, domid, "iotlb");
     }
     u.counters.walks++;
     const w = this.walk;
     if (!hostWalk(u.mem, DTE_PT_ROOT.get(dte) * 4096, mode, addr, write, w)) {
-      return this.walkFault({ devid, addr, write, pasid, ats }, dte, slot, w.fault!);
+      return this.walkFault(out, { devid, addr, write, pasid, ats }, dte, slot, w.fault!);
     }
     const spa = w.spa;
     iotlb.put(domid, page, spa - offset, w.ir, w.iw);
-    return { kind: "translated", spa, domid, via: "walk" };
+    return out.translated(spa, domid, "walk");
   }
 
-  private decideGuest(req: Access, dte: Uint32Array, slot: number): DmaOutcome {
+  private decideGuest(out: DmaAnswer, req: Access, dte: Uint32Array, slot: number): DmaAnswer {
     // A PASID-tagged request needs guest translation. With GV=0 there is nothing to translate
     // it with: we abort with a GN=1 IO_PAGE_FAULT (not present). The spec's exact event for
     // this case is not in our sources; this is the most plausible reading.
     if (!DTE_GV.get(dte)) {
-      return this.pageFault(req, dte, slot, {
+      return this.pageFault(out, req, dte, slot, {
         pr: false,
         rz: false,
         pe: false,
@@ -214,20 +228,20 @@ export class DmaTranslator {
     const u = this.u, w = this.walk;
     const gcr3 = DTE.value(dte, "GCR3TableRootPtr");
     if (!guestWalk(u.mem, gcr3, DTE_GLX.get(dte), req.pasid!, req.addr, req.write, w)) {
-      return this.walkFault(req, dte, slot, w.fault!);
+      return this.walkFault(out, req, dte, slot, w.fault!);
     }
     const mode = DTE_MODE.get(dte);
     const domid = DTE_DOMID.get(dte);
-    if (mode === 0) return { kind: "translated", spa: w.spa, domid, via: "walk" };
+    if (mode === 0) return out.translated(w.spa, domid, "walk");
     if (!hostWalk(u.mem, DTE_PT_ROOT.get(dte) * 4096, mode, w.spa, req.write, w)) {
-      return this.walkFault(req, dte, slot, w.fault!);
+      return this.walkFault(out, req, dte, slot, w.fault!);
     }
-    return { kind: "translated", spa: w.spa, domid, via: "walk" };
+    return out.translated(w.spa, domid, "walk");
   }
 
+  /** Whether `addr` lies in the exclusion range, for the DTE `dte` (the caller checked ExEn). */
   private excluded(addr: number, dte: Uint32Array): boolean {
     const words = this.u.regs.words;
-    if (!((words[this.excl + EXEN_D] >>> EXEN_S) & 1)) return false;
     const allow = EXCL_ALLOW.get(words, this.excl);
     const lo = EXCL_ADDR.get(words, this.excl) * 4096;
     const hi = EXCL_LIMIT_ADDR.get(words, this.exclLimit) * 4096 + 0xfff;
@@ -239,17 +253,24 @@ export class DmaTranslator {
    * through the cached entry `slot`), or logged.
    */
   private pageFault(
+    out: DmaAnswer,
     req: Access,
     dte: Uint32Array | undefined,
     slot: number,
     f: PageFault,
     interrupt = false,
-  ): DmaOutcome {
+  ): DmaAnswer {
     const u = this.u;
     const domid = dte ? DTE_DOMID.get(dte) : 0;
     const guestFault = req.pasid !== undefined;
     if (req.ats) {
-      return { kind: "abort", why: f.why, event: "IO_PAGE_FAULT", logged: false, guestFault };
+      return out.abort({
+        kind: "abort",
+        why: f.why,
+        event: "IO_PAGE_FAULT",
+        logged: false,
+        guestFault,
+      });
     }
     let suppressedBy: "SA" | "SE" | "" = "";
     if (dte && DTE_V.get(dte) && DTE_SA.get(dte)) suppressedBy = "SA";
@@ -260,14 +281,14 @@ export class DmaTranslator {
       for (const o of u.observers) {
         o.suppressed?.("IO_PAGE_FAULT", req.devid, req.addr, suppressedBy);
       }
-      return {
+      return out.abort({
         kind: "abort",
         why: f.why,
         event: "IO_PAGE_FAULT",
         logged: false,
         guestFault,
         suppressedBy,
-      };
+      });
     }
     if (slot >= 0) u.dteCache.setFaultLogged(slot);
     const logged = u.logEvent("IO_PAGE_FAULT", {
@@ -282,12 +303,18 @@ export class DmaTranslator {
       RZ: f.rz ? 1 : 0,
       Address: req.addr,
     });
-    return { kind: "abort", why: f.why, event: "IO_PAGE_FAULT", logged, guestFault };
+    return out.abort({ kind: "abort", why: f.why, event: "IO_PAGE_FAULT", logged, guestFault });
   }
 
-  private walkFault(req: Access, dte: Uint32Array, slot: number, wf: WalkFault): DmaOutcome {
-    if (wf.kind === "IO_PAGE_FAULT") return this.pageFault(req, dte, slot, wf);
-    if (req.ats) return { kind: "abort", why: wf.why, event: wf.kind, logged: false };
+  private walkFault(
+    out: DmaAnswer,
+    req: Access,
+    dte: Uint32Array,
+    slot: number,
+    wf: WalkFault,
+  ): DmaAnswer {
+    if (wf.kind === "IO_PAGE_FAULT") return this.pageFault(out, req, dte, slot, wf);
+    if (req.ats) return out.abort({ kind: "abort", why: wf.why, event: wf.kind, logged: false });
     const logged = this.u.logEvent("PAGE_TAB_HARDWARE_ERROR", {
       DeviceID: req.devid,
       DomainID: DTE_DOMID.get(dte),
@@ -295,6 +322,6 @@ export class DmaTranslator {
       Type: 1,
       Address: wf.entryAddr,
     });
-    return { kind: "abort", why: wf.why, event: "PAGE_TAB_HARDWARE_ERROR", logged };
+    return out.abort({ kind: "abort", why: wf.why, event: "PAGE_TAB_HARDWARE_ERROR", logged });
   }
 }
