@@ -1,6 +1,6 @@
 /** The golden check's comparison and case naming (tools/golden). */
 import assert from "node:assert/strict";
-import { caseKey, goldenCases, parseSeeds } from "../../tools/golden/cases.ts";
+import { caseKey, goldenCases } from "../../tools/golden/cases.ts";
 import { diffLines, diffReports, identical } from "../../tools/golden/diff.ts";
 
 const report = (verdict: string, t = 100) =>
@@ -41,9 +41,6 @@ Deno.test("golden: whitespace counts (the check is byte for byte), ignored field
 });
 
 Deno.test("golden: cases are every scenario × seed × series, keyed for file names", () => {
-  assert.deepEqual(parseSeeds("1-3,7"), [1, 2, 3, 7]);
-  assert.throws(() => parseSeeds("3-1"), /empty range/);
-  assert.throws(() => parseSeeds("x"), /not a seed/);
   const cases = goldenCases(["default", "kexec"], [1, 2], ["none", "all,bnx2-no-kdump-wait"]);
   assert.equal(cases.length, 8);
   assert.deepEqual(cases.map(caseKey).slice(0, 4), [
@@ -52,4 +49,21 @@ Deno.test("golden: cases are every scenario × seed × series, keyed for file na
     "default.seed-2.none",
     "default.seed-2.all+bnx2-no-kdump-wait",
   ]);
+});
+
+Deno.test("golden: --seeds is a lab seed list; a bad one exits 2 with one line, before any tree runs", async () => {
+  const main = new URL("../../tools/golden/main.ts", import.meta.url).pathname;
+  for (
+    const [args, why] of [
+      [["--seeds", "3..1"], /^golden: --seeds: "3\.\.1" runs backwards$/],
+      [["--seeds", "1-20"], /^golden: --seeds: "1-20" is not N, A\.\.B or a seed/],
+      [["--seeds"], /^golden: --seeds needs a value$/],
+    ] as const
+  ) {
+    const r = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", main, ...args] })
+      .output();
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(new TextDecoder().decode(r.stderr).trim(), why);
+    assert.equal(new TextDecoder().decode(r.stdout), "", "no tree ran");
+  }
 });

@@ -18,19 +18,6 @@ export function caseKey(c: GoldenCase): string {
   return `${c.scenario}.seed-${c.seed}.${c.series.replaceAll(",", "+")}`;
 }
 
-/** Parses `1-20` or `1,5,9` (or a mix: `1-3,7`) into seeds. */
-export function parseSeeds(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text.split(",")) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`--seeds: "${part}" is not a seed or a range like 1-20`);
-    const lo = Number(m[1]), hi = Number(m[2] ?? m[1]);
-    if (hi < lo) throw new Error(`--seeds: empty range ${part}`);
-    for (let s = lo; s <= hi; s++) out.push(s);
-  }
-  return out;
-}
-
 /** Every combination, scenario-major. */
 export function goldenCases(
   scenarios: readonly string[],

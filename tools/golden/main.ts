@@ -1,5 +1,5 @@
 /**
- * `deno task golden [REV] [--seeds 1-20] [--series none:all] [--ignore FIELD,…] [--keep DIR]`:
+ * `deno task golden [REV] [--seeds 1..20] [--series none:all] [--ignore FIELD,…] [--keep DIR]`:
  * proves a change left every report as it was. It writes `run --json` of every built-in
  * scenario × seeds × series (see `reports.ts`) in this working tree and in a temporary git
  * worktree of REV (default HEAD), compares them byte for byte and lists the cases that differ.
@@ -12,6 +12,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { denoIn, parseRevArgs, resolveCommit, TREE, withWorktree } from "../kit.ts";
+import { parseSeeds, seedsText } from "../../runtime/lab/seeds.ts";
 import { diffLines, diffReports, identical, readReports } from "./diff.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -25,9 +26,9 @@ interface Args {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const a: Omit<Args, "rev"> = { seeds: "1-20", series: "none:all", ignore: [] };
+  const a: Omit<Args, "rev"> = { seeds: "1..20", series: "none:all", ignore: [] };
   const rev = parseRevArgs(argv, {
-    "--seeds": (v) => a.seeds = v,
+    "--seeds": (v) => a.seeds = seedsText(parseSeeds(v)),
     "--series": (v) => a.series = v,
     "--ignore": (v) => a.ignore = v.split(",").filter(Boolean),
     "--keep": (v) => a.keep = v,

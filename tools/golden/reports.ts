@@ -7,13 +7,15 @@
  *
  *   deno run -A --config ROOT/deno.json tools/golden/reports.ts ROOT OUT_DIR [SEEDS] [SERIES]
  *
- * SEEDS defaults to `1-20`, SERIES to `none,all`.
+ * SEEDS is a seed list as `lab matrix --seeds` takes it (`20` is seeds 1..20, `1..5,9`; default
+ * `1..20`), SERIES a `:`-separated list of series specs (default `none:all`).
  *
  * @module
  */
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { caseKey, goldenCases, parseSeeds } from "./cases.ts";
+import { parseSeeds } from "../../runtime/lab/seeds.ts";
+import { caseKey, goldenCases } from "./cases.ts";
 
 interface TreeApi {
   run(scenario: unknown, opts: { seed: number; series: unknown }): unknown;
@@ -22,7 +24,7 @@ interface TreeApi {
 }
 
 if (import.meta.main) {
-  const [root, out, seeds = "1-20", series = "none:all"] = Deno.args;
+  const [root, out, seeds = "1..20", series = "none:all"] = Deno.args;
   if (!root || !out) {
     console.error("usage: reports.ts ROOT OUT_DIR [SEEDS] [SERIES]");
     Deno.exit(2);
