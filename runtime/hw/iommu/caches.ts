@@ -32,20 +32,25 @@ const [MODE_D, MODE_S, MODE_M] = placed(DTE.field("Mode"));
 const [DOMID_D, DOMID_S, DOMID_M] = placed(DTE.field("DomainID"));
 const [RSVD0, RSVD1, RSVD2, RSVD3] = DTE.reservedMask;
 
+/** Where the summary's fields go: DomainID from bit 0, Mode above it, then the flags. */
+const SUM_MODE_SHIFT = 32 - Math.clz32(DOMID_M);
+const SUM_FLAGS = SUM_MODE_SHIFT + 32 - Math.clz32(MODE_M);
+
 /**
  * The translation half of a cached DTE as the DMA path tests it, decoded once when the entry
- * is cached (see {@link DteCache.summary}): DomainID in bits 0–15, Mode in bits 16–18, then
- * one bit each for V, TV, IR, IW and "a reserved bit of q0/q1 is set".
+ * is cached (see {@link DteCache.summary}): DomainID in the low bits, Mode above it (their
+ * widths from the DTE layout: bits 0–15 and 16–18), then one bit each for V, TV, IR, IW and
+ * "a reserved bit of q0/q1 is set".
  */
 export const DTE_SUM = {
-  DOMID_MASK: 0xffff,
-  MODE_SHIFT: 16,
-  MODE_MASK: 7,
-  V: 1 << 19,
-  TV: 1 << 20,
-  IR: 1 << 21,
-  IW: 1 << 22,
-  RSVD: 1 << 23,
+  DOMID_MASK: DOMID_M,
+  MODE_SHIFT: SUM_MODE_SHIFT,
+  MODE_MASK: MODE_M,
+  V: 1 << SUM_FLAGS,
+  TV: 1 << (SUM_FLAGS + 1),
+  IR: 1 << (SUM_FLAGS + 2),
+  IW: 1 << (SUM_FLAGS + 3),
+  RSVD: 1 << (SUM_FLAGS + 4),
 } as const;
 
 /** {@link DTE_SUM}'s summary of the DTE in `w[o..o+7]`. */

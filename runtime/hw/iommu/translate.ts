@@ -263,15 +263,17 @@ export class DmaTranslator {
     const u = this.u;
     const domid = dte ? DTE_DOMID.get(dte) : 0;
     const guestFault = req.pasid !== undefined;
-    if (req.ats) {
-      return out.abort({
+    /** The fault not logged: returned only (ATS) or suppressed. */
+    const unlogged = (suppressedBy?: "SA" | "SE") =>
+      out.abort({
         kind: "abort",
         why: f.why,
         event: "IO_PAGE_FAULT",
         logged: false,
         guestFault,
+        ...(suppressedBy ? { suppressedBy } : {}),
       });
-    }
+    if (req.ats) return unlogged();
     let suppressedBy: "SA" | "SE" | "" = "";
     if (dte && DTE_V.get(dte) && DTE_SA.get(dte)) suppressedBy = "SA";
     else if (dte && DTE_SE.get(dte) && slot >= 0 && u.dteCache.faultLogged(slot)) {
@@ -281,14 +283,7 @@ export class DmaTranslator {
       for (const o of u.observers) {
         o.suppressed?.("IO_PAGE_FAULT", req.devid, req.addr, suppressedBy);
       }
-      return out.abort({
-        kind: "abort",
-        why: f.why,
-        event: "IO_PAGE_FAULT",
-        logged: false,
-        guestFault,
-        suppressedBy,
-      });
+      return unlogged(suppressedBy);
     }
     if (slot >= 0) u.dteCache.setFaultLogged(slot);
     const logged = u.logEvent("IO_PAGE_FAULT", {
