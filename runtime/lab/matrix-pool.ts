@@ -105,6 +105,12 @@ export async function runIndices(
 type PoolWorker = Worker | SandboxWorker;
 
 /**
+ * How a worker is sent a message that gets no answer ("learn"): a Worker's postMessage; a
+ * sandbox host's `tell`, since its postMessage restarts the time limit of the run it is on.
+ */
+type Tell = (message: ToWorker) => void;
+
+/**
  * Runs `indices` in `count` workers fed from a queue. A matrix with users' plugin files runs
  * in sandbox hosts, one run a message (the time limit is per run); a run that breaks a limit
  * gets a line with its fault's verdict, and a new host takes the dead one's place.
@@ -117,7 +123,8 @@ async function inWorkers(
 ): Promise<PoolResult> {
   const lines: MatrixLine[] = [];
   let reused = 0;
-  const pool: PoolWorker[] = [];
+  /** The workers started so far, each with how it is told things. */
+  const pool = new Map<PoolWorker, Tell>();
   const files = (config.plugins ?? []).map((p) => resolve(Deno.cwd(), p.file));
   const sandboxed = files.length > 0;
   const plan = checkConfig(config).plan;
@@ -165,10 +172,21 @@ async function inWorkers(
         start(home.get(w)!); // a new host takes its place: it says "ready", then gets work
       };
       const start = (share: number): PoolWorker => {
-        const w: PoolWorker = sandboxed
-          ? new SandboxWorker("matrix", { files, limits: config.sandbox ?? DEFAULT_LIMITS })
-          : new Worker(new URL("./matrix-worker.ts", import.meta.url), { type: "module" });
-        pool.push(w);
+        let w: PoolWorker;
+        if (sandboxed) {
+          const host = new SandboxWorker("matrix", {
+            files,
+            limits: config.sandbox ?? DEFAULT_LIMITS,
+          });
+          pool.set(host, (m) => host.tell(m));
+          w = host;
+        } else {
+          const worker = new Worker(new URL("./matrix-worker.ts", import.meta.url), {
+            type: "module",
+          });
+          pool.set(worker, (m) => worker.postMessage(m));
+          w = worker;
+        }
         home.set(w, share);
         w.onmessage = (e: MessageEvent<FromWorker>) => {
           const m = e.data;
@@ -184,11 +202,8 @@ async function inWorkers(
             reused += m.reused;
             if (m.learnt.length) {
               const learn: ToWorker = { type: "learn", entries: m.learnt };
-              for (const other of pool) {
-                if (other === w || !ready.has(other)) continue;
-                // A sandbox host's postMessage restarts its time limit: this needs no answer.
-                if (other instanceof SandboxWorker) other.tell(learn);
-                else other.postMessage(learn);
+              for (const [other, tell] of pool) {
+                if (other !== w && ready.has(other)) tell(learn);
               }
             }
             onProgress?.(m.lines.length);
@@ -207,7 +222,7 @@ async function inWorkers(
       for (let n = 0; n < count; n++) start(n);
     });
   } finally {
-    for (const w of pool) w.terminate();
+    for (const w of pool.keys()) w.terminate();
   }
   if (lines.length !== indices.length) {
     throw new Error(`matrix workers returned ${lines.length} lines for ${indices.length} runs`);
