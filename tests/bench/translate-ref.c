@@ -18,9 +18,10 @@
  *
  * The DTE's and PDE/PTE reserved-bit masks are given on the command line by the bench, from
  * the layouts the model declares. Prints one JSON line: nanoseconds per translation for an
- * IOTLB hit and for a 4-level walk (IOTLB cleared before each), best of five rounds.
+ * IOTLB hit and for a 4-level walk (IOTLB cleared before each), best of ROUNDS rounds (default
+ * five; the bench runs one round a process, between its TypeScript rounds).
  *
- *   translate-ref DTE_RSVD0 DTE_RSVD1 DTE_RSVD2 DTE_RSVD3 PDE_RSVD_HI PTE_RSVD_HI
+ *   translate-ref DTE_RSVD0 DTE_RSVD1 DTE_RSVD2 DTE_RSVD3 PDE_RSVD_HI PTE_RSVD_HI [ROUNDS]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -567,7 +568,12 @@ static double now_ns(void) {
 
 int main(int argc, char **argv) {
   if (argc < 7) {
-    fprintf(stderr, "usage: translate-ref DTE_RSVD0..3 PDE_RSVD_HI PTE_RSVD_HI\n");
+    fprintf(stderr, "usage: translate-ref DTE_RSVD0..3 PDE_RSVD_HI PTE_RSVD_HI [ROUNDS]\n");
+    return 2;
+  }
+  const int rounds = argc > 7 ? atoi(argv[7]) : 5;
+  if (rounds < 1) {
+    fprintf(stderr, "translate-ref: ROUNDS must be at least 1\n");
     return 2;
   }
   static Iommu hit, walk;
@@ -578,7 +584,7 @@ int main(int argc, char **argv) {
   Outcome o;
   double sink = 0, best_hit = 1e30, best_walk = 1e30;
   translate(&hit, DEVID, 0x40000000u, 1, &o);
-  for (int round = 0; round < 5; round++) {
+  for (int round = 0; round < rounds; round++) {
     const int n = 20000000;
     double t = now_ns();
     for (int i = 0; i < n; i++) {
