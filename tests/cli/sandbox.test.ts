@@ -1,6 +1,6 @@
 /**
  * Users' code from the command line: `run --json` with a plugin that calls Deno.exit(0) prints
- * an attributed report and exits non-zero; a plugin tapping an unknown hook point and a plugin
+ * an attributed report, says why on stderr and exits 5 (`--dmesg` too: the log, then the line); a plugin tapping an unknown hook point and a plugin
  * file reading /etc/passwd as it loads are refused (one line, exit 2); `--run` scripts are
  * sandboxed, killed with their process group when bisect is interrupted or they overrun
  * `--timeout`; `bisect replay` runs no script the log names unless `--run` is given again.
@@ -30,6 +30,24 @@ Deno.test("run --json: Deno.exit(0) in a plugin is an attributed plugin-error, p
   assert.equal(r.verdict, "plugin-error");
   assert.deepEqual(r.pluginError?.plugin, "quitter");
   assert.deepEqual(r.pluginError?.hook, "iommu.__iommu_attach_device");
+  // JSON on stdout; why the exit code is 5, on stderr where a person reads it.
+  assert.equal(
+    out.stderr.trimEnd(),
+    "kdump-lab: run: plugin-error: plugin quitter failed at iommu.__iommu_attach_device: " +
+      "called Deno.exit(0): users' code may not end the process (kdump-lab's sandbox)",
+  );
+});
+
+Deno.test("run --dmesg: a run users' code failed prints the logs up to the failure, says why on stderr, exit 5", async () => {
+  const out = await lab(["run", "--series", "all", "--plugin", fixture("exit"), "--dmesg"]);
+  assert.equal(out.code, EXIT_USERS_CODE, out.stderr);
+  assert.match(out.stdout, /pci 0000:02:00\.0: \[8086:0953\]/);
+  assert.doesNotMatch(out.stdout, /verdict/); // the console log only
+  assert.match(
+    out.stderr,
+    /^kdump-lab: run: plugin-error: plugin quitter failed at iommu\.__iommu_attach_device: called Deno\.exit\(0\)/,
+  );
+  assert.equal(out.stderr.trimEnd().split("\n").length, 1);
 });
 
 Deno.test("run --timeout: an endless loop gives plugin-timeout naming the plugin and hook, exit 5", async () => {

@@ -10,7 +10,7 @@ import { type CommandUnknownOpts, Option } from "npm:@commander-js/extra-typings
 import { consoleLog } from "../../lab/console.ts";
 import { run } from "../../lab/run.ts";
 import { htmlOption, writeHtml } from "../html-output.ts";
-import { print } from "../io.ts";
+import { print, printErr } from "../io.ts";
 import {
   resolveScenario,
   scenarioFileOption,
@@ -30,7 +30,7 @@ import {
   type SeriesOpts,
 } from "../series-options.ts";
 import { renderSummary } from "../summary.ts";
-import { ExitStatus } from "../errors.ts";
+import { errorLine, ExitStatus } from "../errors.ts";
 import { start } from "../progress.ts";
 import {
   EXIT_GATE_FAILED,
@@ -98,7 +98,14 @@ export function registerRun(program: CommandUnknownOpts): void {
       else if (opts.dmesg) print(...consoleLog(report));
       else print(...renderSummary(report, { elapsedMs }));
       if (opts.gate) gate(opts.gate === true ? DEFAULT_JUDGE : opts.gate, [sweepRun(report)]);
-      if (USERS_CODE_FAILED.has(report.verdict)) throw new ExitStatus(EXIT_USERS_CODE);
+      if (USERS_CODE_FAILED.has(report.verdict)) {
+        // The summary shows the verdict and its cause; a console log or JSON on stdout does not
+        // say why the exit code is 5 where a person reads it.
+        if (opts.json || opts.dmesg) {
+          printErr(errorLine("run", `${report.verdict}: ${report.cause}`));
+        }
+        throw new ExitStatus(EXIT_USERS_CODE);
+      }
     });
 }
 
