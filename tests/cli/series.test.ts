@@ -18,13 +18,15 @@ const RUNTIME = new URL("../../runtime/plugin/mod.ts", import.meta.url).href;
 
 /**
  * The report a `run --json` printed, validated. A run that users' code (or a plugin) failed
- * exits 5 after printing its report; any other run exits 0.
+ * exits 5 after printing its report, and says why in one stderr line; any other run exits 0
+ * and prints nothing on stderr.
  */
 function reportOf(out: Output, what: string): Report {
-  assert.equal(out.stderr, "", what);
   const report = ReportSchema.parse(JSON.parse(out.stdout));
   const failed = ["plugin-error", "plugin-timeout", "plugin-oom"].includes(report.verdict);
   assert.equal(out.code, failed ? 5 : 0, `${what}: exit code for ${report.verdict}`);
+  const why = `kdump-lab: run: ${report.verdict}: ${report.cause}\n`;
+  assert.equal(out.stderr, failed ? why : "", what);
   return report;
 }
 
