@@ -27,9 +27,17 @@ export function issuePath(path: readonly PropertyKey[]): string {
   return out || "(top level)";
 }
 
+/** zod's message for a value that is missing (its key absent): the type it expected in $1. */
+const MISSING = /^Invalid input: expected (.+), received undefined$/;
+
+/** Whether `issue` says a value is missing (a required key absent). */
+export function isMissingIssue(issue: Issue): boolean {
+  return issue.code === "invalid_type" && MISSING.test(issue.message);
+}
+
 /** zod's default message with its generic lead-in removed and a missing value named so. */
 function plainMessage(message: string): string {
-  const missing = /^Invalid input: expected (.+), received undefined$/.exec(message);
+  const missing = MISSING.exec(message);
   if (missing) return `missing (expected ${missing[1]})`;
   const m = /^(?:Invalid input|Invalid option|Too small|Too big): (.*)$/s.exec(message);
   return m ? m[1] : message;

@@ -17,7 +17,7 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "npm:yaml@^2";
-import { formatZodProblems } from "./errors.ts";
+import { formatZodProblems, isMissingIssue, issuePath } from "./errors.ts";
 import { InputError, readFailure } from "./input.ts";
 import { type ScenarioInput, scenarioSchema } from "./scenario.ts";
 import { deepMerge } from "./scenarios/derive.ts";
@@ -137,14 +137,49 @@ export function parseScenarioText(
   file?: string,
 ): ScenarioInput {
   const path = file === undefined ? undefined : resolve(file);
-  const data = resolveExtends(parseData(text, format, name), {
+  const raw = parseData(text, format, name);
+  const data = resolveExtends(raw, {
     name,
     dir: path === undefined ? undefined : dirname(path),
     chain: path === undefined ? [] : [path],
   });
   const checked = scenarioSchema.safeParse(data);
-  if (!checked.success) throw new InputError(formatZodProblems(name, checked.error));
+  if (!checked.success) {
+    const lines = formatZodProblems(name, checked.error);
+    // A field missing in an element of a list this file gives: an element given in part.
+    const replaced = replacedArrays(raw).find((a) =>
+      checked.error.issues.some((i) =>
+        isMissingIssue(i) && i.path.length > a.length && a.every((k, n) => i.path[n] === k) &&
+        typeof i.path[a.length] === "number"
+      )
+    );
+    if (replaced) {
+      lines.push(
+        `${name}: ${issuePath(replaced)}: with extends, this list replaces the base's whole ` +
+          `(its elements are not merged with the base's): give each element in full`,
+      );
+    }
+    throw new InputError(lines);
+  }
   return data as ScenarioInput;
+}
+
+/**
+ * The paths of the arrays a file with `extends` gives (each replaces the base's whole), for a
+ * hint when an element of one lacks a field: an element given in part, as if it merged.
+ */
+function replacedArrays(raw: unknown): PropertyKey[][] {
+  if (raw === null || typeof raw !== "object" || !Object.hasOwn(raw, "extends")) return [];
+  const out: PropertyKey[][] = [];
+  const walk = (v: unknown, at: PropertyKey[]) => {
+    if (Array.isArray(v)) out.push(at);
+    else if (v !== null && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) walk(x, [...at, k]);
+    }
+  };
+  const { extends: _, ...changes } = raw as Record<string, unknown>;
+  walk(changes, []);
+  return out;
 }
 
 /**

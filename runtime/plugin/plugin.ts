@@ -41,7 +41,7 @@ export interface PluginCtx<S = unknown> {
   k: Kernel;
   /** The id of the plugin whose handler runs. */
   plugin: string;
-  /** This plugin's state in this kernel (from its `state()` factory). */
+  /** This plugin's state in this kernel: what its `state()` factory made (undefined without one). */
   state: S;
   /** A symbol another plugin provides; throws if no applied plugin provides it. */
   // deno-lint-ignore no-explicit-any

@@ -166,6 +166,54 @@ Deno.test("extends: a built-in or a file beside it; objects merge, arrays replac
   }
 });
 
+Deno.test("extends: an element of a list given in part (a field missing) is refused with a hint that lists replace the base's", async () => {
+  const hint = (path: string) =>
+    `f: ${path}: with extends, this list replaces the base's whole (its elements are not ` +
+    "merged with the base's): give each element in full";
+  // A device given as if it merged with the default's first device.
+  const dev = await inputErrors(() =>
+    parseScenarioText(
+      "extends: default\nmachine:\n  devices:\n    - kind: nic\n      rxRingSize: 512\n",
+      "yaml",
+      "f",
+    )
+  );
+  assert.ok(dev.includes('f: machine.devices[0]: unknown key "rxRingSize"'), dev.join("\n"));
+  assert.equal(dev.at(-1), hint("machine.devices"));
+  assert.equal(dev.filter((l) => l.includes("replaces the base's")).length, 1);
+  // A problem outside the list: no hint.
+  assert.deepEqual(
+    await inputErrors(() =>
+      parseScenarioText(
+        'extends: torn-devtab-write\ncrashkernel: [{ base: "0x28000000", size: 256M }]\nseed: x\n',
+        "yaml",
+        "f",
+      )
+    ),
+    ["f: seed: expected number, received string"],
+  );
+  // A list given in full whose element is refused for what it says, not for a missing field.
+  const full = await inputErrors(() =>
+    parseScenarioText(
+      'extends: default\ncrashkernel: [{ base: "0xd0000000", size: 256M }]\n',
+      "yaml",
+      "f",
+    )
+  );
+  assert.ok(full.some((l) => l.startsWith("f: crashkernel[0].base: ")), full.join("\n"));
+  assert.ok(!full.some((l) => l.includes("replaces the base's")), full.join("\n"));
+  // The same partial element without extends is a scenario of its own: no hint.
+  const own = await inputErrors(() =>
+    parseScenarioText(
+      stringify({ ...SCENARIOS.default, machine: { ...SCENARIOS.default.machine, devices: [{}] } }),
+      "yaml",
+      "f",
+    )
+  );
+  assert.ok(own.some((l) => l.startsWith("f: machine.devices[0]")), own.join("\n"));
+  assert.ok(!own.some((l) => l.includes("replaces the base's")), own.join("\n"));
+});
+
 Deno.test("loadScenarioFile: unreadable, unknown extension, and a good file", async () => {
   const dir = await Deno.makeTempDir();
   try {
