@@ -106,13 +106,12 @@ export function shortCause(cause: string, max = CAUSE_MAX): string {
   return first.length <= max ? first : first.slice(0, max - 1) + "…";
 }
 
-/** A line with its keys in the JSONL order (so equal lines serialise to equal bytes). */
-export function matrixLine(run: MatrixRun, o: Omit<MatrixLine, keyof MatrixRun>): MatrixLine {
+/** What a matrix keeps of a run to give it again: the line without the run's own fields. */
+export type MatrixOutcome = Omit<MatrixLine, keyof MatrixRun>;
+
+/** The outcome fields of `o` (which may carry more), in the JSONL order. */
+export function matrixOutcome(o: MatrixOutcome): MatrixOutcome {
   return {
-    index: run.index,
-    mask: run.mask,
-    ids: run.ids,
-    ...(run.seed !== undefined ? { seed: run.seed } : {}),
     verdict: o.verdict,
     ioPageFaults: o.ioPageFaults,
     faultsPrinted: o.faultsPrinted,
@@ -120,6 +119,17 @@ export function matrixLine(run: MatrixRun, o: Omit<MatrixLine, keyof MatrixRun>)
     strayWriteCount: o.strayWriteCount,
     badPages: o.badPages,
     cause: o.cause,
+  };
+}
+
+/** A line with its keys in the JSONL order (so equal lines serialise to equal bytes). */
+export function matrixLine(run: MatrixRun, o: MatrixOutcome): MatrixLine {
+  return {
+    index: run.index,
+    mask: run.mask,
+    ids: run.ids,
+    ...(run.seed !== undefined ? { seed: run.seed } : {}),
+    ...matrixOutcome(o),
   };
 }
 
@@ -180,9 +190,6 @@ export function checkConfig(config: MatrixConfig): CheckedConfig {
   };
 }
 
-/** What a matrix keeps of a run to give it again: the line without the run's own fields. */
-export type MatrixOutcome = Omit<MatrixLine, keyof MatrixRun>;
-
 /** Runs the runs of one matrix by index (one per worker). */
 export interface MatrixRunner {
   /** The line of run `index`: simulated, or an earlier run's that it cannot differ from. */
@@ -234,18 +241,16 @@ export async function matrixRunner(config: MatrixConfig): Promise<MatrixRunner> 
       if (known !== undefined) return matrixLine(r, known);
       const seen = reusable ? reached() : undefined;
       const report = run(scenario, { series, seed, force: c.force, reached: seen });
-      const o = outcomeOf(report);
-      const line = matrixLine(r, {
-        ...o,
+      const outcome = matrixOutcome({
+        ...outcomeOf(report),
         verdict: report.verdict,
         cause: shortCause(report.cause),
       });
       if (seen !== undefined) {
-        const { index: _i, mask: _m, ids: _ids, seed: _s, ...outcome } = line;
         const e = memo!.add(seed, resolved.plugins, seen, outcome);
         if (e !== undefined) learnt.push(e);
       }
-      return line;
+      return matrixLine(r, outcome);
     },
     get reused() {
       return memo?.hits ?? 0;
