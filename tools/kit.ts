@@ -82,6 +82,19 @@ export function parseToolArgs(
 }
 
 /**
+ * A tool's command line as `parse` reads it, or undefined after printing `tool: <why>` on
+ * stderr when `parse` refuses it (the tool then exits 2).
+ */
+export function argsOrRefuse<A>(tool: string, parse: () => A): A | undefined {
+  try {
+    return parse();
+  } catch (e) {
+    console.error(`${tool}: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
  * Reads a tool's command line: at most one revision (default HEAD) and options that each take
  * a value, handed to `options[name]` (which may throw to refuse it). Throws one line for an
  * unknown option, a missing value or a second revision.

@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { denoIn, parseRevArgs, resolveCommit, TREE, withWorktree } from "../kit.ts";
+import { argsOrRefuse, denoIn, parseRevArgs, resolveCommit, TREE, withWorktree } from "../kit.ts";
 import { compareLines, type Measured, parseFigures } from "./figures.ts";
 
 interface Args {
@@ -51,13 +51,8 @@ async function benchFigures(root: string, name: string) {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let a: Args;
-  try {
-    a = parseArgs(argv);
-  } catch (e) {
-    console.error(`bench-compare: ${(e as Error).message}`);
-    return 2;
-  }
+  const a = argsOrRefuse("bench-compare", () => parseArgs(argv));
+  if (a === undefined) return 2;
   const here = benchesOf(TREE);
   const benches = a.benches ?? here;
   const unknown = benches.filter((b) => !here.includes(b));

@@ -11,7 +11,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { denoIn, parseRevArgs, resolveCommit, TREE, withWorktree } from "../kit.ts";
+import { argsOrRefuse, denoIn, parseRevArgs, resolveCommit, TREE, withWorktree } from "../kit.ts";
 import { parseSeeds, seedsText } from "../../runtime/lab/seeds.ts";
 import { diffLines, diffReports, identical, readReports } from "./diff.ts";
 
@@ -42,13 +42,8 @@ async function writeReports(root: string, out: string, a: Args): Promise<void> {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let a: Args;
-  try {
-    a = parseArgs(argv);
-  } catch (e) {
-    console.error(`golden: ${(e as Error).message}`);
-    return 2;
-  }
+  const a = argsOrRefuse("golden", () => parseArgs(argv));
+  if (a === undefined) return 2;
   const { commit, why } = await resolveCommit(a.rev);
   if (!commit) {
     console.error(`golden: ${why}`);

@@ -9,7 +9,7 @@
  */
 import { SCENARIOS } from "../../runtime/lab/scenarios/mod.ts";
 import { parseSeeds } from "../../runtime/lab/seeds.ts";
-import { parseToolArgs } from "../kit.ts";
+import { argsOrRefuse, parseToolArgs } from "../kit.ts";
 import { checkLine, checkReuse } from "./check.ts";
 
 interface Args {
@@ -48,13 +48,8 @@ function parseArgs(argv: readonly string[]): Args {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  let a: Args;
-  try {
-    a = parseArgs(argv);
-  } catch (e) {
-    console.error(`reuse-check: ${(e as Error).message}`);
-    return 2;
-  }
+  const a = argsOrRefuse("reuse-check", () => parseArgs(argv));
+  if (a === undefined) return 2;
   let bad = 0;
   for (const name of a.scenarios) {
     const c = await checkReuse(name, {
