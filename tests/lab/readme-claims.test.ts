@@ -17,15 +17,30 @@ const SEEDS = Array.from({ length: 100 }, (_, i) => i + 1);
 const readme = (await Deno.readTextFile(new URL("../../README.md", import.meta.url)))
   .replace(/\s+/g, " ");
 
+/** Sweeps already started, by their arguments: several claims quote the same sweep. */
+const sweeps = new Map<string, Promise<SweepResult>>();
+
 /**
  * The sweep of `spec` on a scenario (default `default`), with only the first `prefix` patches
- * of the series, or with some disabled.
+ * of the series, or with some disabled (measured once per set of arguments).
  */
-async function sweep(
+function sweep(
   spec: string,
   prefix?: number,
   scenario = "default",
   disable: string[] = [],
+): Promise<SweepResult> {
+  const key = JSON.stringify([spec, prefix ?? null, scenario, disable]);
+  let s = sweeps.get(key);
+  if (!s) sweeps.set(key, s = measure(spec, prefix, scenario, disable));
+  return s;
+}
+
+async function measure(
+  spec: string,
+  prefix: number | undefined,
+  scenario: string,
+  disable: string[],
 ): Promise<SweepResult> {
   const pool = new BatchPool({ scenario: SCENARIOS[scenario], recipe: { spec, disable } });
   try {
